@@ -1,0 +1,178 @@
+# memboot - UEFI loader + higher-half C kernel + memory manager.
+# `make help` lists every target and variable.
+
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+SHELL := /bin/bash
+
+BUILD      ?= build
+MEM        ?= 512M
+SMP        ?= 1
+MACHINE    ?= q35
+CPU        ?= max
+QEMU_EXTRA ?=
+CMDLINE    ?= qemu-exit
+FUZZ_SECONDS ?= 600
+HOSTCC     ?= cc
+CLANG      ?= clang
+
+export MEM SMP MACHINE CPU QEMU_EXTRA
+
+# Resolved lazily: clang may only appear once the dependency step has run.
+RESDIR = $(shell $(CLANG) -print-resource-dir)
+
+# ---------------------------------------------------------------- dependencies
+# tools/install-deps.sh checks every tool the build and the tests use and
+# apt-installs what is missing (Debian 12).  The stamp makes it run once.
+DEPS := $(BUILD)/.deps-ok
+$(DEPS): tools/install-deps.sh
+	@tools/install-deps.sh
+	@mkdir -p $(BUILD) && touch $@
+
+# ---------------------------------------------------------------- kernel
+KCFLAGS = --target=x86_64-unknown-none-elf -std=c11 -ffreestanding -nostdinc \
+	-isystem $(RESDIR)/include -fno-pic -fno-pie -mcmodel=kernel \
+	-mno-red-zone -mno-mmx -mno-sse -mno-sse2 -mno-80387 \
+	-fno-stack-protector -fno-omit-frame-pointer -fno-builtin-printf \
+	-O2 -g -Wall -Wextra -Werror=implicit-function-declaration -I. -MMD -MP
+
+KERNEL_SRC := $(sort $(wildcard kernel/*.c) $(wildcard kernel/*.S) $(wildcard mm/*.c))
+KERNEL_OBJ := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRC))
+
+$(BUILD)/kernel/%.c.o: %.c | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/kernel/%.S.o: %.S | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/kernel.elf: $(KERNEL_OBJ) kernel/linker.ld
+	ld.lld -T kernel/linker.ld -nostdlib -static -z max-page-size=0x1000 \
+		-o $@ $(KERNEL_OBJ)
+
+# ---------------------------------------------------------------- loader
+# PE32+ for the Windows x86_64 ABI, which is the UEFI calling convention.
+# gnu-efi supplies the headers only: its libefi.a is ELF and cannot be linked.
+EFI_INC   := /usr/include/efi
+EFI_CFLAGS = --target=x86_64-unknown-windows -std=c11 -ffreestanding \
+	-fshort-wchar -mno-red-zone -mno-mmx -mno-sse -fno-stack-protector \
+	-fno-builtin-printf -O2 -Wall -Wextra \
+	-Werror=implicit-function-declaration \
+	-I$(EFI_INC) -I$(EFI_INC)/x86_64 -I$(EFI_INC)/protocol -I. -MMD -MP
+EFI_SRC := $(sort $(wildcard efi/*.c)) kernel/fmt.c kernel/lib.c
+EFI_OBJ := $(patsubst %,$(BUILD)/efi/%.o,$(EFI_SRC))
+
+$(BUILD)/efi/%.c.o: %.c | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(EFI_CFLAGS) -c $< -o $@
+
+$(BUILD)/BOOTX64.EFI: $(EFI_OBJ)
+	lld-link -subsystem:efi_application -entry:efi_main -nodefaultlib \
+		-out:$@ $(EFI_OBJ)
+
+# ---------------------------------------------------------------- ESP
+# esp/ is the staging tree of the EFI system partition; build products are
+# copied in (and ignored by git), then build/esp.img is made with mtools.
+# build/esp.img adds \boot\cmdline (CMDLINE, default qemu-exit) for QEMU.
+INITRD_DIR := initrd
+INITRD_SRC := $(shell find $(INITRD_DIR) -type f 2>/dev/null)
+ESP_FILES := esp/EFI/BOOT/BOOTX64.EFI esp/boot/kernel.elf esp/boot/initrd
+
+esp/EFI/BOOT/BOOTX64.EFI: $(BUILD)/BOOTX64.EFI
+	@mkdir -p $(dir $@) && cp $< $@
+esp/boot/kernel.elf: $(BUILD)/kernel.elf
+	@mkdir -p $(dir $@) && cp $< $@
+esp/boot/initrd: $(INITRD_SRC) | $(DEPS)
+	@mkdir -p $(dir $@)
+	tools/mkinitrd.sh $(INITRD_DIR) $@
+
+$(BUILD)/esp.img: $(ESP_FILES) tools/mkesp.sh FORCE_CMDLINE
+	tools/mkesp.sh $@ esp "$(CMDLINE)"
+
+.PHONY: FORCE_CMDLINE
+FORCE_CMDLINE:
+
+# ---------------------------------------------------------------- host
+# mm/ built for the host under ASan/UBSan, with tools/host_platform.c.
+HOSTCFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -I. -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined -MMD -MP
+HOST_LIB_SRC := $(sort $(wildcard mm/*.c)) tools/host_platform.c
+HOST_LIB_OBJ := $(patsubst %,$(BUILD)/host/%.o,$(HOST_LIB_SRC))
+
+$(BUILD)/host/%.c.o: %.c | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) -c $< -o $@
+
+$(BUILD)/host/memmap: $(BUILD)/host/tools/memmap.c.o $(HOST_LIB_OBJ)
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ $^
+
+# One test program per tests/host/test_*.c.  A test that needs more sources
+# names them: TEST_SRC_test_foo := kernel/foo.c
+HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/bin/%,$(sort $(wildcard tests/host/test_*.c)))
+-include $(wildcard tests/host/*.mk tests/bench/*.mk)
+
+.SECONDEXPANSION:
+$(BUILD)/host/bin/%: $(BUILD)/host/tests/host/%.c.o $(HOST_LIB_OBJ) \
+		$$(patsubst %,$(BUILD)/host/%.o,$$(TEST_SRC_$$*))
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ $^
+
+# ---------------------------------------------------------------- bench
+BENCHCFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -I. -DNDEBUG -MMD -MP
+BENCH_LIB_OBJ := $(patsubst %,$(BUILD)/bench/%.o,$(HOST_LIB_SRC))
+BENCHES := $(patsubst tests/bench/%.c,$(BUILD)/bench/bin/%,$(sort $(wildcard tests/bench/bench_*.c)))
+
+$(BUILD)/bench/%.c.o: %.c | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(BENCHCFLAGS) -c $< -o $@
+
+$(BUILD)/bench/bin/%: $(BUILD)/bench/tests/bench/%.c.o $(BENCH_LIB_OBJ) \
+		$$(patsubst %,$(BUILD)/bench/%.o,$$(BENCH_SRC_$$*))
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(BENCHCFLAGS) -o $@ $^
+
+# ---------------------------------------------------------------- targets
+.PHONY: all run test test-host test-boot bench fuzz debug clean help
+
+all: $(BUILD)/esp.img $(BUILD)/host/memmap ## build loader, kernel, ESP image and host tools
+
+run: all ## boot build/esp.img in QEMU+OVMF, serial on the terminal
+	tools/qemu-run.sh $(BUILD)/esp.img
+
+test: test-host test-boot ## host tests, then QEMU boot tests
+	@echo "make test: all passed"
+
+test-host: $(HOST_TESTS) $(BUILD)/host/memmap ## host tests of mm/ and parsers (ASan/UBSan)
+	@tools/run-host-tests.sh $(HOST_TESTS)
+
+test-boot: all ## QEMU boot tests (several configurations, in parallel)
+	python3 tests/boot/boottest.py
+
+bench: $(BENCHES) ## benchmarks: `bench: <name> <value> <unit>` lines
+	@for b in $(BENCHES); do $$b || exit 1; done
+
+fuzz: ## long libFuzzer runs (FUZZ_SECONDS each)
+	tools/run-fuzz.sh $(FUZZ_SECONDS)
+
+debug: all ## boot with QEMU waiting for gdb; then: gdb -x build/gdbinit
+	printf 'file %s\ntarget remote :1234\nbreak kmain\ncontinue\n' $(BUILD)/kernel.elf > $(BUILD)/gdbinit
+	@echo "in another terminal: gdb -x $(BUILD)/gdbinit"
+	tools/qemu-run.sh $(BUILD)/esp.img -s -S
+
+clean: ## remove build output and staged ESP files
+	rm -rf $(BUILD) $(ESP_FILES)
+
+help: ## this list
+	@echo "targets:"
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 16
+	@echo "variables (current value):"
+	@echo "  MEM=$(MEM)  guest RAM (512M, 5G, 1T...; >16G is backed by a sparse file)"
+	@echo "  SMP=$(SMP)  CPUs"
+	@echo "  MACHINE=$(MACHINE)  q35 or pc"
+	@echo "  CPU=$(CPU)  QEMU -cpu model (max, qemu64...)"
+	@echo "  QEMU_EXTRA=$(QEMU_EXTRA)  appended verbatim to the QEMU command line"
+	@echo "  CMDLINE=$(CMDLINE)  \\boot\\cmdline of build/esp.img"
+	@echo "  FUZZ_SECONDS=$(FUZZ_SECONDS)  per harness, for make fuzz"
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

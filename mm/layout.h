@@ -1,0 +1,56 @@
+/*
+ * mm/layout.h - the x86_64 virtual address space of memboot.
+ *
+ *   0xffffffffffffffff +--------------------------------+
+ *                      | kernel image (top 2 GiB)        |  -mcmodel=kernel
+ *   0xffffffff80000000 +--------------------------------+  KERNEL_VA_BASE
+ *                      | (unmapped gap, 64 KiB)          |
+ *   0xffffffff7fff0000 +--------------------------------+  KSTACK_TOP
+ *                      | kernel stack (KSTACK_SIZE)      |
+ *                      | guard page (never mapped)       |
+ *                      +--------------------------------+
+ *                      | (unmapped)                      |
+ *   0xffffe00000000000 +--------------------------------+  KWIN_END
+ *                      | kernel vaddr window (32 TiB):   |
+ *                      | virtaddr_alloc, kalloc,         |
+ *                      | mem_map_addr (ACPI, ramdisk)    |
+ *   0xffffc00000000000 +--------------------------------+  KWIN_BASE
+ *                      | direct map of physical memory   |
+ *                      | (HHDM, up to 64 TiB)            |
+ *   0xffff800000000000 +--------------------------------+  HHDM_BASE
+ *                      | non-canonical hole              |
+ *   0x0000800000000000 +--------------------------------+  USER_END
+ *                      | user space                      |
+ *   0x0000000000001000 +--------------------------------+  USER_BASE
+ *                      | page 0: never mapped (NULL)     |
+ *   0x0000000000000000 +--------------------------------+
+ *
+ * Ranges are half-open: [BASE, END).
+ */
+#ifndef MM_LAYOUT_H
+#define MM_LAYOUT_H
+
+/* Direct map: PML4 slot 256 onwards.  64 TiB is the 46-bit physical space
+ * (1 TiB guests use phys-bits=44) with room to spare; 128 PML4 slots. */
+#define HHDM_BASE      0xffff800000000000ULL
+#define HHDM_MAX_SIZE  0x0000400000000000ULL
+
+/* Kernel vaddr window: its own PML4 slots (384..447), apart from the direct
+ * map and the kernel image, so a stray pointer into it is recognisable. */
+#define KWIN_BASE      0xffffc00000000000ULL
+#define KWIN_END       0xffffe00000000000ULL
+
+/* Kernel image: the top 2 GiB, where -mcmodel=kernel code can live. */
+#define KERNEL_VA_BASE 0xffffffff80000000ULL
+
+/* Kernel stack: 64 KiB is ample for a kernel without recursion; one unmapped
+ * guard page below it turns an overflow into a page fault. */
+#define KSTACK_TOP     0xffffffff7fff0000ULL
+#define KSTACK_SIZE    0x10000ULL
+#define KSTACK_GUARD   (KSTACK_TOP - KSTACK_SIZE - 0x1000ULL)
+
+/* User space: lower canonical half, page 0 excluded. */
+#define USER_BASE      0x0000000000001000ULL
+#define USER_END       0x0000800000000000ULL
+
+#endif

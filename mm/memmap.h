@@ -1,0 +1,66 @@
+/*
+ * mm/memmap.h - the memory-map sanitiser: raw firmware map -> sorted,
+ * non-overlapping, typed regions.  Shared by the kernel and tools/memmap.
+ *
+ * Implementation: mm/memmap.c (sanitiser), mm/memmap_print.c (printing).
+ */
+#ifndef MM_MEMMAP_H
+#define MM_MEMMAP_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "shared/bootinfo.h"
+
+/* Region types of the sanitised map, in no particular order of strictness. */
+enum mm_region_type {
+	MR_USABLE = 0,
+	MR_RESERVED,
+	MR_ACPI_DATA,
+	MR_ACPI_NVS,
+	MR_UNUSABLE,
+	MR_PERSISTENT,
+	MR_MMIO,
+	MR_RUNTIME,    /* EFI runtime services code/data: kept forever */
+	MR_LOADER,     /* loader code/data the kernel may reclaim */
+	MR_KERNEL,     /* kernel image, live page tables, kernel stack */
+	MR_RAMDISK,
+	MR_BOOTINFO,
+	MR_NTYPES
+};
+
+/* One region [base, base + size). */
+struct mm_region {
+	uint64_t base;
+	uint64_t size;
+	uint32_t type;      /* enum mm_region_type */
+	uint32_t reserved;
+};
+
+/* Returns the printed name of region type t ("usable", "ACPI data", ...). */
+const char *memmap_type_name(uint32_t t);
+
+/* Returns the EDK II shell's name for EFI memory type t ("Available",
+ * "BS_Code", ...), as `memmap -sfo` prints it. */
+const char *memmap_efi_type_name(uint32_t t);
+
+/*
+ * memmap_sanitize - build the sanitised map.
+ *   raw, raw_size, desc_size: the firmware map, walked by desc_size.
+ *   used, used_count: loader-used ranges (BOOTINFO_USED_*), typed on top.
+ *   out, cap: output array; *count gets the number of regions.
+ * Warnings (dropped zero-length or wrapping entries) go to mm_printf.
+ * Returns MM_OK, MM_EINVAL (desc_size < 40 or raw_size not a multiple of
+ * it) or MM_EOVERFLOW (more than cap regions).
+ */
+int memmap_sanitize(const void *raw, uint64_t raw_size, uint32_t desc_size,
+		    const struct bootinfo_range *used, uint32_t used_count,
+		    struct mm_region *out, size_t cap, size_t *count);
+
+/* Prints the raw map, one `memmap -sfo` CSV line per descriptor. */
+void memmap_print_raw(const void *raw, uint64_t raw_size, uint32_t desc_size);
+
+/* Prints the sanitised map: `memmap: [mem 0x...-0x...] type` lines and the
+ * `memmap: usable <bytes> bytes in <n> regions` summary. */
+void memmap_print(const struct mm_region *r, size_t count);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * mm/platform.h - what mm/ needs from whoever hosts it.
+ *
+ * mm/ is portable C: the same files build into the kernel and into host
+ * programs (tests, tools/memmap).  Everything environment-specific goes
+ * through these functions, implemented twice:
+ *   kernel/mm_platform.c   - direct map, kernel console, invlpg
+ *   tools/host_platform.c  - an mmap'ed arena as "physical memory", stdio
+ *
+ * Formats accepted by mm_printf: %d %i %u %x %X %c %s %p %% with the l / ll
+ * length modifiers, a width, '0' padding and '-' left justification.
+ */
+#ifndef MM_PLATFORM_H
+#define MM_PLATFORM_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+/* Returns a pointer through which physical address pa can be accessed. */
+void *mm_phys_to_virt(uint64_t pa);
+
+/* Prints a formatted message on the console (kernel) or stdout (host). */
+void mm_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Reports a broken invariant and stops; fmt should start with the function name. */
+_Noreturn void mm_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Drops the TLB entry for va (no-op on the host). */
+void mm_tlb_flush_page(uint64_t va);
+
+/* Drops all non-global TLB entries (no-op on the host). */
+void mm_tlb_flush_all(void);
+
+/* Freestanding string functions: libc on the host, kernel/lib.c in the kernel. */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+void *memmove(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+
+#endif

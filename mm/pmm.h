@@ -1,0 +1,56 @@
+/*
+ * mm/pmm.h - physical frame allocator: a bitmap of 4 KiB frames with a
+ * summary level, bootstrapped by a bump boot allocator over the sanitised map.
+ *
+ * Implementation: mm/bootalloc.c, mm/pmm.c.  One instance per "machine";
+ * the kernel has one (kernel_pmm), host tests make as many as they like.
+ */
+#ifndef MM_PMM_H
+#define MM_PMM_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "mm/memmap.h"
+
+struct pmm {
+	uint64_t *bitmap;     /* 1 bit per frame, 1 = used; via mm_phys_to_virt */
+	uint64_t *summary;    /* 1 bit per bitmap word, 1 = word has a free frame */
+	uint64_t nframes;     /* frames covered: up to the highest usable frame */
+	uint64_t nwords;      /* bitmap words */
+	uint64_t total;       /* usable frames (RAM the allocator manages) */
+	uint64_t free;        /* frames free now */
+	uint64_t hint;        /* next-fit: bitmap word to start searching at */
+	const struct mm_region *map; /* the sanitised map it was built from */
+	size_t map_count;
+	uint64_t meta_pa;     /* physical range holding bitmap + summary */
+	uint64_t meta_size;
+};
+
+/* Builds the allocator over the usable regions of map[0..count).  The
+ * bitmap's storage comes from a boot allocator over the same regions; those
+ * frames stay marked used.  The map must stay valid while pmm is used.
+ * Returns MM_OK, or MM_ENOMEM if no usable region can hold the bitmap. */
+int pmm_init(struct pmm *pmm, const struct mm_region *map, size_t count);
+
+/* Allocates one frame; *pa gets its physical address.  MM_OK or MM_ENOMEM. */
+int pmm_alloc(struct pmm *pmm, uint64_t *pa);
+
+/* Allocates count contiguous frames whose first address is a multiple of
+ * align (bytes, a power of two >= 4096).  MM_OK, MM_ENOMEM or MM_EINVAL. */
+int pmm_alloc_contig(struct pmm *pmm, uint64_t count, uint64_t align, uint64_t *pa);
+
+/* Frees the frame at pa.  A frame that is not allocated or not RAM is
+ * reported with its address and returns MM_ENOENT / MM_ERANGE (bitmap
+ * unchanged); MM_EINVAL if pa is not page aligned. */
+int pmm_free(struct pmm *pmm, uint64_t pa);
+
+/* Frees count frames from pa; all-or-nothing: checks every frame first. */
+int pmm_free_contig(struct pmm *pmm, uint64_t pa, uint64_t count);
+
+/* Returns 1 if the frame at pa is managed RAM and currently allocated. */
+int pmm_is_allocated(const struct pmm *pmm, uint64_t pa);
+
+/* Returns 1 if the frame at pa is usable RAM managed by this allocator. */
+int pmm_is_ram(const struct pmm *pmm, uint64_t pa);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * mm/x86_64.h - x86_64 paging facts: page sizes, PTE bits, index macros.
+ * Header-only, no code; usable from the loader, the kernel and the host.
+ */
+#ifndef MM_X86_64_H
+#define MM_X86_64_H
+
+#include <stdint.h>
+
+#define PAGE_SHIFT   12
+#define PAGE_SIZE    (1ULL << PAGE_SHIFT)          /* 4 KiB */
+#define PAGE_MASK    (PAGE_SIZE - 1)
+#define LARGE_SIZE   (1ULL << 21)                  /* 2 MiB (PD-level page) */
+#define HUGE_SIZE    (1ULL << 30)                  /* 1 GiB (PDPT-level page) */
+#define PT_ENTRIES   512                           /* entries per table */
+
+/* Page-table entry bits (Intel SDM vol. 3, 4.5). */
+#define PTE_P        (1ULL << 0)   /* present */
+#define PTE_W        (1ULL << 1)   /* writable */
+#define PTE_U        (1ULL << 2)   /* user accessible */
+#define PTE_PWT      (1ULL << 3)   /* write-through */
+#define PTE_PCD      (1ULL << 4)   /* cache disable */
+#define PTE_A        (1ULL << 5)   /* accessed */
+#define PTE_D        (1ULL << 6)   /* dirty */
+#define PTE_PS       (1ULL << 7)   /* large page (PD / PDPT level) */
+#define PTE_G        (1ULL << 8)   /* global */
+#define PTE_NX       (1ULL << 63)  /* no execute (needs EFER.NXE) */
+#define PTE_ADDR     0x000ffffffffff000ULL         /* frame address bits 51:12 */
+
+/* Index of va in the table at each level: 4 = PML4 ... 1 = PT. */
+#define PX_SHIFT(level)  (PAGE_SHIFT + 9 * ((level) - 1))
+#define PX(level, va)    ((unsigned)(((uint64_t)(va) >> PX_SHIFT(level)) & 0x1ff))
+
+#define PAGE_ROUND_UP(x)   (((uint64_t)(x) + PAGE_MASK) & ~PAGE_MASK)
+#define PAGE_ROUND_DOWN(x) ((uint64_t)(x) & ~PAGE_MASK)
+
+/* Sign-extend bit 47: is va canonical? */
+#define VA_CANONICAL(va) ((uint64_t)((int64_t)((uint64_t)(va) << 16) >> 16) == (uint64_t)(va))
+
+/* Control-register and MSR bits the loader and kernel set. */
+#define CR0_WP       (1ULL << 16)
+#define MSR_EFER     0xc0000080
+#define EFER_NXE     (1ULL << 11)
+
+#endif

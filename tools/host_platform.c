@@ -1,0 +1,119 @@
+/*
+ * tools/host_platform.c - mm/platform.h for host programs (see host_platform.h).
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "mm/platform.h"
+#include "tools/host_platform.h"
+
+static uint8_t *arena;
+static uint64_t arena_size;
+
+static char *cap_buf;
+static size_t cap_len, cap_cap;
+static int capturing;
+
+/* (Re)creates the arena; a fresh anonymous mapping reads as zeros. */
+void host_arena_init(uint64_t size)
+{
+	if (arena)
+		munmap(arena, arena_size);
+	arena = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (arena == MAP_FAILED) {
+		fprintf(stderr, "host_arena_init: mmap of %llu bytes failed\n",
+			(unsigned long long)size);
+		exit(2);
+	}
+	arena_size = size;
+}
+
+/* Returns the arena size in bytes. */
+uint64_t host_arena_size(void)
+{
+	return arena_size;
+}
+
+/* Maps pa into the arena; an address past it is a broken invariant. */
+void *mm_phys_to_virt(uint64_t pa)
+{
+	if (!arena)
+		host_arena_init(HOST_ARENA_DEFAULT);
+	if (pa >= arena_size)
+		mm_panic("mm_phys_to_virt: pa %#lx outside the host arena (%#lx bytes)",
+			 (unsigned long)pa, (unsigned long)arena_size);
+	return arena + pa;
+}
+
+/* Appends formatted text to the capture buffer. */
+static void capture_vprintf(const char *fmt, va_list ap)
+{
+	va_list aq;
+	va_copy(aq, ap);
+	int n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0)
+		return;
+	if (cap_len + (size_t)n + 1 > cap_cap) {
+		cap_cap = (cap_len + (size_t)n + 1) * 2;
+		cap_buf = realloc(cap_buf, cap_cap);
+		if (!cap_buf)
+			abort();
+	}
+	vsnprintf(cap_buf + cap_len, (size_t)n + 1, fmt, ap);
+	cap_len += (size_t)n;
+}
+
+/* Prints to stdout, or into the capture buffer while capturing. */
+void mm_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (capturing)
+		capture_vprintf(fmt, ap);
+	else
+		vprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* Prints the message on stderr and aborts (a core / ASan report follows). */
+_Noreturn void mm_panic(const char *fmt, ...)
+{
+	va_list ap;
+	fflush(stdout);
+	fprintf(stderr, "panic: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	abort();
+}
+
+void host_capture_begin(void)
+{
+	capturing = 1;
+	cap_len = 0;
+	if (cap_buf)
+		cap_buf[0] = '\0';
+}
+
+const char *host_capture_end(void)
+{
+	capturing = 0;
+	return cap_buf ? cap_buf : "";
+}
+
+/* No TLB on the host. */
+void mm_tlb_flush_page(uint64_t va)
+{
+	(void)va;
+}
+
+void mm_tlb_flush_all(void)
+{
+}

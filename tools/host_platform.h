@@ -1,0 +1,28 @@
+/*
+ * tools/host_platform.h - the host side of mm/platform.h, for tests, tools
+ * and benchmarks: "physical memory" is one big mmap'ed arena (reserved with
+ * MAP_NORESERVE, so only touched pages cost memory); pa is an offset in it.
+ */
+#ifndef TOOLS_HOST_PLATFORM_H
+#define TOOLS_HOST_PLATFORM_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+/* Default arena: 64 GiB of address space, enough for any test map whose
+ * usable RAM the allocators touch; bigger maps call host_arena_init. */
+#define HOST_ARENA_DEFAULT (64ULL << 30)
+
+/* (Re)creates the arena with size bytes, all zero.  Exits on failure. */
+void host_arena_init(uint64_t size);
+
+/* Returns the arena size in bytes (0 before the first use). */
+uint64_t host_arena_size(void);
+
+/* Starts collecting mm_printf output in a buffer instead of printing it. */
+void host_capture_begin(void);
+
+/* Stops collecting; returns the text collected (valid until the next begin). */
+const char *host_capture_end(void);
+
+#endif

@@ -1,0 +1,73 @@
+#!/bin/bash
+# tools/qemu-run.sh IMG [QEMU ARGS...] - boot the disk image IMG under QEMU+OVMF.
+#
+# Environment (all optional): MEM (512M), SMP (1), MACHINE (q35), CPU (max),
+# QEMU_EXTRA (appended verbatim), SERIAL (stdio; e.g. file:out.log),
+# DEBUGCON (none; e.g. file:dbg.log), TIMEOUT (seconds; 0 = none),
+# OVMF_CODE / OVMF_VARS (firmware images; VARS is copied fresh every run).
+#
+# Exit status: 0 when the kernel exits through isa-debug-exit with 0 (QEMU
+# reports (v << 1) | 1 = 1), the kernel's value + 100 for any other value,
+# 124 on timeout, otherwise QEMU's own status.
+set -eu
+img=$1; shift
+MEM=${MEM:-512M}; SMP=${SMP:-1}; MACHINE=${MACHINE:-q35}; CPU=${CPU:-max}
+SERIAL=${SERIAL:-stdio}; DEBUGCON=${DEBUGCON:-none}; TIMEOUT=${TIMEOUT:-0}
+OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
+OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/memboot-qemu.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+cp "$OVMF_VARS" "$tmp/vars.fd"
+
+# Guest RAM in MiB from MEM (K/M/G/T suffixes, M if none).
+mem_mib() {
+	local n=${1%[KkMmGgTt]} u=${1##*[0-9]}
+	case "$u" in
+	K|k) echo $(( n / 1024 )) ;;
+	G|g) echo $(( n * 1024 )) ;;
+	T|t) echo $(( n * 1024 * 1024 )) ;;
+	*) echo "$n" ;;
+	esac
+}
+mib=$(mem_mib "$MEM")
+
+args=(-machine "$MACHINE" -smp "$SMP" -m "${mib}M" -display none -no-reboot -net none
+      -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
+      -drive "if=pflash,format=raw,unit=1,file=$tmp/vars.fd"
+      -drive "format=raw,file=$img"
+      -device isa-debug-exit,iobase=0xf4,iosize=0x04
+      -serial "$SERIAL" -debugcon "$DEBUGCON")
+
+# More guest RAM than is sensible to take from the host: back it with a sparse
+# file mapped privately, so only pages the guest touches cost host memory.
+if [ "$mib" -gt $(( 16 * 1024 )) ]; then
+	args+=(-object "memory-backend-file,id=ram0,size=${mib}M,mem-path=$tmp/ram,share=off,prealloc=off"
+	       -machine memory-backend=ram0)
+fi
+# The default 40 physical address bits (1 TiB) leave no room for the PCI
+# hole and 64-bit BARs above a guest this large.
+cpu=$CPU
+if [ "$mib" -ge $(( 512 * 1024 )) ]; then
+	cpu="$cpu,phys-bits=44"
+fi
+args+=(-cpu "$cpu")
+
+# shellcheck disable=SC2206
+extra=(${QEMU_EXTRA:-})
+set +e
+if [ "$TIMEOUT" != 0 ]; then
+	timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 "${args[@]}" "${extra[@]}" "$@"
+else
+	qemu-system-x86_64 "${args[@]}" "${extra[@]}" "$@"
+fi
+rc=$?
+set -e
+case $rc in
+1) exit 0 ;;                 # kernel wrote 0: success
+124|137) exit 124 ;;
+*) if [ $(( rc & 1 )) -eq 1 ] && [ "$rc" -gt 1 ] && [ "$rc" -lt 256 ]; then
+	exit $(( 100 + (rc >> 1) ))
+   fi
+   exit "$rc" ;;
+esac
