@@ -40,8 +40,24 @@ struct mm_region {
 const char *memmap_type_name(uint32_t t);
 
 /* Returns the EDK II shell's name for EFI memory type t ("Available",
- * "BS_Code", ...), as `memmap -sfo` prints it. */
+ * "BootServiceCode", ...), as `memmap -sfo` prints it; NULL for a type the
+ * shell does not name (unknown, OS-defined >= 0x70000000). */
 const char *memmap_efi_type_name(uint32_t t);
+
+/* Returns the region type EFI memory type efi_type becomes: loader code/data
+ * -> MR_LOADER; boot-services code/data and conventional -> MR_USABLE;
+ * runtime code/data -> MR_RUNTIME; unusable -> MR_UNUSABLE; ACPI reclaim ->
+ * MR_ACPI_DATA; ACPI NVS -> MR_ACPI_NVS; MMIO, MMIO port -> MR_MMIO;
+ * persistent -> MR_PERSISTENT; anything else -> MR_RESERVED. */
+uint32_t memmap_efi_type_to_region(uint32_t efi_type);
+
+/* Returns the region type a loader-used range of type used_type
+ * (BOOTINFO_USED_*) becomes: kernel, page tables, stack -> MR_KERNEL;
+ * bootinfo -> MR_BOOTINFO; ramdisk -> MR_RAMDISK; unknown -> MR_KERNEL. */
+uint32_t memmap_used_type_to_region(uint32_t used_type);
+
+/* Returns the bytes of MR_USABLE regions in r[0..count). */
+uint64_t memmap_usable_bytes(const struct mm_region *r, size_t count);
 
 /*
  * memmap_sanitize - build the sanitised map.
@@ -49,14 +65,17 @@ const char *memmap_efi_type_name(uint32_t t);
  *   used, used_count: loader-used ranges (BOOTINFO_USED_*), typed on top.
  *   out, cap: output array; *count gets the number of regions.
  * Warnings (dropped zero-length or wrapping entries) go to mm_printf.
+ * Rules and algorithm: the theory statement at the top of mm/memmap.c.
+ * Uses no memory but out and O(1) stack; O(n^2) time for n entries.
  * Returns MM_OK, MM_EINVAL (desc_size < 40 or raw_size not a multiple of
- * it) or MM_EOVERFLOW (more than cap regions).
+ * it) or MM_EOVERFLOW (more than cap regions; *count = cap, the map is cut).
  */
 int memmap_sanitize(const void *raw, uint64_t raw_size, uint32_t desc_size,
 		    const struct bootinfo_range *used, uint32_t used_count,
 		    struct mm_region *out, size_t cap, size_t *count);
 
-/* Prints the raw map, one `memmap -sfo` CSV line per descriptor. */
+/* Prints the raw map in `memmap -sfo` form: the ShellCommand header, one
+ * MemoryMap CSV line per descriptor, the MemoryMapSummary line. */
 void memmap_print_raw(const void *raw, uint64_t raw_size, uint32_t desc_size);
 
 /* Prints the sanitised map: `memmap: [mem 0x...-0x...] type` lines and the
