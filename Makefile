@@ -56,7 +56,7 @@ $(BUILD)/kernel.elf: $(KERNEL_OBJ) kernel/linker.ld
 # gnu-efi supplies the headers only: its libefi.a is ELF and cannot be linked.
 EFI_INC   := /usr/include/efi
 EFI_CFLAGS = --target=x86_64-unknown-windows -std=c11 -ffreestanding \
-	-fshort-wchar -mno-red-zone -mno-mmx -mno-sse -fno-stack-protector \
+	-fshort-wchar -mno-red-zone -mno-mmx -mno-sse -fno-stack-protector -mno-stack-arg-probe \
 	-fno-builtin-printf -O2 -Wall -Wextra \
 	-Werror=implicit-function-declaration \
 	-I$(EFI_INC) -I$(EFI_INC)/x86_64 -I$(EFI_INC)/protocol -I. -MMD -MP

@@ -23,6 +23,10 @@ int console_add_sink(void (*write)(const char *s, size_t n));
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void kvprintf(const char *fmt, va_list ap);
 
+/* Ends the run: exits QEMU through isa-debug-exit with code (0 = success)
+ * when BootInfo asked for it, otherwise halts forever. */
+_Noreturn void kernel_exit(int code);
+
 /* Stops the kernel: prints "panic: <message>", exits QEMU with status 1
  * when BootInfo asked for QEMU exit, otherwise halts forever. */
 _Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -37,7 +37,8 @@ args=(-machine "$MACHINE" -smp "$SMP" -m "${mib}M" -display none -no-reboot -net
       -drive "if=pflash,format=raw,unit=1,file=$tmp/vars.fd"
       -drive "format=raw,file=$img"
       -device isa-debug-exit,iobase=0xf4,iosize=0x04
-      -serial "$SERIAL" -debugcon "$DEBUGCON")
+      -serial "$SERIAL")
+[ "$DEBUGCON" != none ] && args+=(-debugcon "$DEBUGCON")
 
 # More guest RAM than is sensible to take from the host: back it with a sparse
 # file mapped privately, so only pages the guest touches cost host memory.

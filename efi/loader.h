@@ -1,0 +1,59 @@
+/*
+ * efi/loader.h - what the loader's files share: the firmware tables, the
+ * loader console and the steps of the boot (see efi/main.c for the order).
+ */
+#ifndef EFI_LOADER_H
+#define EFI_LOADER_H
+
+#include <efi.h>
+#include <stdint.h>
+#include "shared/bootinfo.h"
+
+extern EFI_SYSTEM_TABLE *efi_st;
+extern EFI_BOOT_SERVICES *efi_bs;
+
+/* Prints on the firmware console (screen and, under OVMF, serial). */
+void lprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "memboot: loader error: <message>" and returns status, for
+ * `return lfail(st, "...")` in the boot steps. */
+EFI_STATUS lfail(EFI_STATUS status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Allocates pages of loader data; *pa gets the address.  Zeroes them. */
+EFI_STATUS lalloc_pages(uint64_t pages, uint64_t *pa);
+
+/* efi/file.c: opens the root directory of the volume the loader came from. */
+EFI_STATUS file_open_root(EFI_HANDLE image, EFI_FILE_HANDLE *root);
+
+/* efi/file.c: reads the whole file path (at most max bytes) into fresh pages;
+ * *pa and *size describe it.  EFI_NOT_FOUND if absent (nothing printed);
+ * other failures are printed. */
+EFI_STATUS file_read(EFI_FILE_HANDLE root, const CHAR16 *path, const char *name,
+		     uint64_t max, uint64_t *pa, uint64_t *size);
+
+/* efi/paging.c: a pool of zeroed page-table pages and the mapper. */
+struct ptpool {
+	uint64_t pa;      /* first page of the pool */
+	uint64_t pages;   /* capacity */
+	uint64_t used;    /* pages handed out */
+};
+
+EFI_STATUS pt_pool_init(struct ptpool *pool, uint64_t pages);
+
+/* Maps [va, va + size) to [pa, pa + size) with pages of page_size bytes
+ * (4 KiB, 2 MiB or 1 GiB; va, pa and size multiples of it) and the PTE flags
+ * given (PTE_P is added).  An entry already present is an error. */
+EFI_STATUS pt_map(struct ptpool *pool, uint64_t root, uint64_t va, uint64_t pa,
+		  uint64_t size, uint64_t page_size, uint64_t flags);
+
+/* Maps the page_size page at va to pa unless va is already mapped (the
+ * direct map covers each large page once, whichever descriptor asks first). */
+EFI_STATUS pt_cover(struct ptpool *pool, uint64_t root, uint64_t va, uint64_t pa,
+		    uint64_t page_size, uint64_t flags);
+
+/* efi/handoff.c: the final memory map, ExitBootServices, the jump. */
+EFI_STATUS handoff(EFI_HANDLE image, struct bootinfo *bi, uint64_t map_capacity,
+		   uint64_t cr3, uint64_t entry, uint64_t stack_top);
+
+#endif

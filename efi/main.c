@@ -1,0 +1,369 @@
+/*
+ * efi/main.c - the memboot loader: a UEFI application that loads the kernel
+ * from its own volume and hands over a struct bootinfo.
+ *
+ * Order of the boot (each step prints a clear error and returns it to the
+ * firmware on failure; nothing hangs):
+ *   1. open the boot volume; read \boot\cmdline (optional), \boot\kernel.elf
+ *      and \boot\initrd (optional);
+ *   2. validate the ELF (efi/elf.c), copy its segments into fresh pages;
+ *   3. note the GOP framebuffer and the ACPI RSDP;
+ *   4. probe the memory map; build page tables: direct map (1 GiB pages if
+ *      the CPU has them, else 2 MiB), kernel segments with their
+ *      permissions, kernel stack over an unmapped guard page, and the
+ *      loader's own image identity-mapped for the instant of the CR3 switch;
+ *   5. allocate BootInfo with room for the final map; ExitBootServices;
+ *      jump (efi/handoff.c).
+ */
+#include "efi/elf.h"
+#include "efi/loader.h"
+#include "mm/layout.h"
+#include "mm/x86_64.h"
+
+EFI_SYSTEM_TABLE *efi_st;
+EFI_BOOT_SERVICES *efi_bs;
+
+/* A kernel file larger than this is refused before it is read: 64 MiB is
+ * many times this kernel with full debug info. */
+#define KERNEL_FILE_MAX   (64ULL << 20)
+/* Ramdisks up to 1 GiB; the kernel maps them whole with mem_map_addr. */
+#define INITRD_FILE_MAX   (1ULL << 30)
+/* Slack for descriptors that appear between the probe and the final
+ * GetMemoryMap (our own BootInfo allocation splits at most a few). */
+#define MAP_SLACK_DESCS   32
+
+/* See loader.h. */
+EFI_STATUS lalloc_pages(uint64_t pages, uint64_t *pa)
+{
+	EFI_PHYSICAL_ADDRESS a = 0;
+	EFI_STATUS st = efi_bs->AllocatePages(AllocateAnyPages, EfiLoaderData, pages, &a);
+	if (EFI_ERROR(st))
+		return st;
+	efi_bs->SetMem((void *)(uintptr_t)a, pages * PAGE_SIZE, 0);
+	*pa = a;
+	return EFI_SUCCESS;
+}
+
+/* Adds a loader-used range to bi. */
+static void note_used(struct bootinfo *bi, uint64_t pa, uint64_t size, uint32_t type)
+{
+	if (bi->used_count < BOOTINFO_MAX_USED)
+		bi->used[bi->used_count++] = (struct bootinfo_range){ pa, size, type, 0 };
+}
+
+/* Reads \boot\cmdline into bi->cmdline (first line, at most 255 bytes) and
+ * sets the flags it names ("qemu-exit"). */
+static EFI_STATUS read_cmdline(EFI_FILE_HANDLE root, struct bootinfo *bi)
+{
+	uint64_t pa, size;
+	EFI_STATUS st = file_read(root, L"\\boot\\cmdline", "\\boot\\cmdline", 4096, &pa, &size);
+	if (st == EFI_NOT_FOUND)
+		return EFI_SUCCESS;
+	if (EFI_ERROR(st))
+		return st;
+	const char *text = (const char *)(uintptr_t)pa;
+	uint64_t n = 0;
+	while (n < size && n < BOOTINFO_CMDLINE_MAX - 1 && text[n] != '\n' && text[n] != '\r')
+		bi->cmdline[n] = text[n], n++;
+	bi->cmdline[n] = '\0';
+	efi_bs->FreePages(pa, PAGE_ROUND_UP(size) >> PAGE_SHIFT);
+
+	/* Word match of "qemu-exit" in the space-separated list. */
+	for (const char *w = bi->cmdline; *w;) {
+		const char *e = w;
+		while (*e && *e != ' ')
+			e++;
+		if (e - w == 9 && !__builtin_memcmp(w, "qemu-exit", 9))
+			bi->flags |= BOOTINFO_F_QEMU_EXIT;
+		w = *e ? e + 1 : e;
+	}
+	return EFI_SUCCESS;
+}
+
+/* Reads and validates \boot\kernel.elf, copies its segments into one
+ * allocation (bi->kernel_pa); *img describes the segments. */
+static EFI_STATUS load_kernel(EFI_FILE_HANDLE root, struct bootinfo *bi, struct elf_image *img)
+{
+	uint64_t fpa, fsize, kpa;
+	char err[160];
+	EFI_STATUS st = file_read(root, L"\\boot\\kernel.elf", "\\boot\\kernel.elf",
+				  KERNEL_FILE_MAX, &fpa, &fsize);
+	if (st == EFI_NOT_FOUND)
+		return lfail(st, "\\boot\\kernel.elf not found on the boot volume");
+	if (EFI_ERROR(st))
+		return st;
+	const uint8_t *file = (const uint8_t *)(uintptr_t)fpa;
+	if (elf_check(file, fsize, KERNEL_VA_BASE, img, err, sizeof(err)))
+		return lfail(EFI_LOAD_ERROR, "\\boot\\kernel.elf: %s", err);
+
+	uint64_t span = img->va_hi - img->va_lo;
+	st = lalloc_pages(span >> PAGE_SHIFT, &kpa);
+	if (EFI_ERROR(st))
+		return lfail(st, "no memory for the kernel image (%llu bytes)", (unsigned long long)span);
+	for (uint32_t i = 0; i < img->nseg; i++) {
+		const struct elf_segment *s = &img->seg[i];
+		/* The pages are zeroed already: that is the .bss part. */
+		efi_bs->CopyMem((void *)(uintptr_t)(kpa + (s->vaddr - img->va_lo)),
+				(void *)(file + s->offset), s->filesz);
+	}
+	efi_bs->FreePages(fpa, PAGE_ROUND_UP(fsize) >> PAGE_SHIFT);
+	bi->kernel_pa = kpa;
+	bi->kernel_va = img->va_lo;
+	bi->kernel_size = span;
+	note_used(bi, kpa, span, BOOTINFO_USED_KERNEL);
+	lprintf("memboot: kernel.elf: %u segments, 0x%llx-0x%llx at phys 0x%llx, entry 0x%llx\n",
+		img->nseg, (unsigned long long)img->va_lo, (unsigned long long)img->va_hi,
+		(unsigned long long)kpa, (unsigned long long)img->entry);
+	return EFI_SUCCESS;
+}
+
+/* Reads the optional \boot\initrd into bi. */
+static EFI_STATUS load_initrd(EFI_FILE_HANDLE root, struct bootinfo *bi)
+{
+	uint64_t pa, size;
+	EFI_STATUS st = file_read(root, L"\\boot\\initrd", "\\boot\\initrd", INITRD_FILE_MAX, &pa, &size);
+	if (st == EFI_NOT_FOUND)
+		return EFI_SUCCESS;
+	if (EFI_ERROR(st))
+		return st;
+	bi->ramdisk_pa = pa;
+	bi->ramdisk_size = size;
+	bi->flags |= BOOTINFO_F_RAMDISK;
+	note_used(bi, pa, PAGE_ROUND_UP(size), BOOTINFO_USED_RAMDISK);
+	return EFI_SUCCESS;
+}
+
+/* Records the GOP framebuffer, if the firmware has one with a linear buffer. */
+static void find_gop(struct bootinfo *bi)
+{
+	EFI_GUID gop_guid = EFI_GRAPHICS_OUTPUT_PROTOCOL_GUID;
+	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop;
+	if (EFI_ERROR(efi_bs->LocateProtocol(&gop_guid, NULL, (void **)&gop)) || !gop->Mode)
+		return;
+	EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info = gop->Mode->Info;
+	if (info->PixelFormat == PixelBltOnly)
+		return;
+	bi->fb.pa = gop->Mode->FrameBufferBase;
+	bi->fb.size = gop->Mode->FrameBufferSize;
+	bi->fb.width = info->HorizontalResolution;
+	bi->fb.height = info->VerticalResolution;
+	bi->fb.pitch = info->PixelsPerScanLine * 4;
+	bi->fb.format = info->PixelFormat;
+	bi->fb.red_mask = info->PixelInformation.RedMask;
+	bi->fb.green_mask = info->PixelInformation.GreenMask;
+	bi->fb.blue_mask = info->PixelInformation.BlueMask;
+	bi->fb.reserved_mask = info->PixelInformation.ReservedMask;
+	bi->flags |= BOOTINFO_F_GOP;
+}
+
+/* Records the ACPI RSDP: the ACPI 2.0 entry of the configuration table if
+ * present, the 1.0 one otherwise. */
+static void find_rsdp(struct bootinfo *bi)
+{
+	EFI_GUID want[2] = { ACPI_20_TABLE_GUID, ACPI_TABLE_GUID };
+	for (int w = 0; w < 2; w++) {
+		for (UINTN i = 0; i < efi_st->NumberOfTableEntries; i++) {
+			EFI_CONFIGURATION_TABLE *t = &efi_st->ConfigurationTable[i];
+			if (__builtin_memcmp(&t->VendorGuid, &want[w], sizeof(EFI_GUID)))
+				continue;
+			bi->rsdp_pa = (uint64_t)(uintptr_t)t->VendorTable;
+			bi->rsdp_revision = ((const uint8_t *)t->VendorTable)[15];
+			bi->flags |= BOOTINFO_F_RSDP;
+			return;
+		}
+	}
+}
+
+/* Does this CPU have 1 GiB pages (CPUID 8000_0001h EDX bit 26)? */
+static int cpu_has_1g_pages(void)
+{
+	uint32_t a, b, c, d;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000000));
+	if (a < 0x80000001)
+		return 0;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000001));
+	return (d >> 26) & 1;
+}
+
+/* A snapshot of the memory map (allocated from pool memory) to size the
+ * direct map and the page-table pool. */
+struct mapshot {
+	EFI_MEMORY_DESCRIPTOR *map;
+	UINTN size, dsize;
+};
+
+static EFI_STATUS map_probe(struct mapshot *ms)
+{
+	UINTN key;
+	UINT32 ver;
+	EFI_STATUS st;
+	ms->size = 0;
+	ms->map = NULL;
+	st = efi_bs->GetMemoryMap(&ms->size, NULL, &key, &ms->dsize, &ver);
+	if (st != EFI_BUFFER_TOO_SMALL)
+		return lfail(st, "GetMemoryMap size probe failed");
+	ms->size += MAP_SLACK_DESCS * ms->dsize;
+	st = efi_bs->AllocatePool(EfiLoaderData, ms->size, (void **)&ms->map);
+	if (EFI_ERROR(st))
+		return lfail(st, "no memory for a copy of the memory map");
+	st = efi_bs->GetMemoryMap(&ms->size, ms->map, &key, &ms->dsize, &ver);
+	if (EFI_ERROR(st))
+		return lfail(st, "GetMemoryMap failed");
+	return EFI_SUCCESS;
+}
+
+#define FOR_EACH_DESC(ms, d) \
+	for (EFI_MEMORY_DESCRIPTOR *d = (ms)->map; \
+	     (uint8_t *)d + (ms)->dsize <= (uint8_t *)(ms)->map + (ms)->size; \
+	     d = (EFI_MEMORY_DESCRIPTOR *)((uint8_t *)d + (ms)->dsize))
+
+/* Builds the direct map: every large page that a write-back-capable
+ * descriptor touches, mapped RW+NX at HHDM_BASE + pa.  Memory without WB
+ * (MMIO) is left to mem_map_addr, which can map it uncached. */
+static EFI_STATUS map_hhdm(struct ptpool *pool, uint64_t root, const struct mapshot *ms,
+			   uint64_t chunk, struct bootinfo *bi)
+{
+	uint64_t top = 0;
+	FOR_EACH_DESC(ms, d) {
+		if (!(d->Attribute & EFI_MEMORY_WB) || d->NumberOfPages == 0)
+			continue;
+		uint64_t lo = d->PhysicalStart & ~(chunk - 1);
+		uint64_t hi = d->PhysicalStart + d->NumberOfPages * PAGE_SIZE;
+		if (hi < d->PhysicalStart || hi > HHDM_MAX_SIZE)
+			return lfail(EFI_UNSUPPORTED, "memory at 0x%llx (+%llu pages) is beyond the %llu GiB direct map",
+				     (unsigned long long)d->PhysicalStart,
+				     (unsigned long long)d->NumberOfPages,
+				     (unsigned long long)(HHDM_MAX_SIZE >> 30));
+		hi = (hi + chunk - 1) & ~(chunk - 1);
+		for (uint64_t pa = lo; pa < hi; pa += chunk) {
+			EFI_STATUS st = pt_cover(pool, root, HHDM_BASE + pa, pa, chunk, PTE_W | PTE_NX);
+			if (EFI_ERROR(st))
+				return st;
+		}
+		if (hi > top)
+			top = hi;
+	}
+	bi->hhdm_offset = HHDM_BASE;
+	bi->hhdm_size = top;
+	return EFI_SUCCESS;
+}
+
+/* Page-table pages the whole build can need, with a margin: one PDPT per
+ * 512 GiB and (with 2 MiB pages) one PD per GiB of direct map, plus a PT
+ * per 2 MiB of kernel, stack and loader image and their upper tables. */
+static uint64_t pool_pages(const struct mapshot *ms, uint64_t chunk,
+			   const struct elf_image *img, uint64_t loader_size)
+{
+	uint64_t top = 0;
+	FOR_EACH_DESC(ms, d) {
+		uint64_t end = d->PhysicalStart + d->NumberOfPages * PAGE_SIZE;
+		if ((d->Attribute & EFI_MEMORY_WB) && end > top)
+			top = end;
+	}
+	uint64_t n = 1 + (top >> 39) + 2;
+	if (chunk == LARGE_SIZE)
+		n += (top >> 30) + 2 * (uint64_t)(ms->size / ms->dsize);
+	for (uint32_t i = 0; i < img->nseg; i++)
+		n += img->seg[i].pages / PT_ENTRIES + 2;
+	n += KSTACK_SIZE / PAGE_SIZE / PT_ENTRIES + 2;
+	n += loader_size / LARGE_SIZE + 2;
+	return n + 2 * 3 + 16;
+}
+
+/* Maps the kernel segments with the permissions of their program headers. */
+static EFI_STATUS map_kernel(struct ptpool *pool, uint64_t root, const struct elf_image *img,
+			     uint64_t kpa)
+{
+	for (uint32_t i = 0; i < img->nseg; i++) {
+		const struct elf_segment *s = &img->seg[i];
+		uint64_t flags = ((s->flags & ELF_PF_W) ? PTE_W : 0) |
+				 ((s->flags & ELF_PF_X) ? 0 : PTE_NX);
+		EFI_STATUS st = pt_map(pool, root, s->va, kpa + (s->va - img->va_lo),
+				       s->pages * PAGE_SIZE, PAGE_SIZE, flags);
+		if (EFI_ERROR(st))
+			return st;
+	}
+	return EFI_SUCCESS;
+}
+
+EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
+{
+	static struct bootinfo info; /* filled here, copied into BootInfo pages */
+	struct bootinfo *bi = &info;
+	struct elf_image img;
+	EFI_FILE_HANDLE root;
+	EFI_STATUS st;
+
+	efi_st = systab;
+	efi_bs = systab->BootServices;
+	lprintf("memboot: loader starting\n");
+
+	if (EFI_ERROR((st = file_open_root(image, &root))) ||
+	    EFI_ERROR((st = read_cmdline(root, bi))) ||
+	    EFI_ERROR((st = load_kernel(root, bi, &img))) ||
+	    EFI_ERROR((st = load_initrd(root, bi))))
+		return st;
+	find_gop(bi);
+	find_rsdp(bi);
+
+	EFI_GUID li_guid = EFI_LOADED_IMAGE_PROTOCOL_GUID;
+	EFI_LOADED_IMAGE *li;
+	if (EFI_ERROR((st = efi_bs->HandleProtocol(image, &li_guid, (void **)&li))))
+		return lfail(st, "no Loaded Image protocol");
+	uint64_t ld_lo = PAGE_ROUND_DOWN((uint64_t)(uintptr_t)li->ImageBase);
+	uint64_t ld_hi = PAGE_ROUND_UP((uint64_t)(uintptr_t)li->ImageBase + li->ImageSize);
+
+	/* Kernel stack. */
+	uint64_t stack_pa;
+	if (EFI_ERROR((st = lalloc_pages(KSTACK_SIZE / PAGE_SIZE, &stack_pa))))
+		return lfail(st, "no memory for the kernel stack");
+	note_used(bi, stack_pa, KSTACK_SIZE, BOOTINFO_USED_STACK);
+	bi->stack_top_va = KSTACK_TOP;
+	bi->stack_size = KSTACK_SIZE;
+
+	/* Page tables. */
+	struct mapshot ms;
+	if (EFI_ERROR((st = map_probe(&ms))))
+		return st;
+	uint64_t chunk = cpu_has_1g_pages() ? HUGE_SIZE : LARGE_SIZE;
+	if (chunk == HUGE_SIZE)
+		bi->flags |= BOOTINFO_F_HUGE_1G;
+	struct ptpool pool;
+	uint64_t npt = pool_pages(&ms, chunk, &img, ld_hi - ld_lo);
+	if (EFI_ERROR((st = pt_pool_init(&pool, npt))))
+		return lfail(st, "no memory for %llu page-table pages", (unsigned long long)npt);
+	note_used(bi, pool.pa, pool.pages * PAGE_SIZE, BOOTINFO_USED_PAGETABLES);
+	uint64_t pml4 = pool.pa + PAGE_SIZE * pool.used++;
+	if (EFI_ERROR((st = map_hhdm(&pool, pml4, &ms, chunk, bi))) ||
+	    EFI_ERROR((st = map_kernel(&pool, pml4, &img, bi->kernel_pa))) ||
+	    EFI_ERROR((st = pt_map(&pool, pml4, KSTACK_TOP - KSTACK_SIZE, stack_pa, KSTACK_SIZE,
+				  PAGE_SIZE, PTE_W | PTE_NX))) ||
+	    EFI_ERROR((st = pt_map(&pool, pml4, ld_lo, ld_lo, ld_hi - ld_lo, PAGE_SIZE, 0))))
+		return st;
+	efi_bs->FreePool(ms.map);
+	lprintf("memboot: page tables: %llu of %llu pages, direct map %llu MiB with %s pages\n",
+		(unsigned long long)pool.used, (unsigned long long)pool.pages,
+		(unsigned long long)(bi->hhdm_size >> 20), chunk == HUGE_SIZE ? "1 GiB" : "2 MiB");
+
+	/* BootInfo and room for the final map after it. */
+	if (EFI_ERROR((st = map_probe(&ms))))
+		return st;
+	uint64_t capacity = ms.size + MAP_SLACK_DESCS * ms.dsize;
+	efi_bs->FreePool(ms.map);
+	uint64_t bi_pages = PAGE_ROUND_UP(sizeof(struct bootinfo) + capacity) >> PAGE_SHIFT;
+	uint64_t bi_pa;
+	if (EFI_ERROR((st = lalloc_pages(bi_pages, &bi_pa))))
+		return lfail(st, "no memory for BootInfo");
+	note_used(bi, bi_pa, bi_pages * PAGE_SIZE, BOOTINFO_USED_BOOTINFO);
+	bi->magic = BOOTINFO_MAGIC;
+	bi->version = BOOTINFO_VERSION;
+	bi->size = sizeof(struct bootinfo);
+	bi->memmap_pa = bi_pa + sizeof(struct bootinfo);
+	struct bootinfo *out = (struct bootinfo *)(uintptr_t)bi_pa;
+	*out = *bi;
+
+	lprintf("memboot: exiting boot services, jumping to the kernel\n");
+	st = handoff(image, out, capacity, pml4, img.entry, KSTACK_TOP);
+	/* Only reached on failure. */
+	return st;
+}

@@ -1,0 +1,87 @@
+/*
+ * kernel/main.c - kmain: the order in which the kernel comes up.
+ *
+ *   1. console (COM1 + debugcon), BootInfo check (nothing is read before it);
+ *   2. GDT/TSS/IDT, then drop the loader's identity mapping (lower half);
+ *   3. print the raw firmware map (`memmap -sfo` lines), sanitise it and
+ *      print the result (`memmap:` lines);
+ *   4. frame allocator from the sanitised map (`pmm:` line);
+ *   5. virtual memory, selftest, ACPI, ramdisk (hooks below);
+ *   6. `memboot: done`, then QEMU exit or halt.
+ */
+#include "kernel/bootinfo.h"
+#include "kernel/console.h"
+#include "kernel/io.h"
+#include "kernel/trap.h"
+#include "mm/memmap.h"
+#include "mm/platform.h"
+#include "mm/pmm.h"
+#include "mm/status.h"
+#include "mm/x86_64.h"
+
+/* Sanitised-map capacity: each of the at most BOOTINFO_MAX_USED overlaid
+ * ranges splits one region in three, and real maps have a few hundred
+ * entries; 4096 regions (96 KiB of .bss) leaves a wide margin. */
+#define KERNEL_MAP_MAX 4096
+
+static struct mm_region kernel_map[KERNEL_MAP_MAX];
+static size_t kernel_map_count;
+static struct pmm kernel_pmm;
+
+/* Removes the lower half of the address space (PML4 slots 0..255): the
+ * loader identity-mapped its own image there for the jump, and nothing in
+ * the kernel may use it - page 0 and all user addresses become unmapped. */
+static void drop_identity_map(void)
+{
+	uint64_t *pml4 = mm_phys_to_virt(read_cr3() & PTE_ADDR);
+	for (int i = 0; i < PT_ENTRIES / 2; i++)
+		pml4[i] = 0;
+	mm_tlb_flush_all();
+}
+
+/* Sanitises and prints the memory map, then builds the frame allocator. */
+static void memory_init(const struct bootinfo *bi)
+{
+	const void *raw = mm_phys_to_virt(bi->memmap_pa);
+
+	memmap_print_raw(raw, bi->memmap_size, bi->memmap_desc_size);
+	int s = memmap_sanitize(raw, bi->memmap_size, bi->memmap_desc_size, bi->used,
+				bi->used_count, kernel_map, KERNEL_MAP_MAX, &kernel_map_count);
+	if (s != MM_OK)
+		panic("memory_init: memmap_sanitize: %s", mm_status_str(s));
+	memmap_print(kernel_map, kernel_map_count);
+
+	s = pmm_init(&kernel_pmm, kernel_map, kernel_map_count);
+	if (s != MM_OK)
+		panic("memory_init: pmm_init: %s", mm_status_str(s));
+	kprintf("pmm: %lu free frames of %lu (%lu MiB free)\n", kernel_pmm.free,
+		kernel_pmm.total, kernel_pmm.free >> (20 - PAGE_SHIFT));
+}
+
+void kmain(const struct bootinfo *bi);
+void kmain(const struct bootinfo *bi)
+{
+	char err[192];
+
+	console_init();
+	kprintf("memboot: kernel starting\n");
+	if (bootinfo_check(bi, err, sizeof(err))) {
+		kprintf("memboot: bad BootInfo from the loader: %s\n", err);
+		halt_forever();
+	}
+	bootinfo_set(bi);
+	trap_init();
+	drop_identity_map();
+	kprintf("memboot: BootInfo v%u: %lu descriptors of %u bytes, ExitBootServices retries %u, cmdline \"%s\"\n",
+		bi->version, bi->memmap_size / bi->memmap_desc_size, bi->memmap_desc_size,
+		bi->exit_retries, bi->cmdline);
+	kprintf("memboot: direct map 0x%lx bytes at 0x%lx (%s pages), kernel 0x%lx at phys 0x%lx\n",
+		bi->hhdm_size, bi->hhdm_offset, (bi->flags & BOOTINFO_F_HUGE_1G) ? "1 GiB" : "2 MiB",
+		bi->kernel_va, bi->kernel_pa);
+
+	memory_init(bi);
+	/* MM_INIT_HOOK */
+
+	kprintf("memboot: done\n");
+	kernel_exit(0);
+}
