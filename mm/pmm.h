@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include "mm/memmap.h"
 
+struct bootalloc;
+
 struct pmm {
 	uint64_t *bitmap;     /* 1 bit per frame, 1 = used; via mm_phys_to_virt */
 	uint64_t *summary;    /* 1 bit per bitmap word, 1 = word has a free frame */
@@ -24,13 +26,28 @@ struct pmm {
 	size_t map_count;
 	uint64_t meta_pa;     /* physical range holding bitmap + summary */
 	uint64_t meta_size;
+	/* Added with mm/pmm.c (see its theory statement): */
+	uint64_t *summary2;   /* 1 bit per summary word, 1 = that word is non-zero */
+	uint64_t nsum;        /* summary words */
+	uint64_t nsum2;       /* summary2 words */
+	uint64_t chint;       /* next-fit for contiguous requests: a frame number */
+	size_t ram_hint;      /* map index of the last region pmm_free looked up */
 };
 
 /* Builds the allocator over the usable regions of map[0..count).  The
  * bitmap's storage comes from a boot allocator over the same regions; those
  * frames stay marked used.  The map must stay valid while pmm is used.
- * Returns MM_OK, or MM_ENOMEM if no usable region can hold the bitmap. */
+ * Returns MM_OK, MM_ENOMEM if no usable region can hold the bitmap, or
+ * MM_EINVAL if the map is not sanitised (unsorted, overlapping, a usable
+ * region not page aligned or holding page 0). */
 int pmm_init(struct pmm *pmm, const struct mm_region *map, size_t count);
+
+/* Like pmm_init, but takes over the boot allocator ba, which was started on
+ * the same map and may already have handed out memory (early page tables...):
+ * everything ba handed out stays allocated, the bitmap's own frames come
+ * from ba too.  ba must not be used afterwards. */
+int pmm_init_boot(struct pmm *pmm, const struct mm_region *map, size_t count,
+		  struct bootalloc *ba);
 
 /* Allocates one frame; *pa gets its physical address.  MM_OK or MM_ENOMEM. */
 int pmm_alloc(struct pmm *pmm, uint64_t *pa);
@@ -52,5 +69,17 @@ int pmm_is_allocated(const struct pmm *pmm, uint64_t pa);
 
 /* Returns 1 if the frame at pa is usable RAM managed by this allocator. */
 int pmm_is_ram(const struct pmm *pmm, uint64_t pa);
+
+/* Totals in frames: usable RAM managed, free now, used now (= total - free,
+ * the allocator's own bitmap included).  Any pointer may be NULL. */
+void pmm_totals(const struct pmm *pmm, uint64_t *total, uint64_t *free, uint64_t *used);
+
+/* Prints `pmm: <free> free frames of <total> (<MiB> MiB free)`. */
+void pmm_print(const struct pmm *pmm);
+
+/* Checks every invariant (summary levels match the bitmap, free count, holes
+ * and padding marked used); O(frames).  Prints the first violation and
+ * returns MM_EINVAL, or returns MM_OK.  For tests and debugging. */
+int pmm_check(const struct pmm *pmm);
 
 #endif
