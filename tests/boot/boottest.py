@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""QEMU boot tests of memboot (run by `make test-boot`, part of `make test`).
+
+Every test boots build/esp.img (or a variant of it) under QEMU+OVMF through
+tools/qemu-run.sh and checks the serial console against an independent truth:
+the EDK II shell's own `memmap -sfo` for the same QEMU configuration,
+arithmetic on the raw map the kernel printed, QEMU's command line.
+
+Tests run in parallel (JOBS tests at once, default 2; a map test runs two
+QEMUs at once).
+Each prints PASS/FAIL with the reasons; the last line is
+`boot: N passed, M failed`.  Select tests with a regex: boottest.py 'q35'.
+"""
+import concurrent.futures
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+ESP = os.path.join(ROOT, "esp")
+QEMU_RUN = os.path.join(ROOT, "tools", "qemu-run.sh")
+MKESP = os.path.join(ROOT, "tools", "mkesp.sh")
+JOBS = int(os.environ.get("JOBS", "2"))
+
+# EFI memory types whose entries do not change between two boots of the same
+# configuration (the shell's boot and ours): compared entry by entry.
+STABLE_TYPES = {"Reserved", "RuntimeCode", "RuntimeData", "RT_Code", "RT_Data",
+                "ACPIReclaimMemory", "ACPIMemoryNVS", "MemoryMappedIO",
+                "MemoryMappedIOPortSpace", "UnusableMemory", "PalCode",
+                "Persistent"}
+# Types that become usable RAM for the kernel (conventional + boot services).
+USABLE_TYPES = {"Available", "BootServiceCode", "BootServiceData"}
+
+SFO_RE = re.compile(r'^MemoryMap,"([^"]*)","([0-9A-F]+)","([0-9A-F]+)","([0-9A-F]+)","([0-9A-F]+)"\s*$')
+
+
+def tmpdir():
+    d = tempfile.mkdtemp(prefix="memboot-test.", dir=os.path.join(BUILD))
+    return d
+
+
+def make_image(tree, cmdline, out):
+    """FAT image `out` from directory `tree` (+ \\boot\\cmdline if given)."""
+    subprocess.run([MKESP, out, tree, cmdline], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def boot(img, cfg, timeout=120, until=None):
+    """Boots img with cfg (MEM, SMP, MACHINE, CPU, QEMU_EXTRA); returns
+    (status, console text).  With `until` (a regex), QEMU is stopped as
+    soon as a console line matches it (status None)."""
+    env = dict(os.environ)
+    env.update({k: str(v) for k, v in cfg.items()})
+    env["SERIAL"] = "stdio"
+    env["TIMEOUT"] = str(timeout)
+    p = subprocess.Popen([QEMU_RUN, img], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         start_new_session=True)
+    lines = []
+    pat = re.compile(until) if until else None
+    matched = False
+    for raw in p.stdout:
+        line = raw.decode("utf-8", "replace").replace("\r", "")
+        lines.append(line)
+        if pat and pat.search(line):
+            matched = True
+            break
+    if matched:
+        os.killpg(p.pid, 15)
+        p.wait()
+        return None, "".join(lines)
+    return p.wait(), "".join(lines)
+
+
+def parse_sfo(text):
+    """(type, start, end, pages, attr) for every `memmap -sfo` line."""
+    out = []
+    for line in text.splitlines():
+        m = SFO_RE.match(line.strip())
+        if m:
+            out.append((m.group(1), int(m.group(2), 16), int(m.group(3), 16),
+                        int(m.group(4), 16), int(m.group(5), 16)))
+    return out
+
+
+def shell_memmap(cfg):
+    """Boots the EDK II shell built into OVMF with a startup.nsh that writes
+    `memmap -sfo` to the ESP, under the same QEMU configuration; returns the
+    parsed entries (the independent truth for the raw map)."""
+    d = tmpdir()
+    try:
+        tree = os.path.join(d, "tree")
+        os.makedirs(tree)
+        with open(os.path.join(tree, "startup.nsh"), "w") as f:
+            f.write("@echo -off\r\nmemmap -sfo >a fs0:\\memmap.txt\r\nreset -s\r\n")
+        img = os.path.join(d, "shell.img")
+        make_image(tree, "", img)
+        boot(img, cfg, timeout=180)
+        r = subprocess.run(["mcopy", "-i", img, "::memmap.txt", "-"],
+                           capture_output=True)
+        return parse_sfo(r.stdout.decode("utf-8", "replace"))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def kernel_boot(cfg, timeout=180):
+    status, text = boot(os.path.join(BUILD, "esp.img"), cfg, timeout=timeout)
+    return status, text
+
+
+def check_done(status, text, fails):
+    lines = [l for l in text.splitlines()]
+    if status != 0:
+        fails.append(f"qemu-run.sh exit status {status} (0 = kernel exited with 0)")
+    if "memboot: done" not in lines:
+        fails.append("no `memboot: done` line")
+    elif lines[-1] != "memboot: done" and [l for l in lines if l.strip()][-1] != "memboot: done":
+        fails.append("`memboot: done` is not the last line")
+    for l in lines:
+        if l.startswith("panic:") or l.startswith("trap:"):
+            fails.append(f"kernel reported: {l}")
+
+
+def check_usable(text, fails):
+    """The kernel's usable total against arithmetic on its own raw map:
+    conventional + boot-services memory, page 0 excluded (EFI pages are
+    4 KiB and OVMF's map has no overlaps, so no other rule applies)."""
+    raw = parse_sfo(text)
+    if not raw:
+        fails.append("no raw map lines printed")
+        return
+    want = 0
+    for t, start, end, pages, attr in raw:
+        if t in USABLE_TYPES:
+            n = end + 1 - start
+            if start == 0:
+                n -= 4096
+            want += n
+    m = re.search(r"^memmap: usable (\d+) bytes in (\d+) regions$", text, re.M)
+    if not m:
+        fails.append("no `memmap: usable` line")
+        return
+    if int(m.group(1)) != want:
+        fails.append(f"memmap: usable {m.group(1)} bytes, the raw map says {want}")
+    p = re.search(r"^pmm: (\d+) free frames of (\d+) \((\d+) MiB free\)$", text, re.M)
+    if not p:
+        fails.append("no `pmm:` line")
+        return
+    free, total, mib = int(p.group(1)), int(p.group(2)), int(p.group(3))
+    if total != want // 4096:
+        fails.append(f"pmm total {total} frames, usable RAM is {want // 4096} frames")
+    # The bitmap and summary are the only frames used before the line is
+    # printed: one bit per frame up to the top of RAM, plus a few pages.
+    top = max(end + 1 for t, s, end, *_ in raw if t in USABLE_TYPES)
+    meta_pages = (top // 4096 // 8 + 4095) // 4096 + 4
+    if not (total - meta_pages <= free <= total):
+        fails.append(f"pmm free {free} not within [{total - meta_pages}, {total}]")
+    if mib != free * 4096 >> 20:
+        fails.append(f"pmm MiB {mib} != {free} frames")
+
+
+def compare_with_shell(text, shell, fails):
+    """Every stable entry must be in both maps with the same type, start
+    and end."""
+    if not shell:
+        fails.append("the shell's memmap -sfo produced no entries")
+        return
+    mine = {(t, s, e) for t, s, e, *_ in parse_sfo(text) if t in STABLE_TYPES}
+    theirs = {(t, s, e) for t, s, e, *_ in shell if t in STABLE_TYPES}
+    for x in sorted(theirs - mine, key=lambda x: x[1]):
+        fails.append(f"shell has {x[0]} {x[1]:X}-{x[2]:X}, the kernel's raw map does not")
+    for x in sorted(mine - theirs, key=lambda x: x[1]):
+        fails.append(f"kernel's raw map has {x[0]} {x[1]:X}-{x[2]:X}, the shell's does not")
+    if not mine:
+        fails.append("no stable entries to compare")
+
+
+def test_map_vs_shell(cfg):
+    def run():
+        fails = []
+        with concurrent.futures.ThreadPoolExecutor(2) as ex:
+            k = ex.submit(kernel_boot, cfg)
+            s = ex.submit(shell_memmap, cfg)
+            status, text = k.result()
+            shell = s.result()
+        check_done(status, text, fails)
+        check_usable(text, fails)
+        compare_with_shell(text, shell, fails)
+        return fails, text
+    return run
+
+
+def broken_kernel_test(name, mutate, expect):
+    """Boots the loader with a damaged kernel.elf; the loader must print a
+    clear error (regex `expect`) and never start the kernel."""
+    def run():
+        fails = []
+        d = tmpdir()
+        try:
+            tree = os.path.join(d, "esp")
+            shutil.copytree(ESP, tree)
+            path = os.path.join(tree, "boot", "kernel.elf")
+            with open(path, "rb") as f:
+                data = bytearray(f.read())
+            with open(path, "wb") as f:
+                f.write(mutate(data))
+            img = os.path.join(d, "esp.img")
+            make_image(tree, "qemu-exit", img)
+            status, text = boot(img, {"MEM": "256M"}, timeout=90,
+                                until=r"memboot: loader error|memboot: kernel starting")
+            if "memboot: kernel starting" in text:
+                fails.append("the kernel was started")
+            m = re.search(r"memboot: loader error: .*", text)
+            if not m:
+                fails.append("no `memboot: loader error:` message")
+            elif not re.search(expect, m.group(0)):
+                fails.append(f"message {m.group(0)!r} does not match {expect!r}")
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+        return fails, text
+    return run
+
+
+def mut_magic(d):
+    d[0:4] = b"\x7fELG"
+    return d
+
+
+def mut_truncate(d):
+    # Cut the file in the middle of its last PT_LOAD segment's bytes.
+    phoff = int.from_bytes(d[32:40], "little")
+    phnum = int.from_bytes(d[56:58], "little")
+    ends = []
+    for i in range(phnum):
+        ph = d[phoff + 56 * i: phoff + 56 * (i + 1)]
+        if int.from_bytes(ph[0:4], "little") == 1:
+            off = int.from_bytes(ph[8:16], "little")
+            filesz = int.from_bytes(ph[32:40], "little")
+            ends.append(off + filesz // 2)
+    return d[: max(ends)]
+
+
+def mut_low_segment(d):
+    # Move the first program header's vaddr into the lower half.
+    phoff = int.from_bytes(d[32:40], "little")
+    d[phoff + 16:phoff + 24] = (0x400000).to_bytes(8, "little")
+    return d
+
+
+TESTS = {
+    "q35-512M-vs-shell": test_map_vs_shell({"MEM": "512M", "MACHINE": "q35"}),
+    "q35-5G-vs-shell": test_map_vs_shell({"MEM": "5G", "MACHINE": "q35"}),
+    "pc-512M-vs-shell": test_map_vs_shell({"MEM": "512M", "MACHINE": "pc"}),
+    "elf-bad-magic": broken_kernel_test("magic", mut_magic, r"bad ELF magic"),
+    "elf-truncated": broken_kernel_test("truncated", mut_truncate, r"truncated"),
+    "elf-low-segment": broken_kernel_test("low", mut_low_segment, r"outside the higher-half"),
+}
+
+
+def main():
+    sel = re.compile(sys.argv[1]) if len(sys.argv) > 1 else None
+    names = [n for n in TESTS if not sel or sel.search(n)]
+    passed = failed = 0
+    lock = threading.Lock()
+    t0 = time.time()
+
+    def one(name):
+        t = time.time()
+        try:
+            fails, text = TESTS[name]()
+        except Exception as e:  # a harness error is a failure, with its reason
+            fails, text = [f"harness error: {e!r}"], ""
+        return name, fails, text, time.time() - t
+
+    with concurrent.futures.ThreadPoolExecutor(max(1, JOBS)) as ex:
+        for name, fails, text, secs in ex.map(one, names):
+            with lock:
+                if fails:
+                    failed += 1
+                    print(f"FAIL {name} ({secs:.0f} s)")
+                    for f in fails[:20]:
+                        print(f"  - {f}")
+                    tail = text.strip().splitlines()[-15:]
+                    print("  console tail:\n    " + "\n    ".join(tail))
+                else:
+                    passed += 1
+                    print(f"PASS {name} ({secs:.0f} s)")
+                sys.stdout.flush()
+    print(f"boot: {passed} passed, {failed} failed ({time.time() - t0:.0f} s)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
