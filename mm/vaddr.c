@@ -1,0 +1,558 @@
+/*
+ * mm/vaddr.c - virtual address allocator: address-ordered block list plus a
+ * treap index holding the largest free gap per subtree.  The theory
+ * statement is in mm/vaddr.h.
+ */
+#include "mm/vaddr.h"
+#include "mm/platform.h"
+#include "mm/status.h"
+#include "mm/x86_64.h"
+
+/* Nodes an operation may need: a split can leave a free block on each side. */
+#define VIRTADDR_SPLIT_NODES 2
+
+/* ------------------------------------------------------------ range helpers */
+
+/* Returns 1 if x is a multiple of PAGE_SIZE. */
+static int page_aligned(uint64_t x)
+{
+	return (x & PAGE_MASK) == 0;
+}
+
+/* Returns the end of block b (exclusive). */
+static uint64_t block_end(const struct virtaddr_block *b)
+{
+	return b->base + b->size;
+}
+
+/* Returns 1 if [va, va + size) wraps past 2^64. */
+static int range_wraps(uint64_t va, uint64_t size)
+{
+	return va + size < va;
+}
+
+/* ------------------------------------------------------------- node pool */
+
+/* Pushes node n on the spare list of s. */
+static void node_put(struct virtaddr_space *s, struct virtaddr_block *n)
+{
+	n->next = s->spare;
+	s->spare = n;
+	s->nspare++;
+}
+
+/* Pops a node from the spare list; the caller reserved it before. */
+static struct virtaddr_block *node_get(struct virtaddr_space *s)
+{
+	struct virtaddr_block *n = s->spare;
+
+	if (!n)
+		mm_panic("node_get: spare list empty (caller did not reserve)");
+	s->spare = n->next;
+	s->nspare--;
+	memset(n, 0, sizeof(*n));
+	return n;
+}
+
+/* Makes sure at least k nodes are spare, taking frames from the frame
+ * allocator as needed.  MM_OK or MM_ENOMEM (frames taken so far are kept:
+ * they are spare nodes, not a leak). */
+static int node_reserve(struct virtaddr_space *s, uint64_t k)
+{
+	while (s->nspare < k) {
+		uint64_t pa;
+		if (pmm_alloc(s->pmm, &pa) != MM_OK)
+			return MM_ENOMEM;
+		struct virtaddr_block *slot = mm_phys_to_virt(pa);
+		slot[0].base = s->frames_pa;   /* slot 0 links the frames */
+		s->frames_pa = pa;
+		s->node_frames++;
+		for (uint64_t i = 1; i <= VIRTADDR_NODES_PER_FRAME; i++)
+			node_put(s, &slot[i]);
+	}
+	return MM_OK;
+}
+
+/* Returns the next treap priority (xorshift32). */
+static uint32_t next_prio(struct virtaddr_space *s)
+{
+	uint32_t x = s->rng;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	s->rng = x;
+	return x;
+}
+
+/* ------------------------------------------------------------- the treap */
+
+/* Recomputes n->max_free from n and its children. */
+static void fix(struct virtaddr_block *n)
+{
+	uint64_t m = n->used ? 0 : n->size;
+	if (n->left && n->left->max_free > m)
+		m = n->left->max_free;
+	if (n->right && n->right->max_free > m)
+		m = n->right->max_free;
+	n->max_free = m;
+}
+
+/* Recomputes max_free from n up to the root. */
+static void fix_up(struct virtaddr_block *n)
+{
+	for (; n; n = n->parent)
+		fix(n);
+}
+
+/* Puts nw where old hangs from its parent (or at the root). */
+static void relink(struct virtaddr_space *s, struct virtaddr_block *old,
+		   struct virtaddr_block *nw)
+{
+	struct virtaddr_block *p = old->parent;
+
+	if (!p)
+		s->root = nw;
+	else if (p->left == old)
+		p->left = nw;
+	else
+		p->right = nw;
+	if (nw)
+		nw->parent = p;
+}
+
+/* Rotates n up over its parent, keeping order and max_free. */
+static void rotate_up(struct virtaddr_space *s, struct virtaddr_block *n)
+{
+	struct virtaddr_block *p = n->parent;
+
+	relink(s, p, n);
+	if (p->left == n) {
+		p->left = n->right;
+		if (n->right)
+			n->right->parent = p;
+		n->right = p;
+	} else {
+		p->right = n->left;
+		if (n->left)
+			n->left->parent = p;
+		n->left = p;
+	}
+	p->parent = n;
+	fix(p);
+	fix(n);
+}
+
+/* Restores the heap order after leaf y was hung in the tree. */
+static void tree_settle(struct virtaddr_space *s, struct virtaddr_block *y)
+{
+	y->prio = next_prio(s);
+	fix_up(y);
+	while (y->parent && y->parent->prio < y->prio)
+		rotate_up(s, y);
+}
+
+/* Inserts y, whose address is just after x's, into the tree. */
+static void tree_insert_after(struct virtaddr_space *s, struct virtaddr_block *x,
+			      struct virtaddr_block *y)
+{
+	struct virtaddr_block *c = x->right;
+
+	y->left = y->right = NULL;
+	if (!c) {
+		x->right = y;
+		y->parent = x;
+	} else {
+		while (c->left)
+			c = c->left;
+		c->left = y;
+		y->parent = c;
+	}
+	tree_settle(s, y);
+}
+
+/* Inserts y, whose address is just before x's, into the tree. */
+static void tree_insert_before(struct virtaddr_space *s, struct virtaddr_block *x,
+			       struct virtaddr_block *y)
+{
+	struct virtaddr_block *c = x->left;
+
+	y->left = y->right = NULL;
+	if (!c) {
+		x->left = y;
+		y->parent = x;
+	} else {
+		while (c->right)
+			c = c->right;
+		c->right = y;
+		y->parent = c;
+	}
+	tree_settle(s, y);
+}
+
+/* Removes n from the tree: rotates it down to at most one child, then
+ * splices it out. */
+static void tree_remove(struct virtaddr_space *s, struct virtaddr_block *n)
+{
+	while (n->left && n->right)
+		rotate_up(s, n->left->prio > n->right->prio ? n->left : n->right);
+	struct virtaddr_block *c = n->left ? n->left : n->right;
+	struct virtaddr_block *p = n->parent;
+	relink(s, n, c);
+	fix_up(p);
+}
+
+/* Returns the leftmost node of subtree n whose subtree may hold a gap of
+ * size bytes (n itself qualifies). */
+static struct virtaddr_block *leftmost_candidate(struct virtaddr_block *n, uint64_t size)
+{
+	while (n->left && n->left->max_free >= size)
+		n = n->left;
+	return n;
+}
+
+/* Returns the lowest free block with room for size bytes at a multiple of
+ * align, or NULL.  An in-order walk that skips subtrees without a gap of
+ * size bytes; with page alignment it never backtracks (O(depth)). */
+static struct virtaddr_block *lowest_fit(const struct virtaddr_space *s,
+					 uint64_t size, uint64_t align)
+{
+	struct virtaddr_block *n = s->root;
+
+	if (!n || n->max_free < size)
+		return NULL;
+	n = leftmost_candidate(n, size);
+	for (;;) {
+		if (!n->used && n->size >= size) {
+			uint64_t a = (n->base + align - 1) & ~(align - 1);
+			if (a >= n->base && a - n->base <= n->size - size)
+				return n;
+		}
+		if (n->right && n->right->max_free >= size) {
+			n = leftmost_candidate(n->right, size);
+			continue;
+		}
+		while (n->parent && n == n->parent->right)
+			n = n->parent;
+		n = n->parent;
+		if (!n)
+			return NULL;
+	}
+}
+
+/* ------------------------------------------------------------- the list */
+
+/* Links y into the list right after x. */
+static void list_insert_after(struct virtaddr_block *x, struct virtaddr_block *y)
+{
+	y->prev = x;
+	y->next = x->next;
+	if (x->next)
+		x->next->prev = y;
+	x->next = y;
+}
+
+/* Links y into the list right before x (x is not the head). */
+static void list_insert_before(struct virtaddr_space *s, struct virtaddr_block *x,
+			       struct virtaddr_block *y)
+{
+	y->next = x;
+	y->prev = x->prev;
+	if (x->prev)
+		x->prev->next = y;
+	else
+		s->head = y;
+	x->prev = y;
+}
+
+/* Unlinks n from the list. */
+static void list_remove(struct virtaddr_space *s, struct virtaddr_block *n)
+{
+	if (n->prev)
+		n->prev->next = n->next;
+	else
+		s->head = n->next;
+	if (n->next)
+		n->next->prev = n->prev;
+}
+
+/* ------------------------------------------------------------- operations */
+
+/*
+ * Marks [va, va + size) in use inside free block n, splitting off the free
+ * rest before and after.  VIRTADDR_SPLIT_NODES nodes must be reserved.
+ *
+ *   before:  |<---------------- n (free) ---------------->|
+ *   after:   |<- f (free) ->|<- n (used) ->|<- t (free) ->|
+ */
+static void carve(struct virtaddr_space *s, struct virtaddr_block *n,
+		  uint64_t va, uint64_t size)
+{
+	struct virtaddr_block *f = NULL, *t = NULL;
+	uint64_t end = block_end(n);
+
+	if (va > n->base) {
+		f = node_get(s);
+		f->base = n->base;
+		f->size = va - n->base;
+	}
+	if (va + size < end) {
+		t = node_get(s);
+		t->base = va + size;
+		t->size = end - (va + size);
+	}
+	n->base = va;
+	n->size = size;
+	n->used = 1;
+	fix_up(n);
+	if (f) {
+		list_insert_before(s, n, f);
+		tree_insert_before(s, n, f);
+		s->nblocks++;
+	}
+	if (t) {
+		list_insert_after(n, t);
+		tree_insert_after(s, n, t);
+		s->nblocks++;
+	}
+	s->nused++;
+	s->used_bytes += size;
+}
+
+/* Sets up space s over [base, end) with one free block. */
+int virtaddr_init(struct virtaddr_space *s, struct pmm *pmm, uint64_t base, uint64_t end)
+{
+	memset(s, 0, sizeof(*s));
+	if (!page_aligned(base) || !page_aligned(end) || end <= base)
+		return MM_EINVAL;
+	s->base = base;
+	s->end = end;
+	s->pmm = pmm;
+	s->rng = 0x9e3779b9u;   /* any non-zero seed; fixed for reproducibility */
+	if (node_reserve(s, 1) != MM_OK)
+		return MM_ENOMEM;
+	struct virtaddr_block *n = node_get(s);
+	n->base = base;
+	n->size = end - base;
+	n->prio = next_prio(s);
+	fix(n);
+	s->head = s->root = n;
+	s->nblocks = 1;
+	return MM_OK;
+}
+
+/* Returns every node frame to the frame allocator. */
+void virtaddr_destroy(struct virtaddr_space *s)
+{
+	uint64_t pa = s->frames_pa;
+
+	while (pa) {
+		struct virtaddr_block *slot = mm_phys_to_virt(pa);
+		uint64_t next = slot[0].base;
+		pmm_free(s->pmm, pa);
+		pa = next;
+	}
+	memset(s, 0, sizeof(*s));
+}
+
+/* Returns the block containing va, or NULL. */
+struct virtaddr_block *virtaddr_find(const struct virtaddr_space *s, uint64_t va)
+{
+	struct virtaddr_block *n = s->root, *best = NULL;
+
+	while (n) {
+		if (n->base <= va) {
+			best = n;
+			n = n->right;
+		} else {
+			n = n->left;
+		}
+	}
+	if (best && va - best->base < best->size)
+		return best;
+	return NULL;
+}
+
+/* Allocates the lowest aligned fit of size bytes. */
+int virtaddr_alloc(struct virtaddr_space *s, uint64_t size, uint64_t align, uint64_t *va)
+{
+	if (align == 0)
+		align = PAGE_SIZE;
+	if (size == 0 || !page_aligned(size) || align < PAGE_SIZE || (align & (align - 1)))
+		return MM_EINVAL;
+	if (size > s->end - s->base)
+		return MM_ENOMEM;
+	if (node_reserve(s, VIRTADDR_SPLIT_NODES) != MM_OK)
+		return MM_ENOMEM;
+	struct virtaddr_block *n = lowest_fit(s, size, align);
+	if (!n)
+		return MM_ENOMEM;
+	uint64_t a = (n->base + align - 1) & ~(align - 1);
+	carve(s, n, a, size);
+	*va = a;
+	return MM_OK;
+}
+
+/* Claims exactly [va, va + size) or reports how much of it is taken. */
+int virtaddr_take(struct virtaddr_space *s, uint64_t va, uint64_t size, int *taken)
+{
+	if (taken)
+		*taken = VIRTADDR_FREE;
+	if (size == 0 || !page_aligned(va) || !page_aligned(size))
+		return MM_EINVAL;
+	if (va < s->base || range_wraps(va, size) || va + size > s->end)
+		return MM_ERANGE;
+	if (node_reserve(s, VIRTADDR_SPLIT_NODES) != MM_OK)
+		return MM_ENOMEM;
+	struct virtaddr_block *n = virtaddr_find(s, va);
+	if (!n)
+		mm_panic("virtaddr_take: no block holds 0x%llx in [0x%llx, 0x%llx)",
+			 (unsigned long long)va, (unsigned long long)s->base,
+			 (unsigned long long)s->end);
+	if (!n->used && va + size <= block_end(n)) {
+		carve(s, n, va, size);
+		return MM_OK;
+	}
+	int any_free = 0;
+	for (struct virtaddr_block *b = n; b && b->base < va + size; b = b->next)
+		if (!b->used)
+			any_free = 1;
+	if (taken)
+		*taken = any_free ? VIRTADDR_PARTLY : VIRTADDR_WHOLLY;
+	return MM_EBUSY;
+}
+
+/* Reports a bad free with every argument and the reason. */
+static void report_bad_free(const struct virtaddr_space *s, uint64_t va,
+			    uint64_t size, const char *why)
+{
+	mm_printf("virtaddr_free: bad free of [0x%llx, 0x%llx) (va 0x%llx size 0x%llx) "
+		  "in space [0x%llx, 0x%llx): %s\n",
+		  (unsigned long long)va, (unsigned long long)(va + size),
+		  (unsigned long long)va, (unsigned long long)size,
+		  (unsigned long long)s->base, (unsigned long long)s->end, why);
+}
+
+/* Removes block x from list and tree and recycles its node. */
+static void block_drop(struct virtaddr_space *s, struct virtaddr_block *x)
+{
+	list_remove(s, x);
+	tree_remove(s, x);
+	node_put(s, x);
+	s->nblocks--;
+}
+
+/* Frees exactly one block in use and merges it with free neighbours. */
+int virtaddr_free(struct virtaddr_space *s, uint64_t va, uint64_t size)
+{
+	if (size == 0 || !page_aligned(va) || !page_aligned(size)) {
+		report_bad_free(s, va, size, "zero or unaligned");
+		return MM_EINVAL;
+	}
+	struct virtaddr_block *n = virtaddr_find(s, va);
+	const char *why = NULL;
+	if (!n)
+		why = "outside the space";
+	else if (!n->used)
+		why = "not allocated";
+	else if (n->base != va)
+		why = "not the start of a block";
+	else if (n->size != size)
+		why = "size differs from the allocation";
+	if (why) {
+		report_bad_free(s, va, size, why);
+		return MM_ENOENT;
+	}
+	n->used = 0;
+	s->nused--;
+	s->used_bytes -= size;
+	struct virtaddr_block *p = n->prev;
+	if (p && !p->used) {
+		p->size += n->size;
+		block_drop(s, n);
+		n = p;
+	}
+	struct virtaddr_block *x = n->next;
+	if (x && !x->used) {
+		n->size += x->size;
+		block_drop(s, x);
+	}
+	fix_up(n);
+	return MM_OK;
+}
+
+/* ------------------------------------------------------------- checking */
+
+/* Prints one broken invariant of s and counts it. */
+static int check_fail(const struct virtaddr_space *s, const struct virtaddr_block *b,
+		      const char *what)
+{
+	mm_printf("virtaddr_check: space [0x%llx, 0x%llx) block [0x%llx, +0x%llx): %s\n",
+		  (unsigned long long)s->base, (unsigned long long)s->end,
+		  b ? (unsigned long long)b->base : 0ULL,
+		  b ? (unsigned long long)b->size : 0ULL, what);
+	return 1;
+}
+
+/* Returns the in-order successor of n in the tree, or NULL. */
+static const struct virtaddr_block *tree_next(const struct virtaddr_block *n)
+{
+	if (n->right) {
+		n = n->right;
+		while (n->left)
+			n = n->left;
+		return n;
+	}
+	while (n->parent && n == n->parent->right)
+		n = n->parent;
+	return n->parent;
+}
+
+/* Verifies the theory statement's invariants; returns the number broken. */
+int virtaddr_check(const struct virtaddr_space *s)
+{
+	int bad = 0;
+	uint64_t at = s->base, nblocks = 0, nused = 0, used_bytes = 0;
+	const struct virtaddr_block *b, *t = s->root;
+
+	if (!s->head || s->head->prev)
+		return check_fail(s, s->head, "bad list head");
+	if (s->root && s->root->parent)
+		bad += check_fail(s, s->root, "root has a parent");
+	while (t && t->left)
+		t = t->left;
+	for_each_virtaddr_block(s, b) {
+		nblocks++;
+		if (b->base != at || b->size == 0)
+			bad += check_fail(s, b, "blocks do not tile the space");
+		if (b->next && b->next->prev != b)
+			bad += check_fail(s, b, "broken prev link");
+		if (!b->used && b->next && !b->next->used)
+			bad += check_fail(s, b, "two free neighbours");
+		if (b->used) {
+			nused++;
+			used_bytes += b->size;
+		}
+		if (t != b)
+			bad += check_fail(s, b, "tree order differs from the list");
+		if (t)
+			t = tree_next(t);
+		uint64_t m = b->used ? 0 : b->size;
+		if (b->left && b->left->max_free > m)
+			m = b->left->max_free;
+		if (b->right && b->right->max_free > m)
+			m = b->right->max_free;
+		if (b->max_free != m)
+			bad += check_fail(s, b, "stale max_free");
+		if ((b->left && (b->left->parent != b || b->left->prio > b->prio)) ||
+		    (b->right && (b->right->parent != b || b->right->prio > b->prio)))
+			bad += check_fail(s, b, "broken treap link or priority");
+		at = block_end(b);
+	}
+	if (at != s->end)
+		bad += check_fail(s, NULL, "blocks end before the space does");
+	if (t)
+		bad += check_fail(s, t, "tree has more nodes than the list");
+	if (nblocks != s->nblocks || nused != s->nused || used_bytes != s->used_bytes)
+		bad += check_fail(s, NULL, "counters disagree with the list");
+	return bad;
+}

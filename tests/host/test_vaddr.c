@@ -1,0 +1,318 @@
+/*
+ * tests/host/test_vaddr.c - virtaddr_init / alloc / take / free / destroy.
+ * Pictures: '.' free, '#' in use, one character per page unless stated.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "mm/vaddr.h"
+#include "tests/host/harness.h"
+#include "tests/host/mm_fixture.h"
+
+#define SP_BASE 0x10000000ULL          /* any page-aligned base */
+#define PG(n)   ((uint64_t)(n) * PAGE_SIZE)
+
+static struct virtaddr_space sp;
+
+/* Fresh pmm (16 MiB) and a space of npages pages at SP_BASE. */
+static struct pmm *setup(uint64_t npages)
+{
+	struct pmm *pmm = fixture_init(16ULL << 20);
+	if (virtaddr_init(&sp, pmm, SP_BASE, SP_BASE + PG(npages)) != MM_OK) {
+		printf("setup: virtaddr_init failed\n");
+		exit(2);
+	}
+	return pmm;
+}
+
+/* Returns the number of blocks on the list. */
+static uint64_t count_blocks(void)
+{
+	struct virtaddr_block *b;
+	uint64_t n = 0;
+	for_each_virtaddr_block(&sp, b)
+		n++;
+	return n;
+}
+
+/*
+ * |................|   one free block
+ * Expect: a new space is exactly one free block covering it.
+ */
+static void test_init_one_free_block(void)
+{
+	setup(16);
+	REQUIRE(sp.head && !sp.head->next, "blocks %llu", (unsigned long long)count_blocks());
+	CHECK(sp.head->base == SP_BASE && sp.head->size == PG(16) && !sp.head->used,
+	      "head [%llx +%llx] used %u", (unsigned long long)sp.head->base,
+	      (unsigned long long)sp.head->size, sp.head->used);
+	CHECK(virtaddr_check(&sp) == 0, "invariants");
+	CHECK(virtaddr_init(&sp, &fixture_pmm, SP_BASE + 1, SP_BASE + PG(2)) == MM_EINVAL, "unaligned");
+	CHECK(virtaddr_init(&sp, &fixture_pmm, SP_BASE, SP_BASE) == MM_EINVAL, "empty");
+}
+
+/*
+ * |AABBBC..........|  then free B:  |AA...C..........|  then alloc 2:
+ * |AADD.C..........|
+ * Expect: allocations go to the lowest fit, and a freed hole is reused
+ * before the free space above it.
+ */
+static void test_alloc_lowest_fit(void)
+{
+	int rc;
+	uint64_t a, b, c, d;
+	setup(16);
+	rc = virtaddr_alloc(&sp, PG(2), 0, &a);
+	REQUIRE(rc == MM_OK, "a");
+	rc = virtaddr_alloc(&sp, PG(3), 0, &b);
+	REQUIRE(rc == MM_OK, "b");
+	rc = virtaddr_alloc(&sp, PG(1), 0, &c);
+	REQUIRE(rc == MM_OK, "c");
+	CHECK(a == SP_BASE && b == SP_BASE + PG(2) && c == SP_BASE + PG(5), "a %llx b %llx c %llx",
+	      (unsigned long long)a, (unsigned long long)b, (unsigned long long)c);
+	rc = virtaddr_free(&sp, b, PG(3));
+	REQUIRE(rc == MM_OK, "free b");
+	rc = virtaddr_alloc(&sp, PG(2), 0, &d);
+	REQUIRE(rc == MM_OK, "d");
+	CHECK(d == b, "d %llx, want %llx", (unsigned long long)d, (unsigned long long)b);
+	CHECK(count_blocks() == 5, "blocks %llu", (unsigned long long)count_blocks());
+	CHECK(virtaddr_check(&sp) == 0, "invariants");
+}
+
+/*
+ * |A...............|  alloc 1 page aligned to 8 pages:
+ * |A.......B.......|
+ * Expect: the block starts at the next multiple of the alignment and the
+ * pages skipped stay free.
+ */
+static void test_alloc_aligned(void)
+{
+	int rc;
+	uint64_t a, b;
+	setup(16);
+	rc = virtaddr_alloc(&sp, PG(1), 0, &a);
+	REQUIRE(rc == MM_OK, "a");
+	rc = virtaddr_alloc(&sp, PG(1), PG(8), &b);
+	REQUIRE(rc == MM_OK, "b");
+	CHECK(b == SP_BASE + PG(8), "b %llx", (unsigned long long)b);
+	CHECK(virtaddr_alloc(&sp, PG(1), PG(3), &b) == MM_EINVAL, "align not a power of two");
+	CHECK(virtaddr_alloc(&sp, PG(1), PG(32), &b) == MM_ENOMEM, "no aligned fit");
+	CHECK(virtaddr_alloc(&sp, 100, 0, &b) == MM_EINVAL, "unaligned size");
+	CHECK(virtaddr_alloc(&sp, 0, 0, &b) == MM_EINVAL, "zero size");
+	CHECK(virtaddr_check(&sp) == 0, "invariants");
+}
+
+/*
+ * |################|  full: one more page does not fit
+ * Expect: MM_ENOMEM when the space is full, and the space is unchanged.
+ */
+static void test_alloc_full(void)
+{
+	uint64_t a;
+	setup(16);
+	for (int i = 0; i < 16; i++) {
+		int rc = virtaddr_alloc(&sp, PG(1), 0, &a);
+		REQUIRE(rc == MM_OK, "alloc %d", i);
+	}
+	CHECK(virtaddr_alloc(&sp, PG(1), 0, &a) == MM_ENOMEM, "17th page");
+	CHECK(virtaddr_alloc(&sp, PG(17), 0, &a) == MM_ENOMEM, "bigger than the space");
+	CHECK(sp.nused == 16 && virtaddr_check(&sp) == 0, "nused %llu", (unsigned long long)sp.nused);
+}
+
+/*
+ * |......TT........|  take pages 6..8
+ * Expect: exactly that range is claimed, split between two free blocks.
+ */
+static void test_take_exact(void)
+{
+	int rc;
+	setup(16);
+	rc = virtaddr_take(&sp, SP_BASE + PG(6), PG(2), NULL);
+	REQUIRE(rc == MM_OK, "take");
+	struct virtaddr_block *b = virtaddr_find(&sp, SP_BASE + PG(7));
+	REQUIRE(b, "find");
+	CHECK(b->used && b->base == SP_BASE + PG(6) && b->size == PG(2), "block");
+	CHECK(count_blocks() == 3, "blocks %llu", (unsigned long long)count_blocks());
+	CHECK(virtaddr_check(&sp) == 0, "invariants");
+}
+
+/*
+ * |....####........|
+ *   take 2..6  -> partly (pages 2,3 free)
+ *   take 4..8  -> wholly
+ *   take 5..7  -> wholly (inside one block)
+ * Expect: MM_EBUSY with PARTLY / WHOLLY told apart, nothing changed.
+ */
+static void test_take_taken(void)
+{
+	int rc;
+	int how;
+	setup(16);
+	rc = virtaddr_take(&sp, SP_BASE + PG(4), PG(4), NULL);
+	REQUIRE(rc == MM_OK, "take");
+	CHECK(virtaddr_take(&sp, SP_BASE + PG(2), PG(4), &how) == MM_EBUSY && how == VIRTADDR_PARTLY,
+	      "partly: how %d", how);
+	CHECK(virtaddr_take(&sp, SP_BASE + PG(4), PG(4), &how) == MM_EBUSY && how == VIRTADDR_WHOLLY,
+	      "wholly: how %d", how);
+	CHECK(virtaddr_take(&sp, SP_BASE + PG(5), PG(2), &how) == MM_EBUSY && how == VIRTADDR_WHOLLY,
+	      "inside: how %d", how);
+	CHECK(virtaddr_take(&sp, SP_BASE + PG(7), PG(3), &how) == MM_EBUSY && how == VIRTADDR_PARTLY,
+	      "tail: how %d", how);
+	CHECK(virtaddr_take(&sp, SP_BASE + PG(15), PG(2), &how) == MM_ERANGE, "past the end");
+	CHECK(virtaddr_take(&sp, SP_BASE - PG(1), PG(1), &how) == MM_ERANGE, "below");
+	CHECK(count_blocks() == 3 && virtaddr_check(&sp) == 0, "unchanged");
+}
+
+/*
+ * |AAAABBBBCCCC....|  free A, free C: |....BBBB........|  then free B:
+ * |................|
+ * Expect: a free merges with both free neighbours into one block.
+ */
+static void test_free_merges(void)
+{
+	int rc;
+	uint64_t a, b, c;
+	setup(16);
+	virtaddr_alloc(&sp, PG(4), 0, &a);
+	virtaddr_alloc(&sp, PG(4), 0, &b);
+	virtaddr_alloc(&sp, PG(4), 0, &c);
+	rc = virtaddr_free(&sp, a, PG(4));
+	REQUIRE(rc == MM_OK, "a");
+	rc = virtaddr_free(&sp, c, PG(4));
+	REQUIRE(rc == MM_OK, "c");
+	CHECK(count_blocks() == 3, "after a, c: %llu", (unsigned long long)count_blocks());
+	rc = virtaddr_free(&sp, b, PG(4));
+	REQUIRE(rc == MM_OK, "b");
+	CHECK(count_blocks() == 1 && sp.nused == 0, "blocks %llu", (unsigned long long)count_blocks());
+	CHECK(virtaddr_check(&sp) == 0, "invariants");
+}
+
+/*
+ * |AAAA............|
+ *   free 1 page of A, free at A+1, free of a free range, double free
+ * Expect: each bad free is reported with its arguments and returns
+ * MM_ENOENT (MM_EINVAL if unaligned); the space does not change.
+ */
+static void test_bad_free(void)
+{
+	int rc;
+	uint64_t a;
+	setup(16);
+	virtaddr_alloc(&sp, PG(4), 0, &a);
+	host_capture_begin();
+	int r1 = virtaddr_free(&sp, a, PG(1));
+	int r2 = virtaddr_free(&sp, a + PG(1), PG(3));
+	int r3 = virtaddr_free(&sp, a + PG(8), PG(1));
+	int r4 = virtaddr_free(&sp, a + 5, PG(1));
+	int r5 = virtaddr_free(&sp, SP_BASE + PG(100), PG(1));
+	const char *out = host_capture_end();
+	CHECK(r1 == MM_ENOENT && r2 == MM_ENOENT && r3 == MM_ENOENT && r5 == MM_ENOENT,
+	      "%d %d %d %d", r1, r2, r3, r5);
+	CHECK(r4 == MM_EINVAL, "unaligned: %d", r4);
+	CHECK(strstr(out, "bad free of [0x10000000, 0x10001000) (va 0x10000000 size 0x1000)") &&
+	      strstr(out, "size differs"), "report: %s", out);
+	CHECK(strstr(out, "not allocated") && strstr(out, "not the start") &&
+	      strstr(out, "outside the space"), "reasons: %s", out);
+	CHECK(sp.nused == 1 && virtaddr_check(&sp) == 0, "unchanged");
+	rc = virtaddr_free(&sp, a, PG(4));
+	REQUIRE(rc == MM_OK, "good free");
+	host_capture_begin();
+	CHECK(virtaddr_free(&sp, a, PG(4)) == MM_ENOENT, "double free");
+	host_capture_end();
+}
+
+/*
+ * Node frames: the pmm is squeezed to zero free frames after the spare
+ * nodes are used up.
+ * Expect: alloc and take fail with MM_ENOMEM leaving the space unchanged;
+ * with frames back they succeed; destroy returns every node frame.
+ */
+static void test_node_oom(void)
+{
+	static uint64_t held[8192];
+	struct pmm *pmm = setup(1 << 20);
+	uint64_t base_free = pmm->free + sp.node_frames, va;
+	/* Use up the spare nodes: every other page keeps one node per block. */
+	while (sp.nspare >= 2) {
+		int rc = virtaddr_take(&sp, SP_BASE + PG(2 * sp.nblocks), PG(1), NULL);
+		REQUIRE(rc == MM_OK, "fill");
+	}
+	uint64_t blocks = sp.nblocks;
+	uint64_t n = fixture_squeeze(pmm, 0, held, 8192);
+	CHECK(virtaddr_take(&sp, SP_BASE + PG(4 * blocks + 1), PG(1), NULL) == MM_ENOMEM, "take");
+	CHECK(virtaddr_alloc(&sp, PG(1), PG(4), &va) == MM_ENOMEM, "alloc");
+	CHECK(virtaddr_check(&sp) == 0, "invariants");
+	fixture_release(pmm, held, n);
+	CHECK(virtaddr_take(&sp, SP_BASE + PG(4 * blocks + 1), PG(1), NULL) == MM_OK, "retake");
+	CHECK(sp.nblocks == blocks + 2, "blocks %llu", (unsigned long long)sp.nblocks);
+	CHECK(virtaddr_check(&sp) == 0, "invariants");
+	virtaddr_destroy(&sp);
+	CHECK(pmm->free == base_free, "free %llu want %llu", (unsigned long long)pmm->free,
+	      (unsigned long long)base_free);
+}
+
+/* Expect: 20000 random allocs / takes / frees on a 4096-page space keep
+ * every invariant and agree with a page-by-page model. */
+static void test_random_against_model(void)
+{
+	enum { NP = 4096, NLIVE = 512 };
+	static uint8_t model[NP];
+	static uint64_t live_va[NLIVE], live_sz[NLIVE];
+	int nlive = 0;
+	memset(model, 0, sizeof(model));
+	setup(NP);
+	srand(4);
+	for (int step = 0; step < 20000; step++) {
+		int op = rand() % 3;
+		if (op < 2 && nlive < NLIVE) {
+			uint64_t np = 1 + rand() % 8, va;
+			uint64_t align = PG(1) << (rand() % 3);
+			int rc;
+			if (op == 0) {
+				rc = virtaddr_alloc(&sp, PG(np), align, &va);
+			} else {
+				va = SP_BASE + PG(rand() % NP);
+				rc = virtaddr_take(&sp, va, PG(np), NULL);
+			}
+			int model_free = va >= SP_BASE && va + PG(np) <= SP_BASE + PG(NP);
+			for (uint64_t i = 0; model_free && i < np; i++)
+				model_free = !model[(va - SP_BASE) / PAGE_SIZE + i];
+			if (rc == MM_OK) {
+				REQUIRE(model_free, "step %d: range %llx+%llu overlaps", step,
+					(unsigned long long)va, (unsigned long long)np);
+				REQUIRE(va % align == 0 || op == 1, "alignment");
+				for (uint64_t i = 0; i < np; i++)
+					model[(va - SP_BASE) / PAGE_SIZE + i] = 1;
+				live_va[nlive] = va;
+				live_sz[nlive++] = PG(np);
+			} else if (op == 1) {
+				REQUIRE(!model_free, "step %d: take failed %d on a free range", step, rc);
+			}
+		} else if (nlive) {
+			int k = rand() % nlive;
+			int rc = virtaddr_free(&sp, live_va[k], live_sz[k]);
+			REQUIRE(rc == MM_OK, "free");
+			for (uint64_t i = 0; i < live_sz[k] / PAGE_SIZE; i++)
+				model[(live_va[k] - SP_BASE) / PAGE_SIZE + i] = 0;
+			live_va[k] = live_va[--nlive];
+			live_sz[k] = live_sz[nlive];
+		}
+		if (step % 500 == 0)
+			REQUIRE(virtaddr_check(&sp) == 0, "invariants at step %d", step);
+	}
+	CHECK(sp.nused == (uint64_t)nlive, "nused");
+}
+
+int main(void)
+{
+	RUN(test_init_one_free_block);
+	RUN(test_alloc_lowest_fit);
+	RUN(test_alloc_aligned);
+	RUN(test_alloc_full);
+	RUN(test_take_exact);
+	RUN(test_take_taken);
+	RUN(test_free_merges);
+	RUN(test_bad_free);
+	RUN(test_node_oom);
+	RUN(test_random_against_model);
+	return harness_done("vaddr");
+}
