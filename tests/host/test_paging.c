@@ -1,0 +1,325 @@
+/*
+ * tests/host/test_paging.c - map_pages, unmap_pages, mem_map_pages_at,
+ * mem_unmap_pages, mem_map_addr / mem_unmap_addr, addrspace_* and
+ * paging_query.  Page tables live in the host arena and are walked back.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "mm/layout.h"
+#include "mm/paging.h"
+#include "mm/platform.h"
+#include "tests/host/harness.h"
+#include "tests/host/mm_fixture.h"
+
+#define UVA     0x400000ULL                 /* a user address */
+#define PG(n)   ((uint64_t)(n) * PAGE_SIZE)
+
+static struct addrspace as;
+static struct virtaddr_space kwin;
+static struct pmm *pmm;
+static uint64_t free0;   /* pmm->free right after the fixture */
+
+/* Fresh 64 MiB machine and an empty address space with a kernel window. */
+static void setup(void)
+{
+	pmm = fixture_init(64ULL << 20);
+	free0 = pmm->free;
+	if (virtaddr_init(&kwin, pmm, KWIN_BASE, KWIN_END) != MM_OK ||
+	    addrspace_create(&as, pmm, NULL, &kwin, NULL) != MM_OK) {
+		printf("setup failed\n");
+		exit(2);
+	}
+}
+
+/* Tears down and checks every frame came back. */
+static void teardown_check(void)
+{
+	addrspace_destroy(&as);
+	virtaddr_destroy(&kwin);
+	CHECK(pmm->free == free0, "leak: free %llu, was %llu",
+	      (unsigned long long)pmm->free, (unsigned long long)free0);
+}
+
+/* Returns the leaf entry of va (0 if unmapped); *pa gets its frame. */
+static uint64_t leaf(uint64_t va, uint64_t *pa)
+{
+	uint64_t pte = 0, p = 0;
+	if (paging_query(&as, va, &p, &pte) != MM_OK)
+		return 0;
+	if (pa)
+		*pa = p;
+	return pte;
+}
+
+/*
+ * va UVA: [p0][p1][p2]  -> frames 0x200000, 0x201000, 0x202000
+ * Expect: each page translates to its frame with the asked bits (W, U, NX)
+ * and nothing else; the page after the range is unmapped.
+ */
+static void test_map_and_query(void)
+{
+	uint64_t pa, pte;
+	setup();
+	int rc = map_pages(&as, UVA, 0x200000, 3, MAPF_WRITE | MAPF_USER | MAPF_NOEXEC);
+	REQUIRE(rc == MM_OK, "map %d", rc);
+	for (int i = 0; i < 3; i++) {
+		pte = leaf(UVA + PG(i) + 0x123, &pa);
+		CHECK(pa == 0x200000 + PG(i) + 0x123, "page %d pa %llx", i, (unsigned long long)pa);
+		CHECK((pte & (PTE_P | PTE_W | PTE_U | PTE_NX)) == (PTE_P | PTE_W | PTE_U | PTE_NX),
+		      "bits %llx", (unsigned long long)pte);
+	}
+	CHECK(leaf(UVA + PG(3), NULL) == 0, "page after the range");
+	CHECK(as.table_pages == 4, "root + 3 tables: %llu", (unsigned long long)as.table_pages);
+	rc = unmap_pages(&as, UVA, 3);
+	CHECK(rc == MM_OK, "unmap %d", rc);
+	CHECK(leaf(UVA, NULL) == 0, "still mapped");
+	CHECK(as.table_pages == 1, "empty tables freed: %llu", (unsigned long long)as.table_pages);
+	teardown_check();
+}
+
+/*
+ * |....[old]|   map 4 pages whose last page is already mapped
+ * Expect: MM_EBUSY, the old mapping untouched, the three new pages not
+ * mapped, and no table page left over.
+ */
+static void test_map_over_existing_is_busy(void)
+{
+	uint64_t pa;
+	setup();
+	int rc = map_pages(&as, UVA + PG(3), 0x300000, 1, MAPF_WRITE | MAPF_NOEXEC);
+	REQUIRE(rc == MM_OK, "first map");
+	uint64_t tables = as.table_pages;
+	rc = map_pages(&as, UVA, 0x200000, 4, MAPF_WRITE | MAPF_NOEXEC);
+	CHECK(rc == MM_EBUSY, "rc %d", rc);
+	CHECK(leaf(UVA + PG(3), &pa) && pa == UVA * 0 + 0x300000, "old mapping");
+	for (int i = 0; i < 3; i++)
+		CHECK(leaf(UVA + PG(i), NULL) == 0, "page %d mapped", i);
+	CHECK(as.table_pages == tables, "tables %llu", (unsigned long long)as.table_pages);
+	/* A range whose tables do not exist yet, then hits a mapping in a new PT. */
+	rc = map_pages(&as, UVA - PG(2), 0x200000, 6, MAPF_NOEXEC);
+	CHECK(rc == MM_EBUSY && leaf(UVA - PG(2), NULL) == 0, "rc %d", rc);
+	CHECK(as.table_pages == tables, "tables %llu", (unsigned long long)as.table_pages);
+	unmap_pages(&as, UVA + PG(3), 1);
+	teardown_check();
+}
+
+/* Expect: page 0, the direct map, non-canonical and half-crossing ranges,
+ * unaligned addresses, a user page in the upper half and unknown flags
+ * are all MM_EINVAL. */
+static void test_map_rejects_bad_ranges(void)
+{
+	setup();
+	CHECK(map_pages(&as, 0, 0x200000, 1, 0) == MM_EINVAL, "page 0");
+	CHECK(map_pages(&as, HHDM_BASE + PG(5), 0x200000, 1, 0) == MM_EINVAL, "direct map");
+	CHECK(map_pages(&as, KWIN_BASE - PG(1), 0x200000, 2, 0) == MM_EINVAL, "into the direct map");
+	CHECK(map_pages(&as, 0x0000800000000000ULL, 0x200000, 1, 0) == MM_EINVAL, "non-canonical");
+	CHECK(map_pages(&as, USER_END - PG(1), 0x200000, 2, 0) == MM_EINVAL, "crosses the hole");
+	CHECK(map_pages(&as, UVA + 8, 0x200000, 1, 0) == MM_EINVAL, "unaligned va");
+	CHECK(map_pages(&as, UVA, 0x200010, 1, 0) == MM_EINVAL, "unaligned pa");
+	CHECK(map_pages(&as, UVA, 0x200000, 0, 0) == MM_EINVAL, "count 0");
+	CHECK(map_pages(&as, KWIN_BASE, 0x200000, 1, MAPF_USER) == MM_EINVAL, "user upper half");
+	CHECK(map_pages(&as, UVA, 0x200000, 1, 0x100) == MM_EINVAL, "unknown flag");
+	CHECK(as.table_pages == 1, "nothing allocated");
+	teardown_check();
+}
+
+/*
+ * 1030 pages from 2 pages below a 1 GiB boundary: crosses PTs, PDs, PDPT
+ * entries.
+ * Expect: every page translates; unmapping frees every table again.
+ */
+static void test_map_across_table_boundaries(void)
+{
+	uint64_t va = (1ULL << 30) * 3 - PG(2), pa;
+	setup();
+	int rc = map_pages(&as, va, 0x1000000, 1030, MAPF_NOEXEC);
+	REQUIRE(rc == MM_OK, "map %d", rc);
+	int bad = 0;
+	for (int i = 0; i < 1030; i++)
+		if (!leaf(va + PG(i), &pa) || pa != 0x1000000 + PG(i))
+			bad++;
+	CHECK(bad == 0, "%d pages wrong", bad);
+	CHECK(unmap_pages(&as, va, 1030) == MM_OK, "unmap");
+	CHECK(as.table_pages == 1, "tables %llu", (unsigned long long)as.table_pages);
+	teardown_check();
+}
+
+/*
+ * |[m][ ][m]|  unmap all three
+ * Expect: the hole is reported with the arguments and MM_ENOENT returned;
+ * the mapped pages are still unmapped.
+ */
+static void test_unmap_missing_is_reported(void)
+{
+	setup();
+	map_pages(&as, UVA, 0x200000, 1, MAPF_NOEXEC);
+	map_pages(&as, UVA + PG(2), 0x202000, 1, MAPF_NOEXEC);
+	host_capture_begin();
+	int rc = unmap_pages(&as, UVA, 3);
+	const char *out = host_capture_end();
+	CHECK(rc == MM_ENOENT, "rc %d", rc);
+	CHECK(strstr(out, "unmap_pages: va 0x400000 count 3: 1 pages not mapped"), "report: %s", out);
+	CHECK(!leaf(UVA, NULL) && !leaf(UVA + PG(2), NULL), "still mapped");
+	host_capture_begin();
+	rc = unmap_pages(&as, 0x7f0000000000ULL, 4);
+	host_capture_end();
+	CHECK(rc == MM_ENOENT, "no tables at all: %d", rc);
+	teardown_check();
+}
+
+/*
+ * A loader-style root: PML4 slot 256 -> PDPT of 1 GiB pages (direct map),
+ * a PD at va 1 GiB with one 2 MiB page.
+ * Expect: adopt leaves them alone; query sees through large pages; a 4 KiB
+ * map inside a large page is MM_EBUSY; unmap there is MM_EINVAL; the
+ * direct map cannot be touched.
+ */
+static void test_adopt_and_large_pages(void)
+{
+	uint64_t root, pdpt_hhdm, pdpt_lo, pd, pa, pte;
+	struct addrspace a;
+	pmm = fixture_init(64ULL << 20);
+	pmm_alloc(pmm, &root);
+	pmm_alloc(pmm, &pdpt_hhdm);
+	pmm_alloc(pmm, &pdpt_lo);
+	pmm_alloc(pmm, &pd);
+	uint64_t *r = mm_phys_to_virt(root), *h = mm_phys_to_virt(pdpt_hhdm);
+	uint64_t *l = mm_phys_to_virt(pdpt_lo), *d = mm_phys_to_virt(pd);
+	memset(r, 0, PAGE_SIZE); memset(h, 0, PAGE_SIZE);
+	memset(l, 0, PAGE_SIZE); memset(d, 0, PAGE_SIZE);
+	r[256] = pdpt_hhdm | PTE_P | PTE_W;
+	for (int i = 0; i < 4; i++)
+		h[i] = (HUGE_SIZE * i) | PTE_P | PTE_W | PTE_PS | PTE_NX;
+	r[0] = pdpt_lo | PTE_P | PTE_W;
+	l[1] = pd | PTE_P | PTE_W;
+	d[0] = 0x400000 | PTE_P | PTE_PS;              /* va 1 GiB -> pa 4 MiB, 2 MiB */
+	addrspace_adopt(&a, pmm, root, NULL, NULL);
+	CHECK(paging_query(&a, HHDM_BASE + HUGE_SIZE + 0x1234, &pa, &pte) == MM_OK &&
+	      pa == HUGE_SIZE + 0x1234, "1 GiB page: pa %llx", (unsigned long long)pa);
+	CHECK(paging_query(&a, HUGE_SIZE + 0x5000, &pa, &pte) == MM_OK && pa == 0x405000,
+	      "2 MiB page: pa %llx", (unsigned long long)pa);
+	CHECK(map_pages(&a, HUGE_SIZE + 0x5000, 0x200000, 1, 0) == MM_EBUSY, "inside 2 MiB");
+	host_capture_begin();
+	int rc = unmap_pages(&a, HUGE_SIZE, 2);
+	host_capture_end();
+	CHECK(rc == MM_EINVAL && (d[0] & PTE_P), "unmap of a large page: %d", rc);
+	CHECK(map_pages(&a, HHDM_BASE, 0x200000, 1, 0) == MM_EINVAL, "direct map");
+	rc = map_pages(&a, KWIN_BASE, 0x200000, 1, MAPF_WRITE | MAPF_NOEXEC);
+	CHECK(rc == MM_OK, "kernel window %d", rc);
+	CHECK(unmap_pages(&a, KWIN_BASE, 1) == MM_OK, "unmap");
+	CHECK(r[256] == (pdpt_hhdm | PTE_P | PTE_W) && h[1] == (HUGE_SIZE | PTE_P | PTE_W | PTE_PS | PTE_NX),
+	      "direct map changed");
+	CHECK(r[PX(4, KWIN_BASE)] & PTE_P, "kernel-half PDPT is kept (shared)");
+	CHECK(a.table_pages == 1, "tables %llu", (unsigned long long)a.table_pages);
+}
+
+/*
+ * mem_map_pages_at of 600 pages (two PTs) with the pmm squeezed so that
+ * it runs dry after k frames, for every k up to what the call needs.
+ * Expect: every failing call returns MM_ENOMEM and leaves the pmm's free
+ * count and the tables exactly as before; the call that has enough
+ * succeeds, with zeroed frames, and mem_unmap_pages returns them all.
+ */
+static void test_mem_map_pages_at_unwinds_on_oom(void)
+{
+	static uint64_t held[20000];
+	setup();
+	uint64_t tables = as.table_pages;
+	int ok_at = -1;
+	for (uint64_t keep = 0; keep < 620; keep += 1) {
+		uint64_t n = fixture_squeeze(pmm, keep, held, 20000);
+		uint64_t before = pmm->free;
+		int rc = mem_map_pages_at(&as, UVA, 600, MAPF_WRITE | MAPF_USER | MAPF_NOEXEC);
+		if (rc == MM_OK) {
+			ok_at = (int)keep;
+			fixture_release(pmm, held, n);
+			break;
+		}
+		CHECK(rc == MM_ENOMEM, "keep %llu: rc %d", (unsigned long long)keep, rc);
+		CHECK(pmm->free == before && as.table_pages == tables && !leaf(UVA, NULL),
+		      "keep %llu: free %llu before %llu tables %llu", (unsigned long long)keep,
+		      (unsigned long long)pmm->free, (unsigned long long)before,
+		      (unsigned long long)as.table_pages);
+		fixture_release(pmm, held, n);
+	}
+	/* 600 frames + PDPT + PD + 2 PTs. */
+	CHECK(ok_at == 604, "succeeded with %d frames left", ok_at);
+	uint64_t pa;
+	REQUIRE(leaf(UVA + PG(599), &pa), "last page");
+	CHECK(*(uint64_t *)mm_phys_to_virt(pa & ~PAGE_MASK) == 0, "frame not zeroed");
+	CHECK(mem_unmap_pages(&as, UVA, 600) == MM_OK, "unmap");
+	teardown_check();
+}
+
+/*
+ * An ACPI-like table at pa 0x1234567, 0x2000 bytes: spans 3 pages.
+ * Expect: the returned va has the same page offset, maps all 3 pages;
+ * MAPF_UNCACHED sets PCD|PWT; mem_unmap_addr gives the window back;
+ * a bad unmap is reported.
+ */
+static void test_mem_map_addr(void)
+{
+	uint64_t va, va2, pa, pte;
+	setup();
+	int rc = mem_map_addr(&as, 0x1234567, 0x2000, MAPF_NOEXEC, &va);
+	REQUIRE(rc == MM_OK, "rc %d", rc);
+	CHECK((va & PAGE_MASK) == 0x567 && va >= KWIN_BASE && va < KWIN_END, "va %llx",
+	      (unsigned long long)va);
+	CHECK(paging_query(&as, va, &pa, &pte) == MM_OK && pa == 0x1234567, "pa %llx",
+	      (unsigned long long)pa);
+	CHECK(paging_query(&as, va + 0x1fff, &pa, &pte) == MM_OK && pa == 0x1236566, "end");
+	CHECK(kwin.used_bytes == PG(3), "window %llu", (unsigned long long)kwin.used_bytes);
+	rc = mem_map_addr(&as, FIX_MMIO_BASE + 0x10, 4, MAPF_WRITE | MAPF_NOEXEC | MAPF_UNCACHED, &va2);
+	REQUIRE(rc == MM_OK, "mmio %d", rc);
+	CHECK(paging_query(&as, va2, &pa, &pte) == MM_OK && (pte & (PTE_PCD | PTE_PWT)) ==
+	      (PTE_PCD | PTE_PWT) && pa == FIX_MMIO_BASE + 0x10, "pte %llx", (unsigned long long)pte);
+	CHECK(mem_unmap_addr(&as, va, 0x2000) == MM_OK, "unmap");
+	CHECK(mem_unmap_addr(&as, va2, 4) == MM_OK, "unmap mmio");
+	host_capture_begin();
+	CHECK(mem_unmap_addr(&as, va, 0x2000) == MM_ENOENT, "double unmap");
+	host_capture_end();
+	CHECK(kwin.used_bytes == 0, "window %llu", (unsigned long long)kwin.used_bytes);
+	CHECK(mem_map_addr(&as, 0x1000, 0, 0, &va) == MM_EINVAL, "size 0");
+	CHECK(mem_map_addr(&as, 0x1000, 1, MAPF_USER, &va) == MM_EINVAL, "user");
+	CHECK(mem_map_addr(NULL, 0x1000, 1, 0, &va) == MM_EINVAL, "no kernel space set");
+	paging_set_kernel(&as);
+	CHECK(mem_map_addr(NULL, 0x1000, 1, MAPF_NOEXEC, &va) == MM_OK, "kernel space");
+	CHECK(mem_unmap_addr(NULL, va, 1) == MM_OK, "kernel space unmap");
+	paging_set_kernel(NULL);
+	teardown_check();
+}
+
+/*
+ * Expect: a space created from a kernel space shares its upper-half PML4
+ * entries; destroying it frees only its own tables.
+ */
+static void test_create_shares_kernel_half(void)
+{
+	struct addrspace user;
+	setup();
+	int pr = paging_prepopulate(&as, KWIN_BASE, KWIN_END - KWIN_BASE);
+	REQUIRE(pr == MM_OK, "prepopulate");
+	CHECK(as.table_pages == 1 + 64, "64 kernel-window PDPTs: %llu",
+	      (unsigned long long)as.table_pages);
+	int rc = addrspace_create(&user, pmm, &as, NULL, NULL);
+	REQUIRE(rc == MM_OK, "create");
+	uint64_t *k = mm_phys_to_virt(as.root_pa), *u = mm_phys_to_virt(user.root_pa);
+	CHECK(memcmp(k + 256, u + 256, 256 * 8) == 0, "upper half differs");
+	map_pages(&user, UVA, 0x200000, 1, MAPF_USER | MAPF_NOEXEC);
+	addrspace_destroy(&user);
+	teardown_check();
+}
+
+int main(void)
+{
+	RUN(test_map_and_query);
+	RUN(test_map_over_existing_is_busy);
+	RUN(test_map_rejects_bad_ranges);
+	RUN(test_map_across_table_boundaries);
+	RUN(test_unmap_missing_is_reported);
+	RUN(test_adopt_and_large_pages);
+	RUN(test_mem_map_pages_at_unwinds_on_oom);
+	RUN(test_mem_map_addr);
+	RUN(test_create_shares_kernel_half);
+	return harness_done("paging");
+}
