@@ -41,9 +41,10 @@ args=(-machine "$MACHINE" -smp "$SMP" -m "${mib}M" -display none -no-reboot -net
 [ "$DEBUGCON" != none ] && args+=(-debugcon "$DEBUGCON")
 
 # More guest RAM than is sensible to take from the host: back it with a sparse
-# file mapped privately, so only pages the guest touches cost host memory.
+# file (shared mapping: no commit charge), so only pages the guest touches
+# cost host memory or disk.
 if [ "$mib" -gt $(( 16 * 1024 )) ]; then
-	args+=(-object "memory-backend-file,id=ram0,size=${mib}M,mem-path=$tmp/ram,share=off,prealloc=off"
+	args+=(-object "memory-backend-file,id=ram0,size=${mib}M,mem-path=$tmp/ram,share=on,prealloc=off"
 	       -machine memory-backend=ram0)
 fi
 # The default 40 physical address bits (1 TiB) leave no room for the PCI
