@@ -1,0 +1,43 @@
+/*
+ * mm/kalloc.h - page-granular memory for the kernel and for user space
+ * (the HeLL OS interface: kalloc(size, flags) / kfree(ptr, size)).
+ *
+ * kalloc rounds size up to whole pages, takes a virtual range from the
+ * kernel window (ALLOC_KERNEL) or the user half (ALLOC_USER) of an address
+ * space, and maps that many frames into it; the frames need not be
+ * contiguous.  A single writable kernel page skips the virtual range: its
+ * address in the direct map is returned (the seed's hint), so the most
+ * common allocation costs one pmm_alloc.  Memory is zeroed and never
+ * executable.  kfree must get the same size back.
+ *
+ * kalloc / kfree use the space registered with kalloc_init (the kernel's);
+ * kalloc_in / kfree_in take one explicitly (host tests, user spaces).
+ */
+#ifndef MM_KALLOC_H
+#define MM_KALLOC_H
+
+#include <stddef.h>
+#include "mm/paging.h"
+
+#define ALLOC_KERNEL    (1 << 0)   /* kernel window (default) */
+#define ALLOC_USER      (1 << 1)   /* user half, user-accessible */
+#define ALLOC_WRITABLE  (1 << 2)   /* writable; read-only otherwise */
+
+/* Registers the address space kalloc / kfree use. */
+void kalloc_init(struct addrspace *as);
+
+/* Allocates size bytes (rounded up to pages) as flags say, in the space of
+ * kalloc_init.  Returns the address, or NULL (size 0, both or bad flags,
+ * no space registered, out of frames or addresses: nothing is leaked). */
+void *kalloc(size_t size, int flags);
+
+/* Frees what kalloc(size, ...) returned.  A pointer kalloc did not return
+ * (or a wrong size) is reported with its arguments and ignored. */
+void kfree(void *ptr, size_t size);
+
+/* The same on an explicit address space.  kfree_in returns MM_OK, or
+ * MM_ENOENT / MM_EINVAL for a bad free (reported). */
+void *kalloc_in(struct addrspace *as, size_t size, int flags);
+int kfree_in(struct addrspace *as, void *ptr, size_t size);
+
+#endif

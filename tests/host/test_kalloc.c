@@ -1,0 +1,201 @@
+/*
+ * tests/host/test_kalloc.c - kalloc / kfree, kalloc_in / kfree_in.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "mm/kalloc.h"
+#include "mm/layout.h"
+#include "mm/platform.h"
+#include "tests/host/harness.h"
+#include "tests/host/mm_fixture.h"
+
+#define PG(n) ((uint64_t)(n) * PAGE_SIZE)
+
+static struct addrspace as;
+static struct virtaddr_space kwin, user;
+static struct pmm *pmm;
+static uint64_t free0;
+
+/* Fresh 32 MiB machine, a space with a kernel window and a user half. */
+static void setup(void)
+{
+	pmm = fixture_init(32ULL << 20);
+	free0 = pmm->free;
+	if (virtaddr_init(&kwin, pmm, KWIN_BASE, KWIN_END) != MM_OK ||
+	    virtaddr_init(&user, pmm, USER_BASE, USER_END) != MM_OK ||
+	    addrspace_create(&as, pmm, NULL, &kwin, &user) != MM_OK) {
+		printf("setup failed\n");
+		exit(2);
+	}
+}
+
+/* Tears down and checks every frame came back. */
+static void teardown_check(void)
+{
+	addrspace_destroy(&as);
+	virtaddr_destroy(&kwin);
+	virtaddr_destroy(&user);
+	CHECK(pmm->free == free0, "leak: free %llu, was %llu",
+	      (unsigned long long)pmm->free, (unsigned long long)free0);
+}
+
+/* Returns the leaf PTE of pointer p (0 if unmapped). */
+static uint64_t pte_of(const void *p)
+{
+	uint64_t pa, pte;
+	return paging_query(&as, (uint64_t)(uintptr_t)p, &pa, &pte) == MM_OK ? pte : 0;
+}
+
+/*
+ * kalloc(1 page, KERNEL|WRITABLE) -> direct map, no window range.
+ * Expect: the pointer is the frame's direct-map address, zeroed, and the
+ * window is untouched; kfree returns the frame.
+ */
+static void test_single_page_uses_direct_map(void)
+{
+	setup();
+	uint64_t before = pmm->free;
+	uint8_t *p = kalloc_in(&as, 100, ALLOC_KERNEL | ALLOC_WRITABLE);
+	REQUIRE(p, "kalloc");
+	CHECK(kwin.nused == 0, "window used");
+	CHECK(pmm->free == before - 1, "one frame");
+	CHECK(p[0] == 0 && p[PAGE_SIZE - 1] == 0, "not zeroed");
+	memset(p, 0xaa, PAGE_SIZE);
+	CHECK(kfree_in(&as, p, 100) == MM_OK, "kfree");
+	CHECK(pmm->free == before, "frame back");
+	teardown_check();
+}
+
+/*
+ * kalloc(5 pages + 1 byte, KERNEL|WRITABLE): 6 pages in the window.
+ * Expect: the range is in the kernel window, every page mapped writable,
+ * NX, not user; frames are allocated; kfree unmaps and frees all.
+ */
+static void test_multi_page_kernel(void)
+{
+	setup();
+	void *p = kalloc_in(&as, PG(5) + 1, ALLOC_KERNEL | ALLOC_WRITABLE);
+	REQUIRE(p, "kalloc");
+	uint64_t va = (uint64_t)(uintptr_t)p;
+	CHECK(va >= KWIN_BASE && va < KWIN_END && kwin.used_bytes == PG(6), "va %llx", (unsigned long long)va);
+	for (int i = 0; i < 6; i++) {
+		uint64_t pte = pte_of((char *)p + PG(i));
+		CHECK((pte & (PTE_P | PTE_W | PTE_U | PTE_NX)) == (PTE_P | PTE_W | PTE_NX),
+		      "page %d pte %llx", i, (unsigned long long)pte);
+		CHECK(pmm_is_allocated(pmm, pte & PTE_ADDR), "frame %d", i);
+	}
+	CHECK(pte_of((char *)p + PG(6)) == 0, "page after");
+	CHECK(kfree_in(&as, p, PG(5) + 1) == MM_OK, "kfree");
+	CHECK(kwin.used_bytes == 0 && pte_of(p) == 0, "unmapped");
+	teardown_check();
+}
+
+/*
+ * Expect: ALLOC_USER lands in the user half with the U bit; without
+ * ALLOC_WRITABLE pages are read-only (even a single kernel page, which
+ * then needs the window); both halves at once, size 0 and unknown flags
+ * give NULL.
+ */
+static void test_flags(void)
+{
+	setup();
+	void *u = kalloc_in(&as, PG(2), ALLOC_USER | ALLOC_WRITABLE);
+	REQUIRE(u, "user");
+	uint64_t va = (uint64_t)(uintptr_t)u;
+	CHECK(va >= USER_BASE && va < USER_END, "va %llx", (unsigned long long)va);
+	CHECK((pte_of(u) & (PTE_U | PTE_W | PTE_NX)) == (PTE_U | PTE_W | PTE_NX), "user pte");
+	void *ro = kalloc_in(&as, 1, ALLOC_KERNEL);
+	REQUIRE(ro, "read-only page");
+	CHECK((uint64_t)(uintptr_t)ro >= KWIN_BASE && !(pte_of(ro) & PTE_W), "ro pte %llx",
+	      (unsigned long long)pte_of(ro));
+	CHECK(kalloc_in(&as, 1, ALLOC_KERNEL | ALLOC_USER) == NULL, "both halves");
+	CHECK(kalloc_in(&as, 0, ALLOC_KERNEL) == NULL, "size 0");
+	CHECK(kalloc_in(&as, 1, 0x80) == NULL, "unknown flag");
+	CHECK(kfree_in(&as, u, PG(2)) == MM_OK && kfree_in(&as, ro, 1) == MM_OK, "kfree");
+	teardown_check();
+}
+
+/*
+ * Expect: a wrong size, an address kalloc did not return and a double
+ * free are reported with their arguments and change nothing.
+ */
+static void test_bad_kfree(void)
+{
+	setup();
+	void *p = kalloc_in(&as, PG(3), ALLOC_WRITABLE);
+	void *q = kalloc_in(&as, PG(1), ALLOC_WRITABLE);
+	REQUIRE(p && q, "kalloc");
+	host_capture_begin();
+	int r1 = kfree_in(&as, p, PG(2));
+	int r2 = kfree_in(&as, (char *)p + PG(1), PG(1));
+	int r3 = kfree_in(&as, q, PG(2));
+	const char *out = host_capture_end();
+	CHECK(r1 == MM_ENOENT && r2 == MM_ENOENT && r3 == MM_ENOENT, "%d %d %d", r1, r2, r3);
+	CHECK(strstr(out, "kfree: bad free of") && strstr(out, "size 8192"), "report: %s", out);
+	CHECK(kwin.used_bytes == PG(3) && pte_of(p), "changed");
+	CHECK(kfree_in(&as, p, PG(3)) == MM_OK && kfree_in(&as, q, PG(1)) == MM_OK, "kfree");
+	host_capture_begin();
+	int r4 = kfree_in(&as, q, PG(1));
+	host_capture_end();
+	CHECK(r4 == MM_ENOENT, "double free %d", r4);
+	teardown_check();
+}
+
+/*
+ * kalloc of 40 pages with the pmm squeezed to k free frames, every k.
+ * Expect: NULL with the free count unchanged and the window empty until
+ * enough frames are left; then success.
+ */
+static void test_oom_unwinds(void)
+{
+	static uint64_t held[10000];
+	setup();
+	void *warm = kalloc_in(&as, PG(40), ALLOC_WRITABLE);   /* tables and nodes exist now */
+	REQUIRE(warm, "warm");
+	kfree_in(&as, warm, PG(40));
+	int ok_at = -1;
+	for (uint64_t keep = 0; keep <= 48; keep++) {
+		uint64_t n = fixture_squeeze(pmm, keep, held, 10000);
+		uint64_t before = pmm->free;
+		void *p = kalloc_in(&as, PG(40), ALLOC_WRITABLE);
+		if (p) {
+			ok_at = (int)keep;
+			kfree_in(&as, p, PG(40));
+			fixture_release(pmm, held, n);
+			break;
+		}
+		CHECK(pmm->free == before && kwin.used_bytes == 0, "keep %llu: free %llu/%llu",
+		      (unsigned long long)keep, (unsigned long long)pmm->free,
+		      (unsigned long long)before);
+		fixture_release(pmm, held, n);
+	}
+	CHECK(ok_at >= 40 && ok_at <= 44, "succeeded with %d frames", ok_at);
+	teardown_check();
+}
+
+/* Expect: kalloc / kfree use the space given to kalloc_init, and fail
+ * cleanly without one. */
+static void test_global_space(void)
+{
+	setup();
+	kalloc_init(NULL);
+	CHECK(kalloc(PG(2), ALLOC_WRITABLE) == NULL, "no space");
+	kalloc_init(&as);
+	void *p = kalloc(PG(2), ALLOC_WRITABLE);
+	CHECK(p && kwin.used_bytes == PG(2), "kalloc");
+	kfree(p, PG(2));
+	CHECK(kwin.used_bytes == 0, "kfree");
+	kalloc_init(NULL);
+	teardown_check();
+}
+
+int main(void)
+{
+	RUN(test_single_page_uses_direct_map);
+	RUN(test_multi_page_kernel);
+	RUN(test_flags);
+	RUN(test_bad_kfree);
+	RUN(test_oom_unwinds);
+	RUN(test_global_space);
+	return harness_done("kalloc");
+}
