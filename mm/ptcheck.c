@@ -1,0 +1,114 @@
+/*
+ * mm/ptcheck.c - page-table checker (what it checks: mm/ptcheck.h).
+ * Four nested loops over the levels: bounded stack, no recursion.
+ */
+#include "mm/ptcheck.h"
+#include "mm/layout.h"
+#include "mm/platform.h"
+#include "mm/x86_64.h"
+
+/* Walk state: the counts and what the current path allows. */
+struct ptwalk {
+	const struct pmm *pmm;
+	int bad;
+	uint64_t leaves;
+};
+
+/* Returns the canonical address of table indices i4..i1. */
+static uint64_t va_of(unsigned i4, unsigned i3, unsigned i2, unsigned i1)
+{
+	uint64_t va = ((uint64_t)i4 << PX_SHIFT(4)) | ((uint64_t)i3 << PX_SHIFT(3)) |
+		      ((uint64_t)i2 << PX_SHIFT(2)) | ((uint64_t)i1 << PX_SHIFT(1));
+	return (uint64_t)((int64_t)(va << 16) >> 16);
+}
+
+/* Records one violation, printing it while under PTCHECK_PRINT_MAX. */
+static void violation(struct ptwalk *w, uint64_t va, uint64_t e, const char *what)
+{
+	if (w->bad < PTCHECK_PRINT_MAX)
+		mm_printf("ptcheck: va 0x%llx entry 0x%llx: %s\n",
+			  (unsigned long long)va, (unsigned long long)e, what);
+	w->bad++;
+}
+
+/* Checks a frame the tables point at: RAM must be allocated. */
+static void check_frame(struct ptwalk *w, uint64_t va, uint64_t e, const char *what)
+{
+	uint64_t pa = e & PTE_ADDR;
+	if (pmm_is_ram(w->pmm, pa) && !pmm_is_allocated(w->pmm, pa))
+		violation(w, va, e, what);
+}
+
+/* Checks one leaf of size bytes at va; path = AND of W/U, OR of NX above. */
+static void check_leaf(struct ptwalk *w, uint64_t va, uint64_t size, uint64_t e,
+		       uint64_t path)
+{
+	uint64_t wu = e & path & (PTE_W | PTE_U);
+	uint64_t nx = (e | path) & PTE_NX;
+
+	w->leaves++;
+	if ((wu & PTE_W) && !nx)
+		violation(w, va, e, "writable and executable");
+	if ((wu & PTE_U) && (va < USER_BASE || va + size > USER_END))
+		violation(w, va, e, "user-accessible outside the user half");
+	if (va < PAGE_SIZE)
+		violation(w, va, e, "page 0 is mapped");
+	if (size == PAGE_SIZE)
+		check_frame(w, va, e, "frame is free RAM");
+}
+
+/* Folds table entry e into the path permissions. */
+static uint64_t path_of(uint64_t path, uint64_t e)
+{
+	return (path & e & (PTE_W | PTE_U)) | ((path | e) & PTE_NX);
+}
+
+/* Walks every level of as. */
+int ptcheck(const struct addrspace *as, const struct pmm *pmm, uint64_t *leaves)
+{
+	struct ptwalk w = { .pmm = pmm };
+	const uint64_t *pml4 = mm_phys_to_virt(as->root_pa);
+	const uint64_t top = PTE_W | PTE_U;   /* nothing restricted yet */
+
+	for (unsigned i4 = 0; i4 < PT_ENTRIES; i4++) {
+		uint64_t e4 = pml4[i4];
+		if (!(e4 & PTE_P))
+			continue;
+		uint64_t p4 = path_of(top, e4);
+		check_frame(&w, va_of(i4, 0, 0, 0), e4, "table page is free RAM");
+		const uint64_t *pdpt = mm_phys_to_virt(e4 & PTE_ADDR);
+		for (unsigned i3 = 0; i3 < PT_ENTRIES; i3++) {
+			uint64_t e3 = pdpt[i3];
+			if (!(e3 & PTE_P))
+				continue;
+			if (e3 & PTE_PS) {
+				check_leaf(&w, va_of(i4, i3, 0, 0), HUGE_SIZE, e3, p4);
+				continue;
+			}
+			uint64_t p3 = path_of(p4, e3);
+			check_frame(&w, va_of(i4, i3, 0, 0), e3, "table page is free RAM");
+			const uint64_t *pd = mm_phys_to_virt(e3 & PTE_ADDR);
+			for (unsigned i2 = 0; i2 < PT_ENTRIES; i2++) {
+				uint64_t e2 = pd[i2];
+				if (!(e2 & PTE_P))
+					continue;
+				if (e2 & PTE_PS) {
+					check_leaf(&w, va_of(i4, i3, i2, 0), LARGE_SIZE, e2, p3);
+					continue;
+				}
+				uint64_t p2 = path_of(p3, e2);
+				check_frame(&w, va_of(i4, i3, i2, 0), e2, "table page is free RAM");
+				const uint64_t *pt = mm_phys_to_virt(e2 & PTE_ADDR);
+				for (unsigned i1 = 0; i1 < PT_ENTRIES; i1++)
+					if (pt[i1] & PTE_P)
+						check_leaf(&w, va_of(i4, i3, i2, i1), PAGE_SIZE,
+							   pt[i1], p2);
+			}
+		}
+	}
+	if (w.bad > PTCHECK_PRINT_MAX)
+		mm_printf("ptcheck: %d more violations not printed\n", w.bad - PTCHECK_PRINT_MAX);
+	if (leaves)
+		*leaves = w.leaves;
+	return w.bad;
+}

@@ -1,0 +1,27 @@
+/*
+ * mm/ptcheck.h - page-table checker, for host tests and the kernel selftest.
+ *
+ * Walks every present entry of an address space (large pages included)
+ * with the effective permissions of each leaf (W and U are ANDed down the
+ * levels, NX is ORed) and reports:
+ *   - a page both writable and executable (W^X),
+ *   - a user-accessible page outside the user half [USER_BASE, USER_END),
+ *   - a 4 KiB page, or a table page, whose frame is RAM the pmm manages
+ *     but is not allocated (frames outside RAM - MMIO, ACPI, the loader's
+ *     ranges - are fine),
+ *   - anything mapped at page 0.
+ */
+#ifndef MM_PTCHECK_H
+#define MM_PTCHECK_H
+
+#include "mm/paging.h"
+
+/* Only this many violations are printed; all are counted. */
+#define PTCHECK_PRINT_MAX 16
+
+/* Walks as; prints each violation (up to PTCHECK_PRINT_MAX) and returns
+ * how many there are (0 = clean).  *leaves (if not NULL) gets the number
+ * of leaf entries seen. */
+int ptcheck(const struct addrspace *as, const struct pmm *pmm, uint64_t *leaves);
+
+#endif

@@ -1,0 +1,160 @@
+/*
+ * tests/host/test_ptcheck.c - the page-table checker on clean tables and
+ * on tables with one planted fault each.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "mm/layout.h"
+#include "mm/platform.h"
+#include "mm/ptcheck.h"
+#include "tests/host/harness.h"
+#include "tests/host/mm_fixture.h"
+
+#define UVA 0x400000ULL
+#define KVA (KWIN_END - PAGE_SIZE)   /* outside what kwin hands out first */
+
+static struct addrspace as;
+static struct virtaddr_space kwin;
+static struct pmm *pmm;
+
+/* Fresh machine; a clean space with one user page, one kernel-window page
+ * and one MMIO page. */
+static void setup(void)
+{
+	uint64_t va;
+	pmm = fixture_init(16ULL << 20);
+	if (virtaddr_init(&kwin, pmm, KWIN_BASE, KWIN_END) != MM_OK ||
+	    addrspace_create(&as, pmm, NULL, &kwin, NULL) != MM_OK ||
+	    mem_map_pages_at(&as, UVA, 1, MAPF_USER | MAPF_WRITE | MAPF_NOEXEC) != MM_OK ||
+	    mem_map_pages_at(&as, KVA, 1, MAPF_WRITE | MAPF_NOEXEC) != MM_OK ||
+	    mem_map_addr(&as, FIX_MMIO_BASE, 16, MAPF_WRITE | MAPF_NOEXEC | MAPF_UNCACHED, &va) != MM_OK) {
+		printf("setup failed\n");
+		exit(2);
+	}
+}
+
+/* Returns a pointer to the leaf entry of va (which is mapped). */
+static uint64_t *pte_ptr(uint64_t va)
+{
+	uint64_t *t = mm_phys_to_virt(as.root_pa);
+	for (int l = 4; l > 1; l--)
+		t = mm_phys_to_virt(t[PX(l, va)] & PTE_ADDR);
+	return &t[PX(1, va)];
+}
+
+/* Runs ptcheck capturing its output; *out gets the text. */
+static int run(const char **out)
+{
+	host_capture_begin();
+	int n = ptcheck(&as, pmm, NULL);
+	*out = host_capture_end();
+	return n;
+}
+
+/* Expect: tables made by the mm API pass with no violation and every
+ * leaf counted. */
+static void test_clean_space_passes(void)
+{
+	uint64_t leaves;
+	setup();
+	int n = ptcheck(&as, pmm, &leaves);
+	CHECK(n == 0 && leaves == 3, "violations %d leaves %llu", n, (unsigned long long)leaves);
+}
+
+/* Writable user page with NX cleared.  Expect: one W+X violation naming
+ * the address. */
+static void test_writable_executable(void)
+{
+	const char *out;
+	setup();
+	*pte_ptr(UVA) &= ~PTE_NX;
+	CHECK(run(&out) == 1 && strstr(out, "va 0x400000") && strstr(out, "writable and executable"),
+	      "%s", out);
+}
+
+/* NX only on the PD entry above a W page.  Expect: no violation (NX is
+ * inherited down the levels). */
+static void test_nx_inherited(void)
+{
+	const char *out;
+	setup();
+	*pte_ptr(UVA) &= ~PTE_NX;
+	uint64_t *t = mm_phys_to_virt(as.root_pa);
+	t = mm_phys_to_virt(t[PX(4, UVA)] & PTE_ADDR);
+	t = mm_phys_to_virt(t[PX(3, UVA)] & PTE_ADDR);
+	t[PX(2, UVA)] |= PTE_NX;
+	CHECK(run(&out) == 0, "%s", out);
+}
+
+/* U bit on a kernel-window page (and on its tables).  Expect: one
+ * violation. */
+static void test_user_in_kernel_half(void)
+{
+	const char *out;
+	setup();
+	uint64_t *t = mm_phys_to_virt(as.root_pa);
+	t[PX(4, KVA)] |= PTE_U;
+	t = mm_phys_to_virt(t[PX(4, KVA)] & PTE_ADDR);
+	t[PX(3, KVA)] |= PTE_U;
+	t = mm_phys_to_virt(t[PX(3, KVA)] & PTE_ADDR);
+	t[PX(2, KVA)] |= PTE_U;
+	*pte_ptr(KVA) |= PTE_U;
+	CHECK(run(&out) == 1 && strstr(out, "user-accessible outside"), "%s", out);
+}
+
+/* The frame under the user page is freed behind the tables' back.
+ * Expect: one "free RAM" violation; MMIO frames are not flagged. */
+static void test_mapped_frame_free(void)
+{
+	const char *out;
+	setup();
+	pmm_free(pmm, *pte_ptr(UVA) & PTE_ADDR);
+	CHECK(run(&out) == 1 && strstr(out, "frame is free RAM"), "%s", out);
+}
+
+/* A mapping at page 0 planted by hand.  Expect: one violation. */
+static void test_page_zero(void)
+{
+	const char *out;
+	uint64_t pa;
+	setup();
+	pmm_alloc(pmm, &pa);
+	uint64_t *t = mm_phys_to_virt(as.root_pa);
+	t = mm_phys_to_virt(t[0] & PTE_ADDR);
+	t = mm_phys_to_virt(t[0] & PTE_ADDR);
+	uint64_t pt;
+	pmm_alloc(pmm, &pt);
+	memset(mm_phys_to_virt(pt), 0, PAGE_SIZE);
+	t[0] = pt | PTE_P | PTE_W | PTE_U;
+	((uint64_t *)mm_phys_to_virt(pt))[0] = pa | PTE_P | PTE_NX;
+	CHECK(run(&out) == 1 && strstr(out, "page 0 is mapped"), "%s", out);
+}
+
+/* Loader-style direct map of 1 GiB pages without NX.  Expect: each W+X
+ * large page counted, only PTCHECK_PRINT_MAX printed plus a summary. */
+static void test_large_pages_counted(void)
+{
+	const char *out;
+	uint64_t pdpt;
+	setup();
+	pmm_alloc(pmm, &pdpt);
+	uint64_t *h = mm_phys_to_virt(pdpt);
+	memset(h, 0, PAGE_SIZE);
+	for (int i = 0; i < 20; i++)
+		h[i] = ((uint64_t)i << 30) | PTE_P | PTE_W | PTE_PS;
+	((uint64_t *)mm_phys_to_virt(as.root_pa))[PX(4, HHDM_BASE)] = pdpt | PTE_P | PTE_W;
+	int n = run(&out);
+	CHECK(n == 20 && strstr(out, "4 more violations not printed"), "%d: %s", n, out);
+}
+
+int main(void)
+{
+	RUN(test_clean_space_passes);
+	RUN(test_writable_executable);
+	RUN(test_nx_inherited);
+	RUN(test_user_in_kernel_half);
+	RUN(test_mapped_frame_free);
+	RUN(test_page_zero);
+	RUN(test_large_pages_counted);
+	return harness_done("ptcheck");
+}
