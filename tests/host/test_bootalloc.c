@@ -1,0 +1,146 @@
+/*
+ * tests/host/test_bootalloc.c - bootalloc_init / bootalloc_alloc.
+ * Pictures: U usable, R reserved, x handed out, '.' nothing.
+ */
+#include "mm/bootalloc.h"
+#include "mm/status.h"
+#include "tests/host/harness.h"
+
+/* REQUIRE evaluates its condition twice: call once, then require. */
+#define REQUIRE_OK(expr, ...) do {					\
+	int st_ = (expr);						\
+	REQUIRE(st_ == MM_OK, __VA_ARGS__);				\
+} while (0)
+
+#define KiB 0x400ULL
+#define MiB 0x100000ULL
+#define PG  4096ULL
+#define R(t, b_, n_) { .base = (b_), .size = (n_), .type = (t) }
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ *   4K     640K 1M         3M
+ *   |UUUUUU|    |xxUUUUUUUU|
+ * Expect: the first allocation at 1M (below the floor is skipped), the next
+ * right after it; both recorded as one range.
+ */
+static void test_bump_from_floor(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, PG, 636 * KiB), R(MR_USABLE, MiB, 2 * MiB) };
+	struct bootalloc ba;
+	uint64_t a, b;
+
+	bootalloc_init(&ba, map, N(map));
+	REQUIRE_OK(bootalloc_alloc(&ba, 3 * PG, PG, &a), "alloc a");
+	REQUIRE_OK(bootalloc_alloc(&ba, 100, PG, &b), "alloc b");
+	CHECK(a == MiB, "a %#llx", (unsigned long long)a);
+	CHECK(b == MiB + 3 * PG, "b %#llx (size rounds up to pages)", (unsigned long long)b);
+	CHECK(ba.nranges == 1 && ba.ranges[0].pa == MiB && ba.ranges[0].size == 4 * PG,
+	      "ranges %zu [%#llx+%#llx)", ba.nranges, (unsigned long long)ba.ranges[0].pa,
+	      (unsigned long long)ba.ranges[0].size);
+	CHECK(ba.allocated == 4 * PG, "allocated %llu", (unsigned long long)ba.allocated);
+}
+
+/*
+ *   512K        1M+512K        3M
+ *   |UUUUUUUUUUUUUUUUUUUUUUUUUU|
+ *               ^floor 1M: first page, then a 1M-aligned one at 2M
+ * Expect: a region straddling the floor starts at the floor; the alignment
+ * gap is not recorded (two ranges).
+ */
+static void test_align_gap(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, 512 * KiB, 2 * MiB + 512 * KiB) };
+	struct bootalloc ba;
+	uint64_t a, b;
+
+	bootalloc_init(&ba, map, N(map));
+	REQUIRE_OK(bootalloc_alloc(&ba, PG, PG, &a), "a");
+	REQUIRE_OK(bootalloc_alloc(&ba, PG, MiB, &b), "b");
+	CHECK(a == MiB && b == 2 * MiB, "a %#llx b %#llx", (unsigned long long)a,
+	      (unsigned long long)b);
+	CHECK(ba.nranges == 2 && ba.ranges[1].pa == 2 * MiB, "ranges %zu", ba.nranges);
+}
+
+/*
+ *   1M   1M+8K   2M   3M        8M
+ *   |UUUU|  RRR  |    |UUUUUUUUU|
+ * Expect: a 64K request does not fit in the 8K region and comes from 3M;
+ * reserved memory is never handed out.
+ */
+static void test_skips_small_and_reserved(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, 8 * KiB), R(MR_RESERVED, 2 * MiB, MiB),
+				   R(MR_USABLE, 3 * MiB, 5 * MiB) };
+	struct bootalloc ba;
+	uint64_t a;
+
+	bootalloc_init(&ba, map, N(map));
+	REQUIRE_OK(bootalloc_alloc(&ba, 64 * KiB, PG, &a), "a");
+	CHECK(a == 3 * MiB, "a %#llx", (unsigned long long)a);
+}
+
+/*
+ *   1M      1M+16K
+ *   |UUUUUUU|
+ * Expect: 4 pages fit, the fifth is MM_ENOMEM; bad arguments MM_EINVAL.
+ */
+static void test_exhaustion_and_args(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, 16 * KiB) };
+	struct bootalloc ba;
+	uint64_t a;
+
+	bootalloc_init(&ba, map, N(map));
+	for (int i = 0; i < 4; i++)
+		CHECK(bootalloc_alloc(&ba, PG, PG, &a) == MM_OK, "page %d", i);
+	CHECK(bootalloc_alloc(&ba, PG, PG, &a) == MM_ENOMEM, "fifth page");
+	CHECK(bootalloc_alloc(&ba, 0, PG, &a) == MM_EINVAL, "size 0");
+	CHECK(bootalloc_alloc(&ba, PG, 3 * PG, &a) == MM_EINVAL, "align 12K");
+	CHECK(bootalloc_alloc(&ba, PG, 512, &a) == MM_EINVAL, "align 512");
+}
+
+/*
+ *   1M                                        64M
+ *   |x.x.x.x.x.x ... (1M-aligned pages, each a new range)
+ * Expect: BOOTALLOC_MAX_RANGES allocations succeed, the next is MM_ENOMEM
+ * rather than an unrecorded hand-out.
+ */
+static void test_record_full(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, 63 * MiB) };
+	struct bootalloc ba;
+	uint64_t a;
+
+	bootalloc_init(&ba, map, N(map));
+	for (int i = 0; i < BOOTALLOC_MAX_RANGES; i++)
+		CHECK(bootalloc_alloc(&ba, PG, MiB, &a) == MM_OK, "alloc %d", i);
+	CHECK(bootalloc_alloc(&ba, PG, MiB, &a) == MM_ENOMEM, "record full");
+	CHECK(ba.nranges == BOOTALLOC_MAX_RANGES, "nranges %zu", ba.nranges);
+}
+
+/*
+ *   4K       640K         (nothing above 1M)
+ *   |UUUUUUUU|
+ * Expect: MM_ENOMEM: the first MiB is never handed out.
+ */
+static void test_nothing_above_floor(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, PG, 636 * KiB) };
+	struct bootalloc ba;
+	uint64_t a;
+
+	bootalloc_init(&ba, map, N(map));
+	CHECK(bootalloc_alloc(&ba, PG, PG, &a) == MM_ENOMEM, "below the floor");
+}
+
+int main(void)
+{
+	RUN(test_bump_from_floor);
+	RUN(test_align_gap);
+	RUN(test_skips_small_and_reserved);
+	RUN(test_exhaustion_and_args);
+	RUN(test_record_full);
+	RUN(test_nothing_above_floor);
+	return harness_done("bootalloc");
+}

@@ -1,0 +1,487 @@
+/*
+ * tests/host/test_memmap.c - memmap_sanitize, memmap_print, memmap_print_raw.
+ *
+ * Each test builds a raw EFI map, sanitises it and compares the regions with
+ * the expected ones written out by hand (or, for the big generated maps,
+ * computed from how the input was generated).  Pictures: U usable, R
+ * reserved, A ACPI data, N ACPI NVS, K kernel, '.' nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm/memmap.h"
+#include "mm/status.h"
+#include "tests/host/harness.h"
+
+/* REQUIRE evaluates its condition twice: call once, then require. */
+#define REQUIRE_OK(expr, ...) do {					\
+	int st_ = (expr);						\
+	REQUIRE(st_ == MM_OK, __VA_ARGS__);				\
+} while (0)
+
+/* EFI types used below. */
+enum { RSV = 0, LCODE = 1, LDATA = 2, BSCODE = 3, BSDATA = 4, RTCODE = 5,
+       RTDATA = 6, CONV = 7, UNUSABLE = 8, ACPI = 9, NVS = 10, MMIO = 11,
+       MMIOPORT = 12, PAL = 13, PMEM = 14, UNACCEPTED = 15 };
+
+#define KiB 0x400ULL
+#define MiB 0x100000ULL
+#define GiB 0x40000000ULL
+#define TiB 0x10000000000ULL
+#define PG  4096ULL
+
+#define D(t, b_, n_) { .type = (t), .phys_start = (b_), .num_pages = (n_) / PG }
+#define R(t, b_, n_) { .base = (b_), .size = (n_), .type = (t) }
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct mm_region out[4096];
+static size_t nout;
+
+/* Sanitises d[0..n) (40-byte descriptors) with used[0..nu); returns status. */
+static int sanitize(const struct bootinfo_efi_desc *d, size_t n,
+		    const struct bootinfo_range *used, uint32_t nu)
+{
+	return memmap_sanitize(d, n * sizeof(*d), sizeof(*d), used, nu, out, N(out), &nout);
+}
+
+/* CHECKs that the output equals want[0..n). */
+static void expect_regions(const struct mm_region *want, size_t n)
+{
+	CHECK(nout == n, "got %zu regions, want %zu", nout, n);
+	for (size_t i = 0; i < n && i < nout; i++)
+		CHECK(out[i].base == want[i].base && out[i].size == want[i].size &&
+		      out[i].type == want[i].type,
+		      "region %zu: got [%#llx+%#llx) %s, want [%#llx+%#llx) %s", i,
+		      (unsigned long long)out[i].base, (unsigned long long)out[i].size,
+		      memmap_type_name(out[i].type), (unsigned long long)want[i].base,
+		      (unsigned long long)want[i].size, memmap_type_name(want[i].type));
+}
+
+/*
+ *   1M     2M     3M     4M
+ *   |UUUUUU|      |RRRRRR|
+ * Expect: two regions, unchanged.
+ */
+static void test_disjoint(void)
+{
+	struct bootinfo_efi_desc d[] = { D(CONV, 1 * MiB, MiB), D(RSV, 3 * MiB, MiB) };
+	struct mm_region want[] = { R(MR_USABLE, 1 * MiB, MiB), R(MR_RESERVED, 3 * MiB, MiB) };
+	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
+	expect_regions(want, N(want));
+}
+
+/*
+ *   1M     2M     3M
+ *   |UUUUUU|UUUUUU|     (conventional + boot-services data)
+ * Expect: one usable region 1M..3M.
+ */
+static void test_adjacent_same_type(void)
+{
+	struct bootinfo_efi_desc d[] = { D(CONV, 1 * MiB, MiB), D(BSDATA, 2 * MiB, MiB) };
+	struct mm_region want[] = { R(MR_USABLE, 1 * MiB, 2 * MiB) };
+	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
+	expect_regions(want, N(want));
+}
+
+/*
+ *   1M     2M     3M
+ *   |UUUUUU|AAAAAA|
+ * Expect: two regions touching at 2M, not merged.
+ */
+static void test_adjacent_different_type(void)
+{
+	struct bootinfo_efi_desc d[] = { D(CONV, 1 * MiB, MiB), D(ACPI, 2 * MiB, MiB) };
+	struct mm_region want[] = { R(MR_USABLE, 1 * MiB, MiB), R(MR_ACPI_DATA, 2 * MiB, MiB) };
+	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
+	expect_regions(want, N(want));
+}
+
+/*
+ *   1M                  5M
+ *   |UUUUUUUUUUUUUUUUUUU|
+ *         |RRRRR|
+ *         2M    3M
+ * Expect: usable 1M..2M, reserved 2M..3M, usable 3M..5M.
+ */
+static void test_reserved_inside_usable(void)
+{
+	struct bootinfo_efi_desc d[] = { D(CONV, 1 * MiB, 4 * MiB), D(RSV, 2 * MiB, MiB) };
+	struct mm_region want[] = {
+		R(MR_USABLE, 1 * MiB, MiB), R(MR_RESERVED, 2 * MiB, MiB),
+		R(MR_USABLE, 3 * MiB, 2 * MiB),
+	};
+	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
+	expect_regions(want, N(want));
+}
+
+/*
+ *   1M        3M
+ *   |UUUUUUUUU|
+ *        |RRRRRRRRR|
+ *        2M        4M
+ * Expect: usable 1M..2M, reserved 2M..4M (reserved wins the overlap).
+ */
+static void test_overlap_right(void)
+{
+	struct bootinfo_efi_desc d[] = { D(CONV, 1 * MiB, 2 * MiB), D(RSV, 2 * MiB, 2 * MiB) };
+	struct mm_region want[] = { R(MR_USABLE, 1 * MiB, MiB), R(MR_RESERVED, 2 * MiB, 2 * MiB) };
+	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
+	expect_regions(want, N(want));
+}
+
+/*
+ *        2M        4M
+ *        |UUUUUUUUU|
+ *   |RRRRRRRRR|
+ *   1M        3M
+ * Expect: reserved 1M..3M, usable 3M..4M.
+ */
+static void test_overlap_left(void)
+{
+	struct bootinfo_efi_desc d[] = { D(CONV, 2 * MiB, 2 * MiB), D(RSV, 1 * MiB, 2 * MiB) };
+	struct mm_region want[] = { R(MR_RESERVED, 1 * MiB, 2 * MiB), R(MR_USABLE, 3 * MiB, MiB) };
+	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
+	expect_regions(want, N(want));
+}
+
+/*
+ *   1M        3M
+ *   |AAAAAAAAA|
+ *        |NNNNNNNNN|
+ *        2M        4M
+ *           |RR|
+ *           2.5M..2.75M
+ * Expect: ACPI data 1M..2M, NVS 2M..2.5M, reserved, NVS 2.75M..4M
+ * (NVS beats ACPI data, reserved beats both).
+ */
+static void test_overlap_strictness(void)
+{
+	struct bootinfo_efi_desc d[] = {
+		D(ACPI, 1 * MiB, 2 * MiB), D(NVS, 2 * MiB, 2 * MiB), D(RSV, 2 * MiB + 512 * KiB, 256 * KiB),
+	};
+	struct mm_region want[] = {
+		R(MR_ACPI_DATA, 1 * MiB, MiB), R(MR_ACPI_NVS, 2 * MiB, 512 * KiB),
+		R(MR_RESERVED, 2 * MiB + 512 * KiB, 256 * KiB),
+		R(MR_ACPI_NVS, 2 * MiB + 768 * KiB, MiB + 256 * KiB),
+	};
+	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
+	expect_regions(want, N(want));
+}
+
+/*
+ *   input order: 4M.., 1M.., 3M.., 2M..
+ *   1M   2M   3M   4M   5M
+ *   |UUUU|RRRR|UUUU|NNNN|
+ * Expect: sorted by address.
+ */
+static void test_unsorted(void)
+{
+	struct bootinfo_efi_desc d[] = {
+		D(NVS, 4 * MiB, MiB), D(CONV, 1 * MiB, MiB), D(CONV, 3 * MiB, MiB), D(RSV, 2 * MiB, MiB),
+	};
+	struct mm_region want[] = {
+		R(MR_USABLE, 1 * MiB, MiB), R(MR_RESERVED, 2 * MiB, MiB),
+		R(MR_USABLE, 3 * MiB, MiB), R(MR_ACPI_NVS, 4 * MiB, MiB),
+	};
+	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
+	expect_regions(want, N(want));
+}
+
+/*
+ *   1M     2M
+ *   |UUUUUU|   + a zero-length reserved entry at 1.5M (entry 1)
+ * Expect: the usable region untouched, a warning naming entry 1.
+ */
+static void test_zero_length(void)
+{
+	struct bootinfo_efi_desc d[] = { D(CONV, 1 * MiB, MiB), D(RSV, 1 * MiB + 512 * KiB, 0) };
+	struct mm_region want[] = { R(MR_USABLE, 1 * MiB, MiB) };
+	host_capture_begin();
+	int st = sanitize(d, N(d), NULL, 0);
+	const char *txt = host_capture_end();
+	REQUIRE_OK(st, "status");
+	expect_regions(want, N(want));
+	CHECK(strstr(txt, "entry 1 ") && strstr(txt, "0x0000000000180000") &&
+	      strstr(txt, "zero length"), "warning: %s", txt);
+}
+
+/*
+ *   1M     2M                       2^64
+ *   |UUUUUU|              |RRRRRRRRRRR|RRR -> wraps
+ * Expect: the wrapping entry 1 dropped with a warning; a used range whose
+ * end wraps is dropped too.
+ */
+static void test_wrap(void)
+{
+	struct bootinfo_efi_desc d[] = {
+		D(CONV, 1 * MiB, MiB), D(RSV, 0xfffffffffff00000ULL, 2 * MiB),
+	};
+	struct bootinfo_range used[] = { { .pa = 0xfffffffffffff000ULL, .size = 2 * PG,
+					   .type = BOOTINFO_USED_KERNEL } };
+	struct mm_region want[] = { R(MR_USABLE, 1 * MiB, MiB) };
+	host_capture_begin();
+	int st = sanitize(d, N(d), used, 1);
+	const char *txt = host_capture_end();
+	REQUIRE_OK(st, "status");
+	expect_regions(want, N(want));
+	CHECK(strstr(txt, "entry 1 ") && strstr(txt, "0xfffffffffff00000") &&
+	      strstr(txt, "wraps"), "warning: %s", txt);
+	CHECK(strstr(txt, "used range 0"), "used warning: %s", txt);
+	/* num_pages so large that pages * 4096 overflows */
+	struct bootinfo_efi_desc d2[] = { { .type = CONV, .phys_start = 0, .num_pages = 1ULL << 60 } };
+	host_capture_begin();
+	st = sanitize(d2, 1, NULL, 0);
+	txt = host_capture_end();
+	CHECK(st == MM_OK && nout == 0, "st %d nout %zu", st, nout);
+	CHECK(strstr(txt, "wraps"), "warning: %s", txt);
+}
+
+/*
+ *   1M+0x800            2M+0x800   (phys_start not page aligned)
+ *      |UUUUUUUUUUUUUUUU|RRR|
+ *   1M+0x1000      2M   2M+0x800..
+ * Expect: usable shrinks inward to [1M+4K, 2M); the reserved keeps its
+ * bytes; a usable piece smaller than a page disappears.
+ */
+static void test_misaligned_usable(void)
+{
+	struct bootinfo_efi_desc d[] = {
+		D(CONV, 1 * MiB + 0x800, MiB), D(RSV, 2 * MiB + 0x800, MiB),
+		D(CONV, 8 * MiB + 0x800, PG), /* one page that straddles two */
+	};
+	struct mm_region want[] = {
+		R(MR_USABLE, 1 * MiB + PG, MiB - PG), R(MR_RESERVED, 2 * MiB + 0x800, MiB),
+	};
+	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
+	expect_regions(want, N(want));
+}
+
+/*
+ *   0      4K                640K
+ *   |UUUUUU|UUUUUUUUUUUUUUUUU|   (boot-services code at 0, conventional)
+ * Expect: page 0 reserved, usable from 4K.
+ */
+static void test_page_zero(void)
+{
+	struct bootinfo_efi_desc d[] = { D(BSCODE, 0, PG), D(CONV, PG, 0x9f000) };
+	struct mm_region want[] = { R(MR_RESERVED, 0, PG), R(MR_USABLE, PG, 0x9f000) };
+	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
+	expect_regions(want, N(want));
+}
+
+/*
+ *   1M   2M   3M   4M   5M
+ *   |????|????|????|UUUU|     types 15 (unaccepted), 0x1234 (unknown),
+ *                              0x80000001 (OS-defined), conventional
+ * Expect: the first three merge into one reserved region 1M..4M.
+ */
+static void test_unknown_types(void)
+{
+	struct bootinfo_efi_desc d[] = {
+		D(UNACCEPTED, 1 * MiB, MiB), D(0x1234, 2 * MiB, MiB), D(0x80000001u, 3 * MiB, MiB),
+		D(CONV, 4 * MiB, MiB),
+	};
+	struct mm_region want[] = { R(MR_RESERVED, 1 * MiB, 3 * MiB), R(MR_USABLE, 4 * MiB, MiB) };
+	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
+	expect_regions(want, N(want));
+}
+
+/* Every EFI type maps as the issue says.
+ * Expect: the table below. */
+static void test_type_mapping(void)
+{
+	static const uint32_t want[16] = {
+		MR_RESERVED, MR_LOADER, MR_LOADER, MR_USABLE, MR_USABLE, MR_RUNTIME,
+		MR_RUNTIME, MR_USABLE, MR_UNUSABLE, MR_ACPI_DATA, MR_ACPI_NVS, MR_MMIO,
+		MR_MMIO, MR_RESERVED, MR_PERSISTENT, MR_RESERVED,
+	};
+	for (uint32_t t = 0; t < 16; t++)
+		CHECK(memmap_efi_type_to_region(t) == want[t], "EFI type %u -> %u", t,
+		      memmap_efi_type_to_region(t));
+	CHECK(memmap_efi_type_to_region(0x70000000u) == MR_RESERVED, "OS-defined");
+	CHECK(memmap_used_type_to_region(BOOTINFO_USED_STACK) == MR_KERNEL, "stack");
+	CHECK(memmap_used_type_to_region(BOOTINFO_USED_PAGETABLES) == MR_KERNEL, "pt");
+	CHECK(memmap_used_type_to_region(BOOTINFO_USED_BOOTINFO) == MR_BOOTINFO, "bi");
+	CHECK(memmap_used_type_to_region(BOOTINFO_USED_RAMDISK) == MR_RAMDISK, "rd");
+}
+
+/*
+ *   1M    2M                      8M           16M
+ *   |UUUUU|LLLLLLLLLLLLLLLLLLLLLLL|UUUUUUUUUUUUU|
+ *          |KK|PP|  |BB|  |RRRRR|SS|
+ *          2M 2.5M 3M   4M 5M   6M 6.5M..   (S = stack, over usable)
+ * Expect: used ranges carved out of loader and usable memory; kernel, page
+ * tables and stack are "kernel" and merge when adjacent.
+ */
+static void test_used_overlay(void)
+{
+	struct bootinfo_efi_desc d[] = { D(CONV, 1 * MiB, MiB), D(LDATA, 2 * MiB, 6 * MiB),
+					 D(CONV, 8 * MiB, 8 * MiB) };
+	struct bootinfo_range used[] = {
+		{ .pa = 2 * MiB, .size = 512 * KiB, .type = BOOTINFO_USED_KERNEL },
+		{ .pa = 2 * MiB + 512 * KiB, .size = 512 * KiB, .type = BOOTINFO_USED_PAGETABLES },
+		{ .pa = 4 * MiB, .size = MiB, .type = BOOTINFO_USED_BOOTINFO },
+		{ .pa = 5 * MiB, .size = 2 * MiB, .type = BOOTINFO_USED_RAMDISK },
+		{ .pa = 8 * MiB, .size = 64 * KiB, .type = BOOTINFO_USED_STACK },
+	};
+	struct mm_region want[] = {
+		R(MR_USABLE, 1 * MiB, MiB), R(MR_KERNEL, 2 * MiB, MiB), R(MR_LOADER, 3 * MiB, MiB),
+		R(MR_BOOTINFO, 4 * MiB, MiB), R(MR_RAMDISK, 5 * MiB, 2 * MiB),
+		R(MR_LOADER, 7 * MiB, MiB), R(MR_KERNEL, 8 * MiB, 64 * KiB),
+		R(MR_USABLE, 8 * MiB + 64 * KiB, 8 * MiB - 64 * KiB),
+	};
+	REQUIRE_OK(sanitize(d, N(d), used, N(used)), "status");
+	expect_regions(want, N(want));
+}
+
+/*
+ * The same map stored with a 48-byte descriptor stride (what real firmware
+ * uses), the extra 8 bytes filled with junk.
+ *   1M   2M   3M
+ *   |UUUU|RRRR|
+ * Expect: same result as with 40 bytes; 32 bytes or a size that is not a
+ * multiple of the stride are MM_EINVAL.
+ */
+static void test_desc_size_48(void)
+{
+	uint8_t raw[3 * 48];
+	struct bootinfo_efi_desc d[] = { D(CONV, 1 * MiB, MiB), D(RSV, 2 * MiB, MiB),
+					 D(CONV, 5 * MiB, 3 * MiB) };
+	struct mm_region want[] = { R(MR_USABLE, 1 * MiB, MiB), R(MR_RESERVED, 2 * MiB, MiB),
+				    R(MR_USABLE, 5 * MiB, 3 * MiB) };
+	memset(raw, 0xa5, sizeof(raw));
+	for (int i = 0; i < 3; i++)
+		memcpy(raw + 48 * i, &d[i], sizeof(d[i]));
+	REQUIRE_OK(memmap_sanitize(raw, sizeof(raw), 48, NULL, 0, out, N(out), &nout), "st");
+	expect_regions(want, N(want));
+	CHECK(memmap_sanitize(raw, sizeof(raw), 32, NULL, 0, out, N(out), &nout) == MM_EINVAL, "32");
+	CHECK(memmap_sanitize(raw, sizeof(raw) - 8, 48, NULL, 0, out, N(out), &nout) == MM_EINVAL,
+	      "not a multiple");
+}
+
+/*
+ * 312 entries of 64 KiB from 1M up, in a scrambled order, types cycling
+ * conventional, boot-services data, reserved, ACPI NVS (the first two merge).
+ *   |UU|RN|UU|RN|...     (U U = two entries)
+ * Expect: 78 * 3 = 234 regions: usable 128K, reserved 64K, NVS 64K, ...
+ */
+static void test_312_entries(void)
+{
+	enum { NE = 312 };
+	static const uint32_t cycle[4] = { CONV, BSDATA, RSV, NVS };
+	static const uint32_t rcycle[3] = { MR_USABLE, MR_RESERVED, MR_ACPI_NVS };
+	static struct bootinfo_efi_desc d[NE];
+	static struct mm_region want[NE];
+	size_t nw = 0;
+
+	for (size_t i = 0; i < NE; i++) {
+		size_t j = (i * 97) % NE;         /* 97 is coprime to 312: a permutation */
+		d[i] = (struct bootinfo_efi_desc)D(cycle[j % 4], MiB + j * 64 * KiB, 64 * KiB);
+	}
+	for (size_t g = 0; g < NE / 4; g++) {
+		uint64_t b = MiB + g * 256 * KiB;
+		want[nw++] = (struct mm_region)R(rcycle[0], b, 128 * KiB);
+		want[nw++] = (struct mm_region)R(rcycle[1], b + 128 * KiB, 64 * KiB);
+		want[nw++] = (struct mm_region)R(rcycle[2], b + 192 * KiB, 64 * KiB);
+	}
+	REQUIRE_OK(sanitize(d, NE, NULL, 0), "status");
+	expect_regions(want, nw);
+	CHECK(memmap_usable_bytes(out, nout) == (NE / 4) * 128 * KiB, "usable bytes");
+	/* Too small an output array is reported, not overrun. */
+	CHECK(memmap_sanitize(d, sizeof(d), sizeof(d[0]), NULL, 0, out, 10, &nout) == MM_EOVERFLOW &&
+	      nout == 10, "overflow: nout %zu", nout);
+}
+
+/*
+ *   0  640K   1M        2G   4G                    16T
+ *   |UU|  RR  |UUUUUUUUU|MMMM|UUUUUUUUUUUUUUUUUUUUUU|
+ * Expect: usable total = 636K + (2G - 1M) + (16T - 4G), addresses kept to
+ * the last byte (0x00000fffffffffff).
+ */
+static void test_16_tib(void)
+{
+	struct bootinfo_efi_desc d[] = {
+		D(CONV, 0, 640 * KiB), D(RSV, 640 * KiB, 384 * KiB), D(CONV, MiB, 2 * GiB - MiB),
+		D(MMIO, 2 * GiB, 2 * GiB), D(CONV, 4 * GiB, 16 * TiB - 4 * GiB),
+	};
+	struct mm_region want[] = {
+		R(MR_RESERVED, 0, PG), R(MR_USABLE, PG, 636 * KiB), R(MR_RESERVED, 640 * KiB, 384 * KiB),
+		R(MR_USABLE, MiB, 2 * GiB - MiB), R(MR_MMIO, 2 * GiB, 2 * GiB),
+		R(MR_USABLE, 4 * GiB, 16 * TiB - 4 * GiB),
+	};
+	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
+	expect_regions(want, N(want));
+	CHECK(memmap_usable_bytes(out, nout) == 636 * KiB + 2 * GiB - MiB + 16 * TiB - 4 * GiB,
+	      "usable");
+}
+
+/*
+ *   0    4K      640K
+ *   |RRRR|UUUUUUU|  printed
+ * Expect: the exact Linux-style lines and the summary line.
+ */
+static void test_print(void)
+{
+	struct mm_region r[] = { R(MR_RESERVED, 0, PG), R(MR_USABLE, PG, 0x9f000),
+				 R(MR_ACPI_DATA, MiB, MiB), R(MR_USABLE, 4 * GiB, 4 * GiB) };
+	host_capture_begin();
+	memmap_print(r, N(r));
+	const char *txt = host_capture_end();
+	const char *want =
+		"memmap: [mem 0x0000000000000000-0x0000000000000fff] reserved\n"
+		"memmap: [mem 0x0000000000001000-0x000000000009ffff] usable\n"
+		"memmap: [mem 0x0000000000100000-0x00000000001fffff] ACPI data\n"
+		"memmap: [mem 0x0000000100000000-0x00000001ffffffff] usable\n"
+		"memmap: usable 4295618560 bytes in 2 regions\n";
+	CHECK(strcmp(txt, want) == 0, "got:\n%s", txt);
+}
+
+/*
+ *   raw: BS code page 0, conventional, an OS-defined type
+ * Expect: the shell's -sfo lines; the OS-defined type named "Type<hex>";
+ * the summary's total leaves out reserved and MMIO.
+ */
+static void test_print_raw(void)
+{
+	struct bootinfo_efi_desc d[] = { D(BSCODE, 0, PG), D(CONV, PG, 0x9f000),
+					 D(MMIO, 0xffc00000, 4 * MiB), D(0x80000001u, 8 * MiB, PG) };
+	d[2].attribute = 0x8000000000000001ULL;
+	d[0].attribute = d[1].attribute = 0xf;
+	host_capture_begin();
+	memmap_print_raw(d, sizeof(d), sizeof(d[0]));
+	const char *txt = host_capture_end();
+	const char *want =
+		"ShellCommand,\"memmap\"\n"
+		"MemoryMap,\"BootServiceCode\",\"0\",\"FFF\",\"1\",\"F\"\n"
+		"MemoryMap,\"Available\",\"1000\",\"9FFFF\",\"9F\",\"F\"\n"
+		"MemoryMap,\"MemoryMappedIO\",\"FFC00000\",\"FFFFFFFF\",\"400\",\"8000000000000001\"\n"
+		"MemoryMap,\"Type80000001\",\"800000\",\"800FFF\",\"1\",\"0\"\n"
+		"MemoryMapSummary,\"659456\",\"0\",\"4096\",\"0\",\"0\",\"0\",\"0\",\"0\","
+		"\"651264\",\"4194304\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\", \"0\"\n";
+	CHECK(strcmp(txt, want) == 0, "got:\n%s", txt);
+}
+
+int main(void)
+{
+	RUN(test_disjoint);
+	RUN(test_adjacent_same_type);
+	RUN(test_adjacent_different_type);
+	RUN(test_reserved_inside_usable);
+	RUN(test_overlap_right);
+	RUN(test_overlap_left);
+	RUN(test_overlap_strictness);
+	RUN(test_unsorted);
+	RUN(test_zero_length);
+	RUN(test_wrap);
+	RUN(test_misaligned_usable);
+	RUN(test_page_zero);
+	RUN(test_unknown_types);
+	RUN(test_type_mapping);
+	RUN(test_used_overlay);
+	RUN(test_desc_size_48);
+	RUN(test_312_entries);
+	RUN(test_16_tib);
+	RUN(test_print);
+	RUN(test_print_raw);
+	return harness_done("memmap");
+}

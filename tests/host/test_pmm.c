@@ -1,0 +1,321 @@
+/*
+ * tests/host/test_pmm.c - the bitmap frame allocator: pmm_init(_boot),
+ * pmm_alloc, pmm_alloc_contig, pmm_free(_contig), pmm_is_*, pmm_totals,
+ * pmm_print, pmm_check.
+ * Pictures: U usable, R reserved, M the allocator's bitmap, x allocated.
+ */
+#include <string.h>
+
+#include "mm/bootalloc.h"
+#include "mm/pmm.h"
+#include "mm/status.h"
+#include "tests/host/harness.h"
+
+/* REQUIRE evaluates its condition twice: call once, then require. */
+#define REQUIRE_OK(expr, ...) do {					\
+	int st_ = (expr);						\
+	REQUIRE(st_ == MM_OK, __VA_ARGS__);				\
+} while (0)
+
+#define KiB 0x400ULL
+#define MiB 0x100000ULL
+#define GiB 0x40000000ULL
+#define TiB 0x10000000000ULL
+#define PG  4096ULL
+#define R(t, b_, n_) { .base = (b_), .size = (n_), .type = (t) }
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ *   4K    640K  1M   1M+4K           2M     3M  4M
+ *   |UUUUU|     |MMMM|UUUUUUUUUUUUUUU|RRRRRR|UUU|
+ * Expect: total = usable frames, the bitmap's one frame at 1M used, the
+ * printed line; frames of the reserved hole are not RAM.
+ */
+static void test_init_totals(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, PG, 636 * KiB), R(MR_USABLE, MiB, MiB),
+				   R(MR_RESERVED, 2 * MiB, MiB), R(MR_USABLE, 3 * MiB, MiB) };
+	struct pmm p;
+	uint64_t total, free, used;
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	pmm_totals(&p, &total, &free, &used);
+	CHECK(total == 159 + 256 + 256, "total %llu", (unsigned long long)total);
+	CHECK(used == 1 && free == total - 1, "used %llu free %llu", (unsigned long long)used,
+	      (unsigned long long)free);
+	CHECK(p.meta_pa == MiB && p.meta_size == PG, "meta %#llx+%#llx",
+	      (unsigned long long)p.meta_pa, (unsigned long long)p.meta_size);
+	CHECK(pmm_is_allocated(&p, MiB), "bitmap frame allocated");
+	CHECK(!pmm_is_ram(&p, 2 * MiB) && !pmm_is_ram(&p, 0) && pmm_is_ram(&p, 3 * MiB), "is_ram");
+	CHECK(pmm_check(&p) == MM_OK, "check");
+	host_capture_begin();
+	pmm_print(&p);
+	const char *txt = host_capture_end();
+	CHECK(strcmp(txt, "pmm: 670 free frames of 671 (2 MiB free)\n") == 0, "print: %s", txt);
+}
+
+/*
+ *   1M      2M            4G                 1T
+ *   |UUUUUUU|    ....     |MMIO MMIO MMIO ...|
+ * Expect: the bitmap covers frames up to 2M only (MMIO above RAM is free).
+ */
+static void test_bitmap_ends_at_top_of_ram(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, MiB), R(MR_MMIO, 4 * GiB, TiB - 4 * GiB) };
+	struct pmm p;
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	CHECK(p.nframes == 2 * MiB / PG, "nframes %llu", (unsigned long long)p.nframes);
+	CHECK(p.nwords == 8, "nwords %llu", (unsigned long long)p.nwords);
+	CHECK(!pmm_is_ram(&p, 8 * GiB), "MMIO is not RAM");
+}
+
+/*
+ *   1M   1M+4K                 1M+64K
+ *   |MMMM|UUUUUUUUUUUUUUUUUUUUU|
+ * Expect: 15 allocations return every usable frame once, then MM_ENOMEM;
+ * after a free the same frame comes back.
+ */
+static void test_alloc_all(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, 64 * KiB) };
+	struct pmm p;
+	uint64_t pa, seen = 0;
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	for (int i = 0; i < 15; i++) {
+		REQUIRE_OK(pmm_alloc(&p, &pa), "alloc %d", i);
+		CHECK(pa >= MiB + PG && pa < MiB + 64 * KiB && !(pa & (PG - 1)), "pa %#llx",
+		      (unsigned long long)pa);
+		uint64_t bit = 1ULL << ((pa - MiB) / PG);
+		CHECK(!(seen & bit), "frame %#llx handed out twice", (unsigned long long)pa);
+		seen |= bit;
+	}
+	CHECK(pmm_alloc(&p, &pa) == MM_ENOMEM, "exhausted");
+	CHECK(p.free == 0, "free %llu", (unsigned long long)p.free);
+	REQUIRE_OK(pmm_free(&p, MiB + 7 * PG), "free");
+	CHECK(pmm_alloc(&p, &pa) == MM_OK && pa == MiB + 7 * PG, "realloc %#llx",
+	      (unsigned long long)pa);
+	CHECK(pmm_check(&p) == MM_OK, "check");
+}
+
+/*
+ *   1M          2M          4M          6M          8M
+ *   |M x........|...........|...........|...........|
+ * Expect: 512 frames aligned to 2 MiB start at 2M, then 4M, then 6M; a
+ * 3-frame 16K-aligned block is aligned; bad arguments are MM_EINVAL; a
+ * request bigger than any free run is MM_ENOMEM.
+ */
+static void test_contig_aligned(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, 7 * MiB) };
+	struct pmm p;
+	uint64_t pa;
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	for (uint64_t want = 2 * MiB; want <= 6 * MiB; want += 2 * MiB) {
+		REQUIRE_OK(pmm_alloc_contig(&p, 512, 2 * MiB, &pa), "2M block");
+		CHECK(pa == want, "pa %#llx want %#llx", (unsigned long long)pa,
+		      (unsigned long long)want);
+	}
+	CHECK(pmm_alloc_contig(&p, 512, 2 * MiB, &pa) == MM_ENOMEM, "no fourth 2M block");
+	REQUIRE_OK(pmm_alloc_contig(&p, 3, 16 * KiB, &pa), "3 frames");
+	CHECK(pa % (16 * KiB) == 0 && pa >= MiB && pa + 3 * PG <= 2 * MiB, "pa %#llx",
+	      (unsigned long long)pa);
+	CHECK(pmm_alloc_contig(&p, 0, PG, &pa) == MM_EINVAL, "count 0");
+	CHECK(pmm_alloc_contig(&p, 2, 3 * PG, &pa) == MM_EINVAL, "align 12K");
+	CHECK(pmm_alloc_contig(&p, 2, 2048, &pa) == MM_EINVAL, "align 2K");
+	CHECK(pmm_alloc_contig(&p, 300, PG, &pa) == MM_ENOMEM, "300 > 252 free in 1M..2M");
+	REQUIRE_OK(pmm_free_contig(&p, 4 * MiB, 512), "free middle block");
+	CHECK(pmm_alloc_contig(&p, 300, PG, &pa) == MM_OK && pa == 4 * MiB, "300 at 4M: %#llx",
+	      (unsigned long long)pa);
+	CHECK(pmm_check(&p) == MM_OK, "check");
+}
+
+/*
+ *   1M   1M+4K   2M   3M   4M
+ *   |MMMM|UUUUUUU|RRRR|UUUU|
+ * Expect: double free MM_ENOENT, reserved MM_ERANGE, beyond RAM MM_ERANGE,
+ * the bitmap frame MM_ERANGE, misaligned MM_EINVAL - each reported with the
+ * address - and nothing changes (free count, pmm_check).
+ */
+static void test_bad_frees(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, MiB), R(MR_RESERVED, 2 * MiB, MiB),
+				   R(MR_USABLE, 3 * MiB, MiB) };
+	struct pmm p;
+	uint64_t pa, free0;
+	const char *txt;
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	REQUIRE_OK(pmm_alloc(&p, &pa), "alloc");
+	REQUIRE_OK(pmm_free(&p, pa), "free");
+	free0 = p.free;
+
+	host_capture_begin();
+	CHECK(pmm_free(&p, pa) == MM_ENOENT, "double free");
+	txt = host_capture_end();
+	CHECK(strstr(txt, "pmm_free") && strstr(txt, "0x101000") && strstr(txt, "not allocated"),
+	      "message: %s", txt);
+
+	host_capture_begin();
+	CHECK(pmm_free(&p, 2 * MiB + 5 * PG) == MM_ERANGE, "reserved");
+	txt = host_capture_end();
+	CHECK(strstr(txt, "0x205000") && strstr(txt, "not RAM"), "message: %s", txt);
+
+	host_capture_begin();
+	CHECK(pmm_free(&p, 64 * GiB) == MM_ERANGE, "beyond RAM");
+	CHECK(pmm_free(&p, 0) == MM_ERANGE, "page 0");
+	CHECK(pmm_free(&p, MiB) == MM_ERANGE, "the bitmap itself");
+	CHECK(pmm_free(&p, 3 * MiB + 12) == MM_EINVAL, "misaligned");
+	txt = host_capture_end();
+	CHECK(strstr(txt, "bitmap") && strstr(txt, "0x30000c"), "messages: %s", txt);
+
+	CHECK(p.free == free0, "free %llu want %llu", (unsigned long long)p.free,
+	      (unsigned long long)free0);
+	CHECK(pmm_check(&p) == MM_OK, "check");
+}
+
+/*
+ *   3M      3M+16K           (4 frames allocated, then frame 2 freed)
+ *   |x x . x|
+ * Expect: pmm_free_contig of all 4 is MM_ENOENT naming frame 2 and frees
+ * nothing; a range running into the reserved hole is MM_ERANGE.
+ */
+static void test_free_contig_all_or_nothing(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, MiB), R(MR_RESERVED, 2 * MiB, MiB),
+				   R(MR_USABLE, 3 * MiB, MiB) };
+	struct pmm p;
+	uint64_t pa, free0;
+	const char *txt;
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	p.chint = 3 * MiB / PG;
+	REQUIRE_OK(pmm_alloc_contig(&p, 4, PG, &pa), "alloc 4");
+	REQUIRE(pa == 3 * MiB, "pa %#llx", (unsigned long long)pa);
+	REQUIRE_OK(pmm_free(&p, 3 * MiB + 2 * PG), "free frame 2");
+	free0 = p.free;
+	host_capture_begin();
+	CHECK(pmm_free_contig(&p, 3 * MiB, 4) == MM_ENOENT, "partial");
+	CHECK(pmm_free_contig(&p, 2 * MiB - PG, 2) == MM_ERANGE, "into the hole");
+	txt = host_capture_end();
+	CHECK(strstr(txt, "0x302000") && strstr(txt, "0x200000"), "messages: %s", txt);
+	CHECK(p.free == free0 && pmm_is_allocated(&p, 3 * MiB), "nothing freed");
+	CHECK(pmm_check(&p) == MM_OK, "check");
+}
+
+/*
+ *   1M          2M
+ *   |bbbb MM ...|      b = page tables the boot allocator gave out first
+ * Expect: pmm_init_boot keeps the early allocation allocated (and freeable),
+ * the bitmap lands after it.
+ */
+static void test_init_boot_takeover(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, MiB) };
+	struct bootalloc ba;
+	struct pmm p;
+	uint64_t early;
+
+	bootalloc_init(&ba, map, N(map));
+	REQUIRE_OK(bootalloc_alloc(&ba, 4 * PG, PG, &early), "early alloc");
+	REQUIRE_OK(pmm_init_boot(&p, map, N(map), &ba), "init");
+	CHECK(early == MiB && p.meta_pa == MiB + 4 * PG, "early %#llx meta %#llx",
+	      (unsigned long long)early, (unsigned long long)p.meta_pa);
+	CHECK(p.free == 256 - 5, "free %llu", (unsigned long long)p.free);
+	for (int i = 0; i < 4; i++)
+		CHECK(pmm_is_allocated(&p, early + i * PG), "early frame %d", i);
+	CHECK(pmm_free_contig(&p, early, 4) == MM_OK, "early frames are freeable");
+	CHECK(pmm_check(&p) == MM_OK, "check");
+}
+
+/*
+ * Maps memmap_sanitize never makes.
+ * Expect: MM_EINVAL for unsorted, overlapping, misaligned usable, usable
+ * page 0; MM_ENOMEM with no usable memory above 1 MiB.
+ */
+static void test_init_rejects(void)
+{
+	struct mm_region unsorted[] = { R(MR_USABLE, 3 * MiB, MiB), R(MR_USABLE, MiB, MiB) };
+	struct mm_region overlap[] = { R(MR_USABLE, MiB, 2 * MiB), R(MR_RESERVED, 2 * MiB, MiB) };
+	struct mm_region misaligned[] = { R(MR_USABLE, MiB + 0x800, MiB) };
+	struct mm_region page0[] = { R(MR_USABLE, 0, 2 * MiB) };
+	struct mm_region low[] = { R(MR_USABLE, PG, 636 * KiB) };
+	struct pmm p;
+
+	CHECK(pmm_init(&p, unsorted, 2) == MM_EINVAL, "unsorted");
+	CHECK(pmm_init(&p, overlap, 2) == MM_EINVAL, "overlap");
+	CHECK(pmm_init(&p, misaligned, 1) == MM_EINVAL, "misaligned");
+	CHECK(pmm_init(&p, page0, 1) == MM_EINVAL, "page 0");
+	CHECK(pmm_init(&p, low, 1) == MM_ENOMEM, "nothing above 1M");
+}
+
+/*
+ *   1M                                 1M + 64M
+ *   |M xxxxxxxxxxxxxxxxxxxxxxxxxxxx . xx|    (one free frame far away)
+ * Expect: with every frame but one allocated, the hint at the start and the
+ * free frame near the end, pmm_alloc still finds it (summary levels).
+ */
+static void test_nearly_full(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, 64 * MiB) };
+	struct pmm p;
+	uint64_t pa, n = 0;
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	while (pmm_alloc(&p, &pa) == MM_OK)
+		n++;
+	CHECK(n == 64 * MiB / PG - 1, "allocated %llu", (unsigned long long)n);
+	uint64_t far = MiB + 60 * MiB + 17 * PG;
+	REQUIRE_OK(pmm_free(&p, far), "free far frame");
+	p.hint = 0;
+	CHECK(pmm_alloc(&p, &pa) == MM_OK && pa == far, "found %#llx", (unsigned long long)pa);
+	REQUIRE_OK(pmm_free(&p, MiB + 8 * PG), "free near frame");
+	p.hint = p.nwords - 1;              /* wrap around from the end */
+	CHECK(pmm_alloc(&p, &pa) == MM_OK && pa == MiB + 8 * PG, "wrapped to %#llx",
+	      (unsigned long long)pa);
+	CHECK(pmm_check(&p) == MM_OK, "check");
+}
+
+/*
+ *   1M           4G                    1T
+ *   |UUUU (3G)...|UUUUUUUUUUUUUUUUUUUUU|
+ * Expect: a 1 TiB map (what `make run MEM=1T` gives) initialises with 32 MiB
+ * of bitmap from the first region, counts every frame, and hands out a
+ * frame at the very top.  (The sanitiser's 16 TiB case is in test_memmap.c;
+ * here 16 TiB would only cost 512 MiB of host memory and time.)
+ */
+static void test_1_tib(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, 3 * GiB - MiB),
+				   R(MR_USABLE, 4 * GiB, TiB - 4 * GiB) };
+	struct pmm p;
+	uint64_t pa;
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	CHECK(p.total == (3 * GiB - MiB + TiB - 4 * GiB) / PG, "total %llu",
+	      (unsigned long long)p.total);
+	CHECK(p.meta_pa == MiB && p.meta_size >= 32 * MiB, "meta %#llx+%#llx",
+	      (unsigned long long)p.meta_pa, (unsigned long long)p.meta_size);
+	p.hint = p.nwords - 1;
+	CHECK(pmm_alloc(&p, &pa) == MM_OK && pa == TiB - 64 * PG, "top %#llx",
+	      (unsigned long long)pa);
+	CHECK(pmm_free(&p, pa) == MM_OK, "free top");
+	CHECK(pmm_check(&p) == MM_OK, "check");
+}
+
+int main(void)
+{
+	RUN(test_init_totals);
+	RUN(test_bitmap_ends_at_top_of_ram);
+	RUN(test_alloc_all);
+	RUN(test_contig_aligned);
+	RUN(test_bad_frees);
+	RUN(test_free_contig_all_or_nothing);
+	RUN(test_init_boot_takeover);
+	RUN(test_init_rejects);
+	RUN(test_nearly_full);
+	RUN(test_1_tib);
+	return harness_done("pmm");
+}
