@@ -463,10 +463,18 @@ not_ram:
 int pmm_free(struct pmm *p, uint64_t pa)
 {
 	uint64_t f = pa >> PAGE_SHIFT, w = f >> WORD_SHIFT, old;
-	int st = check_free(p, "pmm_free", pa, 1);
+	const struct mm_region *r = &p->map[p->ram_hint];
 
-	if (st != MM_OK)
-		return st;
+	/* Fast path, the usual case: the cached region holds pa, it is
+	 * usable, not the metadata, and the frame is allocated.  Anything
+	 * else goes through check_free, which reports it. */
+	if ((pa & PAGE_MASK) || pa - r->base >= r->size || r->type != MR_USABLE ||
+	    f >= p->nframes || pa - p->meta_pa < p->meta_size ||
+	    !((p->bitmap[w] >> (f & (WORD_BITS - 1))) & 1)) {
+		int st = check_free(p, "pmm_free", pa, 1);
+		if (st != MM_OK)
+			return st;
+	}
 	old = p->bitmap[w];
 	p->bitmap[w] = old & ~(1ULL << (f & (WORD_BITS - 1)));
 	if (old == WORD_FULL)
