@@ -86,22 +86,32 @@ static uint32_t next_prio(struct virtaddr_space *s)
 
 /* ------------------------------------------------------------- the treap */
 
-/* Recomputes n->max_free from n and its children. */
-static void fix(struct virtaddr_block *n)
+/* Recomputes n->max_free from n and its children; returns 1 if it changed. */
+static int fix(struct virtaddr_block *n)
 {
 	uint64_t m = n->used ? 0 : n->size;
 	if (n->left && n->left->max_free > m)
 		m = n->left->max_free;
 	if (n->right && n->right->max_free > m)
 		m = n->right->max_free;
+	if (n->max_free == m)
+		return 0;
 	n->max_free = m;
+	return 1;
 }
 
-/* Recomputes max_free from n up to the root. */
+/*
+ * Recomputes max_free from n towards the root, stopping at the first node
+ * whose value does not change: every node above it was computed from the
+ * same inputs.  Valid because each caller's change lies at or below n and
+ * every other node is consistent with its children (rotations fix the two
+ * nodes they move).
+ */
 static void fix_up(struct virtaddr_block *n)
 {
 	for (; n; n = n->parent)
-		fix(n);
+		if (!fix(n))
+			return;
 }
 
 /* Puts nw where old hangs from its parent (or at the root). */
@@ -198,7 +208,10 @@ static void tree_remove(struct virtaddr_space *s, struct virtaddr_block *n)
 	struct virtaddr_block *c = n->left ? n->left : n->right;
 	struct virtaddr_block *p = n->parent;
 	relink(s, n, c);
-	fix_up(p);
+	/* The rotations above recomputed n with whatever it held, so the
+	 * whole path up is suspect: no early stop here. */
+	for (; p; p = p->parent)
+		fix(p);
 }
 
 /* Returns the leftmost node of subtree n whose subtree may hold a gap of
