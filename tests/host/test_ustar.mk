@@ -1,0 +1,1 @@
+TEST_SRC_test_ustar := kernel/ustar.c
