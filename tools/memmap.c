@@ -160,8 +160,41 @@ static const char *const linux_names[][2] = {
 	{ "Persistent", "Persistent Memory" }, { "Unaccepted", NULL },
 };
 
-/* Parses "[Name   |attr...]" or "[type=N|...]" at *p into *type. */
-static int parse_linux_type(const char **p, uint32_t *type)
+/* EFI attribute bits by the names Linux prints between the '|'s. */
+static const struct { const char *name; uint64_t bit; } linux_attrs[] = {
+	{ "UC", 1ULL << 0 },  { "WC", 1ULL << 1 },  { "WT", 1ULL << 2 },
+	{ "WB", 1ULL << 3 },  { "UCE", 1ULL << 4 }, { "WP", 1ULL << 12 },
+	{ "RP", 1ULL << 13 }, { "XP", 1ULL << 14 }, { "NV", 1ULL << 15 },
+	{ "MR", 1ULL << 16 }, { "RO", 1ULL << 17 }, { "SP", 1ULL << 18 },
+	{ "CC", 1ULL << 19 }, { "RUN", 1ULL << 63 },
+};
+
+/* Returns the attribute bits named in the "|A|B|...]" text from s to ']'. */
+static uint64_t parse_linux_attrs(const char *s, const char *end)
+{
+	uint64_t attr = 0;
+
+	while (s < end) {
+		const char *t = s;
+		while (t < end && *t != '|')
+			t++;
+		const char *a = s, *b = t;
+		while (a < b && *a == ' ')
+			a++;
+		while (b > a && b[-1] == ' ')
+			b--;
+		for (size_t i = 0; i < sizeof(linux_attrs) / sizeof(linux_attrs[0]); i++)
+			if (strlen(linux_attrs[i].name) == (size_t)(b - a) &&
+			    !strncmp(a, linux_attrs[i].name, (size_t)(b - a)))
+				attr |= linux_attrs[i].bit;
+		s = t + 1;
+	}
+	return attr;
+}
+
+/* Parses "[Name   |attr...]" or "[type=N|...]" at *p into *type and the
+ * attribute bits named into *attr. */
+static int parse_linux_type(const char **p, uint32_t *type, uint64_t *attr)
 {
 	const char *s = *p, *bar;
 	uint64_t v;
@@ -193,6 +226,7 @@ static int parse_linux_type(const char **p, uint32_t *type)
 	s = strchr(bar, ']');
 	if (!s)
 		return 0;
+	*attr = *bar == '|' ? parse_linux_attrs(bar + 1, s) : 0;
 	*p = s + 1;
 	return 1;
 }
@@ -242,7 +276,7 @@ static enum fmt parse_dmesg(const char *l, const char *e, unsigned long line)
 			die_line(line, "bad attr=0x...,", l);
 		f = FMT_DMESG_TYPE;
 	} else if (*p == '[') {
-		if (!parse_linux_type(&p, &type))
+		if (!parse_linux_type(&p, &type, &attr))
 			die_line(line, "bad [type|attributes]", l);
 		f = FMT_DMESG_NAME;
 	} else {
