@@ -4,6 +4,7 @@
 # Environment (all optional): MEM (512M), SMP (1), MACHINE (q35), CPU (max),
 # QEMU_EXTRA (appended verbatim), SERIAL (stdio; e.g. file:out.log),
 # DEBUGCON (none; e.g. file:dbg.log), TIMEOUT (seconds; 0 = none),
+# DISK_WRITE (0: the guest's disk writes are discarded; 1: kept),
 # OVMF_CODE / OVMF_VARS (firmware images; VARS is copied fresh every run).
 #
 # Exit status: 0 when the kernel exits through isa-debug-exit with 0 (QEMU
@@ -15,6 +16,11 @@ MEM=${MEM:-512M}; SMP=${SMP:-1}; MACHINE=${MACHINE:-q35}; CPU=${CPU:-max}
 SERIAL=${SERIAL:-stdio}; DEBUGCON=${DEBUGCON:-none}; TIMEOUT=${TIMEOUT:-0}
 OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
 OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
+
+# The disk is opened copy-on-write (several boots may share one image)
+# unless DISK_WRITE=1 asks for guest writes to reach the file.
+snapshot=on
+[ "${DISK_WRITE:-0}" = 1 ] && snapshot=off
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/memboot-qemu.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -35,7 +41,7 @@ mib=$(mem_mib "$MEM")
 args=(-machine "$MACHINE" -smp "$SMP" -m "${mib}M" -display none -no-reboot -net none
       -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
       -drive "if=pflash,format=raw,unit=1,file=$tmp/vars.fd"
-      -drive "format=raw,file=$img"
+      -drive "format=raw,file=$img,snapshot=$snapshot"
       -device isa-debug-exit,iobase=0xf4,iosize=0x04
       -serial "$SERIAL")
 [ "$DEBUGCON" != none ] && args+=(-debugcon "$DEBUGCON")

@@ -51,7 +51,7 @@ def make_image(tree, cmdline, out):
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def boot(img, cfg, timeout=120, until=None):
+def boot(img, cfg, timeout=120, until=None, write=False):
     """Boots img with cfg (MEM, SMP, MACHINE, CPU, QEMU_EXTRA); returns
     (status, console text).  With `until` (a regex), QEMU is stopped as
     soon as a console line matches it (status None)."""
@@ -59,6 +59,7 @@ def boot(img, cfg, timeout=120, until=None):
     env.update({k: str(v) for k, v in cfg.items()})
     env["SERIAL"] = "stdio"
     env["TIMEOUT"] = str(timeout)
+    env["DISK_WRITE"] = "1" if write else "0"
     p = subprocess.Popen([QEMU_RUN, img], env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                          start_new_session=True)
@@ -101,7 +102,7 @@ def shell_memmap(cfg):
             f.write("@echo -off\r\nmemmap -sfo >a fs0:\\memmap.txt\r\nreset -s\r\n")
         img = os.path.join(d, "shell.img")
         make_image(tree, "", img)
-        boot(img, cfg, timeout=180)
+        boot(img, cfg, timeout=180, write=True)
         r = subprocess.run(["mcopy", "-i", img, "::memmap.txt", "-"],
                            capture_output=True)
         return parse_sfo(r.stdout.decode("utf-8", "replace"))
@@ -155,10 +156,12 @@ def check_usable(text, fails):
     free, total, mib = int(p.group(1)), int(p.group(2)), int(p.group(3))
     if total != want // 4096:
         fails.append(f"pmm total {total} frames, usable RAM is {want // 4096} frames")
-    # The bitmap and summary are the only frames used before the line is
-    # printed: one bit per frame up to the top of RAM, plus a few pages.
+    # The bitmap and its summary levels are the only frames used before the
+    # line is printed: one bit per frame up to the top of RAM, plus a summary
+    # bit per 64-bit word (1/64 more) and a few pages of rounding.
     top = max(end + 1 for t, s, end, *_ in raw if t in USABLE_TYPES)
-    meta_pages = (top // 4096 // 8 + 4095) // 4096 + 4
+    bitmap_pages = (top // 4096 // 8 + 4095) // 4096
+    meta_pages = bitmap_pages + bitmap_pages // 63 + 8
     if not (total - meta_pages <= free <= total):
         fails.append(f"pmm free {free} not within [{total - meta_pages}, {total}]")
     if mib != free * 4096 >> 20:
@@ -192,6 +195,21 @@ def test_map_vs_shell(cfg):
         check_done(status, text, fails)
         check_usable(text, fails)
         compare_with_shell(text, shell, fails)
+        return fails, text
+    return run
+
+
+def test_huge(mem, low, high):
+    """A guest too big for host RAM (sparse backing): boots, and the usable
+    total (checked against the raw map) lies within [low, high] bytes."""
+    def run():
+        fails = []
+        status, text = kernel_boot({"MEM": mem}, timeout=300)
+        check_done(status, text, fails)
+        check_usable(text, fails)
+        m = re.search(r"^memmap: usable (\d+) bytes", text, re.M)
+        if m and not low <= int(m.group(1)) <= high:
+            fails.append(f"usable {m.group(1)} bytes is not within [{low}, {high}]")
         return fails, text
     return run
 
@@ -257,6 +275,7 @@ TESTS = {
     "q35-512M-vs-shell": test_map_vs_shell({"MEM": "512M", "MACHINE": "q35"}),
     "q35-5G-vs-shell": test_map_vs_shell({"MEM": "5G", "MACHINE": "q35"}),
     "pc-512M-vs-shell": test_map_vs_shell({"MEM": "512M", "MACHINE": "pc"}),
+    "q35-1T": test_huge("1T", (1 << 40) - (1 << 32), 1 << 40),
     "elf-bad-magic": broken_kernel_test("magic", mut_magic, r"bad ELF magic"),
     "elf-truncated": broken_kernel_test("truncated", mut_truncate, r"truncated"),
     "elf-low-segment": broken_kernel_test("low", mut_low_segment, r"outside the higher-half"),
