@@ -315,13 +315,17 @@ int pmm_alloc(struct pmm *p, uint64_t *pa)
 
 	if (p->free == 0)
 		return MM_ENOMEM;
-	w = find_word_from(p, p->hint);
-	if (w == NONE)
-		w = find_word_from(p, 0);
-	if (w == NONE)
-		mm_panic("pmm_alloc: free count %llu but no free frame",
-			 (unsigned long long)p->free);
+	w = p->hint;
 	word = p->bitmap[w];
+	if (word == WORD_FULL) {        /* the hint word is used up: search */
+		w = find_word_from(p, w);
+		if (w == NONE)
+			w = find_word_from(p, 0);
+		if (w == NONE)
+			mm_panic("pmm_alloc: free count %llu but no free frame",
+				 (unsigned long long)p->free);
+		word = p->bitmap[w];
+	}
 	bit = lowbit(~word);
 	word |= 1ULL << bit;
 	p->bitmap[w] = word;

@@ -27,6 +27,9 @@
 #define BATCH   32         /* allocations before their frees */
 #define PAIRS   (8 << 20)  /* measured pairs per fill level */
 #define REPEAT  5          /* init runs; the best is reported */
+#define REPS    4          /* pair runs: a warm-up, then the best of 3 (the
+			    * machine is shared: the minimum is the least
+			    * disturbed figure) */
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 
@@ -91,7 +94,8 @@ static double pair_ns(unsigned pct)
 
 	ok(pmm_init(&p, map16, 2), "init");
 	fill_random(&p, pct);
-	for (int warm = 0; warm < 2; warm++) {
+	double best = 1e30;
+	for (int rep = 0; rep < REPS; rep++) {   /* rep 0 warms up */
 		t0 = now_ns();
 		for (int i = 0; i < PAIRS / BATCH; i++) {
 			for (int j = 0; j < BATCH; j++)
@@ -102,8 +106,10 @@ static double pair_ns(unsigned pct)
 					ok(MM_ENOENT, "pair free");
 		}
 		t1 = now_ns();
+		if (rep > 0 && t1 - t0 < best)
+			best = t1 - t0;
 	}
-	return (t1 - t0) / PAIRS;
+	return best / PAIRS;
 }
 
 /* Returns ns per 512-frame 2 MiB-aligned alloc + free pair. */
