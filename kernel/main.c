@@ -12,6 +12,8 @@
 #include "kernel/bootinfo.h"
 #include "kernel/console.h"
 #include "kernel/io.h"
+#include "kernel/kmem.h"
+#include "kernel/selftest.h"
 #include "kernel/trap.h"
 #include "mm/memmap.h"
 #include "mm/platform.h"
@@ -81,6 +83,8 @@ void kmain(const struct bootinfo *bi)
 
 	memory_init(bi);
 	/* MM_INIT_HOOK */
+	kmem_init(bi, &kernel_pmm);
+	selftest_run();
 
 	kprintf("memboot: done\n");
 	kernel_exit(0);
