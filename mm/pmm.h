@@ -56,9 +56,10 @@ int pmm_alloc(struct pmm *pmm, uint64_t *pa);
  * align (bytes, a power of two >= 4096).  MM_OK, MM_ENOMEM or MM_EINVAL. */
 int pmm_alloc_contig(struct pmm *pmm, uint64_t count, uint64_t align, uint64_t *pa);
 
-/* Frees the frame at pa.  A frame that is not allocated or not RAM is
- * reported with its address and returns MM_ENOENT / MM_ERANGE (bitmap
- * unchanged); MM_EINVAL if pa is not page aligned. */
+/* Frees the frame at pa.  A frame that is not allocated (MM_ENOENT), not RAM
+ * or one of the allocator's own bitmap frames (MM_ERANGE) is reported with
+ * its address via mm_printf and the bitmap is unchanged; MM_EINVAL if pa is
+ * not page aligned. */
 int pmm_free(struct pmm *pmm, uint64_t pa);
 
 /* Frees count frames from pa; all-or-nothing: checks every frame first. */
