@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tools/fbdecode.py SCREEN.ppm [--font FILE] [--bg RRGGBB] [--log LOG [--min-lines N]]
+"""tools/fbdecode.py SCREEN.ppm [--font FILE] [--bg RRGGBB] [--log LOG [--min-lines N]] [--png OUT]
 
 Reads a screen dump (binary PPM "P6", as QEMU's `screendump` writes it) of
 memboot's framebuffer console and decodes the text back from the pixels with
@@ -17,11 +17,14 @@ undecodable cell, not a line of the picture ("mmpic:") - appears, in order,
 among the lines of LOG cut to the screen's width the way the console wraps
 them, and that there are at least N (default 3) such rows.  Exit status 0
 when the check passes, 1 with the reason otherwise, 2 on bad input.
+--png OUT also writes the dump as a PNG (for the README screenshot).
 """
 import argparse
 import os
 import re
+import struct
 import sys
+import zlib
 
 FONT_W, FONT_H = 8, 16
 FIRST = 0x20
@@ -94,6 +97,19 @@ def decode(w, h, raster, font, bg):
     return lines
 
 
+def write_png(path, w, h, raster):
+    """Writes the RGB raster as an 8-bit truecolour PNG (filter 0 per line)."""
+    def chunk(kind, body):
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+    lines = b"".join(b"\x00" + raster[y * 3 * w:(y + 1) * 3 * w] for y in range(h))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)))
+        f.write(chunk(b"IDAT", zlib.compress(lines, 9)))
+        f.write(chunk(b"IEND", b""))
+
+
 def wrap_log(text, cols):
     """Returns the screen lines the console makes of text: tabs to the next
     multiple of TAB, lines cut at cols (kernel/fbcon.h)."""
@@ -139,9 +155,12 @@ def main():
     ap.add_argument("--bg", default="000000", help="background colour RRGGBB")
     ap.add_argument("--log")
     ap.add_argument("--min-lines", type=int, default=3)
+    ap.add_argument("--png", help="also write the dump as a PNG here")
     a = ap.parse_args()
 
     w, h, raster = read_ppm(a.ppm)
+    if a.png:
+        write_png(a.png, w, h, raster)
     font = read_font(a.font)
     bg = bytes.fromhex(a.bg)
     screen = decode(w, h, raster, font, bg)
