@@ -27,10 +27,12 @@ static const char *harness_cur;
 	}									\
 } while (0)
 
-/* Like CHECK, but returns from the test on failure (later steps depend on it). */
+/* Like CHECK, but returns from the test on failure (later steps depend on
+ * it).  cond is evaluated once, so it may have side effects. */
 #define REQUIRE(cond, ...) do {							\
-	CHECK(cond, __VA_ARGS__);						\
-	if (!(cond))								\
+	int require_ok_ = !!(cond);						\
+	CHECK(require_ok_ && #cond, __VA_ARGS__);				\
+	if (!require_ok_)							\
 		return;								\
 } while (0)
 
