@@ -482,7 +482,7 @@ static void test_status_names(void)
 int main(void)
 {
 	RUN(test_q35_captured);
-	//RUN(test_pc_captured);
+	RUN(test_pc_captured);
 	RUN(test_map_failures);
 	RUN(test_synthetic_ok);
 	RUN(test_rsdp_rev0_uses_rsdt);

@@ -207,6 +207,21 @@ static void test_fadt_q35(void)
 	free(t);
 }
 
+/* QEMU pc FADT: ACPI 1.0, 116 bytes.  Expect: PM timer 0xb008 (PIIX4
+ * PMBASE 0xb000 + 8), no reset register, DSDT from the 32-bit field. */
+static void test_fadt_pc(void)
+{
+	uint32_t len;
+	uint8_t *t = load(DATA "pc/FACP.bin", &len);
+	struct acpi_fadt_info f;
+	REQUIRE(len == ACPI_FADT_V1_LEN, "len %u", len);
+	REQUIRE(acpi_fadt_parse(t, len, &f) == ACPI_OK, "parse");
+	CHECK(f.revision == 1 && f.len_revision == 1, "rev %u/%u", f.revision, f.len_revision);
+	CHECK(f.pm_timer_port == 0xb008 && f.pm_timer_bits == 24, "pm timer %x", f.pm_timer_port);
+	CHECK(!f.has_reset && f.x_dsdt == 0 && f.dsdt_pa == 0x1f77a000, "fields");
+	free(t);
+}
+
 /* Lengths of later specs.  Expect: 268 -> 5, 276 -> 6, 300 -> 6. */
 static void test_fadt_len_revision(void)
 {
@@ -282,6 +297,7 @@ int main(void)
 	RUN(test_madt_bad_subtables);
 	RUN(test_madt_bad_via_tables);
 	RUN(test_fadt_q35);
+	RUN(test_fadt_pc);
 	RUN(test_fadt_len_revision);
 	RUN(test_hpet);
 	RUN(test_mcfg);

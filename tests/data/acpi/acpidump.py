@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""acpidump.py OUTDIR RSDP_PA DUMP... - turn UEFI shell `dmem` hex dumps into
+"""acpidump.py OUTDIR RSDP_PA LOG... - turn UEFI shell `dmem` hex dumps into
 raw memory blobs and per-table files (see capture.sh).
 
 A dump line is `  ADDR: XX XX XX XX XX XX XX XX-XX XX ... *ascii*`; the hex
@@ -14,25 +14,26 @@ import sys
 LINE = re.compile(r'^\s*([0-9A-Fa-f]{8,16}): (.{1,49})')
 
 
-def read_dump(path):
-    base, data = None, bytearray()
+def read_dumps(path):
+    """Returns [(base, bytes)], one per run of consecutive dump lines."""
+    runs = []
     with open(path, encoding='ascii', errors='replace') as f:
         for line in f:
             m = LINE.match(line)
             if not m:
                 continue
             addr = int(m.group(1), 16)
-            if base is None:
-                base = addr
-            if addr != base + len(data):
-                sys.exit(f'{path}: gap at {addr:#x}')
-            data += bytes(int(h, 16) for h in m.group(2).replace('-', ' ').split())
-    return base, bytes(data)
+            data = bytes(int(h, 16) for h in m.group(2).replace('-', ' ').split())
+            if runs and addr == runs[-1][0] + len(runs[-1][1]):
+                runs[-1][1].extend(data)
+            else:
+                runs.append((addr, bytearray(data)))
+    return [(b, bytes(d)) for b, d in runs if len(d) > 256]
 
 
 def main():
     out, rsdp_pa, dumps = sys.argv[1], int(sys.argv[2], 16), sys.argv[3:]
-    mem = [read_dump(p) for p in dumps]
+    mem = [r for p in dumps for r in read_dumps(p)]
 
     def get(pa, n):
         for base, data in mem:
