@@ -60,16 +60,28 @@ EFI_CFLAGS = --target=x86_64-unknown-windows -std=c11 -ffreestanding \
 	-fno-builtin-printf -O2 -Wall -Wextra \
 	-Werror=implicit-function-declaration \
 	-I$(EFI_INC) -I$(EFI_INC)/x86_64 -I$(EFI_INC)/protocol -I. -MMD -MP
-EFI_SRC := $(sort $(wildcard efi/*.c)) kernel/fmt.c kernel/lib.c
+EFI_SRC := $(sort $(filter-out efi/pins.c,$(wildcard efi/*.c))) kernel/fmt.c kernel/lib.c
 EFI_OBJ := $(patsubst %,$(BUILD)/efi/%.o,$(EFI_SRC))
+EFI_LINK = lld-link -subsystem:efi_application -entry:efi_main -nodefaultlib -out:$@
 
 $(BUILD)/efi/%.c.o: %.c | $(DEPS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(EFI_CFLAGS) -c $< -o $@
 
-$(BUILD)/BOOTX64.EFI: $(EFI_OBJ)
-	lld-link -subsystem:efi_application -entry:efi_main -nodefaultlib \
-		-out:$@ $(EFI_OBJ)
+# Two links (efi/pins.h): the development loader accepts any kernel.elf; the
+# pinned one, for `make image`, only the kernel.elf and initrd built here.
+$(BUILD)/efi/pins-off.o: efi/pins.c | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(EFI_CFLAGS) -c $< -o $@
+$(BUILD)/efi/pins-on.o: efi/pins.c $(BUILD)/pin_digests.h
+	$(CLANG) $(EFI_CFLAGS) -DMEMBOOT_PINNED -I$(BUILD) -c $< -o $@
+$(BUILD)/pin_digests.h: esp/boot/kernel.elf esp/boot/initrd tools/pin-hashes.sh
+	tools/pin-hashes.sh $@ esp/boot/kernel.elf esp/boot/initrd
+
+$(BUILD)/BOOTX64.EFI: $(EFI_OBJ) $(BUILD)/efi/pins-off.o
+	$(EFI_LINK) $^
+$(BUILD)/BOOTX64-pinned.EFI: $(EFI_OBJ) $(BUILD)/efi/pins-on.o
+	$(EFI_LINK) $^
 
 # ---------------------------------------------------------------- ESP
 # esp/ is the staging tree of the EFI system partition; build products are
@@ -92,6 +104,23 @@ $(BUILD)/esp.img: $(ESP_FILES) tools/mkesp.sh FORCE_CMDLINE
 
 .PHONY: FORCE_CMDLINE
 FORCE_CMDLINE:
+
+# A disk for a real PC: GPT with one EFI system partition holding the ESP
+# tree with the pinned loader (and no \boot\cmdline: a PC halts when done),
+# BOOTX64.EFI signed with SB_KEY/SB_CERT (empty SB_KEY: unsigned).
+SB_KEY      ?= /usr/share/ovmf/PkKek-1-snakeoil.key
+SB_CERT     ?= /usr/share/ovmf/PkKek-1-snakeoil.pem
+SB_KEY_PASS ?= snakeoil
+IMAGE_ESP := $(BUILD)/image-esp
+
+$(IMAGE_ESP)/.stamp: $(ESP_FILES) $(BUILD)/BOOTX64-pinned.EFI
+	rm -rf $(IMAGE_ESP) && mkdir -p $(IMAGE_ESP)
+	cp -R esp/. $(IMAGE_ESP)/
+	cp $(BUILD)/BOOTX64-pinned.EFI $(IMAGE_ESP)/EFI/BOOT/BOOTX64.EFI
+	touch $@
+
+$(BUILD)/memboot.img: $(IMAGE_ESP)/.stamp tools/mkimage.sh
+	KEY_PASS='$(SB_KEY_PASS)' tools/mkimage.sh $@ $(IMAGE_ESP) $(if $(SB_KEY),$(SB_KEY) $(SB_CERT))
 
 # ---------------------------------------------------------------- host
 # mm/ built for the host under ASan/UBSan, with tools/host_platform.c.
@@ -133,7 +162,7 @@ $(BUILD)/bench/bin/%: $(BUILD)/bench/tests/bench/%.c.o $(BENCH_LIB_OBJ) \
 	$(HOSTCC) $(BENCHCFLAGS) -o $@ $^
 
 # ---------------------------------------------------------------- targets
-.PHONY: all run test test-host test-boot bench fuzz debug clean help
+.PHONY: all run test test-host test-boot test-secureboot image bench fuzz debug clean help
 
 all: $(BUILD)/esp.img $(BUILD)/host/memmap ## build loader, kernel, ESP image and host tools
 
@@ -146,8 +175,14 @@ test: test-host test-boot ## host tests, then QEMU boot tests
 test-host: $(HOST_TESTS) $(BUILD)/host/memmap ## host tests of mm/ and parsers (ASan/UBSan)
 	@tools/run-host-tests.sh $(HOST_TESTS)
 
-test-boot: all ## QEMU boot tests (several configurations, in parallel)
+test-boot: all $(IMAGE_ESP)/.stamp ## QEMU boot tests (several configurations, in parallel)
 	python3 tests/boot/boottest.py
+	tests/boot/secureboot.sh $(IMAGE_ESP)
+
+test-secureboot: all $(IMAGE_ESP)/.stamp ## GPT image + Secure Boot tests only
+	tests/boot/secureboot.sh $(IMAGE_ESP)
+
+image: $(BUILD)/memboot.img ## GPT disk image for a real PC (dd to a USB stick), signed
 
 bench: $(BENCHES) ## benchmarks: `bench: <name> <value> <unit>` lines
 	@for b in $(BENCHES); do $$b || exit 1; done
@@ -174,5 +209,6 @@ help: ## this list
 	@echo "  QEMU_EXTRA=$(QEMU_EXTRA)  appended verbatim to the QEMU command line"
 	@echo "  CMDLINE=$(CMDLINE)  \\boot\\cmdline of build/esp.img"
 	@echo "  FUZZ_SECONDS=$(FUZZ_SECONDS)  per harness, for make fuzz"
+	@echo "  SB_KEY=$(SB_KEY) SB_CERT=$(SB_CERT)  signing key of make image (empty SB_KEY: unsigned)"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -5,7 +5,8 @@
  * Order of the boot (each step prints a clear error and returns it to the
  * firmware on failure; nothing hangs):
  *   1. open the boot volume; read \boot\cmdline (optional), \boot\kernel.elf
- *      and \boot\initrd (optional);
+ *      and \boot\initrd (optional); a pinned build (efi/pins.h) refuses
+ *      either file unless its SHA-256 is the one built in;
  *   2. validate the ELF (efi/elf.c), copy its segments into fresh pages;
  *   3. note the GOP framebuffer and the ACPI RSDP;
  *   4. probe the memory map; build page tables: direct map (1 GiB pages if
@@ -17,6 +18,8 @@
  */
 #include "efi/elf.h"
 #include "efi/loader.h"
+#include "efi/pins.h"
+#include "efi/sha256.h"
 #include "mm/layout.h"
 #include "mm/x86_64.h"
 
@@ -42,6 +45,23 @@ EFI_STATUS lalloc_pages(uint64_t pages, uint64_t *pa)
 	efi_bs->SetMem((void *)(uintptr_t)a, pages * PAGE_SIZE, 0);
 	*pa = a;
 	return EFI_SUCCESS;
+}
+
+/* In a pinned build, checks that the SHA-256 of the size bytes at pa is
+ * want; on a mismatch prints why, waits so a person can read it, and
+ * returns EFI_SECURITY_VIOLATION. */
+static EFI_STATUS check_pin(const char *name, uint64_t pa, uint64_t size, const uint8_t want[32])
+{
+	uint8_t got[SHA256_DIGEST_SIZE];
+	if (!loader_pins.enabled)
+		return EFI_SUCCESS;
+	sha256((const void *)(uintptr_t)pa, size, got);
+	if (sha256_equal(got, want))
+		return EFI_SUCCESS;
+	lfail(EFI_SECURITY_VIOLATION, "%s: SHA-256 %02x%02x%02x%02x... differs from the %02x%02x%02x%02x... this loader was built with; refusing to boot it",
+	      name, got[0], got[1], got[2], got[3], want[0], want[1], want[2], want[3]);
+	efi_bs->Stall(5 * 1000 * 1000);
+	return EFI_SECURITY_VIOLATION;
 }
 
 /* Adds a loader-used range to bi. */
@@ -92,6 +112,8 @@ static EFI_STATUS load_kernel(EFI_FILE_HANDLE root, struct bootinfo *bi, struct 
 		return lfail(st, "\\boot\\kernel.elf not found on the boot volume");
 	if (EFI_ERROR(st))
 		return st;
+	if (EFI_ERROR((st = check_pin("\\boot\\kernel.elf", fpa, fsize, loader_pins.kernel))))
+		return st;
 	const uint8_t *file = (const uint8_t *)(uintptr_t)fpa;
 	if (elf_check(file, fsize, KERNEL_VA_BASE, img, err, sizeof(err)))
 		return lfail(EFI_LOAD_ERROR, "\\boot\\kernel.elf: %s", err);
@@ -122,9 +144,13 @@ static EFI_STATUS load_initrd(EFI_FILE_HANDLE root, struct bootinfo *bi)
 {
 	uint64_t pa, size;
 	EFI_STATUS st = file_read(root, L"\\boot\\initrd", "\\boot\\initrd", INITRD_FILE_MAX, &pa, &size);
+	if (st == EFI_NOT_FOUND && loader_pins.enabled)
+		return lfail(st, "\\boot\\initrd is missing, but this loader was built with its SHA-256 pinned");
 	if (st == EFI_NOT_FOUND)
 		return EFI_SUCCESS;
 	if (EFI_ERROR(st))
+		return st;
+	if (EFI_ERROR((st = check_pin("\\boot\\initrd", pa, size, loader_pins.initrd))))
 		return st;
 	bi->ramdisk_pa = pa;
 	bi->ramdisk_size = size;
@@ -141,13 +167,22 @@ static void find_gop(struct bootinfo *bi)
 	if (EFI_ERROR(efi_bs->LocateProtocol(&gop_guid, NULL, (void **)&gop)) || !gop->Mode)
 		return;
 	EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info = gop->Mode->Info;
-	if (info->PixelFormat == PixelBltOnly)
-		return;
+	if (info->PixelFormat != PixelRedGreenBlueReserved8BitPerColor &&
+	    info->PixelFormat != PixelBlueGreenRedReserved8BitPerColor &&
+	    info->PixelFormat != PixelBitMask)
+		return; /* blit-only: no linear framebuffer to draw in */
 	bi->fb.pa = gop->Mode->FrameBufferBase;
 	bi->fb.size = gop->Mode->FrameBufferSize;
 	bi->fb.width = info->HorizontalResolution;
 	bi->fb.height = info->VerticalResolution;
-	bi->fb.pitch = info->PixelsPerScanLine * 4;
+	/* Bytes per pixel: 4 for RGBX/BGRX; for a bitmask format, enough bytes
+	 * to hold its highest mask bit. */
+	uint32_t masks = info->PixelInformation.RedMask | info->PixelInformation.GreenMask |
+			 info->PixelInformation.BlueMask | info->PixelInformation.ReservedMask;
+	uint32_t bpp = 4;
+	if (info->PixelFormat == PixelBitMask)
+		bpp = masks >> 24 ? 4 : masks >> 16 ? 3 : masks >> 8 ? 2 : 1;
+	bi->fb.pitch = info->PixelsPerScanLine * bpp;
 	bi->fb.format = info->PixelFormat;
 	bi->fb.red_mask = info->PixelInformation.RedMask;
 	bi->fb.green_mask = info->PixelInformation.GreenMask;
@@ -296,7 +331,8 @@ EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 
 	efi_st = systab;
 	efi_bs = systab->BootServices;
-	lprintf("memboot: loader starting\n");
+	lprintf("memboot: loader starting (%s)\n", loader_pins.enabled ?
+		"kernel.elf and initrd pinned by SHA-256" : "development build: no hash pinning");
 
 	if (EFI_ERROR((st = file_open_root(image, &root))) ||
 	    EFI_ERROR((st = read_cmdline(root, bi))) ||

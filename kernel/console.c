@@ -17,7 +17,15 @@
  * console down but never hangs it (about 100 us per character at most). */
 #define COM_SPIN    100000
 
+/* Everything printed before the first sink exists is kept (up to 64 KiB,
+ * room for a map of ~900 descriptors) and replayed into each new sink, so
+ * the framebuffer console, which needs the memory manager to be mapped,
+ * still shows the whole boot. */
+#define CONSOLE_EARLY_SIZE 65536
+
 static int com1_ok;
+static char early[CONSOLE_EARLY_SIZE];
+static size_t early_len, early_lost;
 static void (*sinks[CONSOLE_MAX_SINKS])(const char *, size_t);
 static int nsinks;
 
@@ -57,6 +65,13 @@ void console_write(const char *s, size_t n)
 	}
 	for (int k = 0; k < nsinks; k++)
 		sinks[k](s, n);
+	if (nsinks == 0) {
+		size_t keep = n < sizeof(early) - early_len ? n : sizeof(early) - early_len;
+		for (size_t i = 0; i < keep; i++)
+			early[early_len + i] = s[i];
+		early_len += keep;
+		early_lost += n - keep;
+	}
 }
 
 /* See console.h. */
@@ -65,6 +80,13 @@ int console_add_sink(void (*write)(const char *s, size_t n))
 	if (nsinks == CONSOLE_MAX_SINKS)
 		return -1;
 	sinks[nsinks++] = write;
+	write(early, early_len);
+	if (early_lost) {
+		char note[96];
+		size_t n = (size_t)fmt_snprintf(note, sizeof(note),
+			"console: %lu earlier bytes are on serial/debugcon only\n", (unsigned long)early_lost);
+		write(note, n);
+	}
 	return 0;
 }
 

@@ -14,8 +14,9 @@ void console_init(void);
 /* Writes n bytes to every output. */
 void console_write(const char *s, size_t n);
 
-/* Adds a sink that receives every byte written from now on; returns 0, or
- * -1 if the sink table (CONSOLE_MAX_SINKS) is full. */
+/* Adds a sink that receives every byte written from now on, after a replay
+ * of what was printed before the first sink (kept up to 64 KiB); returns 0,
+ * or -1 if the sink table (CONSOLE_MAX_SINKS) is full. */
 #define CONSOLE_MAX_SINKS 4
 int console_add_sink(void (*write)(const char *s, size_t n));
 

@@ -11,10 +11,13 @@
  */
 #include "kernel/bootinfo.h"
 #include "kernel/console.h"
+#include "kernel/fbcon.h"
 #include "kernel/io.h"
 #include "kernel/kmem.h"
 #include "kernel/selftest.h"
+#include "kernel/mmpic.h"
 #include "kernel/trap.h"
+#include "mm/paging.h"
 #include "mm/memmap.h"
 #include "mm/platform.h"
 #include "mm/pmm.h"
@@ -39,6 +42,34 @@ static void drop_identity_map(void)
 	for (int i = 0; i < PT_ENTRIES / 2; i++)
 		pml4[i] = 0;
 	mm_tlb_flush_all();
+}
+
+/* Puts the console on the GOP framebuffer, if the loader found one: mapped
+ * write-through into the kernel window (the framebuffer is not RAM, so the
+ * direct map does not cover it); scrolling reads it back, cached. */
+static void screen_init(const struct bootinfo *bi)
+{
+	uint64_t va;
+	if (!(bi->flags & BOOTINFO_F_GOP)) {
+		kprintf("fbcon: no GOP framebuffer: serial and debugcon only\n");
+		return;
+	}
+	int s = mem_map_addr(NULL, bi->fb.pa, bi->fb.size, MAPF_WRITE | MAPF_NOEXEC | MAPF_WRTHROUGH, &va);
+	if (s != MM_OK) {
+		kprintf("fbcon: cannot map the framebuffer at 0x%lx (+0x%lx): %s\n", bi->fb.pa,
+			bi->fb.size, mm_status_str(s));
+		return;
+	}
+	s = fbcon_init(&fbcon_screen, (void *)(uintptr_t)va, &bi->fb);
+	if (s != FBCON_OK) {
+		kprintf("fbcon: %s (%ux%u, format %u, pitch %u)\n", fbcon_status_str(s), bi->fb.width,
+			bi->fb.height, bi->fb.format, bi->fb.pitch);
+		mem_unmap_addr(NULL, va, bi->fb.size);
+		return;
+	}
+	console_add_sink(fbcon_screen_write);
+	kprintf("fbcon: %ux%u framebuffer at phys 0x%lx: %u x %u text cells\n", bi->fb.width,
+		bi->fb.height, bi->fb.pa, fbcon_screen.cols, fbcon_screen.rows);
 }
 
 /* Sanitises and prints the memory map, then builds the frame allocator. */
@@ -84,7 +115,12 @@ void kmain(const struct bootinfo *bi)
 	memory_init(bi);
 	/* MM_INIT_HOOK */
 	kmem_init(bi, &kernel_pmm);
+	screen_init(bi);
 	selftest_run();
+
+	/* Last, so a person at the screen sees it when the kernel stops. */
+	if (fbcon_screen.fb)
+		mmpic_draw(&fbcon_screen, kernel_map, kernel_map_count);
 
 	kprintf("memboot: done\n");
 	kernel_exit(0);
