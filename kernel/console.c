@@ -135,13 +135,18 @@ _Noreturn void kernel_exit(int code)
 }
 
 /* See console.h. */
+_Noreturn void kvpanic(const char *fmt, va_list ap)
+{
+	kprintf("panic: ");
+	kvprintf(fmt, ap);
+	kprintf("\n");
+	kernel_exit(1);
+}
+
+/* See console.h. */
 _Noreturn void panic(const char *fmt, ...)
 {
 	va_list ap;
-	kprintf("panic: ");
 	va_start(ap, fmt);
-	kvprintf(fmt, ap);
-	va_end(ap);
-	kprintf("\n");
-	kernel_exit(1);
+	kvpanic(fmt, ap);
 }

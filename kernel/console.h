@@ -31,5 +31,6 @@ _Noreturn void kernel_exit(int code);
 /* Stops the kernel: prints "panic: <message>", exits QEMU with status 1
  * when BootInfo asked for QEMU exit, otherwise halts forever. */
 _Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void kvpanic(const char *fmt, va_list ap);
 
 #endif

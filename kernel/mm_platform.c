@@ -32,12 +32,8 @@ void mm_printf(const char *fmt, ...)
 _Noreturn void mm_panic(const char *fmt, ...)
 {
 	va_list ap;
-	kprintf("panic: ");
 	va_start(ap, fmt);
-	kvprintf(fmt, ap);
-	va_end(ap);
-	kprintf("\n");
-	kernel_exit(1);
+	kvpanic(fmt, ap);
 }
 
 /* See mm/platform.h. */

@@ -373,23 +373,32 @@ int map_pages(struct addrspace *as, uint64_t va, uint64_t pa, uint64_t count,
 	return rc;
 }
 
-/* Unmaps count pages at va; frames stay with their owner. */
-int unmap_pages(struct addrspace *as, uint64_t va, uint64_t count)
+/* Unmaps count pages at va, freeing their frames if free_frames; a page
+ * that was not mapped, or lies under a large page, is reported as a bad
+ * unmap by caller `who`. */
+static int unmap_checked(struct addrspace *as, uint64_t va, uint64_t count,
+			 int free_frames, const char *who)
 {
 	uint64_t missing = 0, large = 0;
 	int rc = check_range(va, count, 0);
 
 	if (rc != MM_OK)
 		return rc;
-	unmap_core(as, va, count, 0, &missing, &large);
+	unmap_core(as, va, count, free_frames, &missing, &large);
 	if (missing || large) {
-		mm_printf("unmap_pages: va 0x%llx count %llu: %llu pages not mapped, "
-			  "%llu under large pages (left alone)\n",
+		mm_printf("%s: va 0x%llx count %llu: %llu pages not mapped, "
+			  "%llu under large pages (left alone)\n", who,
 			  (unsigned long long)va, (unsigned long long)count,
 			  (unsigned long long)missing, (unsigned long long)large);
 		return large ? MM_EINVAL : MM_ENOENT;
 	}
 	return MM_OK;
+}
+
+/* Unmaps count pages at va; frames stay with their owner. */
+int unmap_pages(struct addrspace *as, uint64_t va, uint64_t count)
+{
+	return unmap_checked(as, va, count, 0, "unmap_pages");
 }
 
 /* Allocates and maps count frames at va; all or nothing. */
@@ -411,20 +420,7 @@ int mem_map_pages_at(struct addrspace *as, uint64_t va, uint64_t count, unsigned
 /* Unmaps count pages at va and frees their frames. */
 int mem_unmap_pages(struct addrspace *as, uint64_t va, uint64_t count)
 {
-	uint64_t missing = 0, large = 0;
-	int rc = check_range(va, count, 0);
-
-	if (rc != MM_OK)
-		return rc;
-	unmap_core(as, va, count, 1, &missing, &large);
-	if (missing || large) {
-		mm_printf("mem_unmap_pages: va 0x%llx count %llu: %llu pages not mapped, "
-			  "%llu under large pages (left alone)\n",
-			  (unsigned long long)va, (unsigned long long)count,
-			  (unsigned long long)missing, (unsigned long long)large);
-		return large ? MM_EINVAL : MM_ENOENT;
-	}
-	return MM_OK;
+	return unmap_checked(as, va, count, 1, "mem_unmap_pages");
 }
 
 /* Returns the page range [*first, *first + *count pages) covering
