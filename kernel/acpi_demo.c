@@ -9,8 +9,9 @@
  *
  * Output formats (besides kernel/acpi.c's table lines):
  *   hpet: base=0x<16 hex> vendor=<4 hex> rev=<n> timers=<n> 64-bit=<yes|no> period=<fs> fs freq=<Hz> Hz
+ *   hpet: counter was halted; enabling it      (OVMF leaves it halted; it stays on)
  *   hpet: counter 0x<16 hex> -> 0x<16 hex> (+<ticks> ticks, <ns> ns): advancing
- *   pci: ecam segment=<n> base=0x<16 hex> buses=<2 hex>-<2 hex>
+ *   pci: ecam segment=<n> base=0x<16 hex> buses=<2 hex>-<2 hex>   (no MCFG, e.g. pc: no listing)
  *   pci: <bus 2 hex>:<dev 2 hex>.<fn 1 digit> <vendor 4 hex>:<device 4 hex> class=<6 hex>
  *        class = base class << 16 | subclass << 8 | prog-if, e.g. 060000 host bridge
  *   acpi: demo mappings: maps=<n> unmaps=<n> live=<n> window before=<n> after=<n>: <ok|LEAK>
