@@ -162,15 +162,18 @@ $(BUILD)/bench/bin/%: $(BUILD)/bench/tests/bench/%.c.o $(BENCH_LIB_OBJ) \
 	$(HOSTCC) $(BENCHCFLAGS) -o $@ $^
 
 # ---------------------------------------------------------------- targets
-.PHONY: all run test test-host test-boot test-secureboot image bench fuzz debug clean help
+.PHONY: all run test test-host test-fuzz-short test-boot test-secureboot image bench fuzz debug clean help
 
 all: $(BUILD)/esp.img $(BUILD)/host/memmap ## build loader, kernel, ESP image and host tools
 
 run: all ## boot build/esp.img in QEMU+OVMF, serial on the terminal
 	tools/qemu-run.sh $(BUILD)/esp.img
 
-test: test-host test-boot ## host tests, then QEMU boot tests
+test: test-host test-fuzz-short test-boot ## host tests, short fuzz runs, QEMU boot tests
 	@echo "make test: all passed"
+
+test-fuzz-short: | $(DEPS) ## the libFuzzer harnesses, 10 s each
+	tools/run-fuzz.sh 10
 
 test-host: $(HOST_TESTS) $(BUILD)/host/memmap ## host tests of mm/ and parsers (ASan/UBSan)
 	@tools/run-host-tests.sh $(HOST_TESTS)

@@ -6,9 +6,11 @@
  *   3. print the raw firmware map (`memmap -sfo` lines), sanitise it and
  *      print the result (`memmap:` lines);
  *   4. frame allocator from the sanitised map (`pmm:` line);
- *   5. virtual memory, selftest, ACPI, ramdisk (hooks below);
+ *   5. virtual memory (kmem), the framebuffer console, the mm selftest,
+ *      the ACPI demos and the ramdisk, all through mem_map_addr;
  *   6. `memboot: done`, then QEMU exit or halt.
  */
+#include "kernel/acpi.h"
 #include "kernel/bootinfo.h"
 #include "kernel/console.h"
 #include "kernel/fbcon.h"
@@ -16,6 +18,8 @@
 #include "kernel/kmem.h"
 #include "kernel/selftest.h"
 #include "kernel/mmpic.h"
+#include "kernel/physmap.h"
+#include "kernel/ramdisk.h"
 #include "kernel/trap.h"
 #include "mm/paging.h"
 #include "mm/memmap.h"
@@ -117,6 +121,8 @@ void kmain(const struct bootinfo *bi)
 	kmem_init(bi, &kernel_pmm);
 	screen_init(bi);
 	selftest_run();
+	acpi_demo_run(bi, physmap_host());
+	ramdisk_run(bi, physmap_host());
 
 	/* Last, so a person at the screen sees it when the kernel stops. */
 	if (fbcon_screen.fb)

@@ -214,6 +214,112 @@ def test_huge(mem, low, high):
     return run
 
 
+def check_acpi_common(text, fails):
+    """What every boot with ACPI must show: no bad table, the DSDT, the
+    demo mappings all undone, the ramdisk as packed from initrd/."""
+    for l in text.splitlines():
+        if "checksum=BAD" in l or "ignored" in l and l.startswith("acpi:"):
+            fails.append(f"bad table: {l}")
+    if not re.search(r"^acpi: DSDT phys=0x[0-9a-f]{16} len=\d+ rev=\d+ oem=\"[^\"]*\" checksum=ok$", text, re.M):
+        fails.append("no DSDT line with checksum=ok")
+    if not re.search(r"^acpi: demo mappings: .* live=0 .*: ok$", text, re.M):
+        fails.append("demo mappings not all undone (or no line)")
+    # The ramdisk listing must equal the initrd/ folder the image was made from.
+    want = {}
+    top = os.path.join(ROOT, "initrd")
+    for d, _, files in os.walk(top):
+        for f in files:
+            p = os.path.join(d, f)
+            want[os.path.relpath(p, top)] = os.path.getsize(p)
+    got = {m.group(1): int(m.group(2)) for m in
+           re.finditer(r"^ramdisk: file (\S+) size=(\d+)$", text, re.M)}
+    if got != want:
+        fails.append(f"ramdisk listing {sorted(got.items())} != initrd/ {sorted(want.items())}")
+    if not re.search(r"^ramdisk: hello\.txt: ", text, re.M):
+        fails.append("hello.txt not printed")
+
+
+def check_cpus(text, smp, fails):
+    m = re.search(r"^acpi: MADT cpus=(\d+) ioapics=(\d+)$", text, re.M)
+    if not m:
+        fails.append("no `acpi: MADT cpus=` line")
+    elif int(m.group(1)) != smp:
+        fails.append(f"MADT cpus={m.group(1)}, QEMU has -smp {smp}")
+
+
+def test_acpi_q35():
+    """q35, 4 CPUs, an extra ACPI table (-acpitable) and an extra PCI device:
+    all must show up, checked against what this test handed QEMU."""
+    def run():
+        fails = []
+        d = tmpdir()
+        try:
+            data = os.path.join(d, "memb.dat")
+            payload = b"memboot-acpi-test-table!"  # 24 bytes
+            with open(data, "wb") as f:
+                f.write(payload)
+            extra = (f"-acpitable sig=MEMB,rev=1,oem_id=MEMBT,data={data} "
+                     "-device pci-testdev")
+            status, text = kernel_boot({"MEM": "512M", "SMP": 4, "QEMU_EXTRA": extra})
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+        check_done(status, text, fails)
+        check_cpus(text, 4, fails)
+        check_acpi_common(text, fails)
+        # An ACPI table is a 36-byte header followed by the data.
+        want_len = 36 + len(payload)
+        if not re.search(rf'^acpi: MEMB phys=0x[0-9a-f]{{16}} len={want_len} rev=1 oem="MEMBT" checksum=ok$',
+                         text, re.M):
+            fails.append(f"no `acpi: MEMB ... len={want_len} rev=1 oem=\"MEMBT\" checksum=ok` line")
+        # q35's host bridge and the test device (PCI IDs 8086:29c0, 1b36:0005).
+        for dev in ("8086:29c0", "1b36:0005"):
+            if not re.search(rf"^pci: [0-9a-f]{{2}}:[0-9a-f]{{2}}\.[0-7] {dev} class=[0-9a-f]{{6}}$", text, re.M):
+                fails.append(f"PCI device {dev} not listed")
+        if not re.search(r"^hpet: counter .*: advancing$", text, re.M):
+            fails.append("HPET counter not shown advancing")
+        return fails, text
+    return run
+
+
+def test_acpi_pc():
+    def run():
+        fails = []
+        status, text = kernel_boot({"MEM": "512M", "MACHINE": "pc", "SMP": 1})
+        check_done(status, text, fails)
+        check_cpus(text, 1, fails)
+        check_acpi_common(text, fails)
+        return fails, text
+    return run
+
+
+def test_bad_ramdisk():
+    """A ramdisk with one header byte changed: a clear error naming the
+    entry, and the kernel carries on to `memboot: done`."""
+    def run():
+        fails = []
+        d = tmpdir()
+        try:
+            tree = os.path.join(d, "esp")
+            shutil.copytree(ESP, tree)
+            path = os.path.join(tree, "boot", "initrd")
+            with open(path, "rb") as f:
+                data = bytearray(f.read())
+            name = data[512 * 0:100].split(b"\0")[0].decode()
+            data[0] ^= 0x20  # first byte of the first entry's name
+            with open(path, "wb") as f:
+                f.write(data)
+            img = os.path.join(d, "esp.img")
+            make_image(tree, "qemu-exit", img)
+            status, text = boot(img, {"MEM": "256M"}, timeout=120)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+        check_done(status, text, fails)
+        if not re.search(r'^ramdisk: error: .*checksum.* at entry ".*"', text, re.M):
+            fails.append(f"no `ramdisk: error: ... checksum ... at entry` line (first entry {name!r})")
+        return fails, text
+    return run
+
+
 def broken_kernel_test(name, mutate, expect):
     """Boots the loader with a damaged kernel.elf; the loader must print a
     clear error (regex `expect`) and never start the kernel."""
@@ -276,6 +382,9 @@ TESTS = {
     "q35-5G-vs-shell": test_map_vs_shell({"MEM": "5G", "MACHINE": "q35"}),
     "pc-512M-vs-shell": test_map_vs_shell({"MEM": "512M", "MACHINE": "pc"}),
     "q35-1T": test_huge("1T", (1 << 40) - (1 << 32), 1 << 40),
+    "acpi-q35-smp4": test_acpi_q35(),
+    "acpi-pc-smp1": test_acpi_pc(),
+    "ramdisk-bad-checksum": test_bad_ramdisk(),
     "elf-bad-magic": broken_kernel_test("magic", mut_magic, r"bad ELF magic"),
     "elf-truncated": broken_kernel_test("truncated", mut_truncate, r"truncated"),
     "elf-low-segment": broken_kernel_test("low", mut_low_segment, r"outside the higher-half"),
