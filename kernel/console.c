@@ -13,6 +13,10 @@
 #define COM1        0x3f8
 #define DEBUGCON    0xe9     /* QEMU -debugcon: every byte written appears */
 #define QEMU_EXIT   0xf4     /* isa-debug-exit, iobase=0xf4 */
+/* The kernel's exit status is written as QEMU_EXIT_BASE + status: QEMU then
+ * exits with ((QEMU_EXIT_BASE + status) << 1) | 1, which can never be
+ * confused with QEMU's own failure status 1 (tools/qemu-run.sh decodes it). */
+#define QEMU_EXIT_BASE 0x10
 /* Bound on polling the UART's transmit-empty bit: a stuck UART slows the
  * console down but never hangs it (about 100 us per character at most). */
 #define COM_SPIN    100000
@@ -129,7 +133,7 @@ void kprintf(const char *fmt, ...)
 _Noreturn void kernel_exit(int code)
 {
 	if (bootinfo_qemu_exit())
-		outl(QEMU_EXIT, (uint32_t)code);
+		outl(QEMU_EXIT, QEMU_EXIT_BASE + (uint32_t)code);
 	halt_forever();
 	__builtin_unreachable();
 }

@@ -7,9 +7,10 @@
 # DISK_WRITE (0: the guest's disk writes are discarded; 1: kept),
 # OVMF_CODE / OVMF_VARS (firmware images; VARS is copied fresh every run).
 #
-# Exit status: 0 when the kernel exits through isa-debug-exit with 0 (QEMU
-# reports (v << 1) | 1 = 1), the kernel's value + 100 for any other value,
-# 124 on timeout, otherwise QEMU's own status.
+# Exit status: the kernel's own exit status (0 = success, 1 = panic) when it
+# exits through isa-debug-exit (it writes 0x10 + status, QEMU exits with
+# ((0x10 + status) << 1) | 1); 124 on timeout; otherwise QEMU's own status
+# plus 200 (e.g. 201: QEMU could not start, 200: the guest powered off).
 set -eu
 img=$1; shift
 MEM=${MEM:-512M}; SMP=${SMP:-1}; MACHINE=${MACHINE:-q35}; CPU=${CPU:-max}
@@ -71,11 +72,10 @@ else
 fi
 rc=$?
 set -e
-case $rc in
-1) exit 0 ;;                 # kernel wrote 0: success
-124|137) exit 124 ;;
-*) if [ $(( rc & 1 )) -eq 1 ] && [ "$rc" -gt 1 ] && [ "$rc" -lt 256 ]; then
-	exit $(( 100 + (rc >> 1) ))
-   fi
-   exit "$rc" ;;
-esac
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+	exit 124
+fi
+if [ $(( rc & 1 )) -eq 1 ] && [ "$rc" -ge $(( (0x10 << 1) | 1 )) ] && [ "$rc" -le $(( (0x1f << 1) | 1 )) ]; then
+	exit $(( (rc >> 1) - 0x10 ))
+fi
+exit $(( 200 + (rc > 55 ? 55 : rc) ))
