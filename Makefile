@@ -194,7 +194,8 @@ fuzz: ## long libFuzzer runs (FUZZ_SECONDS each)
 	tools/run-fuzz.sh $(FUZZ_SECONDS)
 
 debug: all ## boot with QEMU waiting for gdb; then: gdb -x build/gdbinit
-	printf 'file %s\ntarget remote :1234\nbreak kmain\ncontinue\n' $(BUILD)/kernel.elf > $(BUILD)/gdbinit
+	@# A hardware breakpoint: the loader copies the kernel in after gdb attaches.
+	printf 'file %s\ntarget remote :1234\nhbreak kmain\ncontinue\n' $(BUILD)/kernel.elf > $(BUILD)/gdbinit
 	@echo "in another terminal: gdb -x $(BUILD)/gdbinit"
 	tools/qemu-run.sh $(BUILD)/esp.img -s -S
 
@@ -203,7 +204,7 @@ clean: ## remove build output and staged ESP files
 
 help: ## this list
 	@echo "targets:"
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 16
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-18s %s\n", $$1, $$2 }'
 	@echo "variables (current value):"
 	@echo "  MEM=$(MEM)  guest RAM (512M, 5G, 1T...; >16G is backed by a sparse file)"
 	@echo "  SMP=$(SMP)  CPUs"
