@@ -41,16 +41,21 @@ def read_ppm(path):
     while len(tokens) < 4:
         while data[pos:pos + 1].isspace():
             pos += 1
+        if pos >= len(data):
+            sys.exit("fbdecode: %s: truncated PPM header" % path)
         if data[pos:pos + 1] == b"#":
-            pos = data.index(b"\n", pos) + 1
+            nl = data.find(b"\n", pos)
+            if nl < 0:
+                sys.exit("fbdecode: %s: truncated PPM header" % path)
+            pos = nl + 1
             continue
         end = pos
-        while not data[end:end + 1].isspace():
+        while end < len(data) and not data[end:end + 1].isspace():
             end += 1
         tokens.append(data[pos:end])
         pos = end
     pos += 1  # the single whitespace byte before the raster
-    if tokens[0] != b"P6" or int(tokens[3]) > 255:
+    if tokens[0] != b"P6" or not all(t.isdigit() for t in tokens[1:]) or int(tokens[3]) > 255:
         sys.exit("fbdecode: %s: not an 8-bit binary PPM (P6)" % path)
     w, h = int(tokens[1]), int(tokens[2])
     raster = data[pos:pos + 3 * w * h]
