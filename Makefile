@@ -180,6 +180,7 @@ test-host: $(HOST_TESTS) $(BUILD)/host/memmap ## host tests of mm/ and parsers (
 
 test-boot: all $(IMAGE_ESP)/.stamp ## QEMU boot tests (several configurations, in parallel)
 	python3 tests/boot/boottest.py
+	python3 tests/boot/matrix.py
 	tests/boot/secureboot.sh $(IMAGE_ESP)
 
 test-secureboot: all $(IMAGE_ESP)/.stamp ## GPT image + Secure Boot tests only
