@@ -141,6 +141,10 @@ $(BUILD)/host/memmap: $(BUILD)/host/tools/memmap.c.o $(HOST_LIB_OBJ)
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/bin/%,$(sort $(wildcard tests/host/test_*.c)))
 -include $(wildcard tests/host/*.mk tests/bench/*.mk)
 
+# Keep intermediate objects (test and bench objects are made by pattern
+# rules); without this make deletes and rebuilds them on every run.
+.SECONDARY:
+
 .SECONDEXPANSION:
 $(BUILD)/host/bin/%: $(BUILD)/host/tests/host/%.c.o $(HOST_LIB_OBJ) \
 		$$(patsubst %,$(BUILD)/host/%.o,$$(TEST_SRC_$$*))
@@ -170,7 +174,6 @@ run: all ## boot build/esp.img in QEMU+OVMF, serial on the terminal
 	tools/qemu-run.sh $(BUILD)/esp.img
 
 test: test-host test-fuzz-short test-boot ## host tests, short fuzz runs, QEMU boot tests
-	@echo "make test: all passed"
 
 test-fuzz-short: | $(DEPS) ## the libFuzzer harnesses, 10 s each
 	tools/run-fuzz.sh 10
