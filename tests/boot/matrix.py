@@ -34,7 +34,6 @@ with a regex: matrix.py 'pc|screen'.  `matrix.py --png OUT screendump` also
 writes the screendump as a PNG (the README screenshot, docs/screen.png).
 """
 import argparse
-import concurrent.futures
 import os
 import re
 import shutil
@@ -346,35 +345,7 @@ def main():
     names = [n for n in all_tests if not sel or sel.search(n)]
     # The screendump test is short: start it with the long 64G boots.
     names.sort(key=lambda n: (0 if n.startswith("screendump") or "64G" in n else 1))
-    passed = failed = 0
-    t0 = time.time()
-
-    def one(name):
-        t = time.time()
-        try:
-            fails, text = all_tests[name]()
-        except Exception as e:  # a harness error is a failure, with its reason
-            fails, text = [f"harness error: {e!r}"], ""
-        return name, fails, text, time.time() - t
-
-    with concurrent.futures.ThreadPoolExecutor(JOBS) as ex:
-        futs = [ex.submit(one, n) for n in names]
-        for fut in concurrent.futures.as_completed(futs):
-            name, fails, text, secs = fut.result()
-            if fails:
-                failed += 1
-                print(f"FAIL {name} ({secs:.0f} s)")
-                for f in fails[:20]:
-                    print(f"  - {f}")
-                tail = text.strip().splitlines()[-15:]
-                print("  console tail:\n    " + "\n    ".join(tail))
-            else:
-                passed += 1
-                print(f"PASS {name} ({secs:.0f} s)")
-            sys.stdout.flush()
-    print(f"matrix: {passed} passed, {failed} failed ({time.time() - t0:.0f} s)")
-    return 1 if failed else 0
-
+    return boottest.run_suite("matrix", all_tests, names, JOBS)
 
 if __name__ == "__main__":
     sys.exit(main())
