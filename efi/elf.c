@@ -6,27 +6,13 @@
  */
 #include "efi/elf.h"
 #include "kernel/fmt.h"
+#include "mm/range.h"
 #include "mm/x86_64.h"
-
-/* Is [off, off + len) inside a file of size bytes (without wrapping)? */
-static int in_file(uint64_t off, uint64_t len, uint64_t size)
-{
-	return off <= size && len <= size - off;
-}
 
 /* Do the half-open page ranges [a, a + an) and [b, b + bn) overlap? */
 static int pages_overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
 {
 	return a < b + bn * PAGE_SIZE && b < a + an * PAGE_SIZE;
-}
-
-/* Copies the header fields out of buf (which need not be aligned). */
-static void read_bytes(void *dst, const void *src, size_t n)
-{
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-	while (n--)
-		*d++ = *s++;
 }
 
 #define FAIL(...) do { fmt_snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
@@ -42,7 +28,7 @@ static int check_load(const struct elf64_phdr *ph, unsigned i, uint64_t size,
 	if (ph->filesz > ph->memsz)
 		FAIL("segment %u: filesz %llu > memsz %llu", i,
 		     (unsigned long long)ph->filesz, (unsigned long long)ph->memsz);
-	if (!in_file(ph->offset, ph->filesz, size))
+	if (!range_within(ph->offset, ph->filesz, size))
 		FAIL("segment %u: file bytes [%llu, +%llu) run past the end of the file (%llu bytes): truncated?",
 		     i, (unsigned long long)ph->offset, (unsigned long long)ph->filesz,
 		     (unsigned long long)size);
@@ -79,7 +65,7 @@ int elf_check(const void *buf, uint64_t size, uint64_t lo,
 	if (size < sizeof(eh))
 		FAIL("file is %llu bytes, shorter than an ELF64 header: truncated?",
 		     (unsigned long long)size);
-	read_bytes(&eh, buf, sizeof(eh));
+	__builtin_memcpy(&eh, buf, sizeof(eh)); /* buf need not be aligned */
 	if (eh.ident[0] != 0x7f || eh.ident[1] != 'E' || eh.ident[2] != 'L' || eh.ident[3] != 'F')
 		FAIL("bad ELF magic %02x %02x %02x %02x (not an ELF file)",
 		     eh.ident[0], eh.ident[1], eh.ident[2], eh.ident[3]);
@@ -96,13 +82,13 @@ int elf_check(const void *buf, uint64_t size, uint64_t lo,
 		     (unsigned)sizeof(struct elf64_phdr));
 	if (eh.phnum == 0)
 		FAIL("no program headers");
-	if (!in_file(eh.phoff, (uint64_t)eh.phnum * sizeof(struct elf64_phdr), size))
+	if (!range_within(eh.phoff, (uint64_t)eh.phnum * sizeof(struct elf64_phdr), size))
 		FAIL("program headers [%llu, +%u x 56) run past the end of the file (%llu bytes): truncated?",
 		     (unsigned long long)eh.phoff, eh.phnum, (unsigned long long)size);
 
 	for (unsigned i = 0; i < eh.phnum; i++) {
 		struct elf64_phdr ph;
-		read_bytes(&ph, p + eh.phoff + i * sizeof(ph), sizeof(ph));
+		__builtin_memcpy(&ph, p + eh.phoff + i * sizeof(ph), sizeof(ph));
 		if (ph.type == ELF_PT_LOAD && check_load(&ph, i, size, lo, img, err, errlen))
 			return -1;
 	}

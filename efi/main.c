@@ -21,6 +21,7 @@
 #include "efi/pins.h"
 #include "efi/sha256.h"
 #include "mm/layout.h"
+#include "mm/range.h"
 #include "mm/x86_64.h"
 
 EFI_SYSTEM_TABLE *efi_st;
@@ -252,49 +253,57 @@ static EFI_STATUS map_probe(struct mapshot *ms)
 	     (uint8_t *)d + (ms)->dsize <= (uint8_t *)(ms)->map + (ms)->size; \
 	     d = (EFI_MEMORY_DESCRIPTOR *)((uint8_t *)d + (ms)->dsize))
 
-/* Builds the direct map: every large page that a write-back-capable
- * descriptor touches, mapped RW+NX at HHDM_BASE + pa.  Memory without WB
- * (MMIO) is left to mem_map_addr, which can map it uncached. */
-static EFI_STATUS map_hhdm(struct ptpool *pool, uint64_t root, const struct mapshot *ms,
-			   uint64_t chunk, struct bootinfo *bi)
+/* Sets *top to the end of write-back-capable memory in the map: what the
+ * direct map must cover.  A descriptor that wraps or reaches beyond the
+ * direct map's HHDM_MAX_SIZE is an error. */
+static EFI_STATUS direct_map_top(const struct mapshot *ms, uint64_t *top)
 {
-	uint64_t top = 0;
+	*top = 0;
 	FOR_EACH_DESC(ms, d) {
 		if (!(d->Attribute & EFI_MEMORY_WB) || d->NumberOfPages == 0)
 			continue;
-		uint64_t lo = d->PhysicalStart & ~(chunk - 1);
-		uint64_t hi = d->PhysicalStart + d->NumberOfPages * PAGE_SIZE;
-		if (hi < d->PhysicalStart || hi > HHDM_MAX_SIZE)
+		if (d->NumberOfPages > (HHDM_MAX_SIZE >> PAGE_SHIFT) ||
+		    !range_within(d->PhysicalStart, d->NumberOfPages << PAGE_SHIFT, HHDM_MAX_SIZE))
 			return lfail(EFI_UNSUPPORTED, "memory at 0x%llx (+%llu pages) is beyond the %llu GiB direct map",
 				     (unsigned long long)d->PhysicalStart,
 				     (unsigned long long)d->NumberOfPages,
 				     (unsigned long long)(HHDM_MAX_SIZE >> 30));
-		hi = (hi + chunk - 1) & ~(chunk - 1);
+		uint64_t end = d->PhysicalStart + (d->NumberOfPages << PAGE_SHIFT);
+		if (end > *top)
+			*top = end;
+	}
+	return EFI_SUCCESS;
+}
+
+/* Builds the direct map: every large page that a write-back-capable
+ * descriptor touches, mapped RW+NX at HHDM_BASE + pa.  Memory without WB
+ * (MMIO) is left to mem_map_addr, which can map it uncached.  top comes
+ * from direct_map_top, which has checked every descriptor. */
+static EFI_STATUS map_hhdm(struct ptpool *pool, uint64_t root, const struct mapshot *ms,
+			   uint64_t chunk, uint64_t top, struct bootinfo *bi)
+{
+	FOR_EACH_DESC(ms, d) {
+		if (!(d->Attribute & EFI_MEMORY_WB) || d->NumberOfPages == 0)
+			continue;
+		uint64_t lo = d->PhysicalStart & ~(chunk - 1);
+		uint64_t hi = d->PhysicalStart + (d->NumberOfPages << PAGE_SHIFT);
 		for (uint64_t pa = lo; pa < hi; pa += chunk) {
 			EFI_STATUS st = pt_cover(pool, root, HHDM_BASE + pa, pa, chunk, PTE_W | PTE_NX);
 			if (EFI_ERROR(st))
 				return st;
 		}
-		if (hi > top)
-			top = hi;
 	}
 	bi->hhdm_offset = HHDM_BASE;
-	bi->hhdm_size = top;
+	bi->hhdm_size = (top + chunk - 1) & ~(chunk - 1);
 	return EFI_SUCCESS;
 }
 
 /* Page-table pages the whole build can need, with a margin: one PDPT per
  * 512 GiB and (with 2 MiB pages) one PD per GiB of direct map, plus a PT
  * per 2 MiB of kernel, stack and loader image and their upper tables. */
-static uint64_t pool_pages(const struct mapshot *ms, uint64_t chunk,
+static uint64_t pool_pages(const struct mapshot *ms, uint64_t chunk, uint64_t top,
 			   const struct elf_image *img, uint64_t loader_size)
 {
-	uint64_t top = 0;
-	FOR_EACH_DESC(ms, d) {
-		uint64_t end = d->PhysicalStart + d->NumberOfPages * PAGE_SIZE;
-		if ((d->Attribute & EFI_MEMORY_WB) && end > top)
-			top = end;
-	}
 	uint64_t n = 1 + (top >> 39) + 2;
 	if (chunk == LARGE_SIZE)
 		n += (top >> 30) + 2 * (uint64_t)(ms->size / ms->dsize);
@@ -365,12 +374,15 @@ EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	if (chunk == HUGE_SIZE)
 		bi->flags |= BOOTINFO_F_HUGE_1G;
 	struct ptpool pool;
-	uint64_t npt = pool_pages(&ms, chunk, &img, ld_hi - ld_lo);
+	uint64_t top;
+	if (EFI_ERROR((st = direct_map_top(&ms, &top))))
+		return st;
+	uint64_t npt = pool_pages(&ms, chunk, top, &img, ld_hi - ld_lo);
 	if (EFI_ERROR((st = pt_pool_init(&pool, npt))))
 		return lfail(st, "no memory for %llu page-table pages", (unsigned long long)npt);
 	note_used(bi, pool.pa, pool.pages * PAGE_SIZE, BOOTINFO_USED_PAGETABLES);
 	uint64_t pml4 = pool.pa + PAGE_SIZE * pool.used++;
-	if (EFI_ERROR((st = map_hhdm(&pool, pml4, &ms, chunk, bi))) ||
+	if (EFI_ERROR((st = map_hhdm(&pool, pml4, &ms, chunk, top, bi))) ||
 	    EFI_ERROR((st = map_kernel(&pool, pml4, &img, bi->kernel_pa))) ||
 	    EFI_ERROR((st = pt_map(&pool, pml4, KSTACK_TOP - KSTACK_SIZE, stack_pa, KSTACK_SIZE,
 				  PAGE_SIZE, PTE_W | PTE_NX))) ||

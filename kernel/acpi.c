@@ -7,6 +7,7 @@
 #include "kernel/acpi.h"
 #include "kernel/acpi_tables.h"
 #include "mm/platform.h"
+#include "mm/range.h"
 
 #define SDT_HDR_LEN ((uint32_t)sizeof(struct acpi_sdt_header))
 
@@ -58,12 +59,6 @@ static uint64_t ld64(const void *p)
 	return v;
 }
 
-/* True if [pa, pa + len) does not wrap past 2^64. */
-static int range_ok(uint64_t pa, uint64_t len)
-{
-	return len <= UINT64_MAX - pa;
-}
-
 int acpi_checksum_ok(const void *p, uint64_t len)
 {
 	const uint8_t *b = p;
@@ -75,7 +70,7 @@ int acpi_checksum_ok(const void *p, uint64_t len)
 
 static void *hmap(const struct acpi_host *h, uint64_t pa, uint64_t len)
 {
-	if (!range_ok(pa, len))
+	if (range_wraps(pa, len))
 		return 0;
 	return h->map(h->ctx, pa, len, ACPI_MAP_CACHED);
 }
@@ -140,7 +135,7 @@ enum acpi_status acpi_table_load(const struct acpi_host *h, uint64_t pa,
 	hunmap(h, hdr, SDT_HDR_LEN);
 
 	if (out->length < SDT_HDR_LEN || out->length > ACPI_TABLE_MAX_LEN ||
-	    !range_ok(pa, out->length))
+	    range_wraps(pa, out->length))
 		return out->status = ACPI_E_LENGTH;
 
 	const void *whole = hmap(h, pa, out->length);
@@ -541,7 +536,7 @@ enum acpi_status acpi_mcfg_parse(const void *table, uint32_t len, struct acpi_mc
 								  i * sizeof(*al));
 		uint64_t base = ld64(&al->base_pa);
 		if (al->end_bus < al->start_bus || base == 0 ||
-		    !range_ok(base, ((uint64_t)al->end_bus + 1) << 20) ||
+		    range_wraps(base, ((uint64_t)al->end_bus + 1) << 20) ||
 		    out->count == ACPI_MCFG_MAX) {
 			out->skipped++;
 			continue;

@@ -4,17 +4,12 @@
 #include "kernel/bootinfo.h"
 #include "kernel/fmt.h"
 #include "mm/layout.h"
+#include "mm/range.h"
 #include "mm/x86_64.h"
 
 static const struct bootinfo *kernel_bi;
 
 #define FAIL(...) do { fmt_snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
-
-/* Is [pa, pa + size) inside the direct map of hhdm bytes, without wrapping? */
-static int in_hhdm(uint64_t pa, uint64_t size, uint64_t hhdm)
-{
-	return pa <= hhdm && size <= hhdm - pa;
-}
 
 /* See bootinfo.h. */
 int bootinfo_check(const struct bootinfo *bi, char *err, size_t errlen)
@@ -42,20 +37,20 @@ int bootinfo_check(const struct bootinfo *bi, char *err, size_t errlen)
 	    bi->memmap_size % bi->memmap_desc_size)
 		FAIL("memory-map size %llu is 0, above %u or not a multiple of %u",
 		     (unsigned long long)bi->memmap_size, BOOTINFO_MAP_MAX, bi->memmap_desc_size);
-	if (!in_hhdm(bi->memmap_pa, bi->memmap_size, bi->hhdm_size))
+	if (!range_within(bi->memmap_pa, bi->memmap_size, bi->hhdm_size))
 		FAIL("memory map at 0x%llx (+%llu) is outside the direct map",
 		     (unsigned long long)bi->memmap_pa, (unsigned long long)bi->memmap_size);
 	if (bi->used_count > BOOTINFO_MAX_USED)
 		FAIL("%u used ranges, at most %u", bi->used_count, BOOTINFO_MAX_USED);
 	for (uint32_t i = 0; i < bi->used_count; i++) {
 		const struct bootinfo_range *r = &bi->used[i];
-		if (r->size == 0 || r->pa + r->size < r->pa || (r->pa | r->size) & PAGE_MASK ||
+		if (r->size == 0 || range_wraps(r->pa, r->size) || (r->pa | r->size) & PAGE_MASK ||
 		    r->type < BOOTINFO_USED_KERNEL || r->type > BOOTINFO_USED_RAMDISK)
 			FAIL("used range %u [0x%llx, +0x%llx) type %u is empty, wraps, is not page-aligned or has an unknown type",
 			     i, (unsigned long long)r->pa, (unsigned long long)r->size, r->type);
 	}
 	if ((bi->flags & BOOTINFO_F_RAMDISK) &&
-	    (bi->ramdisk_size == 0 || bi->ramdisk_pa + bi->ramdisk_size < bi->ramdisk_pa))
+	    (bi->ramdisk_size == 0 || range_wraps(bi->ramdisk_pa, bi->ramdisk_size)))
 		FAIL("ramdisk [0x%llx, +0x%llx) is empty or wraps",
 		     (unsigned long long)bi->ramdisk_pa, (unsigned long long)bi->ramdisk_size);
 	int nul = 0;

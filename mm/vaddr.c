@@ -5,6 +5,7 @@
  */
 #include "mm/vaddr.h"
 #include "mm/platform.h"
+#include "mm/range.h"
 #include "mm/status.h"
 #include "mm/x86_64.h"
 
@@ -23,12 +24,6 @@ static int page_aligned(uint64_t x)
 static uint64_t block_end(const struct virtaddr_block *b)
 {
 	return b->base + b->size;
-}
-
-/* Returns 1 if [va, va + size) wraps past 2^64. */
-static int range_wraps(uint64_t va, uint64_t size)
-{
-	return va + size < va;
 }
 
 /* ------------------------------------------------------------- node pool */
