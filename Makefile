@@ -36,7 +36,10 @@ KCFLAGS = --target=x86_64-unknown-none-elf -std=c11 -ffreestanding -nostdinc \
 	-fno-stack-protector -fno-omit-frame-pointer -fno-builtin-printf \
 	-O2 -g -Wall -Wextra -Werror=implicit-function-declaration -I. -MMD -MP
 
-KERNEL_SRC := $(sort $(wildcard kernel/*.c) $(wildcard kernel/*.S) $(wildcard mm/*.c))
+# lib/ is the freestanding ground floor (formatter, string functions), mm/
+# the portable memory manager, kernel/ the rest by subsystem (README: layout).
+LIB_SRC    := lib/fmt.c lib/string.c
+KERNEL_SRC := $(sort $(shell find kernel -name '*.c' -o -name '*.S') $(wildcard mm/*.c) $(LIB_SRC))
 KERNEL_OBJ := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRC))
 
 $(BUILD)/kernel/%.c.o: %.c | $(DEPS)
@@ -60,7 +63,7 @@ EFI_CFLAGS = --target=x86_64-unknown-windows -std=c11 -ffreestanding \
 	-fno-builtin-printf -O2 -Wall -Wextra \
 	-Werror=implicit-function-declaration \
 	-I$(EFI_INC) -I$(EFI_INC)/x86_64 -I$(EFI_INC)/protocol -I. -MMD -MP
-EFI_SRC := $(sort $(filter-out efi/pins.c,$(wildcard efi/*.c))) kernel/fmt.c kernel/lib.c
+EFI_SRC := $(sort $(filter-out efi/pins.c,$(wildcard efi/*.c))) $(LIB_SRC)
 EFI_OBJ := $(patsubst %,$(BUILD)/efi/%.o,$(EFI_SRC))
 EFI_LINK = lld-link -subsystem:efi_application -entry:efi_main -nodefaultlib -out:$@
 
@@ -139,7 +142,7 @@ $(BUILD)/host/memmap: $(BUILD)/host/tools/memmap.c.o $(HOST_LIB_OBJ)
 # One test program per tests/host/test_*.c.  A test that needs more sources
 # names them: TEST_SRC_test_foo := kernel/foo.c
 HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/bin/%,$(sort $(wildcard tests/host/test_*.c)))
--include $(wildcard tests/host/*.mk tests/bench/*.mk)
+-include $(wildcard tests/host/*.mk tests/bench/*.mk tests/fuzz/*.mk)
 
 # Keep intermediate objects (test and bench objects are made by pattern
 # rules); without this make deletes and rebuilds them on every run.
@@ -147,7 +150,7 @@ HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/bin/%,$(sort $(wildcard te
 
 .SECONDEXPANSION:
 $(BUILD)/host/bin/%: $(BUILD)/host/tests/host/%.c.o $(HOST_LIB_OBJ) \
-		$$(patsubst %,$(BUILD)/host/%.o,$$(TEST_SRC_$$*))
+		$$(addprefix $(BUILD)/host/,$$(addsuffix .o,$$(TEST_SRC_$$*)))
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOSTCFLAGS) -o $@ $^
 
@@ -161,9 +164,25 @@ $(BUILD)/bench/%.c.o: %.c | $(DEPS)
 	$(HOSTCC) $(BENCHCFLAGS) -c $< -o $@
 
 $(BUILD)/bench/bin/%: $(BUILD)/bench/tests/bench/%.c.o $(BENCH_LIB_OBJ) \
-		$$(patsubst %,$(BUILD)/bench/%.o,$$(BENCH_SRC_$$*))
+		$$(addprefix $(BUILD)/bench/,$$(addsuffix .o,$$(BENCH_SRC_$$*)))
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(BENCHCFLAGS) -o $@ $^
+
+# ---------------------------------------------------------------- fuzz
+# libFuzzer harnesses, one per tests/fuzz/fuzz_*.c; the code under test is
+# named in tests/fuzz/fuzz.mk (FUZZ_SRC_fuzz_foo := kernel/foo.c).
+FUZZCFLAGS = -std=gnu11 -O1 -g -I. -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -MMD -MP
+FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/bin/%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+
+$(BUILD)/fuzz/%.c.o: %.c | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZCFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/tests/fuzz/%.c.o \
+		$$(addprefix $(BUILD)/fuzz/,$$(addsuffix .o,$$(FUZZ_SRC_$$*)))
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZCFLAGS) -o $@ $^
 
 # ---------------------------------------------------------------- targets
 .PHONY: all run test test-host test-fuzz-short test-boot test-secureboot image bench fuzz debug clean help
@@ -175,7 +194,7 @@ run: all ## boot build/esp.img in QEMU+OVMF, serial on the terminal
 
 test: test-host test-fuzz-short test-boot ## host tests, short fuzz runs, QEMU boot tests
 
-test-fuzz-short: | $(DEPS) ## the libFuzzer harnesses, 10 s each
+test-fuzz-short: $(FUZZERS) ## the libFuzzer harnesses, 10 s each
 	tools/run-fuzz.sh 10
 
 test-host: $(HOST_TESTS) $(BUILD)/host/memmap ## host tests of mm/ and parsers (ASan/UBSan)
@@ -194,7 +213,7 @@ image: $(BUILD)/memboot.img ## GPT disk image for a real PC (dd to a USB stick),
 bench: $(BENCHES) ## benchmarks: `bench: <name> <value> <unit>` lines
 	@for b in $(BENCHES); do $$b || exit 1; done
 
-fuzz: ## long libFuzzer runs (FUZZ_SECONDS each)
+fuzz: $(FUZZERS) ## long libFuzzer runs (FUZZ_SECONDS each)
 	tools/run-fuzz.sh $(FUZZ_SECONDS)
 
 debug: all ## boot with QEMU waiting for gdb; then: gdb -x build/gdbinit

@@ -5,7 +5,7 @@
  */
 #include <stdarg.h>
 #include "efi/loader.h"
-#include "kernel/fmt.h"
+#include "lib/fmt.h"
 
 /* CHAR16 buffer being filled; flushed when full and at the end. */
 struct conbuf {

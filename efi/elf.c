@@ -5,8 +5,8 @@
  * wild read.
  */
 #include "efi/elf.h"
-#include "kernel/fmt.h"
-#include "mm/range.h"
+#include "lib/fmt.h"
+#include "lib/range.h"
 #include "mm/x86_64.h"
 
 /* Do the half-open page ranges [a, a + an) and [b, b + bn) overlap? */

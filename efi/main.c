@@ -21,7 +21,7 @@
 #include "efi/pins.h"
 #include "efi/sha256.h"
 #include "mm/layout.h"
-#include "mm/range.h"
+#include "lib/range.h"
 #include "mm/x86_64.h"
 
 EFI_SYSTEM_TABLE *efi_st;

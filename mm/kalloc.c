@@ -3,6 +3,7 @@
  * (interface and rules in mm/kalloc.h).
  */
 #include "mm/kalloc.h"
+#include "lib/string.h"
 #include "mm/platform.h"
 #include "mm/status.h"
 #include "mm/x86_64.h"

@@ -7,6 +7,7 @@
  */
 #include "mm/paging.h"
 #include "mm/layout.h"
+#include "lib/string.h"
 #include "mm/platform.h"
 #include "mm/status.h"
 #include "mm/x86_64.h"

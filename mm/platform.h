@@ -4,11 +4,11 @@
  * mm/ is portable C: the same files build into the kernel and into host
  * programs (tests, tools/memmap).  Everything environment-specific goes
  * through these functions, implemented twice:
- *   kernel/mm_platform.c   - direct map, kernel console, invlpg
- *   tools/host_platform.c  - an mmap'ed arena as "physical memory", stdio
+ *   kernel/mem/mm_platform.c  - direct map, kernel console, invlpg
+ *   tools/host_platform.c     - an mmap'ed arena as "physical memory", stdio
  *
- * Formats accepted by mm_printf: %d %i %u %x %X %c %s %p %% with the l / ll
- * length modifiers, a width, '0' padding and '-' left justification.
+ * mm_printf formats are those of lib/fmt.h (the kernel's formatter), used
+ * only as C's printf also reads them, since the host prints with libc.
  */
 #ifndef MM_PLATFORM_H
 #define MM_PLATFORM_H
@@ -30,12 +30,5 @@ void mm_tlb_flush_page(uint64_t va);
 
 /* Drops all non-global TLB entries (no-op on the host). */
 void mm_tlb_flush_all(void);
-
-/* Freestanding string functions: libc on the host, kernel/lib.c in the kernel. */
-void *memset(void *d, int c, size_t n);
-void *memcpy(void *d, const void *s, size_t n);
-void *memmove(void *d, const void *s, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-size_t strlen(const char *s);
 
 #endif

@@ -57,6 +57,7 @@
  */
 #include "mm/pmm.h"
 #include "mm/bootalloc.h"
+#include "lib/string.h"
 #include "mm/platform.h"
 #include "mm/status.h"
 #include "mm/x86_64.h"

@@ -4,8 +4,9 @@
  * statement is in mm/vaddr.h.
  */
 #include "mm/vaddr.h"
+#include "lib/string.h"
 #include "mm/platform.h"
-#include "mm/range.h"
+#include "lib/range.h"
 #include "mm/status.h"
 #include "mm/x86_64.h"
 

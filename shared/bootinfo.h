@@ -11,7 +11,7 @@
  *   - the unit of every field is in its comment.
  *
  * The kernel checks magic, version and size before it reads anything else
- * (kernel/bootinfo.c: bootinfo_check).
+ * (kernel/boot/handover.c: bootinfo_check).
  *
  * Memory: the loader puts the struct bootinfo, then the raw firmware memory
  * map, in one allocation.  Its physical range is listed in used[] with type

@@ -3,10 +3,10 @@
 
 Reads a screen dump (binary PPM "P6", as QEMU's `screendump` writes it) of
 memboot's framebuffer console and decodes the text back from the pixels with
-the kernel's own font table (kernel/font8x16.c, parsed here).
+the kernel's own font table (kernel/console/font8x16.c, parsed here).
 
 The console draws 8x16 cells from the top-left corner on a black background
-(kernel/fbcon.h), so each cell's ink bitmap (pixels that are not the
+(kernel/console/fbcon.h), so each cell's ink bitmap (pixels that are not the
 background colour) is looked up among the glyphs.  A cell that matches no
 glyph (a bar or swatch of the memory-map picture) prints as U+2592.
 
@@ -117,7 +117,7 @@ def write_png(path, w, h, raster):
 
 def wrap_log(text, cols):
     """Returns the screen lines the console makes of text: tabs to the next
-    multiple of TAB, lines cut at cols (kernel/fbcon.h)."""
+    multiple of TAB, lines cut at cols (kernel/console/fbcon.h)."""
     out = []
     for logical in text.replace("\r", "").split("\n"):
         cur = ""
@@ -156,7 +156,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("ppm")
     here = os.path.dirname(os.path.abspath(__file__))
-    ap.add_argument("--font", default=os.path.join(here, "..", "kernel", "font8x16.c"))
+    ap.add_argument("--font", default=os.path.join(here, "..", "kernel", "console", "font8x16.c"))
     ap.add_argument("--bg", default="000000", help="background colour RRGGBB")
     ap.add_argument("--log")
     ap.add_argument("--min-lines", type=int, default=3)

@@ -1,6 +1,6 @@
 #!/bin/sh
-# tools/run-fuzz.sh SECONDS - build the libFuzzer harnesses of tests/fuzz/
-# (clang -fsanitize=fuzzer,address,undefined) and run each for SECONDS.
+# tools/run-fuzz.sh SECONDS - run each libFuzzer harness of tests/fuzz/ for
+# SECONDS (the Makefile builds them into build/fuzz/bin first).
 #
 # Seeds come from tests/data: QEMU's captured ACPI tables and the iasl
 # tables (each alone, and q35's FACP..DSDT as one run), and USTAR archives
@@ -11,12 +11,8 @@
 set -eu
 secs=${1:-60}
 out=${BUILD:-build}/fuzz
-cc=${CLANG:-clang}
-flags="-std=gnu11 -g -O1 -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
+bin=$out/bin
 mkdir -p "$out"
-
-$cc $flags -o "$out/fuzz_acpi" tests/fuzz/fuzz_acpi.c kernel/acpi.c
-$cc $flags -o "$out/fuzz_ustar" tests/fuzz/fuzz_ustar.c kernel/ustar.c
 
 # Seed corpora, rebuilt every run (cheap): the first byte of an ACPI input
 # is the harness's flags byte (see tests/fuzz/fuzz_acpi.c).
@@ -40,7 +36,7 @@ tools/mkinitrd.sh /nonexistent-dir "$useed/empty.tar"
 run() { # run HARNESS SEED MAX_LEN
 	mkdir -p "$out/corpus-$1"
 	echo "fuzz: $1 for ${secs}s"
-	if ! "$out/$1" -max_total_time="$secs" -max_len="$3" -timeout=10 \
+	if ! "$bin/$1" -max_total_time="$secs" -max_len="$3" -timeout=10 \
 		-artifact_prefix="$out/$1-" "$out/corpus-$1" "$2" > "$out/$1.log" 2>&1; then
 		tail -n 40 "$out/$1.log"
 		echo "fuzz: $1 FAILED (log: $out/$1.log)"

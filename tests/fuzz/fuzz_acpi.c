@@ -1,5 +1,5 @@
 /*
- * tests/fuzz/fuzz_acpi.c - libFuzzer harness for kernel/acpi.c.
+ * tests/fuzz/fuzz_acpi.c - libFuzzer harness for kernel/acpi/acpi.c.
  *
  * Input: one flags byte, then a run of tables back to back (QEMU's captured
  * *.bin files are valid inputs).  The harness cuts the run at each header's
@@ -14,8 +14,8 @@
  * Besides sanitizer reports, the harness aborts if a mapping is left behind
  * or an unmap does not match a map.
  *
- *   clang -fsanitize=fuzzer,address,undefined -I. tests/fuzz/fuzz_acpi.c kernel/acpi.c
- * (tools/run-fuzz.sh does this and supplies the seed corpus).
+ * Built by the Makefile (build/fuzz/bin/fuzz_acpi); tools/run-fuzz.sh runs
+ * it with a seed corpus.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tests/host/acpi_fake.h"
-#include "kernel/acpi_tables.h"
+#include "kernel/acpi/acpi_tables.h"
 
 #define TABLES_PA 0x100000ull
 #define ROOT_PA   0x80000ull

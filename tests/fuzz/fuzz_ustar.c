@@ -1,5 +1,5 @@
 /*
- * tests/fuzz/fuzz_ustar.c - libFuzzer harness for kernel/ustar.c: the input
+ * tests/fuzz/fuzz_ustar.c - libFuzzer harness for kernel/ramdisk/ustar.c: the input
  * is the archive, in an exact-size buffer.  It is walked, listed, searched
  * for hello.txt and every file found is printed as text.  An entry must lie
  * inside the archive, and the walk must end within size / 512 + 1 steps.
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/ustar.h"
+#include "kernel/ramdisk/ustar.h"
 
 void mm_printf(const char *fmt, ...)
 {

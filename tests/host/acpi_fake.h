@@ -22,7 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "kernel/acpi.h"
+#include "kernel/acpi/acpi.h"
 
 #define FAKE_MAX_BLOBS 64
 #define FAKE_MAX_LIVE  64

@@ -1,6 +1,6 @@
 /*
  * tests/host/screen.h - read a test framebuffer back, independently of
- * kernel/fbcon.c: pixels are decoded to RGB from the pixel format as the
+ * kernel/console/fbcon.c: pixels are decoded to RGB from the pixel format as the
  * UEFI spec defines it (RGBX: byte 0 red; BGRX: byte 0 blue; bitmask: the
  * masks), a pixel is ink when it is not black, and each 8x16 cell's ink bitmap
  * is looked up in the font table.  Used by test_fbcon and test_mmpic.
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "shared/bootinfo.h"
-#include "kernel/font8x16.h"
+#include "kernel/console/font8x16.h"
 
 #define UNKNOWN '\x01'   /* decoded cell that matches no glyph */
 #define JUNK 0x5a        /* fills the buffer before fbcon_init */

@@ -1,5 +1,5 @@
 /*
- * tests/host/test_acpi.c - table discovery (kernel/acpi.c): RSDP, XSDT/RSDT,
+ * tests/host/test_acpi.c - table discovery (kernel/acpi/acpi.c): RSDP, XSDT/RSDT,
  * per-table length and checksum checks, against QEMU's own tables (captured
  * from q35 and pc, tests/data/acpi/<machine>/) and against a synthetic
  * machine built here from iasl-compiled tables, then mutated.
@@ -12,7 +12,7 @@
 #include <string.h>
 #include "tests/host/harness.h"
 #include "tests/host/acpi_fake.h"
-#include "kernel/acpi_tables.h"
+#include "kernel/acpi/acpi_tables.h"
 
 #define DATA "tests/data/acpi/"
 

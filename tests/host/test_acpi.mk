@@ -1,1 +1,1 @@
-TEST_SRC_test_acpi := kernel/acpi.c
+TEST_SRC_test_acpi := kernel/acpi/acpi.c

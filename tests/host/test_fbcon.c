@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tests/host/harness.h"
-#include "kernel/fbcon.h"
+#include "kernel/console/fbcon.h"
 #include "tests/host/screen.h"
 
 /*

@@ -1,1 +1,1 @@
-TEST_SRC_test_fbcon := kernel/fbcon.c kernel/font8x16.c
+TEST_SRC_test_fbcon := kernel/console/fbcon.c kernel/console/font8x16.c

@@ -1,10 +1,10 @@
 /*
- * tests/host/test_fmt.c - kernel/fmt.c against the C library's snprintf,
+ * tests/host/test_fmt.c - lib/fmt.c against the C library's snprintf,
  * which is the independent truth for every conversion fmt supports.
  */
 #include <stdint.h>
 #include <string.h>
-#include "kernel/fmt.h"
+#include "lib/fmt.h"
 #include "tests/host/harness.h"
 
 #define SAME(...) do {								\

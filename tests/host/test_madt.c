@@ -1,5 +1,5 @@
 /*
- * tests/host/test_madt.c - the table parsers of kernel/acpi.c (MADT, FADT,
+ * tests/host/test_madt.c - the table parsers of kernel/acpi/acpi.c (MADT, FADT,
  * HPET, MCFG) on QEMU's captured tables, on iasl-compiled tables and on
  * mutations of both.  The parsers are pure functions of (bytes, length):
  * each test hands them a malloc'd buffer of exactly that length, so ASan
@@ -9,7 +9,7 @@
 #include <string.h>
 #include "tests/host/harness.h"
 #include "tests/host/acpi_fake.h"
-#include "kernel/acpi_tables.h"
+#include "kernel/acpi/acpi_tables.h"
 
 #define DATA "tests/data/acpi/"
 

@@ -2,11 +2,11 @@
  * tests/host/test_mmpic.c - the memory-map picture, read back as a person
  * would: find a band's row by its label text, find a type's colour by its
  * legend swatch, and check that the bar pixel an address maps to (by the
- * scale documented in kernel/mmpic.h, computed here) has that colour.
+ * scale documented in kernel/console/mmpic.h, computed here) has that colour.
  */
 #include <stdio.h>
 #include "tests/host/harness.h"
-#include "kernel/mmpic.h"
+#include "kernel/console/mmpic.h"
 #include "tests/host/screen.h"
 
 #define MiB (1ULL << 20)
@@ -94,7 +94,7 @@ static uint32_t legend_color(const struct pic *p, const char *name)
 	return 0xffffffff;
 }
 
-/* The scale of kernel/mmpic.h: band of addr and its label. */
+/* The scale of kernel/console/mmpic.h: band of addr and its label. */
 static void band_of(uint64_t addr, uint64_t *lo, uint64_t *len, char *label)
 {
 	if (addr < MiB) {

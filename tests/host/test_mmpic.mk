@@ -1,1 +1,1 @@
-TEST_SRC_test_mmpic := kernel/mmpic.c kernel/fbcon.c kernel/font8x16.c
+TEST_SRC_test_mmpic := kernel/console/mmpic.c kernel/console/fbcon.c kernel/console/font8x16.c

@@ -1,5 +1,5 @@
 /*
- * tests/host/test_ustar.c - the USTAR walker (kernel/ustar.c) on archives
+ * tests/host/test_ustar.c - the USTAR walker (kernel/ramdisk/ustar.c) on archives
  * made at test time by tools/mkinitrd.sh (the very script `make` uses for
  * esp/boot/initrd) from the repo's initrd/ folder, and on mutations of them.
  *
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "tests/host/harness.h"
-#include "kernel/ustar.h"
+#include "kernel/ramdisk/ustar.h"
 
 static uint8_t *archive;
 static uint64_t archive_size;

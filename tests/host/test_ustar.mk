@@ -1,1 +1,1 @@
-TEST_SRC_test_ustar := kernel/ustar.c
+TEST_SRC_test_ustar := kernel/ramdisk/ustar.c

@@ -1,0 +1,160 @@
+/*
+ * kernel/arch/trap.c - GDT, TSS and IDT, and what happens on a CPU exception.
+ *
+ * The kernel runs with interrupts off; only the 32 exception vectors have
+ * handlers.  #DF, #PF, NMI and #MC run on their own IST stacks, so a
+ * kernel-stack overflow (a #PF on the guard page with no usable stack) is
+ * still reported instead of ending in a triple fault.
+ */
+#include <stdint.h>
+#include "kernel/console/console.h"
+#include "kernel/arch/io.h"
+#include "kernel/arch/trap.h"
+
+#define SEL_KCODE 0x08
+#define SEL_KDATA 0x10
+#define SEL_TSS   0x18
+
+#define IST_DF    1
+#define IST_PF    2
+#define IST_NMI   3
+/* 16 KiB per IST stack: the handler prints with a 256-byte line buffer and
+ * calls nothing deep; four times what it needs. */
+#define IST_SIZE  16384
+
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __attribute__((packed));
+_Static_assert(sizeof(struct tss) == 104, "TSS layout");
+
+struct idt_gate {
+	uint16_t off_lo;
+	uint16_t sel;
+	uint8_t ist;
+	uint8_t type;       /* 0x8e: present, DPL 0, 64-bit interrupt gate */
+	uint16_t off_mid;
+	uint32_t off_hi;
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct idt_gate) == 16, "IDT gate layout");
+
+struct desc_ptr {
+	uint16_t limit;
+	uint64_t base;
+} __attribute__((packed));
+
+static struct tss tss;
+static uint64_t gdt[5];
+static struct idt_gate idt[32];
+static uint8_t ist_stacks[3][IST_SIZE] __attribute__((aligned(16)));
+
+extern const uint64_t trap_stub_table[32];
+extern char trap_catch_resume[];
+
+/* trap_catch state, shared with kernel/arch/trapentry.S. */
+uint64_t trap_catch_active;
+uint64_t trap_catch_rsp;
+struct trap_caught *trap_catch_out;
+
+static const char *const vector_names[32] = {
+	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
+	"invalid opcode", "device not available", "double fault",
+	"coprocessor segment overrun", "invalid TSS", "segment not present",
+	"stack-segment fault", "general protection", "page fault", "reserved",
+	"x87 FP error", "alignment check", "machine check", "SIMD FP error",
+	"virtualization", "control protection", "reserved", "reserved", "reserved",
+	"reserved", "reserved", "reserved", "hypervisor injection",
+	"VMM communication", "security", "reserved",
+};
+
+/* See trap.h. */
+void trap_init(void)
+{
+	for (int i = 0; i < 3; i++)
+		tss.ist[i] = (uint64_t)(uintptr_t)&ist_stacks[i][IST_SIZE];
+	tss.iomap_base = sizeof(tss);
+
+	uint64_t base = (uint64_t)(uintptr_t)&tss, limit = sizeof(tss) - 1;
+	gdt[0] = 0;
+	gdt[1] = 0x00af9a000000ffffULL;          /* 64-bit code, DPL 0 */
+	gdt[2] = 0x00cf92000000ffffULL;          /* data, DPL 0 */
+	gdt[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
+		 ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
+	gdt[4] = base >> 32;                     /* upper half of the TSS base */
+
+	for (int v = 0; v < 32; v++) {
+		uint64_t off = trap_stub_table[v];
+		idt[v] = (struct idt_gate){
+			.off_lo = off & 0xffff, .sel = SEL_KCODE,
+			.ist = v == 8 ? IST_DF : v == 14 ? IST_PF : (v == 2 || v == 18) ? IST_NMI : 0,
+			.type = 0x8e, .off_mid = (off >> 16) & 0xffff, .off_hi = off >> 32,
+		};
+	}
+
+	struct desc_ptr gp = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+	struct desc_ptr ip = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+	__asm__ volatile(
+		"lgdt %0\n\t"
+		"mov %2, %%ax\n\t"
+		"mov %%ax, %%ds\n\t"
+		"mov %%ax, %%es\n\t"
+		"mov %%ax, %%ss\n\t"
+		"xor %%eax, %%eax\n\t"
+		"mov %%ax, %%fs\n\t"
+		"mov %%ax, %%gs\n\t"
+		"pushq %1\n\t"
+		"lea 1f(%%rip), %%rax\n\t"
+		"pushq %%rax\n\t"
+		"lretq\n"
+		"1:\n\t"
+		"ltr %w3\n\t"
+		"lidt %4\n\t"
+		: : "m"(gp), "i"(SEL_KCODE), "i"(SEL_KDATA), "r"(SEL_TSS), "m"(ip)
+		: "rax", "memory");
+}
+
+/* Prints everything known about an unexpected exception. */
+static void trap_dump(const struct trap_frame *f, uint64_t cr2)
+{
+	kprintf("trap: vector %lu (%s) error 0x%lx\n", f->vector,
+		f->vector < 32 ? vector_names[f->vector] : "?", f->error);
+	kprintf("trap: rip %016lx cs %04lx rflags %016lx rsp %016lx ss %04lx\n",
+		f->rip, f->cs, f->rflags, f->rsp, f->ss);
+	kprintf("trap: cr2 %016lx cr3 %016lx\n", cr2, read_cr3());
+	if (f->vector == 14)
+		kprintf("trap: page fault: %s, %s, %s%s\n",
+			f->error & 1 ? "protection violation" : "page not present",
+			f->error & 2 ? "write" : "read",
+			f->error & 4 ? "user" : "kernel",
+			f->error & 16 ? ", instruction fetch" : "");
+	kprintf("trap: rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", f->rax, f->rbx, f->rcx, f->rdx);
+	kprintf("trap: rsi %016lx rdi %016lx rbp %016lx r8  %016lx\n", f->rsi, f->rdi, f->rbp, f->r8);
+	kprintf("trap: r9  %016lx r10 %016lx r11 %016lx r12 %016lx\n", f->r9, f->r10, f->r11, f->r12);
+	kprintf("trap: r13 %016lx r14 %016lx r15 %016lx\n", f->r13, f->r14, f->r15);
+}
+
+/* Called by trap_common for every exception. */
+void trap_handler(struct trap_frame *f);
+void trap_handler(struct trap_frame *f)
+{
+	uint64_t cr2 = read_cr2();
+
+	if (trap_catch_active && f->vector != 2 && f->vector != 18) {
+		trap_catch_active = 0;
+		*trap_catch_out = (struct trap_caught){ f->vector, f->error, f->rip, cr2 };
+		f->rip = (uint64_t)(uintptr_t)trap_catch_resume;
+		f->rsp = trap_catch_rsp;
+		f->cs = SEL_KCODE;
+		f->ss = SEL_KDATA;
+		return;
+	}
+	trap_dump(f, cr2);
+	panic("unexpected exception %lu (%s) at rip %016lx", f->vector,
+	      f->vector < 32 ? vector_names[f->vector] : "?", f->rip);
+}

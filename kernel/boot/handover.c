@@ -1,0 +1,80 @@
+/*
+ * kernel/boot/handover.c - validation of the loader's hand-over (bootinfo.h).
+ */
+#include "kernel/boot/handover.h"
+#include "lib/fmt.h"
+#include "mm/layout.h"
+#include "lib/range.h"
+#include "mm/x86_64.h"
+
+static const struct bootinfo *kernel_bi;
+
+#define FAIL(...) do { fmt_snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
+
+/* See bootinfo.h. */
+int bootinfo_check(const struct bootinfo *bi, char *err, size_t errlen)
+{
+	if (!bi)
+		FAIL("no BootInfo pointer");
+	if (bi->magic != BOOTINFO_MAGIC)
+		FAIL("bad magic 0x%llx (expected 0x%llx)", (unsigned long long)bi->magic,
+		     (unsigned long long)BOOTINFO_MAGIC);
+	if (bi->version != BOOTINFO_VERSION)
+		FAIL("version %u, this kernel understands %u", bi->version, BOOTINFO_VERSION);
+	if (bi->size != sizeof(struct bootinfo))
+		FAIL("size %u, expected %u", bi->size, (unsigned)sizeof(struct bootinfo));
+	if (bi->hhdm_offset != HHDM_BASE)
+		FAIL("direct map at 0x%llx, this kernel is built for 0x%llx",
+		     (unsigned long long)bi->hhdm_offset, (unsigned long long)HHDM_BASE);
+	if (bi->hhdm_size == 0 || bi->hhdm_size > HHDM_MAX_SIZE)
+		FAIL("direct map size 0x%llx is 0 or above 0x%llx",
+		     (unsigned long long)bi->hhdm_size, (unsigned long long)HHDM_MAX_SIZE);
+	if (bi->memmap_desc_size < sizeof(struct bootinfo_efi_desc) || bi->memmap_desc_size > 4096 ||
+	    bi->memmap_desc_size % 8)
+		FAIL("memory-map descriptor size %u (must be 40..4096, a multiple of 8)",
+		     bi->memmap_desc_size);
+	if (bi->memmap_size == 0 || bi->memmap_size > BOOTINFO_MAP_MAX ||
+	    bi->memmap_size % bi->memmap_desc_size)
+		FAIL("memory-map size %llu is 0, above %u or not a multiple of %u",
+		     (unsigned long long)bi->memmap_size, BOOTINFO_MAP_MAX, bi->memmap_desc_size);
+	if (!range_within(bi->memmap_pa, bi->memmap_size, bi->hhdm_size))
+		FAIL("memory map at 0x%llx (+%llu) is outside the direct map",
+		     (unsigned long long)bi->memmap_pa, (unsigned long long)bi->memmap_size);
+	if (bi->used_count > BOOTINFO_MAX_USED)
+		FAIL("%u used ranges, at most %u", bi->used_count, BOOTINFO_MAX_USED);
+	for (uint32_t i = 0; i < bi->used_count; i++) {
+		const struct bootinfo_range *r = &bi->used[i];
+		if (r->size == 0 || range_wraps(r->pa, r->size) || (r->pa | r->size) & PAGE_MASK ||
+		    r->type < BOOTINFO_USED_KERNEL || r->type > BOOTINFO_USED_RAMDISK)
+			FAIL("used range %u [0x%llx, +0x%llx) type %u is empty, wraps, is not page-aligned or has an unknown type",
+			     i, (unsigned long long)r->pa, (unsigned long long)r->size, r->type);
+	}
+	if ((bi->flags & BOOTINFO_F_RAMDISK) &&
+	    (bi->ramdisk_size == 0 || range_wraps(bi->ramdisk_pa, bi->ramdisk_size)))
+		FAIL("ramdisk [0x%llx, +0x%llx) is empty or wraps",
+		     (unsigned long long)bi->ramdisk_pa, (unsigned long long)bi->ramdisk_size);
+	int nul = 0;
+	for (size_t i = 0; i < sizeof(bi->cmdline) && !nul; i++)
+		nul = bi->cmdline[i] == '\0';
+	if (!nul)
+		FAIL("command line is not NUL-terminated");
+	return 0;
+}
+
+/* See bootinfo.h. */
+void bootinfo_set(const struct bootinfo *bi)
+{
+	kernel_bi = bi;
+}
+
+/* See bootinfo.h. */
+const struct bootinfo *bootinfo_get(void)
+{
+	return kernel_bi;
+}
+
+/* See bootinfo.h. */
+int bootinfo_qemu_exit(void)
+{
+	return kernel_bi && (kernel_bi->flags & BOOTINFO_F_QEMU_EXIT);
+}

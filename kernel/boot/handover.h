@@ -1,0 +1,32 @@
+/*
+ * kernel/boot/handover.h - checking and holding the BootInfo the loader passed.
+ */
+#ifndef KERNEL_BOOTINFO_H
+#define KERNEL_BOOTINFO_H
+
+#include <stddef.h>
+#include "shared/bootinfo.h"
+
+/* Largest raw memory map accepted: 1 MiB is over 20000 descriptors, two
+ * orders of magnitude above the biggest real maps (a few hundred). */
+#define BOOTINFO_MAP_MAX (1u << 20)
+
+/*
+ * bootinfo_check - validate bi before anything else reads it: magic,
+ * version, size first; then the direct map, the raw map (descriptor size
+ * >= 40, size a multiple of it, inside the direct map), the used ranges
+ * (count, no wrap), the ramdisk and the command line (NUL-terminated).
+ * Portable (host-tested).  Returns 0, or -1 with a reason in err.
+ */
+int bootinfo_check(const struct bootinfo *bi, char *err, size_t errlen);
+
+/* Remembers bi as the kernel's BootInfo (after bootinfo_check passed). */
+void bootinfo_set(const struct bootinfo *bi);
+
+/* Returns the kernel's BootInfo, or NULL before bootinfo_set. */
+const struct bootinfo *bootinfo_get(void);
+
+/* Returns 1 if the loader asked for a QEMU exit when the kernel is done. */
+int bootinfo_qemu_exit(void);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * tests/host/test_handover.c - kernel/boot/handover.c: the kernel's checks of the
+ * loader's hand-over, on a good BootInfo and on one damaged field at a time.
+ */
+#include <string.h>
+#include "kernel/boot/handover.h"
+#include "mm/layout.h"
+#include "tests/host/harness.h"
+
+static struct bootinfo bi;
+static char err[256];
+
+/* A plausible BootInfo: 1 GiB direct map, 10 descriptors of 48 bytes. */
+static void build_good(void)
+{
+	memset(&bi, 0, sizeof(bi));
+	bi.magic = BOOTINFO_MAGIC;
+	bi.version = BOOTINFO_VERSION;
+	bi.size = sizeof(bi);
+	bi.hhdm_offset = HHDM_BASE;
+	bi.hhdm_size = 1ULL << 30;
+	bi.memmap_pa = 0x100000;
+	bi.memmap_desc_size = 48;
+	bi.memmap_size = 480;
+	bi.used_count = 2;
+	bi.used[0] = (struct bootinfo_range){ 0x200000, 0x5000, BOOTINFO_USED_KERNEL, 0 };
+	bi.used[1] = (struct bootinfo_range){ 0x300000, 0x1000, BOOTINFO_USED_BOOTINFO, 0 };
+	strcpy(bi.cmdline, "qemu-exit");
+}
+
+#define EXPECT_FAIL(what) do {							\
+	CHECK(bootinfo_check(&bi, err, sizeof(err)) == -1, "accepted, expected: %s", what); \
+	CHECK(strstr(err, what) != NULL, "message \"%s\" lacks \"%s\"", err, what); \
+} while (0)
+
+/* Expect: the good BootInfo passes. */
+static void test_good(void)
+{
+	build_good();
+	CHECK(bootinfo_check(&bi, err, sizeof(err)) == 0, "rejected: %s", err);
+}
+
+/* Expect: magic, version and size are checked before anything else. */
+static void test_header(void)
+{
+	build_good(); bi.magic++;                 EXPECT_FAIL("bad magic");
+	build_good(); bi.version = 2;             EXPECT_FAIL("version 2");
+	build_good(); bi.size = 100;              EXPECT_FAIL("size 100");
+	build_good(); bi.magic = 0; bi.size = 0;  EXPECT_FAIL("bad magic");
+	CHECK(bootinfo_check(NULL, err, sizeof(err)) == -1, "NULL accepted");
+}
+
+/* Expect: direct map and raw-map geometry are checked. */
+static void test_map(void)
+{
+	build_good(); bi.hhdm_offset = 0;            EXPECT_FAIL("direct map at");
+	build_good(); bi.hhdm_size = 0;              EXPECT_FAIL("direct map size");
+	build_good(); bi.memmap_desc_size = 24;      EXPECT_FAIL("descriptor size 24");
+	build_good(); bi.memmap_desc_size = 44;      EXPECT_FAIL("descriptor size 44");
+	build_good(); bi.memmap_size = 100;          EXPECT_FAIL("not a multiple");
+	build_good(); bi.memmap_size = 0;            EXPECT_FAIL("memory-map size 0");
+	build_good(); bi.memmap_size = 48u << 20;    EXPECT_FAIL("above");
+	build_good(); bi.memmap_pa = (1ULL << 30) - 48; EXPECT_FAIL("outside the direct map");
+	build_good(); bi.memmap_pa = UINT64_MAX - 100;  EXPECT_FAIL("outside the direct map");
+}
+
+/* Expect: used ranges, ramdisk and command line are checked. */
+static void test_ranges(void)
+{
+	build_good(); bi.used_count = 9;             EXPECT_FAIL("9 used ranges");
+	build_good(); bi.used[1].size = 0;           EXPECT_FAIL("used range 1");
+	build_good(); bi.used[0].pa = UINT64_MAX - 0xfff; EXPECT_FAIL("used range 0");
+	build_good(); bi.used[0].pa = 0x200800;      EXPECT_FAIL("not page-aligned");
+	build_good(); bi.used[1].type = 99;          EXPECT_FAIL("unknown type");
+	build_good(); bi.flags |= BOOTINFO_F_RAMDISK; EXPECT_FAIL("ramdisk");
+	build_good(); memset(bi.cmdline, 'x', sizeof(bi.cmdline)); EXPECT_FAIL("NUL-terminated");
+}
+
+int main(void)
+{
+	RUN(test_good);
+	RUN(test_header);
+	RUN(test_map);
+	RUN(test_ranges);
+	return harness_done("handover");
+}
