@@ -35,6 +35,23 @@ EFI_BOOT_SERVICES *efi_bs;
 /* Slack for descriptors that appear between the probe and the final
  * GetMemoryMap (our own BootInfo allocation splits at most a few). */
 #define MAP_SLACK_DESCS   32
+/* \boot\cmdline: only its first line (< BOOTINFO_CMDLINE_MAX) is used; a
+ * bigger file is refused as not a command line. */
+#define CMDLINE_FILE_MAX  4096
+/* The cmdline word asking the kernel to exit QEMU when done. */
+#define CMDLINE_QEMU_EXIT "qemu-exit"
+/* Byte offset of the revision in the RSDP (ACPI 6.5, 5.2.5.3). */
+#define RSDP_REVISION_OFFSET 15
+
+/* Page-table pool sizing (pool_pages).  A range that does not start and end
+ * on a table boundary can touch one more table at each end. */
+#define PT_EDGE_TABLES    2
+/* The kernel image, its stack and the loader's image: small mappings that
+ * may each need a PDPT and a PD of their own above their page tables. */
+#define PT_SMALL_MAPPINGS 3
+#define PT_UPPER_LEVELS   2
+/* Pages on top of the estimate, in case it is wrong: 64 KiB. */
+#define PT_POOL_MARGIN    16
 
 /* See loader.h. */
 EFI_STATUS lalloc_pages(uint64_t pages, uint64_t *pa)
@@ -77,7 +94,8 @@ static void note_used(struct bootinfo *bi, uint64_t pa, uint64_t size, uint32_t 
 static EFI_STATUS read_cmdline(EFI_FILE_HANDLE root, struct bootinfo *bi)
 {
 	uint64_t pa, size;
-	EFI_STATUS st = file_read(root, L"\\boot\\cmdline", "\\boot\\cmdline", 4096, &pa, &size);
+	EFI_STATUS st = file_read(root, L"\\boot\\cmdline", "\\boot\\cmdline", CMDLINE_FILE_MAX,
+				  &pa, &size);
 	if (st == EFI_NOT_FOUND)
 		return EFI_SUCCESS;
 	if (EFI_ERROR(st))
@@ -89,12 +107,13 @@ static EFI_STATUS read_cmdline(EFI_FILE_HANDLE root, struct bootinfo *bi)
 	bi->cmdline[n] = '\0';
 	efi_bs->FreePages(pa, PAGE_ROUND_UP(size) >> PAGE_SHIFT);
 
-	/* Word match of "qemu-exit" in the space-separated list. */
+	/* Word match of CMDLINE_QEMU_EXIT in the space-separated list. */
+	const uint64_t qlen = sizeof(CMDLINE_QEMU_EXIT) - 1;
 	for (const char *w = bi->cmdline; *w;) {
 		const char *e = w;
 		while (*e && *e != ' ')
 			e++;
-		if (e - w == 9 && !__builtin_memcmp(w, "qemu-exit", 9))
+		if ((uint64_t)(e - w) == qlen && !__builtin_memcmp(w, CMDLINE_QEMU_EXIT, qlen))
 			bi->flags |= BOOTINFO_F_QEMU_EXIT;
 		w = *e ? e + 1 : e;
 	}
@@ -203,22 +222,22 @@ static void find_rsdp(struct bootinfo *bi)
 			if (__builtin_memcmp(&t->VendorGuid, &want[w], sizeof(EFI_GUID)))
 				continue;
 			bi->rsdp_pa = (uint64_t)(uintptr_t)t->VendorTable;
-			bi->rsdp_revision = ((const uint8_t *)t->VendorTable)[15];
+			bi->rsdp_revision = ((const uint8_t *)t->VendorTable)[RSDP_REVISION_OFFSET];
 			bi->flags |= BOOTINFO_F_RSDP;
 			return;
 		}
 	}
 }
 
-/* Does this CPU have 1 GiB pages (CPUID 8000_0001h EDX bit 26)? */
+/* Does this CPU have 1 GiB pages? */
 static int cpu_has_1g_pages(void)
 {
 	uint32_t a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000000));
-	if (a < 0x80000001)
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(CPUID_EXT_MAX));
+	if (a < CPUID_EXT_FEATURES)
 		return 0;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000001));
-	return (d >> 26) & 1;
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(CPUID_EXT_FEATURES));
+	return (d & CPUID_EXT_EDX_PAGE1GB) != 0;
 }
 
 /* A snapshot of the memory map (allocated from pool memory) to size the
@@ -298,20 +317,22 @@ static EFI_STATUS map_hhdm(struct ptpool *pool, uint64_t root, const struct maps
 	return EFI_SUCCESS;
 }
 
-/* Page-table pages the whole build can need, with a margin: one PDPT per
- * 512 GiB and (with 2 MiB pages) one PD per GiB of direct map, plus a PT
- * per 2 MiB of kernel, stack and loader image and their upper tables. */
+/* Page-table pages the whole build can need, with a margin: the PML4, one
+ * PDPT per 512 GiB and (with 2 MiB pages) one PD per GiB of direct map, a
+ * PT per 2 MiB of kernel, stack and loader image, and their upper tables. */
 static uint64_t pool_pages(const struct mapshot *ms, uint64_t chunk, uint64_t top,
 			   const struct elf_image *img, uint64_t loader_size)
 {
-	uint64_t n = 1 + (top >> 39) + 2;
-	if (chunk == LARGE_SIZE)
-		n += (top >> 30) + 2 * (uint64_t)(ms->size / ms->dsize);
-	for (uint32_t i = 0; i < img->nseg; i++)
-		n += img->seg[i].pages / PT_ENTRIES + 2;
-	n += KSTACK_SIZE / PAGE_SIZE / PT_ENTRIES + 2;
-	n += loader_size / LARGE_SIZE + 2;
-	return n + 2 * 3 + 16;
+	uint64_t n = 1;                                         /* PML4 */
+	n += (top >> PX_SHIFT(4)) + PT_EDGE_TABLES;             /* direct-map PDPTs */
+	if (chunk == LARGE_SIZE)                                /* direct-map PDs */
+		n += (top >> PX_SHIFT(3)) + PT_EDGE_TABLES * (uint64_t)(ms->size / ms->dsize);
+	for (uint32_t i = 0; i < img->nseg; i++)                /* kernel PTs */
+		n += img->seg[i].pages / PT_ENTRIES + PT_EDGE_TABLES;
+	n += KSTACK_SIZE / PAGE_SIZE / PT_ENTRIES + PT_EDGE_TABLES;   /* stack PTs */
+	n += loader_size / LARGE_SIZE + PT_EDGE_TABLES;         /* loader-image PTs */
+	n += PT_SMALL_MAPPINGS * PT_UPPER_LEVELS;               /* their PDPTs, PDs */
+	return n + PT_POOL_MARGIN;
 }
 
 /* Maps the kernel segments with the permissions of their program headers. */

@@ -10,19 +10,18 @@
  *      the ACPI demos and the ramdisk, all through mem_map_addr;
  *   6. `memboot: done`, then QEMU exit or halt.
  */
-#include "kernel/acpi/acpi.h"
+#include "kernel/acpi/demo.h"
+#include "kernel/arch/io.h"
+#include "kernel/arch/trap.h"
 #include "kernel/boot/handover.h"
 #include "kernel/console/console.h"
 #include "kernel/console/fbcon.h"
-#include "kernel/arch/io.h"
+#include "kernel/console/mmpic.h"
 #include "kernel/mem/kmem.h"
 #include "kernel/mem/selftest.h"
-#include "kernel/console/mmpic.h"
-#include "kernel/mem/physmap.h"
 #include "kernel/ramdisk/ramdisk.h"
-#include "kernel/arch/trap.h"
-#include "mm/paging.h"
 #include "mm/memmap.h"
+#include "mm/paging.h"
 #include "mm/platform.h"
 #include "mm/pmm.h"
 #include "mm/status.h"
@@ -58,7 +57,7 @@ static void screen_init(const struct bootinfo *bi)
 		kprintf("fbcon: no GOP framebuffer: serial and debugcon only\n");
 		return;
 	}
-	int s = mem_map_addr(NULL, bi->fb.pa, bi->fb.size, MAPF_WRITE | MAPF_NOEXEC | MAPF_WRTHROUGH, &va);
+	int s = mem_map_addr(addrspace_kernel(), bi->fb.pa, bi->fb.size, MAPF_WRITE | MAPF_NOEXEC | MAPF_WRTHROUGH, &va);
 	if (s != MM_OK) {
 		kprintf("fbcon: cannot map the framebuffer at 0x%lx (+0x%lx): %s\n", bi->fb.pa,
 			bi->fb.size, mm_status_str(s));
@@ -68,7 +67,7 @@ static void screen_init(const struct bootinfo *bi)
 	if (s != FBCON_OK) {
 		kprintf("fbcon: %s (%ux%u, format %u, pitch %u)\n", fbcon_status_str(s), bi->fb.width,
 			bi->fb.height, bi->fb.format, bi->fb.pitch);
-		mem_unmap_addr(NULL, va, bi->fb.size);
+		mem_unmap_addr(addrspace_kernel(), va, bi->fb.size);
 		return;
 	}
 	console_add_sink(fbcon_screen_write);
@@ -91,8 +90,7 @@ static void memory_init(const struct bootinfo *bi)
 	s = pmm_init(&kernel_pmm, kernel_map, kernel_map_count);
 	if (s != MM_OK)
 		panic("memory_init: pmm_init: %s", mm_status_str(s));
-	kprintf("pmm: %lu free frames of %lu (%lu MiB free)\n", kernel_pmm.free,
-		kernel_pmm.total, kernel_pmm.free >> (20 - PAGE_SHIFT));
+	pmm_print(&kernel_pmm);
 }
 
 void kmain(const struct bootinfo *bi);
@@ -117,12 +115,11 @@ void kmain(const struct bootinfo *bi)
 		bi->kernel_va, bi->kernel_pa);
 
 	memory_init(bi);
-	/* MM_INIT_HOOK */
-	kmem_init(bi, &kernel_pmm);
+	kmem_init(&kernel_pmm);
 	screen_init(bi);
 	selftest_run();
-	acpi_demo_run(bi, physmap_host());
-	ramdisk_run(bi, physmap_host());
+	acpi_demo_run(bi, kmem_physmap());
+	ramdisk_run(bi, kmem_physmap());
 
 	/* Last, so a person at the screen sees it when the kernel stops. */
 	if (fbcon_screen.fb)

@@ -13,14 +13,6 @@
 
 #define ALLOC_ALL (ALLOC_KERNEL | ALLOC_USER | ALLOC_WRITABLE)
 
-static struct addrspace *kalloc_space;
-
-/* Registers the address space kalloc / kfree use. */
-void kalloc_init(struct addrspace *as)
-{
-	kalloc_space = as;
-}
-
 /* Returns the physical address of direct-map pointer p.  The direct map is
  * linear on every platform (HHDM in the kernel, the arena on the host), so
  * its base is the image of physical address 0.  For a pointer outside the
@@ -111,14 +103,14 @@ int kfree_in(struct addrspace *as, void *ptr, size_t size)
 	return rc;
 }
 
-/* kalloc_in on the registered space. */
+/* kalloc_in on the kernel's address space. */
 void *kalloc(size_t size, int flags)
 {
-	return kalloc_in(kalloc_space, size, flags);
+	return kalloc_in(addrspace_kernel(), size, flags);
 }
 
-/* kfree_in on the registered space. */
+/* kfree_in on the kernel's address space. */
 void kfree(void *ptr, size_t size)
 {
-	kfree_in(kalloc_space, ptr, size);
+	kfree_in(addrspace_kernel(), ptr, size);
 }

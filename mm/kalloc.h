@@ -1,16 +1,16 @@
 /*
- * mm/kalloc.h - page-granular memory for the kernel and for user space
- * (the HeLL OS interface: kalloc(size, flags) / kfree(ptr, size)).
+ * mm/kalloc.h - page-granular memory for the kernel and for user space:
+ * kalloc(size, flags) / kfree(ptr, size).
  *
  * kalloc rounds size up to whole pages, takes a virtual range from the
  * kernel window (ALLOC_KERNEL) or the user half (ALLOC_USER) of an address
  * space, and maps that many frames into it; the frames need not be
  * contiguous.  A single writable kernel page skips the virtual range: its
- * address in the direct map is returned (the seed's hint), so the most
- * common allocation costs one pmm_alloc.  Memory is zeroed and never
+ * address in the direct map is returned, so the most common allocation
+ * costs one pmm_alloc.  Memory is zeroed and never
  * executable.  kfree must get the same size back.
  *
- * kalloc / kfree use the space registered with kalloc_init (the kernel's);
+ * kalloc / kfree use the kernel's address space (addrspace_kernel());
  * kalloc_in / kfree_in take one explicitly (host tests, user spaces).
  */
 #ifndef MM_KALLOC_H
@@ -23,11 +23,8 @@
 #define ALLOC_USER      (1 << 1)   /* user half, user-accessible */
 #define ALLOC_WRITABLE  (1 << 2)   /* writable; read-only otherwise */
 
-/* Registers the address space kalloc / kfree use. */
-void kalloc_init(struct addrspace *as);
-
-/* Allocates size bytes (rounded up to pages) as flags say, in the space of
- * kalloc_init.  Returns the address, or NULL (size 0, both or bad flags,
+/* Allocates size bytes (rounded up to pages) as flags say, in the kernel's
+ * address space (addrspace_kernel()).  Returns the address, or NULL (size 0, both or bad flags,
  * no space registered, out of frames or addresses: nothing is leaked). */
 void *kalloc(size_t size, int flags);
 

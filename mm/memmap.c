@@ -38,14 +38,6 @@
 #include "mm/status.h"
 #include "mm/x86_64.h"
 
-/* EFI memory types (UEFI 2.10, 7.2 EFI_MEMORY_TYPE). */
-enum {
-	EFI_RESERVED = 0, EFI_LOADER_CODE, EFI_LOADER_DATA, EFI_BS_CODE,
-	EFI_BS_DATA, EFI_RT_CODE, EFI_RT_DATA, EFI_CONVENTIONAL, EFI_UNUSABLE,
-	EFI_ACPI_RECLAIM, EFI_ACPI_NVS, EFI_MMIO, EFI_MMIO_PORT, EFI_PAL_CODE,
-	EFI_PERSISTENT, EFI_UNACCEPTED,
-};
-
 /* Descriptor size UEFI defines; firmware may use a larger stride. */
 #define MEMMAP_EFI_DESC_MIN sizeof(struct bootinfo_efi_desc)
 

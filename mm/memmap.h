@@ -11,6 +11,17 @@
 #include <stddef.h>
 #include "shared/bootinfo.h"
 
+/* EFI memory types (UEFI 2.10, 7.2 EFI_MEMORY_TYPE), as raw descriptors
+ * carry them.  Values from 0x70000000 (OEM) and 0x80000000 (OS) up are
+ * vendor-defined. */
+enum efi_memory_type {
+	EFI_RESERVED = 0, EFI_LOADER_CODE, EFI_LOADER_DATA, EFI_BS_CODE,
+	EFI_BS_DATA, EFI_RT_CODE, EFI_RT_DATA, EFI_CONVENTIONAL, EFI_UNUSABLE,
+	EFI_ACPI_RECLAIM, EFI_ACPI_NVS, EFI_MMIO, EFI_MMIO_PORT, EFI_PAL_CODE,
+	EFI_PERSISTENT, EFI_UNACCEPTED,
+	EFI_NAMED_TYPES      /* types the spec (and the EDK II shell) names */
+};
+
 /* Region types of the sanitised map, in no particular order of strictness. */
 enum mm_region_type {
 	MR_USABLE = 0,

@@ -15,9 +15,6 @@
 #include "mm/platform.h"
 #include "mm/x86_64.h"
 
-/* Number of EFI memory types the shell names (0 .. EfiUnacceptedMemoryType). */
-#define EFI_NAMED_TYPES 16
-
 /* Returns the EDK II shell's -sfo name of EFI memory type t, or NULL for a
  * type the shell does not name (unknown or OS-defined). */
 const char *memmap_efi_type_name(uint32_t t)
@@ -36,18 +33,17 @@ const char *memmap_efi_type_name(uint32_t t)
  * each is the EFI type whose bytes it sums.  The shell separates the last
  * column with ", " (a space after the comma); we copy that quirk. */
 static const uint8_t summary_types[] = {
-	0 /* Reserved */, 3 /* BS code */, 4 /* BS data */, 5 /* RT code */,
-	6 /* RT data */, 1 /* loader code */, 2 /* loader data */,
-	7 /* available */, 11 /* MMIO */, 12 /* MMIO port */, 8 /* unusable */,
-	9 /* ACPI reclaim */, 10 /* ACPI NVS */, 13 /* PAL code */,
-	15 /* unaccepted */, 14 /* persistent */,
+	EFI_RESERVED, EFI_BS_CODE, EFI_BS_DATA, EFI_RT_CODE, EFI_RT_DATA,
+	EFI_LOADER_CODE, EFI_LOADER_DATA, EFI_CONVENTIONAL, EFI_MMIO,
+	EFI_MMIO_PORT, EFI_UNUSABLE, EFI_ACPI_RECLAIM, EFI_ACPI_NVS,
+	EFI_PAL_CODE, EFI_UNACCEPTED, EFI_PERSISTENT,
 };
 
 /* Returns 1 if the shell counts EFI type t in its total: everything but
  * reserved, unusable and MMIO (unknown and OS-defined types included). */
 static int counts_in_total(uint32_t t)
 {
-	return t != 0 && t != 8 && t != 11 && t != 12;
+	return t != EFI_RESERVED && t != EFI_UNUSABLE && t != EFI_MMIO && t != EFI_MMIO_PORT;
 }
 
 void memmap_print_raw(const void *raw, uint64_t raw_size, uint32_t desc_size)

@@ -15,6 +15,7 @@
 /* First PML4 slot of the kernel half. */
 #define PML4_KERNEL_SLOT 256
 
+/* The kernel's address space (addrspace_set_kernel): the one registry. */
 static struct addrspace *kernel_space;
 
 /* ------------------------------------------------------------- helpers */
@@ -293,7 +294,8 @@ int addrspace_create(struct addrspace *as, struct pmm *pmm, const struct addrspa
 	as->user = user;
 	if (table_alloc(as, &as->root_pa) != MM_OK)
 		return MM_ENOMEM;
-	as->owns_root = kernel ? 1 : 2;   /* 2: owns the kernel half as well */
+	as->owns_root = 1;
+	as->owns_kernel_half = kernel == NULL;
 	if (kernel) {
 		uint64_t *dst = table_at(as->root_pa), *src = table_at(kernel->root_pa);
 		for (unsigned i = PML4_KERNEL_SLOT; i < PT_ENTRIES; i++)
@@ -309,7 +311,7 @@ void addrspace_destroy(struct addrspace *as)
 	if (!as->owns_root)
 		return;
 	uint64_t *pml4 = table_at(as->root_pa);
-	unsigned top = as->owns_root == 2 ? PT_ENTRIES : PML4_KERNEL_SLOT;
+	unsigned top = as->owns_kernel_half ? PT_ENTRIES : PML4_KERNEL_SLOT;
 	for (unsigned i4 = 0; i4 < top; i4++) {
 		if (!(pml4[i4] & PTE_P))
 			continue;
@@ -329,6 +331,7 @@ void addrspace_destroy(struct addrspace *as)
 	table_free(as, as->root_pa);
 	as->root_pa = 0;
 	as->owns_root = 0;
+	as->owns_kernel_half = 0;
 }
 
 /* Makes the PML4 entries covering [va, va + size) exist. */
@@ -441,8 +444,6 @@ int mem_map_addr(struct addrspace *as, uint64_t pa, uint64_t size, unsigned flag
 {
 	uint64_t first, count, base;
 
-	if (!as)
-		as = kernel_space;
 	if (!as || !as->kwin || (flags & MAPF_USER))
 		return MM_EINVAL;
 	if (page_cover(pa, size, &first, &count) != MM_OK)
@@ -464,8 +465,6 @@ int mem_unmap_addr(struct addrspace *as, uint64_t va, uint64_t size)
 {
 	uint64_t first, count;
 
-	if (!as)
-		as = kernel_space;
 	if (!as || !as->kwin || page_cover(va, size, &first, &count) != MM_OK)
 		return MM_EINVAL;
 	struct virtaddr_block *b = virtaddr_find(as->kwin, first);
@@ -479,12 +478,14 @@ int mem_unmap_addr(struct addrspace *as, uint64_t va, uint64_t size)
 	return rc;
 }
 
-void paging_set_kernel(struct addrspace *as)
+/* Registers the kernel's address space. */
+void addrspace_set_kernel(struct addrspace *as)
 {
 	kernel_space = as;
 }
 
-struct addrspace *paging_kernel(void)
+/* Returns the kernel's address space (NULL before addrspace_set_kernel). */
+struct addrspace *addrspace_kernel(void)
 {
 	return kernel_space;
 }

@@ -57,7 +57,10 @@ struct addrspace {
 	struct virtaddr_space *kwin;  /* kernel window allocator (or NULL) */
 	struct virtaddr_space *user;  /* user half allocator (or NULL) */
 	uint64_t table_pages;         /* table pages this space allocated, live */
-	int owns_root;                /* 1 if addrspace_destroy frees the root */
+	int owns_root;                /* created here: addrspace_destroy frees the
+					 root and the lower-half tables */
+	int owns_kernel_half;         /* created without a space to share: it
+					 frees the kernel-half tables too */
 };
 
 /* Adopts the live root table at root_pa (e.g. from CR3): nothing is
@@ -102,18 +105,21 @@ int mem_map_pages_at(struct addrspace *as, uint64_t va, uint64_t count, unsigned
 int mem_unmap_pages(struct addrspace *as, uint64_t va, uint64_t count);
 
 /* Maps the physical range [pa, pa + size) (any alignment) into the kernel
- * window of as (NULL = the kernel space, see paging_set_kernel); *va gets
- * the virtual address of pa itself.  MAPF_UNCACHED for MMIO.  MM_OK,
- * MM_EINVAL, MM_ENOMEM (window or tables). */
+ * window of as; *va gets the virtual address of pa itself.  MAPF_UNCACHED
+ * for MMIO.  MM_OK, MM_EINVAL (as NULL or without a window, bad range or
+ * flags), MM_ENOMEM (window or tables). */
 int mem_map_addr(struct addrspace *as, uint64_t pa, uint64_t size, unsigned flags,
 		 uint64_t *va);
 
 /* Undoes mem_map_addr(pa, size) that returned va.  MM_OK or MM_ENOENT. */
 int mem_unmap_addr(struct addrspace *as, uint64_t va, uint64_t size);
 
-/* Sets / returns the kernel address space used when as is NULL. */
-void paging_set_kernel(struct addrspace *as);
-struct addrspace *paging_kernel(void);
+/* Registers as the kernel's address space (the kernel does it once, in
+ * kmem_init), which kalloc / kfree use; NULL unregisters it. */
+void addrspace_set_kernel(struct addrspace *as);
+
+/* Returns the kernel's address space, or NULL before it is registered. */
+struct addrspace *addrspace_kernel(void);
 
 /* Looks up va: MM_OK with *pa (physical address of va itself) and *pte
  * (the leaf entry, its PS bit set for large pages), or MM_ENOENT. */

@@ -37,6 +37,11 @@
 /* Sign-extend bit 47: is va canonical? */
 #define VA_CANONICAL(va) ((uint64_t)((int64_t)((uint64_t)(va) << 16) >> 16) == (uint64_t)(va))
 
+/* CPUID leaves and feature bits tested (Intel SDM vol. 2A, CPUID). */
+#define CPUID_EXT_MAX         0x80000000u   /* eax: highest extended leaf */
+#define CPUID_EXT_FEATURES    0x80000001u
+#define CPUID_EXT_EDX_PAGE1GB (1u << 26)    /* 1 GiB pages (PDPT-level PS) */
+
 /* Control-register and MSR bits the loader and kernel set. */
 #define CR0_WP       (1ULL << 16)
 #define MSR_EFER     0xc0000080

@@ -33,12 +33,6 @@ void host_arena_init(uint64_t size)
 	arena_size = size;
 }
 
-/* Returns the arena size in bytes. */
-uint64_t host_arena_size(void)
-{
-	return arena_size;
-}
-
 /* Maps pa into the arena; an address past it is a broken invariant. */
 void *mm_phys_to_virt(uint64_t pa)
 {

@@ -16,9 +16,6 @@
 /* (Re)creates the arena with size bytes, all zero.  Exits on failure. */
 void host_arena_init(uint64_t size);
 
-/* Returns the arena size in bytes (0 before the first use). */
-uint64_t host_arena_size(void);
-
 /* Starts collecting mm_printf output in a buffer instead of printing it. */
 void host_capture_begin(void);
 

@@ -1,8 +1,8 @@
 /*
  * kernel/acpi/acpi.c - ACPI table discovery (RSDP, XSDT/RSDT, every table) and
  * the MADT, FADT, HPET and MCFG parsers.  See kernel/acpi/acpi.h for the theory
- * of operation; this file only reads firmware memory through struct
- * acpi_host and unmaps everything it maps before returning.
+ * of operation; this file only reads firmware memory through a struct
+ * physmap and unmaps everything it maps before returning.
  */
 #include "kernel/acpi/acpi.h"
 #include "kernel/acpi/acpi_tables.h"
@@ -69,14 +69,14 @@ int acpi_checksum_ok(const void *p, uint64_t len)
 	return sum == 0;
 }
 
-static void *hmap(const struct acpi_host *h, uint64_t pa, uint64_t len)
+static void *hmap(const struct physmap *h, uint64_t pa, uint64_t len)
 {
 	if (range_wraps(pa, len))
 		return 0;
-	return h->map(h->ctx, pa, len, ACPI_MAP_CACHED);
+	return h->map(h->ctx, pa, len, PHYSMAP_CACHED);
 }
 
-static void hunmap(const struct acpi_host *h, const void *va, uint64_t len)
+static void hunmap(const struct physmap *h, const void *va, uint64_t len)
 {
 	h->unmap(h->ctx, (void *)va, len);
 }
@@ -118,7 +118,7 @@ void acpi_print_table(const struct acpi_table_info *t)
 
 /* ---------------------------------------------------------------- tables */
 
-enum acpi_status acpi_table_load(const struct acpi_host *h, uint64_t pa,
+enum acpi_status acpi_table_load(const struct physmap *h, uint64_t pa,
 				 struct acpi_table_info *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -156,7 +156,7 @@ static struct acpi_table_info *add_table(struct acpi *a, uint64_t pa)
 		return 0;
 	}
 	struct acpi_table_info *t = &a->tables[a->count++];
-	acpi_table_load(a->host, pa, t);
+	acpi_table_load(a->pm, pa, t);
 	acpi_print_table(t);
 	return t;
 }
@@ -165,7 +165,7 @@ static struct acpi_table_info *add_table(struct acpi *a, uint64_t pa)
  * (*xsdt_pa is 0 for revision < 2). */
 static enum acpi_status check_rsdp(struct acpi *a, uint64_t *xsdt_pa, uint64_t *rsdt_pa)
 {
-	const struct acpi_host *h = a->host;
+	const struct physmap *h = a->pm;
 	const struct acpi_rsdp *r = hmap(h, a->rsdp_pa, ACPI_RSDP_V1_LEN);
 	if (!r)
 		return ACPI_E_MAP;
@@ -204,7 +204,7 @@ static enum acpi_status check_rsdp(struct acpi *a, uint64_t *xsdt_pa, uint64_t *
  * bytes) and every table it lists. */
 static enum acpi_status walk_root(struct acpi *a, uint64_t pa, const char *sig, uint32_t esize)
 {
-	const struct acpi_host *h = a->host;
+	const struct physmap *h = a->pm;
 	struct acpi_table_info root;
 
 	if (acpi_table_load(h, pa, &root) == ACPI_OK && memcmp(root.sig, sig, 4) != 0)
@@ -235,10 +235,10 @@ static enum acpi_status walk_root(struct acpi *a, uint64_t pa, const char *sig, 
 	return ACPI_OK;
 }
 
-enum acpi_status acpi_init(struct acpi *a, const struct acpi_host *host, uint64_t rsdp_pa)
+enum acpi_status acpi_init(struct acpi *a, const struct physmap *pm, uint64_t rsdp_pa)
 {
 	memset(a, 0, sizeof(*a));
-	a->host = host;
+	a->pm = pm;
 	a->rsdp_pa = rsdp_pa;
 	if (rsdp_pa == 0) {
 		mm_printf("acpi: no RSDP\n");
@@ -295,12 +295,12 @@ const void *acpi_table_map(const struct acpi *a, const struct acpi_table_info *t
 {
 	if (!t || t->status != ACPI_OK)
 		return 0;
-	return hmap(a->host, t->pa, t->length);
+	return hmap(a->pm, t->pa, t->length);
 }
 
 void acpi_table_unmap(const struct acpi *a, const struct acpi_table_info *t, const void *va)
 {
-	hunmap(a->host, va, t->length);
+	hunmap(a->pm, va, t->length);
 }
 
 /* ---------------------------------------------------------------- MADT */

@@ -3,13 +3,10 @@
  * and MCFG.
  *
  * Portable, freestanding C: the same code runs in the kernel and in the host
- * tests.  Physical memory is reached only through struct acpi_host, which the
- * host environment provides:
- *
- *   kernel:  map   = mem_map_addr(pa, size, cached or uncached), returns the
- *                    va of pa; unmap = its inverse (see kernel/acpi/demo.c).
- *   tests:   blobs of captured/compiled tables at fake physical addresses;
- *            a range no blob covers maps to NULL (tests/host/acpi_fake.h).
+ * tests.  Physical memory is reached only through a struct physmap
+ * (kernel/mem/physmap.h): mem_map_addr in the kernel, blobs of captured or
+ * compiled tables at fake physical addresses in the tests
+ * (tests/host/acpi_fake.h).
  *
  * Theory of operation:
  *   1. acpi_init validates the RSDP (signature, 20-byte checksum, and for
@@ -39,30 +36,14 @@
 #define KERNEL_ACPI_H
 
 #include <stdint.h>
-
-/* ---------------------------------------------------------------- host */
-
-#define ACPI_MAP_CACHED   0u  /* ordinary RAM: tables, the ramdisk */
-#define ACPI_MAP_UNCACHED 1u  /* device registers: HPET, ECAM */
-
-/* What the environment provides.  map returns a pointer through which
- * [pa, pa + size) can be read (and, for MMIO, written), or NULL if it cannot
- * be mapped; unmap undoes one map, with the same va and size.  window_used,
- * if not NULL, returns how much of the mapping window is in use (any unit:
- * it is only compared before and after the demos). */
-struct acpi_host {
-	void *(*map)(void *ctx, uint64_t pa, uint64_t size, unsigned flags);
-	void (*unmap)(void *ctx, void *va, uint64_t size);
-	uint64_t (*window_used)(void *ctx);
-	void *ctx;
-};
+#include "kernel/mem/physmap.h"
 
 /* ---------------------------------------------------------------- status */
 
 enum acpi_status {
 	ACPI_OK = 0,
 	ACPI_E_NO_RSDP,        /* no RSDP address */
-	ACPI_E_MAP,            /* the host could not map a range */
+	ACPI_E_MAP,            /* the physmap could not map a range */
 	ACPI_E_SIGNATURE,      /* wrong signature where one is known */
 	ACPI_E_CHECKSUM,       /* bytes do not sum to 0 */
 	ACPI_E_EXT_CHECKSUM,   /* RSDP extended checksum (revision >= 2) */
@@ -105,7 +86,7 @@ struct acpi_table_info {
 };
 
 struct acpi {
-	const struct acpi_host *host;
+	const struct physmap *pm;   /* how tables are reached */
 	uint64_t rsdp_pa;
 	uint8_t  rsdp_revision;
 	char     root_sig[4];    /* "XSDT" or "RSDT" */
@@ -121,12 +102,12 @@ struct acpi {
  * the root lists (and the DSDT named by the FADT), printing one line each.
  * Returns ACPI_OK if a valid root table was found (individual tables may
  * still be bad: see tables[].status), else the reason. */
-enum acpi_status acpi_init(struct acpi *a, const struct acpi_host *host, uint64_t rsdp_pa);
+enum acpi_status acpi_init(struct acpi *a, const struct physmap *pm, uint64_t rsdp_pa);
 
 /* Loads the table at pa: header, length check, whole table, checksum.  Fills
  * *out (as far as it could read) and returns out->status.  Maps nothing
  * after it returns. */
-enum acpi_status acpi_table_load(const struct acpi_host *host, uint64_t pa,
+enum acpi_status acpi_table_load(const struct physmap *pm, uint64_t pa,
 				 struct acpi_table_info *out);
 
 /* Returns the n-th (from 0) valid table with signature sig, or NULL. */
@@ -226,12 +207,5 @@ enum acpi_status acpi_get_madt(const struct acpi *a, struct acpi_madt_info *out)
 enum acpi_status acpi_get_fadt(const struct acpi *a, struct acpi_fadt_info *out);
 enum acpi_status acpi_get_hpet(const struct acpi *a, struct acpi_hpet_info *out);
 enum acpi_status acpi_get_mcfg(const struct acpi *a, struct acpi_mcfg_info *out);
-
-/* ---------------------------------------------------------------- demo */
-
-struct bootinfo;
-/* Kernel only (kernel/acpi/demo.c): lists the tables, runs the MADT, FADT,
- * HPET and MCFG demos and checks every mapping was undone. */
-void acpi_demo_run(const struct bootinfo *bi, const struct acpi_host *host);
 
 #endif

@@ -1,9 +1,10 @@
 /*
- * kernel/arch/io.h - x86_64 port I/O, control registers and MSRs as inline
- * functions (the only inline assembly outside trap entry).
+ * kernel/arch/io.h - x86_64 port I/O, memory-mapped I/O, control registers
+ * and the TLB as inline functions (with kernel/arch/trap.c's descriptor
+ * loads, the only inline assembly outside trap entry).
  */
-#ifndef KERNEL_IO_H
-#define KERNEL_IO_H
+#ifndef KERNEL_ARCH_IO_H
+#define KERNEL_ARCH_IO_H
 
 #include <stdint.h>
 
@@ -29,6 +30,28 @@ static inline uint32_t inl(uint16_t port)
 	uint32_t v;
 	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
+}
+
+/* Memory-mapped registers: base (a mapping of the device, uncached) + off,
+ * one access of exactly the width named, never merged or cached. */
+static inline uint8_t mmio_read8(const volatile uint8_t *base, unsigned off)
+{
+	return *(base + off);
+}
+
+static inline uint32_t mmio_read32(const volatile uint8_t *base, unsigned off)
+{
+	return *(const volatile uint32_t *)(base + off);
+}
+
+static inline uint64_t mmio_read64(const volatile uint8_t *base, unsigned off)
+{
+	return *(const volatile uint64_t *)(base + off);
+}
+
+static inline void mmio_write64(volatile uint8_t *base, unsigned off, uint64_t v)
+{
+	*(volatile uint64_t *)(base + off) = v;
 }
 
 static inline uint64_t read_cr2(void)

@@ -15,9 +15,18 @@
 #define SEL_KDATA 0x10
 #define SEL_TSS   0x18
 
+/* Descriptors (Intel SDM vol. 3, 3.4.5): flat 4 GiB limit, present, DPL 0;
+ * code is long mode (L) and readable, data writable. */
+#define GDT_KCODE64  0x00af9a000000ffffULL
+#define GDT_KDATA    0x00cf92000000ffffULL
+#define GDT_TSS_TYPE 0x89ULL    /* present, 64-bit TSS (available) */
+#define IDT_INTGATE  0x8e       /* present, DPL 0, 64-bit interrupt gate */
+
+/* IST slots (1-based in the gate; tss.ist[slot - 1] holds the stack). */
 #define IST_DF    1
 #define IST_PF    2
-#define IST_NMI   3
+#define IST_NMI   3         /* NMI and machine check share it */
+#define IST_COUNT 3
 /* 16 KiB per IST stack: the handler prints with a 256-byte line buffer and
  * calls nothing deep; four times what it needs. */
 #define IST_SIZE  16384
@@ -37,7 +46,7 @@ struct idt_gate {
 	uint16_t off_lo;
 	uint16_t sel;
 	uint8_t ist;
-	uint8_t type;       /* 0x8e: present, DPL 0, 64-bit interrupt gate */
+	uint8_t type;       /* IDT_INTGATE */
 	uint16_t off_mid;
 	uint32_t off_hi;
 	uint32_t reserved;
@@ -50,11 +59,11 @@ struct desc_ptr {
 } __attribute__((packed));
 
 static struct tss tss;
-static uint64_t gdt[5];
-static struct idt_gate idt[32];
-static uint8_t ist_stacks[3][IST_SIZE] __attribute__((aligned(16)));
+static uint64_t gdt[SEL_TSS / 8 + 2];
+static struct idt_gate idt[T_EXCEPTIONS];
+static uint8_t ist_stacks[IST_COUNT][IST_SIZE] __attribute__((aligned(16)));
 
-extern const uint64_t trap_stub_table[32];
+extern const uint64_t trap_stub_table[T_EXCEPTIONS];
 extern char trap_catch_resume[];
 
 /* trap_catch state, shared with kernel/arch/trapentry.S. */
@@ -62,7 +71,7 @@ uint64_t trap_catch_active;
 uint64_t trap_catch_rsp;
 struct trap_caught *trap_catch_out;
 
-static const char *const vector_names[32] = {
+static const char *const vector_names[T_EXCEPTIONS] = {
 	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
 	"invalid opcode", "device not available", "double fault",
 	"coprocessor segment overrun", "invalid TSS", "segment not present",
@@ -76,24 +85,27 @@ static const char *const vector_names[32] = {
 /* See trap.h. */
 void trap_init(void)
 {
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < IST_COUNT; i++)
 		tss.ist[i] = (uint64_t)(uintptr_t)&ist_stacks[i][IST_SIZE];
 	tss.iomap_base = sizeof(tss);
 
 	uint64_t base = (uint64_t)(uintptr_t)&tss, limit = sizeof(tss) - 1;
 	gdt[0] = 0;
-	gdt[1] = 0x00af9a000000ffffULL;          /* 64-bit code, DPL 0 */
-	gdt[2] = 0x00cf92000000ffffULL;          /* data, DPL 0 */
-	gdt[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
-		 ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
-	gdt[4] = base >> 32;                     /* upper half of the TSS base */
+	gdt[SEL_KCODE / 8] = GDT_KCODE64;
+	gdt[SEL_KDATA / 8] = GDT_KDATA;
+	/* A 64-bit TSS descriptor takes two slots: limit, base 23:0, type,
+	 * limit 19:16, base 31:24 in the first; base 63:32 in the second. */
+	gdt[SEL_TSS / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (GDT_TSS_TYPE << 40) |
+			   ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
+	gdt[SEL_TSS / 8 + 1] = base >> 32;
 
-	for (int v = 0; v < 32; v++) {
+	for (int v = 0; v < T_EXCEPTIONS; v++) {
 		uint64_t off = trap_stub_table[v];
 		idt[v] = (struct idt_gate){
 			.off_lo = off & 0xffff, .sel = SEL_KCODE,
-			.ist = v == 8 ? IST_DF : v == 14 ? IST_PF : (v == 2 || v == 18) ? IST_NMI : 0,
-			.type = 0x8e, .off_mid = (off >> 16) & 0xffff, .off_hi = off >> 32,
+			.ist = v == T_DF ? IST_DF : v == T_PF ? IST_PF :
+			       (v == T_NMI || v == T_MC) ? IST_NMI : 0,
+			.type = IDT_INTGATE, .off_mid = (off >> 16) & 0xffff, .off_hi = off >> 32,
 		};
 	}
 
@@ -123,16 +135,16 @@ void trap_init(void)
 static void trap_dump(const struct trap_frame *f, uint64_t cr2)
 {
 	kprintf("trap: vector %lu (%s) error 0x%lx\n", f->vector,
-		f->vector < 32 ? vector_names[f->vector] : "?", f->error);
+		f->vector < T_EXCEPTIONS ? vector_names[f->vector] : "?", f->error);
 	kprintf("trap: rip %016lx cs %04lx rflags %016lx rsp %016lx ss %04lx\n",
 		f->rip, f->cs, f->rflags, f->rsp, f->ss);
 	kprintf("trap: cr2 %016lx cr3 %016lx\n", cr2, read_cr3());
-	if (f->vector == 14)
+	if (f->vector == T_PF)
 		kprintf("trap: page fault: %s, %s, %s%s\n",
-			f->error & 1 ? "protection violation" : "page not present",
-			f->error & 2 ? "write" : "read",
-			f->error & 4 ? "user" : "kernel",
-			f->error & 16 ? ", instruction fetch" : "");
+			f->error & PF_ERR_P ? "protection violation" : "page not present",
+			f->error & PF_ERR_W ? "write" : "read",
+			f->error & PF_ERR_U ? "user" : "kernel",
+			f->error & PF_ERR_I ? ", instruction fetch" : "");
 	kprintf("trap: rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", f->rax, f->rbx, f->rcx, f->rdx);
 	kprintf("trap: rsi %016lx rdi %016lx rbp %016lx r8  %016lx\n", f->rsi, f->rdi, f->rbp, f->r8);
 	kprintf("trap: r9  %016lx r10 %016lx r11 %016lx r12 %016lx\n", f->r9, f->r10, f->r11, f->r12);
@@ -145,7 +157,7 @@ void trap_handler(struct trap_frame *f)
 {
 	uint64_t cr2 = read_cr2();
 
-	if (trap_catch_active && f->vector != 2 && f->vector != 18) {
+	if (trap_catch_active && f->vector != T_NMI && f->vector != T_MC) {
 		trap_catch_active = 0;
 		*trap_catch_out = (struct trap_caught){ f->vector, f->error, f->rip, cr2 };
 		f->rip = (uint64_t)(uintptr_t)trap_catch_resume;
@@ -156,5 +168,5 @@ void trap_handler(struct trap_frame *f)
 	}
 	trap_dump(f, cr2);
 	panic("unexpected exception %lu (%s) at rip %016lx", f->vector,
-	      f->vector < 32 ? vector_names[f->vector] : "?", f->rip);
+	      f->vector < T_EXCEPTIONS ? vector_names[f->vector] : "?", f->rip);
 }

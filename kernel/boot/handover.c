@@ -1,5 +1,6 @@
 /*
- * kernel/boot/handover.c - validation of the loader's hand-over (bootinfo.h).
+ * kernel/boot/handover.c - the kernel side of the hand-over: validation of
+ * the BootInfo the loader passed, and access to it (handover.h).
  */
 #include "kernel/boot/handover.h"
 #include "lib/fmt.h"

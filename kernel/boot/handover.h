@@ -1,8 +1,8 @@
 /*
  * kernel/boot/handover.h - checking and holding the BootInfo the loader passed.
  */
-#ifndef KERNEL_BOOTINFO_H
-#define KERNEL_BOOTINFO_H
+#ifndef KERNEL_BOOT_HANDOVER_H
+#define KERNEL_BOOT_HANDOVER_H
 
 #include <stddef.h>
 #include "shared/bootinfo.h"

@@ -1,24 +1,20 @@
 /*
  * kernel/mem/kmem.c - the kernel's address space (see kernel/mem/kmem.h).
  */
-#include "kernel/mem/kmem.h"
-#include "kernel/console/console.h"
 #include "kernel/arch/io.h"
-#include "mm/kalloc.h"
+#include "kernel/console/console.h"
+#include "kernel/mem/kmem.h"
 #include "mm/layout.h"
 #include "mm/status.h"
 
 static struct virtaddr_space kmem_kwin, kmem_user;
 static struct addrspace kmem_as;
-static struct addrspace *kmem_ready;
-static const struct bootinfo *kmem_bi;
 
 /* Adopts CR3 and sets up the allocators on top of it. */
-void kmem_init(const struct bootinfo *bi, struct pmm *pmm)
+void kmem_init(struct pmm *pmm)
 {
 	int s;
 
-	kmem_bi = bi;
 	s = virtaddr_init(&kmem_kwin, pmm, KWIN_BASE, KWIN_END);
 	if (s == MM_OK)
 		s = virtaddr_init(&kmem_user, pmm, USER_BASE, USER_END);
@@ -29,20 +25,8 @@ void kmem_init(const struct bootinfo *bi, struct pmm *pmm)
 	s = paging_prepopulate(&kmem_as, KWIN_BASE, KWIN_END - KWIN_BASE);
 	if (s != MM_OK)
 		panic("kmem_init: paging_prepopulate: %s", mm_status_str(s));
-	paging_set_kernel(&kmem_as);
-	kalloc_init(&kmem_as);
-	kmem_ready = &kmem_as;
+	addrspace_set_kernel(&kmem_as);
 	kprintf("kmem: root 0x%lx, kernel window 0x%lx-0x%lx, user 0x%lx-0x%lx, %lu table pages\n",
 		kmem_as.root_pa, (unsigned long)KWIN_BASE, (unsigned long)KWIN_END,
 		(unsigned long)USER_BASE, (unsigned long)USER_END, kmem_as.table_pages);
-}
-
-struct addrspace *kmem_space(void)
-{
-	return kmem_ready;
-}
-
-const struct bootinfo *kmem_bootinfo(void)
-{
-	return kmem_bi;
 }

@@ -1,9 +1,11 @@
 /*
- * kernel/mem/physmap.c - struct acpi_host over mem_map_addr (see physmap.h).
+ * kernel/mem/physmap.c - the kernel's struct physmap (kernel/mem/physmap.h):
+ * mem_map_addr into the kernel window of the kernel's address space, never
+ * the direct map (firmware memory and MMIO are not in it, or not cached
+ * right).
  */
 #include "kernel/console/console.h"
 #include "kernel/mem/kmem.h"
-#include "kernel/mem/physmap.h"
 #include "mm/paging.h"
 #include "mm/status.h"
 
@@ -15,32 +17,34 @@ static void *physmap_map(void *ctx, uint64_t pa, uint64_t size, unsigned flags)
 	uint64_t va;
 	unsigned f = MAPF_NOEXEC;
 	(void)ctx;
-	if (flags & ACPI_MAP_UNCACHED)
+	if (flags & PHYSMAP_UNCACHED)
 		f |= MAPF_UNCACHED | MAPF_WRITE;
-	return mem_map_addr(NULL, pa, size, f, &va) == MM_OK ? (void *)(uintptr_t)va : 0;
+	return mem_map_addr(addrspace_kernel(), pa, size, f, &va) == MM_OK ?
+		(void *)(uintptr_t)va : 0;
 }
 
 /* Undoes physmap_map; unmapping what was not mapped is a kernel bug. */
 static void physmap_unmap(void *ctx, void *va, uint64_t size)
 {
 	(void)ctx;
-	int s = mem_unmap_addr(NULL, (uint64_t)(uintptr_t)va, size);
+	int s = mem_unmap_addr(addrspace_kernel(), (uint64_t)(uintptr_t)va, size);
 	if (s != MM_OK)
 		panic("physmap_unmap: %p size 0x%lx: %s", va, size, mm_status_str(s));
 }
 
-/* Bytes of the kernel vaddr window in use (the demos check it returns to
- * its earlier value). */
+/* Bytes of the kernel vaddr window in use. */
 static uint64_t physmap_window_used(void *ctx)
 {
 	(void)ctx;
-	return kmem_space()->kwin->used_bytes;
+	return addrspace_kernel()->kwin->used_bytes;
 }
 
-static const struct acpi_host host = { physmap_map, physmap_unmap, physmap_window_used, 0 };
+static const struct physmap kernel_physmap = {
+	physmap_map, physmap_unmap, physmap_window_used, 0
+};
 
-/* See physmap.h. */
-const struct acpi_host *physmap_host(void)
+/* See kmem.h. */
+const struct physmap *kmem_physmap(void)
 {
-	return &host;
+	return &kernel_physmap;
 }

@@ -3,10 +3,11 @@
  * Each check is one expect(); a fault is provoked inside trap_catch and its
  * vector and CR2 compared with what was meant to happen.
  */
-#include "kernel/mem/selftest.h"
+#include "kernel/arch/trap.h"
+#include "kernel/boot/handover.h"
 #include "kernel/console/console.h"
 #include "kernel/mem/kmem.h"
-#include "kernel/arch/trap.h"
+#include "kernel/mem/selftest.h"
 #include "mm/kalloc.h"
 #include "mm/layout.h"
 #include "mm/platform.h"
@@ -14,10 +15,6 @@
 #include "mm/status.h"
 #include "mm/x86_64.h"
 
-#define VEC_PF       14
-#define PF_ERR_P     (1u << 0)   /* page-fault error code: page was present */
-#define PF_ERR_W     (1u << 1)   /* ... on a write */
-#define PF_ERR_I     (1u << 4)   /* ... on an instruction fetch */
 #define X86_RET      0xc3        /* opcode of `ret` */
 #define STORM_PAGES  256         /* 1 MiB kallocs first, then single pages */
 
@@ -65,7 +62,7 @@ static int faults(void (*probe)(void *), void *addr, uint64_t cr2, unsigned want
 	struct trap_caught c = { 0 };
 	if (!trap_catch(probe, addr, &c))
 		return 0;
-	if (c.vector != VEC_PF || c.cr2 != cr2 || (c.error & want) != want) {
+	if (c.vector != T_PF || c.cr2 != cr2 || (c.error & want) != want) {
 		kprintf("selftest: caught vector %lu error 0x%lx cr2 0x%lx rip 0x%lx, want #PF at 0x%lx\n",
 			c.vector, c.error, c.cr2, c.rip, cr2);
 		return 0;
@@ -110,7 +107,7 @@ static void test_kalloc(void)
  * frame seen through the direct map too. */
 static void test_map_apis(void)
 {
-	struct addrspace *as = kmem_space();
+	struct addrspace *as = addrspace_kernel();
 	uint64_t va, pa;
 	int s = virtaddr_alloc(as->kwin, 4 * PAGE_SIZE, 0, &va);
 	expect(s == MM_OK, "virtaddr_alloc");
@@ -134,12 +131,12 @@ static void test_map_apis(void)
 
 	uint64_t ma;
 	dm[0x568 / 8] = 0xabcdef;
-	s = mem_map_addr(NULL, pa + 0x568, 16, MAPF_NOEXEC, &ma);
+	s = mem_map_addr(addrspace_kernel(), pa + 0x568, 16, MAPF_NOEXEC, &ma);
 	expect(s == MM_OK && (ma & PAGE_MASK) == 0x568 && *(volatile uint64_t *)ma == 0xabcdef,
 	       "mem_map_addr: va of pa itself, reads the frame");
 	expect(s == MM_OK && faults(probe_write, (void *)ma, ma, PF_ERR_P | PF_ERR_W),
 	       "mem_map_addr: read-only mapping refuses a write");
-	expect(mem_unmap_addr(NULL, ma, 16) == MM_OK, "mem_unmap_addr");
+	expect(mem_unmap_addr(addrspace_kernel(), ma, 16) == MM_OK, "mem_unmap_addr");
 	expect(faults(probe_read, (void *)ma, ma, 0), "mem_unmap_addr: read after unmap faults");
 	pmm_free(as->pmm, pa);
 	virtaddr_free(as->kwin, va, 4 * PAGE_SIZE);
@@ -171,7 +168,7 @@ static void test_protection(void)
 /* The kernel stack's guard page. */
 static void test_stack_guard(void)
 {
-	const struct bootinfo *bi = kmem_bootinfo();
+	const struct bootinfo *bi = bootinfo_get();
 	uint64_t bottom = bi->stack_top_va - bi->stack_size;
 	uint64_t rsp;
 	__asm__ volatile("mov %%rsp, %0" : "=r"(rsp));
@@ -243,7 +240,7 @@ static int storm_hold(struct pmm *pmm, uint64_t *held)
  * and so must the whole allocator once the held runs are given back. */
 static void test_oom_storm(void)
 {
-	struct pmm *pmm = kmem_space()->pmm;
+	struct pmm *pmm = addrspace_kernel()->pmm;
 	uint64_t held;
 	int dry, nholds = storm_hold(pmm, &held);
 
@@ -268,7 +265,7 @@ static uint64_t kwin_used_before, user_used_before;
 /* Invariants of the vaddr spaces and the page tables. */
 static void test_consistency(void)
 {
-	struct addrspace *as = kmem_space();
+	struct addrspace *as = addrspace_kernel();
 	uint64_t leaves;
 	expect(virtaddr_check(as->kwin) == 0 && virtaddr_check(as->user) == 0,
 	       "virtaddr_check on the kernel window and the user half");
@@ -283,12 +280,12 @@ static void test_consistency(void)
 int selftest_run(void)
 {
 	passed = failed = 0;
-	if (!kmem_space()) {
+	if (!addrspace_kernel()) {
 		kprintf("selftest: kmem_init was not called\n");
 		return 1;
 	}
-	kwin_used_before = kmem_space()->kwin->nused;
-	user_used_before = kmem_space()->user->nused;
+	kwin_used_before = addrspace_kernel()->kwin->nused;
+	user_used_before = addrspace_kernel()->user->nused;
 	test_kalloc();
 	test_map_apis();
 	test_protection();

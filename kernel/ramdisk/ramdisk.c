@@ -9,19 +9,17 @@
  *     or ramdisk: error: <what> at entry "<name>" (offset <n>)
  *   ramdisk: hello.txt: <line>                   one per line of hello.txt
  */
-#include "kernel/ramdisk/ramdisk.h"
-#include "kernel/acpi/acpi.h"
 #include "kernel/console/console.h"
+#include "kernel/ramdisk/ramdisk.h"
 #include "kernel/ramdisk/ustar.h"
-#include "shared/bootinfo.h"
 
-void ramdisk_run(const struct bootinfo *bi, const struct acpi_host *host)
+void ramdisk_run(const struct bootinfo *bi, const struct physmap *pm)
 {
 	if (!(bi->flags & BOOTINFO_F_RAMDISK) || bi->ramdisk_size == 0) {
 		kprintf("ramdisk: none loaded\n");
 		return;
 	}
-	const uint8_t *rd = host->map(host->ctx, bi->ramdisk_pa, bi->ramdisk_size, ACPI_MAP_CACHED);
+	const uint8_t *rd = pm->map(pm->ctx, bi->ramdisk_pa, bi->ramdisk_size, PHYSMAP_CACHED);
 	if (!rd) {
 		kprintf("ramdisk: cannot map 0x%016llx size %llu\n",
 			(unsigned long long)bi->ramdisk_pa, (unsigned long long)bi->ramdisk_size);
@@ -39,5 +37,5 @@ void ramdisk_run(const struct bootinfo *bi, const struct acpi_host *host)
 		kprintf("ramdisk: no hello.txt\n");
 	else
 		kprintf("ramdisk: hello.txt not reached: %s\n", ustar_status_str(st));
-	host->unmap(host->ctx, (void *)rd, bi->ramdisk_size);
+	pm->unmap(pm->ctx, (void *)rd, bi->ramdisk_size);
 }

@@ -5,12 +5,12 @@
 #ifndef KERNEL_RAMDISK_H
 #define KERNEL_RAMDISK_H
 
-struct bootinfo;
-struct acpi_host;
+#include "kernel/mem/physmap.h"
+#include "shared/bootinfo.h"
 
-/* Maps [ramdisk_pa, +ramdisk_size) through host (cached), checks every
+/* Maps [ramdisk_pa, +ramdisk_size) through pm (cached), checks every
  * header, lists the files and prints hello.txt, then unmaps it.  A bad
  * archive is reported (naming the entry) and the kernel carries on. */
-void ramdisk_run(const struct bootinfo *bi, const struct acpi_host *host);
+void ramdisk_run(const struct bootinfo *bi, const struct physmap *pm);
 
 #endif

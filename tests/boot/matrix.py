@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""QEMU boot matrix and framebuffer screendump test of memboot (issue 6;
-run by `make test-boot`).
+"""QEMU boot matrix and framebuffer screendump test of memboot (run by
+`make test-boot`).
 
 Matrix: MACHINE {q35, pc} x CPU {qemu64, max} x MEM {128M, 5G, 64G} x
 SMP {1, 4} is 24 boots; MATRIX below is a covering subset of 8: every value

@@ -1,6 +1,6 @@
 /*
  * tests/host/acpi_fake.h - a fake "physical memory" for the ACPI and ramdisk
- * host tests, behind struct acpi_host.
+ * host tests, behind struct physmap.
  *
  * Blobs sit at chosen physical addresses.  map(pa, size) succeeds only if
  * one blob covers [pa, pa + size) entirely; it then returns a fresh malloc'd
@@ -28,7 +28,7 @@
 #define FAKE_MAX_LIVE  64
 
 struct fake_mem {
-	struct acpi_host host;
+	struct physmap host;
 	struct { uint64_t pa, size; uint8_t *data; } blob[FAKE_MAX_BLOBS];
 	unsigned nblobs;
 	struct { void *va; uint64_t size; } live[FAKE_MAX_LIVE];
@@ -45,7 +45,7 @@ static void *fake_map(void *ctx, uint64_t pa, uint64_t size, unsigned flags)
 	fm->maps++;
 	if (size > fm->max_map)
 		fm->max_map = size;
-	if (flags & ACPI_MAP_UNCACHED)
+	if (flags & PHYSMAP_UNCACHED)
 		fm->uncached_maps++;
 	if (fm->fail_at && fm->maps == fm->fail_at)
 		goto fail;

@@ -36,6 +36,9 @@ static const char *harness_cur;
 		return;								\
 } while (0)
 
+/* REQUIRE that a call returns status 0 (MM_OK, ACPI_OK, ...). */
+#define REQUIRE_OK(expr, ...) REQUIRE((expr) == 0, __VA_ARGS__)
+
 #define RUN(fn) harness_run(#fn, fn)
 
 static inline void harness_run(const char *name, void (*fn)(void))

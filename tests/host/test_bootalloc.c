@@ -6,12 +6,6 @@
 #include "mm/status.h"
 #include "tests/host/harness.h"
 
-/* REQUIRE evaluates its condition twice: call once, then require. */
-#define REQUIRE_OK(expr, ...) do {					\
-	int st_ = (expr);						\
-	REQUIRE(st_ == MM_OK, __VA_ARGS__);				\
-} while (0)
-
 #define KiB 0x400ULL
 #define MiB 0x100000ULL
 #define PG  4096ULL

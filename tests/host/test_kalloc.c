@@ -173,19 +173,20 @@ static void test_oom_unwinds(void)
 	teardown_check();
 }
 
-/* Expect: kalloc / kfree use the space given to kalloc_init, and fail
- * cleanly without one. */
+/* Expect: kalloc / kfree use the kernel's address space (registered with
+ * addrspace_set_kernel), and fail cleanly without one. */
 static void test_global_space(void)
 {
 	setup();
-	kalloc_init(NULL);
+	addrspace_set_kernel(NULL);
 	CHECK(kalloc(PG(2), ALLOC_WRITABLE) == NULL, "no space");
-	kalloc_init(&as);
+	addrspace_set_kernel(&as);
+	CHECK(addrspace_kernel() == &as, "accessor");
 	void *p = kalloc(PG(2), ALLOC_WRITABLE);
 	CHECK(p && kwin.used_bytes == PG(2), "kalloc");
 	kfree(p, PG(2));
 	CHECK(kwin.used_bytes == 0, "kfree");
-	kalloc_init(NULL);
+	addrspace_set_kernel(NULL);
 	teardown_check();
 }
 

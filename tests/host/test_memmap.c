@@ -13,17 +13,6 @@
 #include "mm/status.h"
 #include "tests/host/harness.h"
 
-/* REQUIRE evaluates its condition twice: call once, then require. */
-#define REQUIRE_OK(expr, ...) do {					\
-	int st_ = (expr);						\
-	REQUIRE(st_ == MM_OK, __VA_ARGS__);				\
-} while (0)
-
-/* EFI types used below. */
-enum { RSV = 0, LCODE = 1, LDATA = 2, BSCODE = 3, BSDATA = 4, RTCODE = 5,
-       RTDATA = 6, CONV = 7, UNUSABLE = 8, ACPI = 9, NVS = 10, MMIO = 11,
-       MMIOPORT = 12, PAL = 13, PMEM = 14, UNACCEPTED = 15 };
-
 #define KiB 0x400ULL
 #define MiB 0x100000ULL
 #define GiB 0x40000000ULL
@@ -64,7 +53,7 @@ static void expect_regions(const struct mm_region *want, size_t n)
  */
 static void test_disjoint(void)
 {
-	struct bootinfo_efi_desc d[] = { D(CONV, 1 * MiB, MiB), D(RSV, 3 * MiB, MiB) };
+	struct bootinfo_efi_desc d[] = { D(EFI_CONVENTIONAL, 1 * MiB, MiB), D(EFI_RESERVED, 3 * MiB, MiB) };
 	struct mm_region want[] = { R(MR_USABLE, 1 * MiB, MiB), R(MR_RESERVED, 3 * MiB, MiB) };
 	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
 	expect_regions(want, N(want));
@@ -77,7 +66,7 @@ static void test_disjoint(void)
  */
 static void test_adjacent_same_type(void)
 {
-	struct bootinfo_efi_desc d[] = { D(CONV, 1 * MiB, MiB), D(BSDATA, 2 * MiB, MiB) };
+	struct bootinfo_efi_desc d[] = { D(EFI_CONVENTIONAL, 1 * MiB, MiB), D(EFI_BS_DATA, 2 * MiB, MiB) };
 	struct mm_region want[] = { R(MR_USABLE, 1 * MiB, 2 * MiB) };
 	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
 	expect_regions(want, N(want));
@@ -90,7 +79,7 @@ static void test_adjacent_same_type(void)
  */
 static void test_adjacent_different_type(void)
 {
-	struct bootinfo_efi_desc d[] = { D(CONV, 1 * MiB, MiB), D(ACPI, 2 * MiB, MiB) };
+	struct bootinfo_efi_desc d[] = { D(EFI_CONVENTIONAL, 1 * MiB, MiB), D(EFI_ACPI_RECLAIM, 2 * MiB, MiB) };
 	struct mm_region want[] = { R(MR_USABLE, 1 * MiB, MiB), R(MR_ACPI_DATA, 2 * MiB, MiB) };
 	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
 	expect_regions(want, N(want));
@@ -105,7 +94,7 @@ static void test_adjacent_different_type(void)
  */
 static void test_reserved_inside_usable(void)
 {
-	struct bootinfo_efi_desc d[] = { D(CONV, 1 * MiB, 4 * MiB), D(RSV, 2 * MiB, MiB) };
+	struct bootinfo_efi_desc d[] = { D(EFI_CONVENTIONAL, 1 * MiB, 4 * MiB), D(EFI_RESERVED, 2 * MiB, MiB) };
 	struct mm_region want[] = {
 		R(MR_USABLE, 1 * MiB, MiB), R(MR_RESERVED, 2 * MiB, MiB),
 		R(MR_USABLE, 3 * MiB, 2 * MiB),
@@ -123,7 +112,7 @@ static void test_reserved_inside_usable(void)
  */
 static void test_overlap_right(void)
 {
-	struct bootinfo_efi_desc d[] = { D(CONV, 1 * MiB, 2 * MiB), D(RSV, 2 * MiB, 2 * MiB) };
+	struct bootinfo_efi_desc d[] = { D(EFI_CONVENTIONAL, 1 * MiB, 2 * MiB), D(EFI_RESERVED, 2 * MiB, 2 * MiB) };
 	struct mm_region want[] = { R(MR_USABLE, 1 * MiB, MiB), R(MR_RESERVED, 2 * MiB, 2 * MiB) };
 	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
 	expect_regions(want, N(want));
@@ -138,7 +127,7 @@ static void test_overlap_right(void)
  */
 static void test_overlap_left(void)
 {
-	struct bootinfo_efi_desc d[] = { D(CONV, 2 * MiB, 2 * MiB), D(RSV, 1 * MiB, 2 * MiB) };
+	struct bootinfo_efi_desc d[] = { D(EFI_CONVENTIONAL, 2 * MiB, 2 * MiB), D(EFI_RESERVED, 1 * MiB, 2 * MiB) };
 	struct mm_region want[] = { R(MR_RESERVED, 1 * MiB, 2 * MiB), R(MR_USABLE, 3 * MiB, MiB) };
 	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
 	expect_regions(want, N(want));
@@ -157,7 +146,7 @@ static void test_overlap_left(void)
 static void test_overlap_strictness(void)
 {
 	struct bootinfo_efi_desc d[] = {
-		D(ACPI, 1 * MiB, 2 * MiB), D(NVS, 2 * MiB, 2 * MiB), D(RSV, 2 * MiB + 512 * KiB, 256 * KiB),
+		D(EFI_ACPI_RECLAIM, 1 * MiB, 2 * MiB), D(EFI_ACPI_NVS, 2 * MiB, 2 * MiB), D(EFI_RESERVED, 2 * MiB + 512 * KiB, 256 * KiB),
 	};
 	struct mm_region want[] = {
 		R(MR_ACPI_DATA, 1 * MiB, MiB), R(MR_ACPI_NVS, 2 * MiB, 512 * KiB),
@@ -177,7 +166,7 @@ static void test_overlap_strictness(void)
 static void test_unsorted(void)
 {
 	struct bootinfo_efi_desc d[] = {
-		D(NVS, 4 * MiB, MiB), D(CONV, 1 * MiB, MiB), D(CONV, 3 * MiB, MiB), D(RSV, 2 * MiB, MiB),
+		D(EFI_ACPI_NVS, 4 * MiB, MiB), D(EFI_CONVENTIONAL, 1 * MiB, MiB), D(EFI_CONVENTIONAL, 3 * MiB, MiB), D(EFI_RESERVED, 2 * MiB, MiB),
 	};
 	struct mm_region want[] = {
 		R(MR_USABLE, 1 * MiB, MiB), R(MR_RESERVED, 2 * MiB, MiB),
@@ -194,7 +183,7 @@ static void test_unsorted(void)
  */
 static void test_zero_length(void)
 {
-	struct bootinfo_efi_desc d[] = { D(CONV, 1 * MiB, MiB), D(RSV, 1 * MiB + 512 * KiB, 0) };
+	struct bootinfo_efi_desc d[] = { D(EFI_CONVENTIONAL, 1 * MiB, MiB), D(EFI_RESERVED, 1 * MiB + 512 * KiB, 0) };
 	struct mm_region want[] = { R(MR_USABLE, 1 * MiB, MiB) };
 	host_capture_begin();
 	int st = sanitize(d, N(d), NULL, 0);
@@ -214,7 +203,7 @@ static void test_zero_length(void)
 static void test_wrap(void)
 {
 	struct bootinfo_efi_desc d[] = {
-		D(CONV, 1 * MiB, MiB), D(RSV, 0xfffffffffff00000ULL, 2 * MiB),
+		D(EFI_CONVENTIONAL, 1 * MiB, MiB), D(EFI_RESERVED, 0xfffffffffff00000ULL, 2 * MiB),
 	};
 	struct bootinfo_range used[] = { { .pa = 0xfffffffffffff000ULL, .size = 2 * PG,
 					   .type = BOOTINFO_USED_KERNEL } };
@@ -228,7 +217,7 @@ static void test_wrap(void)
 	      strstr(txt, "wraps"), "warning: %s", txt);
 	CHECK(strstr(txt, "used range 0"), "used warning: %s", txt);
 	/* num_pages so large that pages * 4096 overflows */
-	struct bootinfo_efi_desc d2[] = { { .type = CONV, .phys_start = 0, .num_pages = 1ULL << 60 } };
+	struct bootinfo_efi_desc d2[] = { { .type = EFI_CONVENTIONAL, .phys_start = 0, .num_pages = 1ULL << 60 } };
 	host_capture_begin();
 	st = sanitize(d2, 1, NULL, 0);
 	txt = host_capture_end();
@@ -246,8 +235,8 @@ static void test_wrap(void)
 static void test_misaligned_usable(void)
 {
 	struct bootinfo_efi_desc d[] = {
-		D(CONV, 1 * MiB + 0x800, MiB), D(RSV, 2 * MiB + 0x800, MiB),
-		D(CONV, 8 * MiB + 0x800, PG), /* one page that straddles two */
+		D(EFI_CONVENTIONAL, 1 * MiB + 0x800, MiB), D(EFI_RESERVED, 2 * MiB + 0x800, MiB),
+		D(EFI_CONVENTIONAL, 8 * MiB + 0x800, PG), /* one page that straddles two */
 	};
 	struct mm_region want[] = {
 		R(MR_USABLE, 1 * MiB + PG, MiB - PG), R(MR_RESERVED, 2 * MiB + 0x800, MiB),
@@ -263,7 +252,7 @@ static void test_misaligned_usable(void)
  */
 static void test_page_zero(void)
 {
-	struct bootinfo_efi_desc d[] = { D(BSCODE, 0, PG), D(CONV, PG, 0x9f000) };
+	struct bootinfo_efi_desc d[] = { D(EFI_BS_CODE, 0, PG), D(EFI_CONVENTIONAL, PG, 0x9f000) };
 	struct mm_region want[] = { R(MR_RESERVED, 0, PG), R(MR_USABLE, PG, 0x9f000) };
 	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
 	expect_regions(want, N(want));
@@ -278,15 +267,15 @@ static void test_page_zero(void)
 static void test_unknown_types(void)
 {
 	struct bootinfo_efi_desc d[] = {
-		D(UNACCEPTED, 1 * MiB, MiB), D(0x1234, 2 * MiB, MiB), D(0x80000001u, 3 * MiB, MiB),
-		D(CONV, 4 * MiB, MiB),
+		D(EFI_UNACCEPTED, 1 * MiB, MiB), D(0x1234, 2 * MiB, MiB), D(0x80000001u, 3 * MiB, MiB),
+		D(EFI_CONVENTIONAL, 4 * MiB, MiB),
 	};
 	struct mm_region want[] = { R(MR_RESERVED, 1 * MiB, 3 * MiB), R(MR_USABLE, 4 * MiB, MiB) };
 	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
 	expect_regions(want, N(want));
 }
 
-/* Every EFI type maps as the issue says.
+/* Every EFI type maps as mm/memmap.h says (memmap_efi_type_to_region).
  * Expect: the table below. */
 static void test_type_mapping(void)
 {
@@ -315,8 +304,8 @@ static void test_type_mapping(void)
  */
 static void test_used_overlay(void)
 {
-	struct bootinfo_efi_desc d[] = { D(CONV, 1 * MiB, MiB), D(LDATA, 2 * MiB, 6 * MiB),
-					 D(CONV, 8 * MiB, 8 * MiB) };
+	struct bootinfo_efi_desc d[] = { D(EFI_CONVENTIONAL, 1 * MiB, MiB), D(EFI_LOADER_DATA, 2 * MiB, 6 * MiB),
+					 D(EFI_CONVENTIONAL, 8 * MiB, 8 * MiB) };
 	struct bootinfo_range used[] = {
 		{ .pa = 2 * MiB, .size = 512 * KiB, .type = BOOTINFO_USED_KERNEL },
 		{ .pa = 2 * MiB + 512 * KiB, .size = 512 * KiB, .type = BOOTINFO_USED_PAGETABLES },
@@ -345,8 +334,8 @@ static void test_used_overlay(void)
 static void test_desc_size_48(void)
 {
 	uint8_t raw[3 * 48];
-	struct bootinfo_efi_desc d[] = { D(CONV, 1 * MiB, MiB), D(RSV, 2 * MiB, MiB),
-					 D(CONV, 5 * MiB, 3 * MiB) };
+	struct bootinfo_efi_desc d[] = { D(EFI_CONVENTIONAL, 1 * MiB, MiB), D(EFI_RESERVED, 2 * MiB, MiB),
+					 D(EFI_CONVENTIONAL, 5 * MiB, 3 * MiB) };
 	struct mm_region want[] = { R(MR_USABLE, 1 * MiB, MiB), R(MR_RESERVED, 2 * MiB, MiB),
 				    R(MR_USABLE, 5 * MiB, 3 * MiB) };
 	memset(raw, 0xa5, sizeof(raw));
@@ -368,7 +357,7 @@ static void test_desc_size_48(void)
 static void test_312_entries(void)
 {
 	enum { NE = 312 };
-	static const uint32_t cycle[4] = { CONV, BSDATA, RSV, NVS };
+	static const uint32_t cycle[4] = { EFI_CONVENTIONAL, EFI_BS_DATA, EFI_RESERVED, EFI_ACPI_NVS };
 	static const uint32_t rcycle[3] = { MR_USABLE, MR_RESERVED, MR_ACPI_NVS };
 	static struct bootinfo_efi_desc d[NE];
 	static struct mm_region want[NE];
@@ -401,8 +390,8 @@ static void test_312_entries(void)
 static void test_16_tib(void)
 {
 	struct bootinfo_efi_desc d[] = {
-		D(CONV, 0, 640 * KiB), D(RSV, 640 * KiB, 384 * KiB), D(CONV, MiB, 2 * GiB - MiB),
-		D(MMIO, 2 * GiB, 2 * GiB), D(CONV, 4 * GiB, 16 * TiB - 4 * GiB),
+		D(EFI_CONVENTIONAL, 0, 640 * KiB), D(EFI_RESERVED, 640 * KiB, 384 * KiB), D(EFI_CONVENTIONAL, MiB, 2 * GiB - MiB),
+		D(EFI_MMIO, 2 * GiB, 2 * GiB), D(EFI_CONVENTIONAL, 4 * GiB, 16 * TiB - 4 * GiB),
 	};
 	struct mm_region want[] = {
 		R(MR_RESERVED, 0, PG), R(MR_USABLE, PG, 636 * KiB), R(MR_RESERVED, 640 * KiB, 384 * KiB),
@@ -443,8 +432,8 @@ static void test_print(void)
  */
 static void test_print_raw(void)
 {
-	struct bootinfo_efi_desc d[] = { D(BSCODE, 0, PG), D(CONV, PG, 0x9f000),
-					 D(MMIO, 0xffc00000, 4 * MiB), D(0x80000001u, 8 * MiB, PG) };
+	struct bootinfo_efi_desc d[] = { D(EFI_BS_CODE, 0, PG), D(EFI_CONVENTIONAL, PG, 0x9f000),
+					 D(EFI_MMIO, 0xffc00000, 4 * MiB), D(0x80000001u, 8 * MiB, PG) };
 	d[2].attribute = 0x8000000000000001ULL;
 	d[0].attribute = d[1].attribute = 0xf;
 	host_capture_begin();

@@ -281,11 +281,12 @@ static void test_mem_map_addr(void)
 	CHECK(kwin.used_bytes == 0, "window %llu", (unsigned long long)kwin.used_bytes);
 	CHECK(mem_map_addr(&as, 0x1000, 0, 0, &va) == MM_EINVAL, "size 0");
 	CHECK(mem_map_addr(&as, 0x1000, 1, MAPF_USER, &va) == MM_EINVAL, "user");
-	CHECK(mem_map_addr(NULL, 0x1000, 1, 0, &va) == MM_EINVAL, "no kernel space set");
-	paging_set_kernel(&as);
-	CHECK(mem_map_addr(NULL, 0x1000, 1, MAPF_NOEXEC, &va) == MM_OK, "kernel space");
-	CHECK(mem_unmap_addr(NULL, va, 1) == MM_OK, "kernel space unmap");
-	paging_set_kernel(NULL);
+	/* NULL is no space, even with a kernel space registered. */
+	CHECK(mem_map_addr(NULL, 0x1000, 1, 0, &va) == MM_EINVAL, "NULL space");
+	addrspace_set_kernel(&as);
+	CHECK(mem_map_addr(NULL, 0x1000, 1, MAPF_NOEXEC, &va) == MM_EINVAL, "NULL space, kernel set");
+	CHECK(mem_unmap_addr(NULL, va, 1) == MM_EINVAL, "NULL space unmap");
+	addrspace_set_kernel(NULL);
 	teardown_check();
 }
 
