@@ -30,10 +30,11 @@ int bootinfo_check(const struct bootinfo *bi, char *err, size_t errlen)
 	if (bi->hhdm_size == 0 || bi->hhdm_size > HHDM_MAX_SIZE)
 		FAIL("direct map size 0x%llx is 0 or above 0x%llx",
 		     (unsigned long long)bi->hhdm_size, (unsigned long long)HHDM_MAX_SIZE);
-	if (bi->memmap_desc_size < sizeof(struct bootinfo_efi_desc) || bi->memmap_desc_size > 4096 ||
-	    bi->memmap_desc_size % 8)
-		FAIL("memory-map descriptor size %u (must be 40..4096, a multiple of 8)",
-		     bi->memmap_desc_size);
+	if (bi->memmap_desc_size < sizeof(struct bootinfo_efi_desc) ||
+	    bi->memmap_desc_size > BOOTINFO_DESC_MAX || bi->memmap_desc_size % BOOTINFO_DESC_ALIGN)
+		FAIL("memory-map descriptor size %u (must be %u..%u, a multiple of %u)",
+		     bi->memmap_desc_size, (unsigned)sizeof(struct bootinfo_efi_desc),
+		     BOOTINFO_DESC_MAX, BOOTINFO_DESC_ALIGN);
 	if (bi->memmap_size == 0 || bi->memmap_size > BOOTINFO_MAP_MAX ||
 	    bi->memmap_size % bi->memmap_desc_size)
 		FAIL("memory-map size %llu is 0, above %u or not a multiple of %u",

@@ -11,6 +11,21 @@
 #include "kernel/boot/handover.h"
 
 #define COM1        0x3f8
+/* 16550 UART registers (offsets from the base port) and the bits used. */
+#define UART_DATA   0        /* transmit holding / divisor low with DLAB */
+#define UART_IER    1        /* interrupt enable / divisor high with DLAB */
+#define UART_FCR    2        /* FIFO control */
+#define UART_LCR    3        /* line control */
+#define UART_MCR    4        /* modem control */
+#define UART_LSR    5        /* line status */
+#define UART_SCR    7        /* scratch: reads back what was written */
+#define UART_LCR_DLAB  0x80  /* divisor latch access */
+#define UART_LCR_8N1   0x03
+#define UART_FCR_CLEAR 0xc7  /* FIFOs on and cleared, 14-byte trigger */
+#define UART_MCR_DTR_RTS 0x03
+#define UART_LSR_THRE  0x20  /* transmit holding register empty */
+#define UART_DIV_115200 1    /* 115200 baud from the 1.8432 MHz clock / 16 */
+#define UART_PROBE     0x5a  /* any value: a missing UART reads back 0xff */
 #define DEBUGCON    0xe9     /* QEMU -debugcon: every byte written appears */
 #define QEMU_EXIT   0xf4     /* isa-debug-exit, iobase=0xf4 */
 /* The kernel's exit status is written as QEMU_EXIT_BASE + status: QEMU then
@@ -36,22 +51,22 @@ static int nsinks;
 /* See console.h. */
 void console_init(void)
 {
-	outb(COM1 + 7, 0x5a);             /* scratch register */
-	if (inb(COM1 + 7) != 0x5a)
+	outb(COM1 + UART_SCR, UART_PROBE);
+	if (inb(COM1 + UART_SCR) != UART_PROBE)
 		return;
-	outb(COM1 + 1, 0x00);             /* no interrupts */
-	outb(COM1 + 3, 0x80);             /* DLAB on */
-	outb(COM1 + 0, 0x01);             /* divisor 1: 115200 baud */
-	outb(COM1 + 1, 0x00);
-	outb(COM1 + 3, 0x03);             /* 8N1, DLAB off */
-	outb(COM1 + 2, 0xc7);             /* FIFO on, cleared */
-	outb(COM1 + 4, 0x03);             /* DTR, RTS */
+	outb(COM1 + UART_IER, 0);                 /* no interrupts */
+	outb(COM1 + UART_LCR, UART_LCR_DLAB);
+	outb(COM1 + UART_DATA, UART_DIV_115200);
+	outb(COM1 + UART_IER, 0);                 /* divisor high byte */
+	outb(COM1 + UART_LCR, UART_LCR_8N1);      /* and DLAB off */
+	outb(COM1 + UART_FCR, UART_FCR_CLEAR);
+	outb(COM1 + UART_MCR, UART_MCR_DTR_RTS);
 	com1_ok = 1;
 }
 
 static void com1_putc(char c)
 {
-	for (int i = 0; i < COM_SPIN && !(inb(COM1 + 5) & 0x20); i++)
+	for (int i = 0; i < COM_SPIN && !(inb(COM1 + UART_LSR) & UART_LSR_THRE); i++)
 		;
 	outb(COM1, (uint8_t)c);
 }
