@@ -3,6 +3,7 @@
  * through the Loaded Image and Simple File System protocols.
  */
 #include "efi/loader.h"
+#include "lib/fmt.h"
 #include "mm/x86_64.h"
 
 /* See loader.h. */
@@ -26,9 +27,23 @@ EFI_STATUS file_open_root(EFI_HANDLE image, EFI_FILE_HANDLE *root)
 	return EFI_SUCCESS;
 }
 
+/* Reports why file name cannot be used: for an optional file one line and
+ * EFI_NOT_FOUND (the boot goes on as if it were absent), otherwise a loader
+ * error with status st. */
+static EFI_STATUS file_refuse(int optional, EFI_STATUS st, const char *name, const char *why,
+			      uint64_t a, uint64_t b)
+{
+	char msg[128];
+	fmt_snprintf(msg, sizeof(msg), why, (unsigned long long)a, (unsigned long long)b);
+	if (!optional)
+		return lfail(st, "%s: %s", name, msg);
+	lprintf("memboot: %s: %s; going on without it\n", name, msg);
+	return EFI_NOT_FOUND;
+}
+
 /* See loader.h. */
 EFI_STATUS file_read(EFI_FILE_HANDLE root, const CHAR16 *path, const char *name,
-		     uint64_t max, uint64_t *pa, uint64_t *size)
+		     uint64_t max, int optional, uint64_t *pa, uint64_t *size)
 {
 	EFI_GUID info_guid = EFI_FILE_INFO_ID;
 	EFI_FILE_HANDLE f;
@@ -44,30 +59,34 @@ EFI_STATUS file_read(EFI_FILE_HANDLE root, const CHAR16 *path, const char *name,
 	if (st == EFI_NOT_FOUND)
 		return st;
 	if (EFI_ERROR(st))
-		return lfail(st, "cannot open %s", name);
+		return file_refuse(optional, st, name, "cannot open it (status 0x%llx)", st, 0);
 	st = f->GetInfo(f, &info_guid, &len, &u.info);
 	if (EFI_ERROR(st)) {
 		f->Close(f);
-		return lfail(st, "cannot get the size of %s", name);
+		return file_refuse(optional, st, name, "cannot get its size (status 0x%llx)", st, 0);
 	}
 	uint64_t fsize = u.info.FileSize;
+	if (u.info.Attribute & EFI_FILE_DIRECTORY) {
+		f->Close(f);
+		return file_refuse(optional, EFI_LOAD_ERROR, name, "is a directory, not a file", 0, 0);
+	}
 	if (fsize == 0 || fsize > max) {
 		f->Close(f);
-		return lfail(EFI_LOAD_ERROR, "%s is %llu bytes (allowed: 1 to %llu)", name,
-			     (unsigned long long)fsize, (unsigned long long)max);
+		return file_refuse(optional, EFI_LOAD_ERROR, name,
+				   "is %llu bytes (allowed: 1 to %llu)", fsize, max);
 	}
 	st = lalloc_pages(PAGE_ROUND_UP(fsize) >> PAGE_SHIFT, pa);
 	if (EFI_ERROR(st)) {
 		f->Close(f);
-		return lfail(st, "no memory for %s (%llu bytes)", name, (unsigned long long)fsize);
+		return file_refuse(optional, st, name, "no memory for its %llu bytes", fsize, 0);
 	}
 	len = fsize;
 	st = f->Read(f, &len, (void *)(uintptr_t)*pa);
 	f->Close(f);
 	if (EFI_ERROR(st) || len != fsize) {
 		efi_bs->FreePages(*pa, PAGE_ROUND_UP(fsize) >> PAGE_SHIFT);
-		return lfail(EFI_ERROR(st) ? st : EFI_LOAD_ERROR, "read %llu of %llu bytes of %s",
-			     (unsigned long long)len, (unsigned long long)fsize, name);
+		return file_refuse(optional, EFI_ERROR(st) ? st : EFI_LOAD_ERROR, name,
+				   "read %llu of %llu bytes", len, fsize);
 	}
 	*size = fsize;
 	return EFI_SUCCESS;

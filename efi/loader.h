@@ -26,11 +26,14 @@ EFI_STATUS lalloc_pages(uint64_t pages, uint64_t *pa);
 /* efi/file.c: opens the root directory of the volume the loader came from. */
 EFI_STATUS file_open_root(EFI_HANDLE image, EFI_FILE_HANDLE *root);
 
-/* efi/file.c: reads the whole file path (at most max bytes) into fresh pages;
- * *pa and *size describe it.  EFI_NOT_FOUND if absent (nothing printed);
- * other failures are printed. */
+/* efi/file.c: reads the whole file path (1 to max bytes) into fresh pages;
+ * *pa and *size describe it.  EFI_NOT_FOUND if absent (nothing printed).
+ * A file that cannot be used (a directory, empty, over max, unreadable) is
+ * reported by name: if optional, as one line, and EFI_NOT_FOUND is returned
+ * so the boot goes on without it; otherwise as a loader error (lfail), and
+ * its status is returned. */
 EFI_STATUS file_read(EFI_FILE_HANDLE root, const CHAR16 *path, const char *name,
-		     uint64_t max, uint64_t *pa, uint64_t *size);
+		     uint64_t max, int optional, uint64_t *pa, uint64_t *size);
 
 /* efi/paging.c: a pool of zeroed page-table pages and the mapper. */
 struct ptpool {

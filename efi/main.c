@@ -95,7 +95,7 @@ static EFI_STATUS read_cmdline(EFI_FILE_HANDLE root, struct bootinfo *bi)
 {
 	uint64_t pa, size;
 	EFI_STATUS st = file_read(root, L"\\boot\\cmdline", "\\boot\\cmdline", CMDLINE_FILE_MAX,
-				  &pa, &size);
+				  1, &pa, &size);
 	if (st == EFI_NOT_FOUND)
 		return EFI_SUCCESS;
 	if (EFI_ERROR(st))
@@ -127,7 +127,7 @@ static EFI_STATUS load_kernel(EFI_FILE_HANDLE root, struct bootinfo *bi, struct 
 	uint64_t fpa, fsize, kpa;
 	char err[160];
 	EFI_STATUS st = file_read(root, L"\\boot\\kernel.elf", "\\boot\\kernel.elf",
-				  KERNEL_FILE_MAX, &fpa, &fsize);
+				  KERNEL_FILE_MAX, 0, &fpa, &fsize);
 	if (st == EFI_NOT_FOUND)
 		return lfail(st, "\\boot\\kernel.elf not found on the boot volume");
 	if (EFI_ERROR(st))
@@ -163,7 +163,8 @@ static EFI_STATUS load_kernel(EFI_FILE_HANDLE root, struct bootinfo *bi, struct 
 static EFI_STATUS load_initrd(EFI_FILE_HANDLE root, struct bootinfo *bi)
 {
 	uint64_t pa, size;
-	EFI_STATUS st = file_read(root, L"\\boot\\initrd", "\\boot\\initrd", INITRD_FILE_MAX, &pa, &size);
+	EFI_STATUS st = file_read(root, L"\\boot\\initrd", "\\boot\\initrd", INITRD_FILE_MAX,
+				  !loader_pins.enabled, &pa, &size);
 	if (st == EFI_NOT_FOUND && loader_pins.enabled)
 		return lfail(st, "\\boot\\initrd is missing, but this loader was built with its SHA-256 pinned");
 	if (st == EFI_NOT_FOUND)

@@ -20,6 +20,8 @@
 #include "kernel/mem/kmem.h"
 #include "kernel/mem/selftest.h"
 #include "kernel/ramdisk/ramdisk.h"
+#include "lib/fmt.h"
+#include "lib/string.h"
 #include "mm/memmap.h"
 #include "mm/paging.h"
 #include "mm/platform.h"
@@ -97,6 +99,8 @@ void kmain(const struct bootinfo *bi);
 void kmain(const struct bootinfo *bi)
 {
 	char err[192];
+	/* The command line escaped: up to 4 bytes per byte of it. */
+	char cmdline[4 * BOOTINFO_CMDLINE_MAX];
 
 	console_init();
 	kprintf("memboot: kernel starting\n");
@@ -107,9 +111,12 @@ void kmain(const struct bootinfo *bi)
 	bootinfo_set(bi);
 	trap_init();
 	drop_identity_map();
+	/* The command line is a file anyone can edit: escaped, so control
+	 * bytes never reach the operator's terminal. */
+	fmt_escape(cmdline, sizeof(cmdline), bi->cmdline, strlen(bi->cmdline));
 	kprintf("memboot: BootInfo v%u: %lu descriptors of %u bytes, ExitBootServices retries %u, cmdline \"%s\"\n",
 		bi->version, bi->memmap_size / bi->memmap_desc_size, bi->memmap_desc_size,
-		bi->exit_retries, bi->cmdline);
+		bi->exit_retries, cmdline);
 	kprintf("memboot: direct map 0x%lx bytes at 0x%lx (%s pages), kernel 0x%lx at phys 0x%lx\n",
 		bi->hhdm_size, bi->hhdm_offset, (bi->flags & BOOTINFO_F_HUGE_1G) ? "1 GiB" : "2 MiB",
 		bi->kernel_va, bi->kernel_pa);

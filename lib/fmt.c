@@ -205,3 +205,41 @@ int fmt_snprintf(char *buf, size_t n, const char *fmt, ...)
 	va_end(ap);
 	return r;
 }
+
+/* Escapes one byte c into out (room for 5 bytes); returns the length. */
+static size_t escape_byte(unsigned char c, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c == '\\' || c == '"') {
+		out[0] = '\\';
+		out[1] = (char)c;
+		return 2;
+	}
+	out[0] = '\\';
+	out[1] = 'x';
+	out[2] = hex[c >> 4];
+	out[3] = hex[c & 0xf];
+	return 4;
+}
+
+/* fmt_escape: see fmt.h. */
+size_t fmt_escape(char *out, size_t n, const char *s, size_t len)
+{
+	size_t used = 0, i;
+	if (n == 0)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char e[4];
+		size_t k = escape_byte((unsigned char)s[i], e);
+		if (used + k >= n)
+			break;
+		for (size_t j = 0; j < k; j++)
+			out[used++] = e[j];
+	}
+	out[used] = '\0';
+	return i;
+}

@@ -25,4 +25,11 @@ int fmt_snprintf(char *buf, size_t n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int fmt_vsnprintf(char *buf, size_t n, const char *fmt, va_list ap);
 
+/* Copies len bytes of untrusted text s into out (n bytes, NUL-terminated if
+ * n > 0) so that printing it cannot reach a terminal's control functions:
+ * printable ASCII stays, backslash and double quote become \\ and \",
+ * every other byte \xNN (lower-case hex).  Stops before a byte whose escape
+ * would not fit; returns the number of bytes of s consumed. */
+size_t fmt_escape(char *out, size_t n, const char *s, size_t len);
+
 #endif

@@ -308,23 +308,108 @@ def test_bad_ramdisk():
     return run
 
 
-def boot_mutated(relpath, mutate, cfg, timeout, until=None):
-    """Boots a copy of the ESP tree whose file relpath went through
-    mutate(bytearray) -> bytes; returns (status, console text)."""
+def boot_tree(change, cfg, timeout, until=None, cmdline="qemu-exit"):
+    """Boots a copy of the ESP tree after change(tree path) edited it, with
+    \\boot\\cmdline = cmdline (None: whatever the tree has); returns
+    (status, console text)."""
     d = tmpdir()
     try:
         tree = os.path.join(d, "esp")
         shutil.copytree(ESP, tree)
+        change(tree)
+        img = os.path.join(d, "esp.img")
+        make_image(tree, cmdline or "", img)
+        return boot(img, cfg, timeout=timeout, until=until)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def boot_mutated(relpath, mutate, cfg, timeout, until=None):
+    """Boots a copy of the ESP tree whose file relpath went through
+    mutate(bytearray) -> bytes; returns (status, console text)."""
+    def change(tree):
         path = os.path.join(tree, *relpath.split("/"))
         with open(path, "rb") as f:
             data = bytearray(f.read())
         with open(path, "wb") as f:
             f.write(mutate(data))
-        img = os.path.join(d, "esp.img")
-        make_image(tree, "qemu-exit", img)
-        return boot(img, cfg, timeout=timeout, until=until)
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
+    return boot_tree(change, cfg, timeout, until)
+
+
+def replace_file(relpath, content=None):
+    """A boot_tree change: relpath becomes a file holding content (bytes), or
+    a directory (with one file inside) when content is None."""
+    def change(tree):
+        path = os.path.join(tree, *relpath.split("/"))
+        if os.path.exists(path):
+            os.remove(path)
+        if content is None:
+            os.makedirs(path)
+            with open(os.path.join(path, "x"), "wb") as f:
+                f.write(b"x")
+        else:
+            with open(path, "wb") as f:
+                f.write(content)
+    return change
+
+
+def optional_file_test(relpath, content, expect, cmdline="qemu-exit"):
+    """An unusable optional file (empty, over-size, a directory): the loader
+    prints one line naming it and matching `expect`, and the kernel boots
+    to `memboot: done` without it."""
+    def run():
+        fails = []
+        status, text = boot_tree(replace_file(relpath, content), {"MEM": "256M"}, 120,
+                                 until=r"memboot: done|panic|loader error", cmdline=cmdline)
+        name = "\\" + relpath.replace("/", "\\")
+        m = re.search(r"^memboot: (.*); going on without it", text, re.M)
+        if not m:
+            fails.append("no `memboot: <file>: <why>; going on without it` line")
+        elif not m.group(1).startswith(name + ": ") or not re.search(expect, m.group(1)):
+            fails.append(f"line {m.group(0)!r} does not name {name} with {expect!r}")
+        if "memboot: done" not in text:
+            fails.append("the kernel did not reach `memboot: done`")
+        if "loader error" in text:
+            fails.append("the loader gave up")
+        if relpath == "boot/initrd" and "ramdisk: none loaded" not in text:
+            fails.append("the kernel saw a ramdisk")
+        return fails, text
+    return run
+
+
+def kernel_directory_test():
+    """\\boot\\kernel.elf is a directory: the loader says so (not a short read)
+    and never starts a kernel."""
+    def run():
+        fails = []
+        status, text = boot_tree(replace_file("boot/kernel.elf"), {"MEM": "256M"}, 90,
+                                 until=r"memboot: loader error|memboot: kernel starting")
+        if not re.search(r"memboot: loader error: \\boot\\kernel.elf: is a directory", text):
+            fails.append("no `loader error: \\boot\\kernel.elf: is a directory` line")
+        if "memboot: kernel starting" in text:
+            fails.append("the kernel was started")
+        return fails, text
+    return run
+
+
+def test_cmdline_escaped():
+    """Control bytes in \\boot\\cmdline are printed escaped, never raw."""
+    def run():
+        fails = []
+        raw = b"qemu-exit \x1b[2J\x07bell\"\\"
+        status, text = boot_tree(replace_file("boot/cmdline", raw + b"\n"), {"MEM": "256M"},
+                                 120, cmdline=None)
+        check_done(status, text, fails)
+        want = 'cmdline "qemu-exit \\x1b[2J\\x07bell\\"\\\\"'
+        if want not in text:
+            fails.append(f"no {want!r} in the BootInfo line")
+        # The firmware's own console output has escape sequences: look at
+        # what the kernel printed only.
+        kernel = text[text.find("memboot: kernel starting"):]
+        if "\x1b" in kernel or "\x07" in kernel:
+            fails.append("a raw control byte from the kernel reached the console")
+        return fails, text
+    return run
 
 
 def broken_kernel_test(name, mutate, expect):
@@ -382,6 +467,12 @@ TESTS = {
     "elf-bad-magic": broken_kernel_test("magic", mut_magic, r"bad ELF magic"),
     "elf-truncated": broken_kernel_test("truncated", mut_truncate, r"truncated"),
     "elf-low-segment": broken_kernel_test("low", mut_low_segment, r"outside the higher-half"),
+    "kernel-directory": kernel_directory_test(),
+    "initrd-empty": optional_file_test("boot/initrd", b"", r"is 0 bytes"),
+    "initrd-directory": optional_file_test("boot/initrd", None, r"is a directory"),
+    "cmdline-oversize": optional_file_test("boot/cmdline", b"x" * 5000, r"is 5000 bytes",
+                                           cmdline=None),
+    "cmdline-escaped": test_cmdline_escaped(),
 }
 
 

@@ -55,11 +55,82 @@ static void test_truncation(void)
 	CHECK(n == 5, "n=%d", n);
 }
 
+/* Returns 1 if every byte of s is printable ASCII (what a terminal shows
+ * as text, never a control function). */
+static int all_printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* Undoes fmt_escape's encoding (written here from its contract); returns
+ * the decoded length, or -1 on a malformed escape. */
+static int unescape(const char *s, char *out)
+{
+	int n = 0;
+	while (*s) {
+		if (*s != '\\') {
+			out[n++] = *s++;
+			continue;
+		}
+		if (s[1] == '\\' || s[1] == '"') {
+			out[n++] = s[1];
+			s += 2;
+		} else if (s[1] == 'x' && s[2] && s[3]) {
+			unsigned v;
+			if (sscanf(s + 2, "%2x", &v) != 1)
+				return -1;
+			out[n++] = (char)v;
+			s += 4;
+		} else {
+			return -1;
+		}
+	}
+	return n;
+}
+
+/* Expect: control bytes, escape sequences, quotes, backslashes and bytes
+ * >= 0x80 come out as \xNN / \\ / \"; the output is printable only and
+ * decodes back to the input; a short buffer cuts between escapes.
+ * Control: the raw text with ESC is not printable-only. */
+static void test_escape(void)
+{
+	char out[64], back[64];
+	const char evil[] = "a\x1b[2J\"q\\\r\n\x7f\xff";
+	size_t used = fmt_escape(out, sizeof(out), evil, sizeof(evil) - 1);
+	CHECK(used == sizeof(evil) - 1, "consumed %zu", used);
+	CHECK(!strcmp(out, "a\\x1b[2J\\\"q\\\\\\x0d\\x0a\\x7f\\xff"), "got %s", out);
+	CHECK(!all_printable(evil), "control: the raw text is not printable-only");
+	used = fmt_escape(out, 6, "ab\x01", 3);
+	CHECK(used == 2 && !strcmp(out, "ab"), "cut before an escape: %zu [%s]", used, out);
+	CHECK(fmt_escape(out, 0, "x", 1) == 0, "n == 0");
+	uint32_t x = 12345;
+	for (int iter = 0; iter < 20000; iter++) {
+		char in[16];
+		size_t len = 1 + iter % 15;
+		for (size_t i = 0; i < len; i++) {
+			x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+			in[i] = (char)(x & 0xff);
+		}
+		size_t cap = 1 + x % sizeof(out);
+		used = fmt_escape(out, cap, in, len);
+		int n = unescape(out, back);
+		if (!all_printable(out) || n != (int)used || memcmp(back, in, used) != 0 ||
+		    strlen(out) >= cap || (used < len && strlen(out) + 4 < cap)) {
+			CHECK(0, "iteration %d: cap %zu used %zu decoded %d [%s]", iter, cap, used, n, out);
+			break;
+		}
+	}
+}
+
 int main(void)
 {
 	RUN(test_integers);
 	RUN(test_padding);
 	RUN(test_misc);
 	RUN(test_truncation);
+	RUN(test_escape);
 	return harness_done("fmt");
 }
