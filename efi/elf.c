@@ -9,11 +9,9 @@
 #include "lib/range.h"
 #include "mm/x86_64.h"
 
-/* Do the half-open page ranges [a, a + an) and [b, b + bn) overlap? */
-static int pages_overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
-{
-	return a < b + bn * PAGE_SIZE && b < a + an * PAGE_SIZE;
-}
+/* Segments must end below the last page of the address space, so that
+ * rounding their end up to a page never wraps. */
+#define ELF_VA_LIMIT (0 - PAGE_SIZE)
 
 #define FAIL(...) do { fmt_snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
 
@@ -32,7 +30,7 @@ static int check_load(const struct elf64_phdr *ph, unsigned i, uint64_t size,
 		FAIL("segment %u: file bytes [%llu, +%llu) run past the end of the file (%llu bytes): truncated?",
 		     i, (unsigned long long)ph->offset, (unsigned long long)ph->filesz,
 		     (unsigned long long)size);
-	if (ph->vaddr < lo || ph->memsz > 0 - ph->vaddr || ph->vaddr + ph->memsz > 0 - PAGE_SIZE)
+	if (ph->vaddr < lo || !range_within(ph->vaddr, ph->memsz, ELF_VA_LIMIT))
 		FAIL("segment %u at 0x%llx (+0x%llx) is outside the higher-half kernel window [0x%llx, 2^64)",
 		     i, (unsigned long long)ph->vaddr, (unsigned long long)ph->memsz,
 		     (unsigned long long)lo);
@@ -45,7 +43,8 @@ static int check_load(const struct elf64_phdr *ph, unsigned i, uint64_t size,
 	s->memsz = ph->memsz;
 	s->flags = ph->flags;
 	for (uint32_t j = 0; j < img->nseg; j++)
-		if (pages_overlap(s->va, s->pages, img->seg[j].va, img->seg[j].pages))
+		if (ranges_overlap(s->va, s->pages * PAGE_SIZE, img->seg[j].va,
+				   img->seg[j].pages * PAGE_SIZE))
 			FAIL("segments overlap: 0x%llx (+%llu pages) and 0x%llx (+%llu pages)",
 			     (unsigned long long)s->va, (unsigned long long)s->pages,
 			     (unsigned long long)img->seg[j].va,

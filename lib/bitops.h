@@ -24,6 +24,18 @@ static inline unsigned bit_index(uint64_t n)
 	return (unsigned)(n & (BITS_PER_WORD - 1));
 }
 
+/* Returns the number of the first bit of word w: w * 64. */
+static inline uint64_t bit_word_start(uint64_t w)
+{
+	return w << BITS_WORD_SHIFT;
+}
+
+/* Returns the number of bit index in word: word * 64 + index. */
+static inline uint64_t bit_number(uint64_t word, unsigned index)
+{
+	return (word << BITS_WORD_SHIFT) | index;
+}
+
 /* Returns the number of words that hold n bits: ceil(n / 64), without
  * overflow for any n. */
 static inline uint64_t bit_words(uint64_t n)

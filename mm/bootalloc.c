@@ -6,16 +6,10 @@
  * too small for a request, is never handed out - and never recorded, so the
  * bitmap allocator treats it as free.
  */
+#include "lib/range.h"
 #include "mm/bootalloc.h"
 #include "mm/status.h"
 #include "mm/x86_64.h"
-
-/* Returns x rounded up to align (a power of two); 0 if that wraps. */
-static uint64_t align_up(uint64_t x, uint64_t align)
-{
-	uint64_t r = (x + align - 1) & ~(align - 1);
-	return r < x ? 0 : r;
-}
 
 /* Moves the bump pointer to the start of usable region idx or a later one;
  * leaves idx == count when there is none. */
@@ -63,16 +57,15 @@ static int bootalloc_record(struct bootalloc *ba, uint64_t pa, uint64_t size)
 
 int bootalloc_alloc(struct bootalloc *ba, uint64_t size, uint64_t align, uint64_t *pa)
 {
-	if (size == 0 || align < PAGE_SIZE || (align & (align - 1)) != 0)
+	if (size == 0 || align < PAGE_SIZE || !is_pow2(align))
 		return MM_EINVAL;
-	size = align_up(size, PAGE_SIZE);
-	if (size == 0)
+	if (!align_up(size, PAGE_SIZE, &size))
 		return MM_ENOMEM;
 	for (; ba->idx < ba->count; bootalloc_enter(ba, ba->idx + 1)) {
 		const struct mm_region *r = &ba->map[ba->idx];
 		uint64_t end = r->base + r->size;
-		uint64_t p = align_up(ba->next, align);
-		if (p == 0 || p >= end || end - p < size)
+		uint64_t p;
+		if (!align_up(ba->next, align, &p) || p >= end || end - p < size)
 			continue;
 		/* A full record would lose track of this range: refuse it
 		 * rather than let the bitmap hand it out twice. */

@@ -33,6 +33,7 @@
  *    (Linux does the same in trim_bios_range), so a NULL physical address
  *    can never be a valid allocation.
  */
+#include "lib/range.h"
 #include "mm/memmap.h"
 #include "mm/platform.h"
 #include "mm/status.h"
@@ -125,14 +126,11 @@ const char *memmap_type_name(uint32_t t)
 	return t < MR_NTYPES ? names[t] : "?";
 }
 
-/* Sets *end to base + size; returns 0 if size is 0 or the end does not fit
- * in 64 bits (the range is dropped), 1 otherwise. */
-static int range_end(uint64_t base, uint64_t size, uint64_t *end)
+/* Sets *end to base + size; returns 0 if the range is to be dropped: size
+ * 0, or an end that does not fit in 64 bits. */
+static int kept_range_end(uint64_t base, uint64_t size, uint64_t *end)
 {
-	if (size == 0 || size > UINT64_MAX - base)
-		return 0;
-	*end = base + size;
-	return 1;
+	return size != 0 && range_end(base, size, end);
 }
 
 /* Returns raw descriptor i of a map walked by desc_size bytes. */
@@ -148,7 +146,7 @@ static int desc_range(const struct bootinfo_efi_desc *d, uint64_t *base, uint64_
 	if (d->num_pages > (UINT64_MAX >> PAGE_SHIFT))
 		return 0;
 	*base = d->phys_start;
-	return range_end(d->phys_start, d->num_pages << PAGE_SHIFT, end);
+	return kept_range_end(d->phys_start, d->num_pages << PAGE_SHIFT, end);
 }
 
 /* Warns about every raw descriptor and used range that will be dropped. */
@@ -167,7 +165,7 @@ static void warn_dropped(const void *raw, uint64_t n, uint32_t desc_size,
 			  d->num_pages == 0 ? "zero length" : "end wraps past 2^64");
 	}
 	for (uint32_t i = 0; i < used_count; i++) {
-		if (range_end(used[i].pa, used[i].size, &end))
+		if (kept_range_end(used[i].pa, used[i].size, &end))
 			continue;
 		mm_printf("memmap: dropped used range %u (type %u, start 0x%016llx, size 0x%llx): %s\n",
 			  i, used[i].type, (unsigned long long)used[i].pa,
@@ -193,9 +191,8 @@ static void sweep_finish_last(struct sweep *s)
 	struct mm_region *r = &s->out[s->count - 1];
 	if (r->type != MR_USABLE)
 		return;
-	uint64_t base = PAGE_ROUND_UP(r->base);
-	uint64_t end = PAGE_ROUND_DOWN(r->base + r->size);
-	if (base < r->base || end <= base) { /* rounding wrapped or emptied it */
+	uint64_t base = 0, end = PAGE_ROUND_DOWN(r->base + r->size);
+	if (!align_up(r->base, PAGE_SIZE, &base) || end <= base) { /* wrapped or emptied */
 		s->count--;
 		return;
 	}
@@ -275,7 +272,7 @@ int memmap_sanitize(const void *raw, uint64_t raw_size, uint32_t desc_size,
 					       &rank, &next, &found);
 		}
 		for (uint32_t i = 0; i < used_count; i++)
-			if (range_end(used[i].pa, used[i].size, &end))
+			if (kept_range_end(used[i].pa, used[i].size, &end))
 				sweep_consider(pos, used[i].pa, end,
 					       memmap_used_type_to_region(used[i].type),
 					       &rank, &next, &found);

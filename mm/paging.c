@@ -5,6 +5,7 @@
  * The hot loops work one page table (512 pages) at a time: one walk per
  * table, then a run of stores.
  */
+#include "lib/range.h"
 #include "mm/paging.h"
 #include "mm/layout.h"
 #include "lib/string.h"
@@ -24,12 +25,6 @@ static struct addrspace *kernel_space;
 static uint64_t *table_at(uint64_t pa)
 {
 	return mm_phys_to_virt(pa & PTE_ADDR);
-}
-
-/* Returns 1 if [a, a + as) and [b, b + bs) overlap (sizes > 0, no wrap). */
-static int addrs_overlap(uint64_t a, uint64_t as, uint64_t b, uint64_t bs)
-{
-	return a < b + bs && b < a + as;
 }
 
 /* Bytes covered by one entry of a table at level. */
@@ -91,14 +86,14 @@ static int check_range(uint64_t va, uint64_t count, unsigned flags)
 		return MM_EINVAL;
 	if (count > (~0ULL >> PAGE_SHIFT))
 		return MM_EINVAL;
-	uint64_t len = count << PAGE_SHIFT, last = va + len - 1;
-	if (last < va || !VA_CANONICAL(va) || !VA_CANONICAL(last))
+	uint64_t len = count << PAGE_SHIFT, last;
+	if (!range_last(va, len, &last) || !VA_CANONICAL(va) || !VA_CANONICAL(last))
 		return MM_EINVAL;
 	if ((va < USER_END) != (last < USER_END))
 		return MM_EINVAL;
 	if (va < PAGE_SIZE)
 		return MM_EINVAL;
-	if (addrs_overlap(va, len, HHDM_BASE, HHDM_MAX_SIZE))
+	if (ranges_overlap(va, len, HHDM_BASE, HHDM_MAX_SIZE))
 		return MM_EINVAL;
 	if ((flags & MAPF_USER) && va >= USER_END)
 		return MM_EINVAL;
@@ -337,13 +332,14 @@ void addrspace_destroy(struct addrspace *as)
 /* Makes the PML4 entries covering [va, va + size) exist. */
 int paging_prepopulate(struct addrspace *as, uint64_t va, uint64_t size)
 {
-	uint64_t span = level_span(4);
-	if (size == 0 || (va & PAGE_MASK) || (size & PAGE_MASK))
+	uint64_t span = level_span(4), last;
+	if ((va & PAGE_MASK) || (size & PAGE_MASK) || !range_last(va, size, &last))
 		return MM_EINVAL;
-	if (addrs_overlap(va, size, HHDM_BASE, HHDM_MAX_SIZE))
+	if (ranges_overlap(va, size, HHDM_BASE, HHDM_MAX_SIZE))
 		return MM_EINVAL;
 	uint64_t *pml4 = table_at(as->root_pa);
-	uint64_t first = va & ~(span - 1), last = (va + size - 1) & ~(span - 1);
+	uint64_t first = va & ~(span - 1);
+	last &= ~(span - 1);
 	for (uint64_t v = first;; v += span) {
 		uint64_t *e = &pml4[PX(4, v)], pa;
 		if (!(*e & PTE_P)) {
@@ -366,8 +362,9 @@ int map_pages(struct addrspace *as, uint64_t va, uint64_t pa, uint64_t count,
 
 	if (rc != MM_OK)
 		return rc;
-	uint64_t pa_last = pa + (count << PAGE_SHIFT) - 1;
-	if ((pa & PAGE_MASK) || pa_last < pa || pa_last > (PTE_ADDR | PAGE_MASK))
+	uint64_t pa_last;
+	if ((pa & PAGE_MASK) || !range_last(pa, count << PAGE_SHIFT, &pa_last) ||
+	    pa_last > (PTE_ADDR | PAGE_MASK))
 		return MM_EINVAL;
 	rc = map_core(as, va, pa, count, paging_pte_bits(flags), 0, &done);
 	if (rc != MM_OK) {
@@ -431,10 +428,11 @@ int mem_unmap_pages(struct addrspace *as, uint64_t va, uint64_t count)
  * [addr, addr + size).  MM_OK or MM_EINVAL (empty or wrapping). */
 static int page_cover(uint64_t addr, uint64_t size, uint64_t *first, uint64_t *count)
 {
-	if (size == 0 || addr + size < addr || addr + size > ~PAGE_MASK)
+	uint64_t end;
+	if (size == 0 || !range_end(addr, size, &end) || end > ~PAGE_MASK)
 		return MM_EINVAL;
 	*first = PAGE_ROUND_DOWN(addr);
-	*count = (PAGE_ROUND_UP(addr + size) - *first) >> PAGE_SHIFT;
+	*count = (PAGE_ROUND_UP(end) - *first) >> PAGE_SHIFT;
 	return MM_OK;
 }
 

@@ -55,6 +55,8 @@
  * 8. Locking: none inside; the caller serialises calls on one pmm (memboot
  *    does mm work on one CPU with interrupts off).  No recursion; O(1) stack.
  */
+#include "lib/bitops.h"
+#include "lib/range.h"
 #include "mm/pmm.h"
 #include "mm/bootalloc.h"
 #include "lib/string.h"
@@ -62,46 +64,24 @@
 #include "mm/status.h"
 #include "mm/x86_64.h"
 
-#define WORD_BITS  64        /* frames per bitmap word, words per summary word */
-#define WORD_SHIFT 6
-#define WORD_FULL  (~0ULL)
 #define NONE       UINT64_MAX /* "no frame / no word" from the search helpers */
-
-/* Index of the lowest set bit of x (x != 0). */
-static inline uint64_t lowbit(uint64_t x)
-{
-	return (uint64_t)__builtin_ctzll(x);
-}
-
-/* Returns ceil(x / WORD_BITS). */
-static inline uint64_t words_for(uint64_t x)
-{
-	return (x + WORD_BITS - 1) >> WORD_SHIFT;
-}
-
-/* Mask of bits [lo, hi) within one word, 0 <= lo < hi <= 64. */
-static inline uint64_t bit_mask(unsigned lo, unsigned hi)
-{
-	uint64_t m = hi == WORD_BITS ? WORD_FULL : (1ULL << hi) - 1;
-	return m & (WORD_FULL << lo);
-}
 
 /* Bitmap word w just became full: clear its summary bit (and summary2's). */
 static inline void summary_clear(struct pmm *p, uint64_t w)
 {
-	uint64_t s = w >> WORD_SHIFT;
-	p->summary[s] &= ~(1ULL << (w & (WORD_BITS - 1)));
+	uint64_t s = bit_word(w);
+	p->summary[s] &= ~(1ULL << bit_index(w));
 	if (p->summary[s] == 0)
-		p->summary2[s >> WORD_SHIFT] &= ~(1ULL << (s & (WORD_BITS - 1)));
+		p->summary2[bit_word(s)] &= ~(1ULL << bit_index(s));
 }
 
 /* Bitmap word w just got a free frame: set its summary bit (and summary2's). */
 static inline void summary_set(struct pmm *p, uint64_t w)
 {
-	uint64_t s = w >> WORD_SHIFT;
+	uint64_t s = bit_word(w);
 	if (p->summary[s] == 0)
-		p->summary2[s >> WORD_SHIFT] |= 1ULL << (s & (WORD_BITS - 1));
-	p->summary[s] |= 1ULL << (w & (WORD_BITS - 1));
+		p->summary2[bit_word(s)] |= 1ULL << bit_index(s);
+	p->summary[s] |= 1ULL << bit_index(w);
 }
 
 /* Returns the first bitmap word >= w that has a free frame, or NONE. */
@@ -111,55 +91,55 @@ static uint64_t find_word_from(const struct pmm *p, uint64_t w)
 
 	if (w >= p->nwords)
 		return NONE;
-	s = w >> WORD_SHIFT;
-	m = p->summary[s] & (WORD_FULL << (w & (WORD_BITS - 1)));
+	s = bit_word(w);
+	m = p->summary[s] & bit_mask_from(bit_index(w));
 	if (m)
-		return (s << WORD_SHIFT) | lowbit(m);
+		return bit_number(s, bit_lowest(m));
 	if (++s >= p->nsum)
 		return NONE;
-	t = s >> WORD_SHIFT;
-	m = p->summary2[t] & (WORD_FULL << (s & (WORD_BITS - 1)));
+	t = bit_word(s);
+	m = p->summary2[t] & bit_mask_from(bit_index(s));
 	while (m == 0) {
 		if (++t >= p->nsum2)
 			return NONE;
 		m = p->summary2[t];
 	}
-	s = (t << WORD_SHIFT) | lowbit(m);
+	s = bit_number(t, bit_lowest(m));
 	if (p->summary[s] == 0)
 		mm_panic("find_word_from: summary2 bit of empty summary word %llu",
 			 (unsigned long long)s);
-	return (s << WORD_SHIFT) | lowbit(p->summary[s]);
+	return bit_number(s, bit_lowest(p->summary[s]));
 }
 
 /* Returns the first free frame >= f, or NONE. */
 static uint64_t next_free_frame(const struct pmm *p, uint64_t f)
 {
-	uint64_t w = f >> WORD_SHIFT, m;
+	uint64_t w = bit_word(f), m;
 
 	if (f >= p->nframes)
 		return NONE;
-	m = ~p->bitmap[w] & (WORD_FULL << (f & (WORD_BITS - 1)));
+	m = ~p->bitmap[w] & bit_mask_from(bit_index(f));
 	if (m)
-		return (w << WORD_SHIFT) | lowbit(m);
+		return bit_number(w, bit_lowest(m));
 	w = find_word_from(p, w + 1);
 	if (w == NONE)
 		return NONE;
-	return (w << WORD_SHIFT) | lowbit(~p->bitmap[w]);
+	return bit_number(w, bit_lowest(~p->bitmap[w]));
 }
 
 /* Returns the first used frame in [f, end), or end if all are free.
  * end <= nframes. */
 static uint64_t next_used_frame(const struct pmm *p, uint64_t f, uint64_t end)
 {
-	uint64_t w = f >> WORD_SHIFT;
-	uint64_t m = p->bitmap[w] & (WORD_FULL << (f & (WORD_BITS - 1)));
+	uint64_t w = bit_word(f);
+	uint64_t m = p->bitmap[w] & bit_mask_from(bit_index(f));
 
 	while (m == 0) {
-		if (++w << WORD_SHIFT >= end)
+		if (bit_word_start(++w) >= end)
 			return end;
 		m = p->bitmap[w];
 	}
-	f = (w << WORD_SHIFT) | lowbit(m);
+	f = bit_number(w, bit_lowest(m));
 	return f < end ? f : end;
 }
 
@@ -168,24 +148,24 @@ static uint64_t next_used_frame(const struct pmm *p, uint64_t f, uint64_t end)
 static void set_frames(struct pmm *p, uint64_t f, uint64_t end, int used, int update_summary)
 {
 	while (f < end) {
-		uint64_t w = f >> WORD_SHIFT;
-		unsigned lo = (unsigned)(f & (WORD_BITS - 1));
-		uint64_t wend = (w + 1) << WORD_SHIFT;
-		unsigned hi = end >= wend ? WORD_BITS : (unsigned)(end & (WORD_BITS - 1));
+		uint64_t w = bit_word(f);
+		unsigned lo = bit_index(f);
+		uint64_t wend = bit_word_start(w + 1);
+		unsigned hi = end >= wend ? BITS_PER_WORD : bit_index(end);
 		uint64_t m = bit_mask(lo, hi), old = p->bitmap[w];
 
 		p->bitmap[w] = used ? old | m : old & ~m;
 		if (update_summary) {
-			if (used && p->bitmap[w] == WORD_FULL && old != WORD_FULL)
+			if (used && p->bitmap[w] == WORD_ALL_SET && old != WORD_ALL_SET)
 				summary_clear(p, w);
-			else if (!used && old == WORD_FULL && p->bitmap[w] != WORD_FULL)
+			else if (!used && old == WORD_ALL_SET && p->bitmap[w] != WORD_ALL_SET)
 				summary_set(p, w);
 		}
 		f = end >= wend ? wend : end;
 	}
 }
 
-/* Fills bitmap words [w, end) with value v (0 or WORD_FULL). */
+/* Fills bitmap words [w, end) with value v (0 or WORD_ALL_SET). */
 static void fill_words(struct pmm *p, uint64_t w, uint64_t end, uint64_t v)
 {
 	if (end > w)
@@ -196,30 +176,30 @@ static void fill_words(struct pmm *p, uint64_t w, uint64_t end, uint64_t v)
  * whole words with memset (1 TiB is 32 MiB of bitmap). */
 static void init_frames(struct pmm *p, uint64_t f, uint64_t end, int used)
 {
-	uint64_t fw = words_for(f), ew = end >> WORD_SHIFT;
+	uint64_t fw = bit_words(f), ew = bit_word(end);
 
 	if (fw >= ew) {
 		set_frames(p, f, end, used, 0);
 		return;
 	}
-	set_frames(p, f, fw << WORD_SHIFT, used, 0);
-	fill_words(p, fw, ew, used ? WORD_FULL : 0);
-	set_frames(p, ew << WORD_SHIFT, end, used, 0);
+	set_frames(p, f, bit_word_start(fw), used, 0);
+	fill_words(p, fw, ew, used ? WORD_ALL_SET : 0);
+	set_frames(p, bit_word_start(ew), end, used, 0);
 }
 
 /* Rebuilds summary and summary2 from the bitmap. */
 static void build_summaries(struct pmm *p)
 {
 	for (uint64_t s = 0; s < p->nsum; s++) {
-		uint64_t bits = 0, w0 = s << WORD_SHIFT;
-		uint64_t n = p->nwords - w0 < WORD_BITS ? p->nwords - w0 : WORD_BITS;
+		uint64_t bits = 0, w0 = bit_word_start(s);
+		uint64_t n = p->nwords - w0 < BITS_PER_WORD ? p->nwords - w0 : BITS_PER_WORD;
 		for (uint64_t j = 0; j < n; j++)
-			bits |= (uint64_t)(p->bitmap[w0 + j] != WORD_FULL) << j;
+			bits |= (uint64_t)(p->bitmap[w0 + j] != WORD_ALL_SET) << j;
 		p->summary[s] = bits;
 	}
 	for (uint64_t t = 0; t < p->nsum2; t++) {
-		uint64_t bits = 0, s0 = t << WORD_SHIFT;
-		uint64_t n = p->nsum - s0 < WORD_BITS ? p->nsum - s0 : WORD_BITS;
+		uint64_t bits = 0, s0 = bit_word_start(t);
+		uint64_t n = p->nsum - s0 < BITS_PER_WORD ? p->nsum - s0 : BITS_PER_WORD;
 		for (uint64_t j = 0; j < n; j++)
 			bits |= (uint64_t)(p->summary[s0 + j] != 0) << j;
 		p->summary2[t] = bits;
@@ -234,7 +214,7 @@ static int check_map(const struct mm_region *map, size_t count, uint64_t *total,
 	*total = *top = 0;
 	for (size_t i = 0; i < count; i++) {
 		const struct mm_region *r = &map[i];
-		if (r->size == 0 || r->base + r->size < r->base)
+		if (r->size == 0 || range_wraps(r->base, r->size))
 			return MM_EINVAL;
 		if (i > 0 && map[i - 1].base + map[i - 1].size > r->base)
 			return MM_EINVAL;
@@ -261,9 +241,9 @@ int pmm_init_boot(struct pmm *p, const struct mm_region *map, size_t count,
 	p->map = map;
 	p->map_count = count;
 	p->nframes = top;
-	p->nwords = words_for(top);
-	p->nsum = words_for(p->nwords);
-	p->nsum2 = words_for(p->nsum);
+	p->nwords = bit_words(top);
+	p->nsum = bit_words(p->nwords);
+	p->nsum2 = bit_words(p->nsum);
 	p->meta_size = PAGE_ROUND_UP((p->nwords + p->nsum + p->nsum2) * sizeof(uint64_t));
 	st = bootalloc_alloc(ba, p->meta_size, PAGE_SIZE, &p->meta_pa);
 	if (st != MM_OK)
@@ -281,7 +261,7 @@ int pmm_init_boot(struct pmm *p, const struct mm_region *map, size_t count,
 		init_frames(p, b, e, 0);
 		cur = e;
 	}
-	init_frames(p, cur, p->nwords << WORD_SHIFT, 1);
+	init_frames(p, cur, bit_word_start(p->nwords), 1);
 
 	/* Everything the boot allocator handed out, the bitmap included. */
 	for (size_t i = 0; i < ba->nranges; i++) {
@@ -318,7 +298,7 @@ int pmm_alloc(struct pmm *p, uint64_t *pa)
 		return MM_ENOMEM;
 	w = p->hint;
 	word = p->bitmap[w];
-	if (word == WORD_FULL) {        /* the hint word is used up: search */
+	if (word == WORD_ALL_SET) {     /* the hint word is used up: search */
 		w = find_word_from(p, w);
 		if (w == NONE)
 			w = find_word_from(p, 0);
@@ -327,14 +307,14 @@ int pmm_alloc(struct pmm *p, uint64_t *pa)
 				 (unsigned long long)p->free);
 		word = p->bitmap[w];
 	}
-	bit = lowbit(~word);
+	bit = bit_lowest(~word);
 	word |= 1ULL << bit;
 	p->bitmap[w] = word;
-	if (word == WORD_FULL)
+	if (word == WORD_ALL_SET)
 		summary_clear(p, w);
 	p->free--;
 	p->hint = w;
-	*pa = ((w << WORD_SHIFT) | bit) << PAGE_SHIFT;
+	*pa = bit_number(w, bit) << PAGE_SHIFT;
 	return MM_OK;
 }
 
@@ -346,8 +326,8 @@ static uint64_t contig_search(const struct pmm *p, uint64_t lo, uint64_t hi,
 	uint64_t pos = lo;
 
 	for (;;) {
-		uint64_t f = (pos + a - 1) & ~(a - 1);
-		if (f < pos || f >= hi || hi - f < n)
+		uint64_t f;
+		if (!align_up(pos, a, &f) || f >= hi || hi - f < n)
 			return NONE;
 		pos = next_free_frame(p, f);
 		if (pos == NONE || pos >= hi)
@@ -365,7 +345,7 @@ int pmm_alloc_contig(struct pmm *p, uint64_t count, uint64_t align, uint64_t *pa
 {
 	uint64_t a, f;
 
-	if (count == 0 || align < PAGE_SIZE || (align & (align - 1)) != 0)
+	if (count == 0 || align < PAGE_SIZE || !is_pow2(align))
 		return MM_EINVAL;
 	if (count == 1 && align == PAGE_SIZE)
 		return pmm_alloc(p, pa);
@@ -415,7 +395,7 @@ int pmm_is_ram(const struct pmm *p, uint64_t pa)
 int pmm_is_allocated(const struct pmm *p, uint64_t pa)
 {
 	uint64_t f = pa >> PAGE_SHIFT;
-	return pmm_is_ram(p, pa) && ((p->bitmap[f >> WORD_SHIFT] >> (f & (WORD_BITS - 1))) & 1);
+	return pmm_is_ram(p, pa) && bit_test(p->bitmap, f);
 }
 
 /* Checks [pa, pa + n frames) can be freed: usable RAM (regions looked up
@@ -424,9 +404,9 @@ int pmm_is_allocated(const struct pmm *p, uint64_t pa)
  * status; MM_OK if all is well. */
 static int check_free(struct pmm *p, const char *fn, uint64_t pa, uint64_t n)
 {
-	uint64_t f = pa >> PAGE_SHIFT, end = f + n, x;
+	uint64_t f = pa >> PAGE_SHIFT, end = 0, x;
 
-	if ((pa & PAGE_MASK) || n == 0 || end < f) {
+	if ((pa & PAGE_MASK) || n == 0 || !range_end(f, n, &end)) {
 		mm_printf("%s: bad argument pa 0x%llx, %llu frames\n", fn,
 			  (unsigned long long)pa, (unsigned long long)n);
 		return MM_EINVAL;
@@ -446,14 +426,14 @@ static int check_free(struct pmm *p, const char *fn, uint64_t pa, uint64_t n)
 		return MM_ERANGE;
 	}
 	for (x = f; x < end;) {         /* every frame allocated */
-		uint64_t w = x >> WORD_SHIFT, wend = (w + 1) << WORD_SHIFT;
-		unsigned lo = (unsigned)(x & (WORD_BITS - 1));
-		unsigned hi = end >= wend ? WORD_BITS : (unsigned)(end & (WORD_BITS - 1));
+		uint64_t w = bit_word(x), wend = bit_word_start(w + 1);
+		unsigned lo = bit_index(x);
+		unsigned hi = end >= wend ? BITS_PER_WORD : bit_index(end);
 		uint64_t m = bit_mask(lo, hi), clear = ~p->bitmap[w] & m;
 		if (clear) {
 			mm_printf("%s(0x%llx, %llu): frame 0x%llx is not allocated\n", fn,
 				  (unsigned long long)pa, (unsigned long long)n,
-				  (unsigned long long)(((w << WORD_SHIFT) | lowbit(clear)) << PAGE_SHIFT));
+				  (unsigned long long)(bit_number(w, bit_lowest(clear)) << PAGE_SHIFT));
 			return MM_ENOENT;
 		}
 		x = end >= wend ? wend : end;
@@ -467,7 +447,7 @@ not_ram:
 
 int pmm_free(struct pmm *p, uint64_t pa)
 {
-	uint64_t f = pa >> PAGE_SHIFT, w = f >> WORD_SHIFT, old;
+	uint64_t f = pa >> PAGE_SHIFT, w = bit_word(f), old;
 	const struct mm_region *r = &p->map[p->ram_hint];
 
 	/* Fast path, the usual case: the cached region holds pa, it is
@@ -475,14 +455,14 @@ int pmm_free(struct pmm *p, uint64_t pa)
 	 * else goes through check_free, which reports it. */
 	if ((pa & PAGE_MASK) || pa - r->base >= r->size || r->type != MR_USABLE ||
 	    f >= p->nframes || pa - p->meta_pa < p->meta_size ||
-	    !((p->bitmap[w] >> (f & (WORD_BITS - 1))) & 1)) {
+	    !bit_test(p->bitmap, f)) {
 		int st = check_free(p, "pmm_free", pa, 1);
 		if (st != MM_OK)
 			return st;
 	}
 	old = p->bitmap[w];
-	p->bitmap[w] = old & ~(1ULL << (f & (WORD_BITS - 1)));
-	if (old == WORD_FULL)
+	p->bitmap[w] = old & ~(1ULL << bit_index(f));
+	if (old == WORD_ALL_SET)
 		summary_set(p, w);
 	p->free++;
 	return MM_OK;
@@ -517,31 +497,22 @@ void pmm_print(const struct pmm *p)
 		  (unsigned long long)(p->free >> (20 - PAGE_SHIFT)));
 }
 
-/* Number of set bits in x. */
-static unsigned popcount(uint64_t x)
-{
-	unsigned n = 0;
-	for (; x; x &= x - 1)
-		n++;
-	return n;
-}
-
 int pmm_check(const struct pmm *p)
 {
 	uint64_t clear = 0, cur = 0;
 
 	for (uint64_t w = 0; w < p->nwords; w++) {
-		int has_free = p->bitmap[w] != WORD_FULL;
-		int bit = (int)((p->summary[w >> WORD_SHIFT] >> (w & (WORD_BITS - 1))) & 1);
+		int has_free = p->bitmap[w] != WORD_ALL_SET;
+		int bit = (int)bit_test(p->summary, w);
 		if (has_free != bit) {
 			mm_printf("pmm_check: summary bit of word %llu is %d\n",
 				  (unsigned long long)w, bit);
 			return MM_EINVAL;
 		}
-		clear += WORD_BITS - popcount(p->bitmap[w]);
+		clear += BITS_PER_WORD - bit_count(p->bitmap[w]);
 	}
 	for (uint64_t s = 0; s < p->nsum; s++) {
-		int bit = (int)((p->summary2[s >> WORD_SHIFT] >> (s & (WORD_BITS - 1))) & 1);
+		int bit = (int)bit_test(p->summary2, s);
 		if ((p->summary[s] != 0) != bit) {
 			mm_printf("pmm_check: summary2 bit of summary word %llu is %d\n",
 				  (unsigned long long)s, bit);
@@ -555,14 +526,14 @@ int pmm_check(const struct pmm *p)
 	}
 	/* Holes between usable regions and the padding after nframes. */
 	for (size_t i = 0; i <= p->map_count; i++) {
-		uint64_t b = p->nwords << WORD_SHIFT, e;
+		uint64_t b = bit_word_start(p->nwords), e;
 		if (i < p->map_count) {
 			if (p->map[i].type != MR_USABLE)
 				continue;
 			b = p->map[i].base >> PAGE_SHIFT;
 		}
 		for (uint64_t f = cur; f < b; f++)
-			if (!((p->bitmap[f >> WORD_SHIFT] >> (f & (WORD_BITS - 1))) & 1)) {
+			if (!bit_test(p->bitmap, f)) {
 				mm_printf("pmm_check: frame 0x%llx is not RAM but free\n",
 					  (unsigned long long)(f << PAGE_SHIFT));
 				return MM_EINVAL;

@@ -26,7 +26,7 @@ struct pmm {
 	size_t map_count;
 	uint64_t meta_pa;     /* physical range holding bitmap + summary */
 	uint64_t meta_size;
-	/* Added with mm/pmm.c (see its theory statement): */
+	/* Search state and the second summary level (mm/pmm.c, theory 3-4): */
 	uint64_t *summary2;   /* 1 bit per summary word, 1 = that word is non-zero */
 	uint64_t nsum;        /* summary words */
 	uint64_t nsum2;       /* summary2 words */

@@ -18,7 +18,7 @@
 /* Returns 1 if x is a multiple of PAGE_SIZE. */
 static int page_aligned(uint64_t x)
 {
-	return (x & PAGE_MASK) == 0;
+	return is_aligned(x, PAGE_SIZE);
 }
 
 /* Returns the end of block b (exclusive). */
@@ -220,10 +220,11 @@ static struct virtaddr_block *leftmost_candidate(struct virtaddr_block *n, uint6
 }
 
 /* Returns the lowest free block with room for size bytes at a multiple of
- * align, or NULL.  An in-order walk that skips subtrees without a gap of
- * size bytes; with page alignment it never backtracks (O(depth)). */
+ * align (*va gets that address), or NULL.  An in-order walk that skips
+ * subtrees without a gap of size bytes; with page alignment it never
+ * backtracks (O(depth)). */
 static struct virtaddr_block *lowest_fit(const struct virtaddr_space *s,
-					 uint64_t size, uint64_t align)
+					 uint64_t size, uint64_t align, uint64_t *va)
 {
 	struct virtaddr_block *n = s->root;
 
@@ -231,10 +232,11 @@ static struct virtaddr_block *lowest_fit(const struct virtaddr_space *s,
 		return NULL;
 	n = leftmost_candidate(n, size);
 	for (;;) {
-		if (!n->used && n->size >= size) {
-			uint64_t a = (n->base + align - 1) & ~(align - 1);
-			if (a >= n->base && a - n->base <= n->size - size)
-				return n;
+		uint64_t a;
+		if (!n->used && n->size >= size && align_up(n->base, align, &a) &&
+		    a - n->base <= n->size - size) {
+			*va = a;
+			return n;
 		}
 		if (n->right && n->right->max_free >= size) {
 			n = leftmost_candidate(n->right, size);
@@ -386,16 +388,16 @@ int virtaddr_alloc(struct virtaddr_space *s, uint64_t size, uint64_t align, uint
 {
 	if (align == 0)
 		align = PAGE_SIZE;
-	if (size == 0 || !page_aligned(size) || align < PAGE_SIZE || (align & (align - 1)))
+	if (size == 0 || !page_aligned(size) || align < PAGE_SIZE || !is_pow2(align))
 		return MM_EINVAL;
 	if (size > s->end - s->base)
 		return MM_ENOMEM;
 	if (node_reserve(s, VIRTADDR_SPLIT_NODES) != MM_OK)
 		return MM_ENOMEM;
-	struct virtaddr_block *n = lowest_fit(s, size, align);
+	uint64_t a;
+	struct virtaddr_block *n = lowest_fit(s, size, align, &a);
 	if (!n)
 		return MM_ENOMEM;
-	uint64_t a = (n->base + align - 1) & ~(align - 1);
 	carve(s, n, a, size);
 	*va = a;
 	return MM_OK;
@@ -408,7 +410,7 @@ int virtaddr_take(struct virtaddr_space *s, uint64_t va, uint64_t size, int *tak
 		*taken = VIRTADDR_FREE;
 	if (size == 0 || !page_aligned(va) || !page_aligned(size))
 		return MM_EINVAL;
-	if (va < s->base || range_wraps(va, size) || va + size > s->end)
+	if (va < s->base || !range_within(va - s->base, size, s->end - s->base))
 		return MM_ERANGE;
 	if (node_reserve(s, VIRTADDR_SPLIT_NODES) != MM_OK)
 		return MM_ENOMEM;
