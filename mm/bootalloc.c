@@ -11,17 +11,17 @@
 #include "mm/status.h"
 #include "mm/x86_64.h"
 
-/* Moves the bump pointer to the start of usable region idx or a later one;
- * leaves idx == count when there is none. */
-static void bootalloc_enter(struct bootalloc *ba, size_t idx)
+/* Sets (*idx, *next) to the start of usable region idx or a later one that
+ * has room above BOOTALLOC_FLOOR; *idx == count when there is none. */
+static void bootalloc_enter(const struct bootalloc *ba, size_t *idx, uint64_t *next)
 {
-	for (ba->idx = idx; ba->idx < ba->count; ba->idx++) {
-		const struct mm_region *r = &ba->map[ba->idx];
+	for (; *idx < ba->count; (*idx)++) {
+		const struct mm_region *r = &ba->map[*idx];
 		uint64_t end = r->base + r->size;
 		if (r->type != MR_USABLE || end <= BOOTALLOC_FLOOR)
 			continue;
-		ba->next = PAGE_ROUND_UP(r->base < BOOTALLOC_FLOOR ? BOOTALLOC_FLOOR : r->base);
-		if (ba->next < end)
+		*next = PAGE_ROUND_UP(r->base < BOOTALLOC_FLOOR ? BOOTALLOC_FLOOR : r->base);
+		if (*next < end)
 			return;
 	}
 }
@@ -33,7 +33,8 @@ void bootalloc_init(struct bootalloc *ba, const struct mm_region *map, size_t co
 	ba->allocated = 0;
 	ba->nranges = 0;
 	ba->next = 0;
-	bootalloc_enter(ba, 0);
+	ba->idx = 0;
+	bootalloc_enter(ba, &ba->idx, &ba->next);
 }
 
 /* Records [pa, pa + size) as handed out, merging with the last range.
@@ -61,16 +62,21 @@ int bootalloc_alloc(struct bootalloc *ba, uint64_t size, uint64_t align, uint64_
 		return MM_EINVAL;
 	if (!align_up(size, PAGE_SIZE, &size))
 		return MM_ENOMEM;
-	for (; ba->idx < ba->count; bootalloc_enter(ba, ba->idx + 1)) {
-		const struct mm_region *r = &ba->map[ba->idx];
+	/* The search moves a copy of the bump pointer: a request that fits
+	 * nowhere leaves the allocator as it was, for the next request. */
+	size_t idx = ba->idx;
+	uint64_t next = ba->next;
+	for (; idx < ba->count; idx++, bootalloc_enter(ba, &idx, &next)) {
+		const struct mm_region *r = &ba->map[idx];
 		uint64_t end = r->base + r->size;
 		uint64_t p;
-		if (!align_up(ba->next, align, &p) || p >= end || end - p < size)
+		if (!align_up(next, align, &p) || p >= end || end - p < size)
 			continue;
 		/* A full record would lose track of this range: refuse it
 		 * rather than let the bitmap hand it out twice. */
 		if (!bootalloc_record(ba, p, size))
 			return MM_ENOMEM;
+		ba->idx = idx;
 		ba->next = p + size;
 		ba->allocated += size;
 		*pa = p;

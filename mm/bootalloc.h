@@ -49,7 +49,8 @@ void bootalloc_init(struct bootalloc *ba, const struct mm_region *map, size_t co
  * two, at least 4096), lowest address first; the memory is not cleared.
  * *pa gets the physical address.  Returns MM_OK, MM_EINVAL (size 0, bad
  * align), or MM_ENOMEM (no usable region above the pointer can hold it, or
- * BOOTALLOC_MAX_RANGES ranges are in use). */
+ * BOOTALLOC_MAX_RANGES ranges are in use).  A refused request changes
+ * nothing: the next one is served as if it had never been made. */
 int bootalloc_alloc(struct bootalloc *ba, uint64_t size, uint64_t align, uint64_t *pa);
 
 #endif

@@ -39,8 +39,10 @@
 #include "mm/status.h"
 #include "mm/x86_64.h"
 
-/* Descriptor size UEFI defines; firmware may use a larger stride. */
-#define MEMMAP_EFI_DESC_MIN sizeof(struct bootinfo_efi_desc)
+/* Descriptor size UEFI defines; firmware may use a larger stride, always a
+ * multiple of 8 so every descriptor's 64-bit fields stay aligned. */
+#define MEMMAP_EFI_DESC_MIN   sizeof(struct bootinfo_efi_desc)
+#define MEMMAP_EFI_DESC_ALIGN 8
 
 /*
  * Overlap rank of each region type: higher wins.  Usable loses to all;
@@ -174,53 +176,54 @@ static void warn_dropped(const void *raw, uint64_t n, uint32_t desc_size,
 	}
 }
 
-/* Sweep state: the output array and the region being built. */
+/* Sweep state: the output array and the region being built (cur), which
+ * goes into the array only once it is complete and trimmed, so a usable
+ * piece that trims away to nothing never takes a slot. */
 struct sweep {
 	struct mm_region *out;
 	size_t cap;
 	size_t count;
 	int overflow;
+	int have_cur;
+	struct mm_region cur;
 };
 
-/* Finishes the last region of the output: a usable one shrinks inward to
- * page boundaries and disappears if that leaves nothing. */
-static void sweep_finish_last(struct sweep *s)
+/* Completes the region being built: a usable one shrinks inward to page
+ * boundaries and disappears if that leaves nothing; what is left goes into
+ * the output, or sets s->overflow when the output is full. */
+static void sweep_commit(struct sweep *s)
 {
-	if (s->count == 0)
-		return;
-	struct mm_region *r = &s->out[s->count - 1];
-	if (r->type != MR_USABLE)
-		return;
-	uint64_t base = 0, end = PAGE_ROUND_DOWN(r->base + r->size);
-	if (!align_up(r->base, PAGE_SIZE, &base) || end <= base) { /* wrapped or emptied */
-		s->count--;
-		return;
-	}
-	r->base = base;
-	r->size = end - base;
-}
+	struct mm_region r = s->cur;
 
-/* Appends [base, end) of type t, merging it into the previous region when
- * adjacent and of the same type.  Sets s->overflow when out is full. */
-static void sweep_emit(struct sweep *s, uint64_t base, uint64_t end, uint32_t t)
-{
-	if (s->count > 0) {
-		struct mm_region *prev = &s->out[s->count - 1];
-		if (prev->type == t && prev->base + prev->size == base) {
-			prev->size += end - base;
-			return;
-		}
-		sweep_finish_last(s);
+	if (!s->have_cur)
+		return;
+	s->have_cur = 0;
+	if (r.type == MR_USABLE) {
+		uint64_t base = 0, end = PAGE_ROUND_DOWN(r.base + r.size);
+		if (!align_up(r.base, PAGE_SIZE, &base) || end <= base)
+			return;                 /* wrapped or emptied */
+		r.base = base;
+		r.size = end - base;
 	}
 	if (s->count == s->cap) {
 		s->overflow = 1;
 		return;
 	}
-	s->out[s->count].base = base;
-	s->out[s->count].size = end - base;
-	s->out[s->count].type = t;
-	s->out[s->count].reserved = 0;
-	s->count++;
+	s->out[s->count++] = r;
+}
+
+/* Adds [base, end) of type t: it extends the region being built when
+ * adjacent and of the same type, else that one is committed and a new one
+ * begins. */
+static void sweep_emit(struct sweep *s, uint64_t base, uint64_t end, uint32_t t)
+{
+	if (s->have_cur && s->cur.type == t && s->cur.base + s->cur.size == base) {
+		s->cur.size += end - base;
+		return;
+	}
+	sweep_commit(s);
+	s->cur = (struct mm_region){ .base = base, .size = end - base, .type = t };
+	s->have_cur = 1;
 }
 
 /* Folds one range [base, end) of type t into the search at pos: raises
@@ -249,11 +252,12 @@ int memmap_sanitize(const void *raw, uint64_t raw_size, uint32_t desc_size,
 		    const struct bootinfo_range *used, uint32_t used_count,
 		    struct mm_region *out, size_t cap, size_t *count)
 {
-	struct sweep s = { .out = out, .cap = cap, .count = 0, .overflow = 0 };
+	struct sweep s = { .out = out, .cap = cap };
 	uint64_t n, base, end, pos = 0;
 
 	*count = 0;
-	if (desc_size < MEMMAP_EFI_DESC_MIN || raw_size % desc_size != 0)
+	if (desc_size < MEMMAP_EFI_DESC_MIN || desc_size % MEMMAP_EFI_DESC_ALIGN != 0 ||
+	    raw_size % desc_size != 0)
 		return MM_EINVAL;
 	n = raw_size / desc_size;
 	warn_dropped(raw, n, desc_size, used, used_count);
@@ -292,7 +296,7 @@ int memmap_sanitize(const void *raw, uint64_t raw_size, uint32_t desc_size,
 		pos = next;
 	}
 	if (!s.overflow)
-		sweep_finish_last(&s);
+		sweep_commit(&s);
 	*count = s.count;
 	return s.overflow ? MM_EOVERFLOW : MM_OK;
 }

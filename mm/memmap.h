@@ -78,8 +78,9 @@ uint64_t memmap_usable_bytes(const struct mm_region *r, size_t count);
  * Warnings (dropped zero-length or wrapping entries) go to mm_printf.
  * Rules and algorithm: the theory statement at the top of mm/memmap.c.
  * Uses no memory but out and O(1) stack; O(n^2) time for n entries.
- * Returns MM_OK, MM_EINVAL (desc_size < 40 or raw_size not a multiple of
- * it) or MM_EOVERFLOW (more than cap regions; *count = cap, the map is cut).
+ * Returns MM_OK, MM_EINVAL (desc_size < 40 or not a multiple of 8, or
+ * raw_size not a multiple of it) or MM_EOVERFLOW (the result has more than
+ * cap regions; *count = cap, the map is cut).
  */
 int memmap_sanitize(const void *raw, uint64_t raw_size, uint32_t desc_size,
 		    const struct bootinfo_range *used, uint32_t used_count,

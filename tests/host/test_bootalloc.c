@@ -2,6 +2,7 @@
  * tests/host/test_bootalloc.c - bootalloc_init / bootalloc_alloc.
  * Pictures: U usable, R reserved, x handed out, '.' nothing.
  */
+#include <string.h>
 #include "mm/bootalloc.h"
 #include "mm/status.h"
 #include "tests/host/harness.h"
@@ -128,6 +129,32 @@ static void test_nothing_above_floor(void)
 	CHECK(bootalloc_alloc(&ba, PG, PG, &a) == MM_ENOMEM, "below the floor");
 }
 
+/*
+ *   1M          3M    4M          8M
+ *   |UUUUUUUUUUU|RRRRR|UUUUUUUUUUU|
+ *   refused: 16M, 5M (only across the hole), 1 page at 2^63 alignment
+ * Expect: a refused request changes nothing, byte for byte: the next one
+ * is served at 1M, as if the refused ones never happened.
+ */
+static void test_refusal_changes_nothing(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, 2 * MiB), R(MR_RESERVED, 3 * MiB, MiB),
+				   R(MR_USABLE, 4 * MiB, 4 * MiB) };
+	struct bootalloc ba, before;
+	uint64_t a = 0;
+
+	bootalloc_init(&ba, map, N(map));
+	before = ba;
+	CHECK(bootalloc_alloc(&ba, 16 * MiB, PG, &a) == MM_ENOMEM, "too big");
+	CHECK(bootalloc_alloc(&ba, PG, 1ULL << 63, &a) == MM_ENOMEM, "huge alignment");
+	CHECK(bootalloc_alloc(&ba, 5 * MiB, PG, &a) == MM_ENOMEM, "fits only across the hole");
+	CHECK(!memcmp(&ba, &before, sizeof(ba)), "state changed by refused requests");
+	REQUIRE_OK(bootalloc_alloc(&ba, PG, PG, &a), "small after refusals");
+	CHECK(a == MiB, "a %#llx, want 1M", (unsigned long long)a);
+	REQUIRE_OK(bootalloc_alloc(&ba, 3 * MiB, PG, &a), "3M in the second region");
+	CHECK(a == 4 * MiB, "a %#llx, want 4M", (unsigned long long)a);
+}
+
 int main(void)
 {
 	RUN(test_bump_from_floor);
@@ -136,5 +163,6 @@ int main(void)
 	RUN(test_exhaustion_and_args);
 	RUN(test_record_full);
 	RUN(test_nothing_above_floor);
+	RUN(test_refusal_changes_nothing);
 	return harness_done("bootalloc");
 }

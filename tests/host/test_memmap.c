@@ -346,6 +346,28 @@ static void test_desc_size_48(void)
 	CHECK(memmap_sanitize(raw, sizeof(raw), 32, NULL, 0, out, N(out), &nout) == MM_EINVAL, "32");
 	CHECK(memmap_sanitize(raw, sizeof(raw) - 8, 48, NULL, 0, out, N(out), &nout) == MM_EINVAL,
 	      "not a multiple");
+	/* 44 bytes would put every other descriptor's 64-bit fields off their
+	 * alignment (undefined behaviour to read): refused. */
+	CHECK(memmap_sanitize(raw, 3 * 44, 44, NULL, 0, out, N(out), &nout) == MM_EINVAL,
+	      "44: not a multiple of 8");
+}
+
+/*
+ *   1M   2M   3M        8M+2K 8M+6K
+ *   |RRRR|UUUU|   ...   |u-u|          u-u: usable, no whole page inside
+ * Expect: with room for exactly 2 regions the result fits: the fragment
+ * trims away before it would need a third slot (not MM_EOVERFLOW).
+ */
+static void test_fits_after_trim(void)
+{
+	struct bootinfo_efi_desc d[] = { D(EFI_RESERVED, 1 * MiB, MiB), D(EFI_CONVENTIONAL, 2 * MiB, MiB),
+					 D(EFI_CONVENTIONAL, 8 * MiB + 2 * KiB, PG) };
+	struct mm_region want[] = { R(MR_RESERVED, 1 * MiB, MiB), R(MR_USABLE, 2 * MiB, MiB) };
+	REQUIRE_OK(memmap_sanitize(d, sizeof(d), sizeof(d[0]), NULL, 0, out, 2, &nout),
+		   "two regions fit in two slots");
+	expect_regions(want, N(want));
+	CHECK(memmap_sanitize(d, sizeof(d), sizeof(d[0]), NULL, 0, out, 1, &nout) == MM_EOVERFLOW &&
+	      nout == 1, "one slot: overflow, nout %zu", nout);
 }
 
 /*
@@ -468,6 +490,7 @@ int main(void)
 	RUN(test_type_mapping);
 	RUN(test_used_overlay);
 	RUN(test_desc_size_48);
+	RUN(test_fits_after_trim);
 	RUN(test_312_entries);
 	RUN(test_16_tib);
 	RUN(test_print);
