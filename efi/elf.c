@@ -26,6 +26,9 @@ static int check_load(const struct elf64_phdr *ph, unsigned i, uint64_t size,
 	if (ph->filesz > ph->memsz)
 		FAIL("segment %u: filesz %llu > memsz %llu", i,
 		     (unsigned long long)ph->filesz, (unsigned long long)ph->memsz);
+	if ((ph->flags & ELF_PF_W) && (ph->flags & ELF_PF_X))
+		FAIL("segment %u at 0x%llx is both writable and executable (W^X): relink the kernel with separate text and data segments",
+		     i, (unsigned long long)ph->vaddr);
 	if (!range_within(ph->offset, ph->filesz, size))
 		FAIL("segment %u: file bytes [%llu, +%llu) run past the end of the file (%llu bytes): truncated?",
 		     i, (unsigned long long)ph->offset, (unsigned long long)ph->filesz,
@@ -115,6 +118,12 @@ int elf_check(const void *buf, uint64_t size, uint64_t lo,
 			if (!(s->flags & ELF_PF_X))
 				FAIL("entry point 0x%llx is in a non-executable segment",
 				     (unsigned long long)eh.entry);
+			/* Past filesz the loader writes zeroes: jumping there would
+			 * run into 00 00 (add %al,(%rax)) and fault. */
+			if (eh.entry - s->vaddr >= s->filesz)
+				FAIL("entry point 0x%llx is in the zero-filled tail of its segment (file bytes end at 0x%llx)",
+				     (unsigned long long)eh.entry,
+				     (unsigned long long)(s->vaddr + s->filesz));
 			return 0;
 		}
 	}

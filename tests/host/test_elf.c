@@ -107,6 +107,20 @@ static void test_entry(void)
 {
 	build_good(); eh()->entry = KERNEL_VA_BASE + 0x1010; EXPECT_FAIL(FILE_SIZE, "non-executable");
 	build_good(); eh()->entry = KERNEL_VA_BASE + 0x9000; EXPECT_FAIL(FILE_SIZE, "not inside any");
+	/* text with a zero-filled tail: the entry in the tail is refused, the
+	 * last file byte is fine. */
+	build_good(); ph(0)->filesz = 0x800;
+	eh()->entry = KERNEL_VA_BASE + 0x800;         EXPECT_FAIL(FILE_SIZE, "zero-filled tail");
+	build_good(); ph(0)->filesz = 0x800;
+	eh()->entry = KERNEL_VA_BASE + 0x7ff;
+	CHECK(check(FILE_SIZE) == 0, "entry on the last file byte rejected: %s", err);
+}
+
+/* Expect: a segment both writable and executable is refused (W^X). */
+static void test_wx(void)
+{
+	build_good(); ph(0)->flags |= ELF_PF_W;      EXPECT_FAIL(FILE_SIZE, "writable and executable");
+	build_good(); ph(2)->flags |= ELF_PF_X;      EXPECT_FAIL(FILE_SIZE, "W^X");
 }
 
 int main(void)
@@ -115,5 +129,6 @@ int main(void)
 	RUN(test_header);
 	RUN(test_segments);
 	RUN(test_entry);
+	RUN(test_wx);
 	return harness_done("elf");
 }
