@@ -48,6 +48,9 @@ void *kalloc_in(struct addrspace *as, size_t size, int flags)
 	if (!user && npages == 1 && (flags & ALLOC_WRITABLE)) {
 		if (pmm_alloc(as->pmm, &pa) != MM_OK)
 			return NULL;
+		if (pmm_tag(as->pmm, pa) != MM_OK)
+			mm_panic("kalloc_in: fresh frame 0x%llx cannot be tagged",
+				 (unsigned long long)pa);
 		void *p = mm_phys_to_virt(pa);
 		memset(p, 0, PAGE_SIZE);
 		return p;
@@ -84,13 +87,23 @@ int kfree_in(struct addrspace *as, void *ptr, size_t size)
 	uint64_t npages = PAGE_ROUND_UP(size) >> PAGE_SHIFT;
 	uint64_t pa = direct_pa(ptr);
 	if (pmm_is_ram(as->pmm, pa)) {
-		/* A direct-map page: only single writable kernel pages are. */
+		/* A direct-map page: only single writable kernel pages are, and
+		 * only those kalloc tagged.  Everything is checked before the
+		 * page is touched. */
 		if (npages != 1)
 			return bad_free(ptr, size, "direct-map pointer with a size over one page");
-		if (!pmm_is_allocated(as->pmm, pa))
-			return bad_free(ptr, size, "frame not allocated");
+		if (!pmm_is_tagged(as->pmm, pa))
+			return bad_free(ptr, size, pmm_is_allocated(as->pmm, pa) ?
+					"frame allocated, but not by kalloc (stale or foreign pointer)" :
+					"frame not allocated");
+		if (pmm_untag(as->pmm, pa) != MM_OK)
+			mm_panic("kfree_in: tagged frame 0x%llx cannot be untagged",
+				 (unsigned long long)pa);
 		memset(ptr, KALLOC_JUNK, PAGE_SIZE);
-		return pmm_free(as->pmm, pa);
+		if (pmm_free(as->pmm, pa) != MM_OK)
+			mm_panic("kfree_in: kalloc's frame 0x%llx refused by pmm_free",
+				 (unsigned long long)pa);
+		return MM_OK;
 	}
 	struct virtaddr_space *vs = space_of(as, va);
 	if (!vs)

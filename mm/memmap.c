@@ -130,7 +130,7 @@ const char *memmap_type_name(uint32_t t)
 
 /* Sets *end to base + size; returns 0 if the range is to be dropped: size
  * 0, or an end that does not fit in 64 bits. */
-static int kept_range_end(uint64_t base, uint64_t size, uint64_t *end)
+static int kept_end(uint64_t base, uint64_t size, uint64_t *end)
 {
 	return size != 0 && range_end(base, size, end);
 }
@@ -148,7 +148,7 @@ static int desc_range(const struct bootinfo_efi_desc *d, uint64_t *base, uint64_
 	if (d->num_pages > (UINT64_MAX >> PAGE_SHIFT))
 		return 0;
 	*base = d->phys_start;
-	return kept_range_end(d->phys_start, d->num_pages << PAGE_SHIFT, end);
+	return kept_end(d->phys_start, d->num_pages << PAGE_SHIFT, end);
 }
 
 /* Warns about every raw descriptor and used range that will be dropped. */
@@ -167,7 +167,7 @@ static void warn_dropped(const void *raw, uint64_t n, uint32_t desc_size,
 			  d->num_pages == 0 ? "zero length" : "end wraps past 2^64");
 	}
 	for (uint32_t i = 0; i < used_count; i++) {
-		if (kept_range_end(used[i].pa, used[i].size, &end))
+		if (kept_end(used[i].pa, used[i].size, &end))
 			continue;
 		mm_printf("memmap: dropped used range %u (type %u, start 0x%016llx, size 0x%llx): %s\n",
 			  i, used[i].type, (unsigned long long)used[i].pa,
@@ -276,7 +276,7 @@ int memmap_sanitize(const void *raw, uint64_t raw_size, uint32_t desc_size,
 					       &rank, &next, &found);
 		}
 		for (uint32_t i = 0; i < used_count; i++)
-			if (kept_range_end(used[i].pa, used[i].size, &end))
+			if (kept_end(used[i].pa, used[i].size, &end))
 				sweep_consider(pos, used[i].pa, end,
 					       memmap_used_type_to_region(used[i].type),
 					       &rank, &next, &found);

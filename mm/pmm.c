@@ -50,7 +50,16 @@
  *
  * 7. Invariants (pmm_check verifies them): free == number of clear bits;
  *    summary and summary2 exactly reflect the level below; every frame
- *    outside the usable regions and every padding bit is set.
+ *    outside the usable regions and every padding bit is set; a tagged
+ *    frame is allocated.
+ *
+ * 9. Tags: a second bitmap, one bit per frame, that an owner sets on the
+ *    frames it hands out itself (kalloc's direct-map pages).  pmm_free
+ *    refuses a tagged frame, and the owner frees only frames it tagged,
+ *    so a stale or cross-API free is caught even after the frame went to
+ *    someone else.  Cost: one more bit per frame (32 MiB per TiB of RAM,
+ *    as much as the bitmap itself; 2 bits per frame in all, plus the
+ *    summaries' 1/64 + 1/4096).
  *
  * 8. Locking: none inside; the caller serialises calls on one pmm (memboot
  *    does mm work on one CPU with interrupts off).  No recursion; O(1) stack.
@@ -244,13 +253,15 @@ int pmm_init_boot(struct pmm *p, const struct mm_region *map, size_t count,
 	p->nwords = bit_words(top);
 	p->nsum = bit_words(p->nwords);
 	p->nsum2 = bit_words(p->nsum);
-	p->meta_size = PAGE_ROUND_UP((p->nwords + p->nsum + p->nsum2) * sizeof(uint64_t));
+	p->meta_size = PAGE_ROUND_UP((2 * p->nwords + p->nsum + p->nsum2) * sizeof(uint64_t));
 	st = bootalloc_alloc(ba, p->meta_size, PAGE_SIZE, &p->meta_pa);
 	if (st != MM_OK)
 		return MM_ENOMEM;
 	p->bitmap = mm_phys_to_virt(p->meta_pa);
 	p->summary = p->bitmap + p->nwords;
 	p->summary2 = p->summary + p->nsum;
+	p->tags = p->summary2 + p->nsum2;
+	memset(p->tags, 0, p->nwords * sizeof(uint64_t));
 
 	/* Holes used, usable regions free, padding after nframes used. */
 	for (size_t i = 0; i < count; i++) {
@@ -429,12 +440,18 @@ static int check_free(struct pmm *p, const char *fn, uint64_t pa, uint64_t n)
 		uint64_t w = bit_word(x), wend = bit_word_start(w + 1);
 		unsigned lo = bit_index(x);
 		unsigned hi = end >= wend ? BITS_PER_WORD : bit_index(end);
-		uint64_t m = bit_mask(lo, hi), clear = ~p->bitmap[w] & m;
+		uint64_t m = bit_mask(lo, hi), clear = ~p->bitmap[w] & m, tagged = p->tags[w] & m;
 		if (clear) {
 			mm_printf("%s(0x%llx, %llu): frame 0x%llx is not allocated\n", fn,
 				  (unsigned long long)pa, (unsigned long long)n,
 				  (unsigned long long)(bit_number(w, bit_lowest(clear)) << PAGE_SHIFT));
 			return MM_ENOENT;
+		}
+		if (tagged) {
+			mm_printf("%s(0x%llx, %llu): frame 0x%llx is tagged by its owner (a kalloc page: kfree it)\n",
+				  fn, (unsigned long long)pa, (unsigned long long)n,
+				  (unsigned long long)(bit_number(w, bit_lowest(tagged)) << PAGE_SHIFT));
+			return MM_EBUSY;
 		}
 		x = end >= wend ? wend : end;
 	}
@@ -455,7 +472,7 @@ int pmm_free(struct pmm *p, uint64_t pa)
 	 * else goes through check_free, which reports it. */
 	if ((pa & PAGE_MASK) || pa - r->base >= r->size || r->type != MR_USABLE ||
 	    f >= p->nframes || pa - p->meta_pa < p->meta_size ||
-	    !bit_test(p->bitmap, f)) {
+	    !bit_test(p->bitmap, f) || bit_test(p->tags, f)) {
 		int st = check_free(p, "pmm_free", pa, 1);
 		if (st != MM_OK)
 			return st;
@@ -477,6 +494,34 @@ int pmm_free_contig(struct pmm *p, uint64_t pa, uint64_t count)
 		return st;
 	set_frames(p, f, f + count, 0, 1);
 	p->free += count;
+	return MM_OK;
+}
+
+int pmm_is_tagged(const struct pmm *p, uint64_t pa)
+{
+	return pmm_is_allocated(p, pa) && bit_test(p->tags, pa >> PAGE_SHIFT);
+}
+
+int pmm_tag(struct pmm *p, uint64_t pa)
+{
+	uint64_t f = pa >> PAGE_SHIFT;
+
+	if ((pa & PAGE_MASK) || !pmm_is_allocated(p, pa) ||
+	    pa - p->meta_pa < p->meta_size)
+		return MM_ENOENT;
+	if (bit_test(p->tags, f))
+		return MM_EBUSY;
+	p->tags[bit_word(f)] |= 1ULL << bit_index(f);
+	return MM_OK;
+}
+
+int pmm_untag(struct pmm *p, uint64_t pa)
+{
+	uint64_t f = pa >> PAGE_SHIFT;
+
+	if ((pa & PAGE_MASK) || !pmm_is_tagged(p, pa))
+		return MM_ENOENT;
+	p->tags[bit_word(f)] &= ~(1ULL << bit_index(f));
 	return MM_OK;
 }
 
@@ -510,6 +555,11 @@ int pmm_check(const struct pmm *p)
 			return MM_EINVAL;
 		}
 		clear += BITS_PER_WORD - bit_count(p->bitmap[w]);
+		if (p->tags[w] & ~p->bitmap[w]) {
+			mm_printf("pmm_check: a free frame of word %llu is tagged\n",
+				  (unsigned long long)w);
+			return MM_EINVAL;
+		}
 	}
 	for (uint64_t s = 0; s < p->nsum; s++) {
 		int bit = (int)bit_test(p->summary2, s);

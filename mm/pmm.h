@@ -17,6 +17,8 @@ struct bootalloc;
 struct pmm {
 	uint64_t *bitmap;     /* 1 bit per frame, 1 = used; via mm_phys_to_virt */
 	uint64_t *summary;    /* 1 bit per bitmap word, 1 = word has a free frame */
+	uint64_t *tags;       /* 1 bit per frame, 1 = allocated and tagged by its
+				 owner (kalloc's direct-map pages) */
 	uint64_t nframes;     /* frames covered: up to the highest usable frame */
 	uint64_t nwords;      /* bitmap words */
 	uint64_t total;       /* usable frames (RAM the allocator manages) */
@@ -26,7 +28,7 @@ struct pmm {
 	size_t map_count;
 	uint64_t meta_pa;     /* physical range holding bitmap + summary */
 	uint64_t meta_size;
-	/* Search state and the second summary level (mm/pmm.c, theory 3-4): */
+	/* Second summary level and lookup hints (mm/pmm.c theory 3, 4, 6): */
 	uint64_t *summary2;   /* 1 bit per summary word, 1 = that word is non-zero */
 	uint64_t nsum;        /* summary words */
 	uint64_t nsum2;       /* summary2 words */
@@ -57,13 +59,26 @@ int pmm_alloc(struct pmm *pmm, uint64_t *pa);
 int pmm_alloc_contig(struct pmm *pmm, uint64_t count, uint64_t align, uint64_t *pa);
 
 /* Frees the frame at pa.  A frame that is not allocated (MM_ENOENT), not RAM
- * or one of the allocator's own bitmap frames (MM_ERANGE) is reported with
- * its address via mm_printf and the bitmap is unchanged; MM_EINVAL if pa is
- * not page aligned. */
+ * or one of the allocator's own bitmap frames (MM_ERANGE), or tagged
+ * (MM_EBUSY: its owner frees it, see pmm_tag) is reported with its address
+ * via mm_printf and nothing changes; MM_EINVAL if pa is not page aligned. */
 int pmm_free(struct pmm *pmm, uint64_t pa);
 
 /* Frees count frames from pa; all-or-nothing: checks every frame first. */
 int pmm_free_contig(struct pmm *pmm, uint64_t pa, uint64_t count);
+
+/* Frame tags: one bit per frame with which an owner marks the frames it
+ * handed out itself (kalloc: single pages it returns as direct-map
+ * pointers), so a free can tell "allocated" from "allocated by me": a stale
+ * or foreign kfree, or a pmm_free of a tagged frame, is refused.
+ * pmm_tag tags an allocated, untagged frame (MM_OK; MM_ENOENT if it is not
+ * allocated RAM, MM_EBUSY if already tagged); pmm_untag clears the tag of a
+ * tagged frame (MM_OK, or MM_ENOENT if it is not tagged).  Neither prints. */
+int pmm_tag(struct pmm *pmm, uint64_t pa);
+int pmm_untag(struct pmm *pmm, uint64_t pa);
+
+/* Returns 1 if the frame at pa is managed RAM, allocated and tagged. */
+int pmm_is_tagged(const struct pmm *pmm, uint64_t pa);
 
 /* Returns 1 if the frame at pa is managed RAM and currently allocated. */
 int pmm_is_allocated(const struct pmm *pmm, uint64_t pa);

@@ -190,6 +190,69 @@ static void test_global_space(void)
 	teardown_check();
 }
 
+/*
+ *   1M                                      1M + 32M
+ *   |bitmap+tags|tables|...kalloc page P ...|
+ * Expect: kfree of a direct-map pointer into the allocator's own bitmap is
+ * refused before anything is written: the metadata is byte-identical.
+ */
+static void test_kfree_of_bitmap_changes_nothing(void)
+{
+	setup();
+	static uint8_t before[PG(4)];
+	uint64_t meta = pmm->meta_pa, msize = pmm->meta_size;
+	REQUIRE(msize <= sizeof(before), "meta %llu bytes", (unsigned long long)msize);
+	memcpy(before, mm_phys_to_virt(meta), msize);
+	host_capture_begin();
+	int r = kfree_in(&as, mm_phys_to_virt(meta), PG(1));
+	const char *out = host_capture_end();
+	CHECK(r == MM_ENOENT, "status %d", r);
+	CHECK(strstr(out, "kfree: bad free of"), "report: %s", out);
+	CHECK(!memcmp(before, mm_phys_to_virt(meta), msize), "the bitmap was written");
+	CHECK(pmm_check(pmm) == MM_OK, "pmm_check");
+	teardown_check();
+}
+
+/*
+ * Expect: after kfree(P), the frame goes to another owner through
+ * pmm_alloc; a second (stale) kfree(P) is refused and the new owner's frame
+ * stays allocated with its contents; pmm_free of a live kalloc page is
+ * refused too (MM_EBUSY) and the page stays kalloc's.
+ */
+static void test_stale_and_foreign_frees(void)
+{
+	setup();
+	uint8_t *p = kalloc_in(&as, PG(1), ALLOC_KERNEL | ALLOC_WRITABLE);
+	REQUIRE(p, "kalloc");
+	uint64_t pa = (uint64_t)(p - (uint8_t *)mm_phys_to_virt(0)), again;
+	CHECK(pmm_is_tagged(pmm, pa), "kalloc page tagged");
+	REQUIRE_OK(kfree_in(&as, p, PG(1)), "kfree");
+	CHECK(!pmm_is_tagged(pmm, pa), "tag cleared by kfree");
+	REQUIRE_OK(pmm_alloc(pmm, &again), "pmm_alloc");
+	REQUIRE(again == pa, "the freed frame is handed out again (%#llx, %#llx)",
+		(unsigned long long)again, (unsigned long long)pa);
+	memset(p, 0x3c, PG(1));                    /* the new owner's data */
+	host_capture_begin();
+	int r = kfree_in(&as, p, PG(1));
+	const char *out = host_capture_end();
+	CHECK(r == MM_ENOENT && strstr(out, "not by kalloc"), "stale kfree: %d %s", r, out);
+	CHECK(pmm_is_allocated(pmm, pa) && p[0] == 0x3c && p[PG(1) - 1] == 0x3c,
+	      "the new owner's frame was freed or written");
+	REQUIRE_OK(pmm_free(pmm, again), "the owner frees it");
+
+	uint8_t *q = kalloc_in(&as, PG(1), ALLOC_KERNEL | ALLOC_WRITABLE);
+	REQUIRE(q, "kalloc");
+	uint64_t qa = (uint64_t)(q - (uint8_t *)mm_phys_to_virt(0));
+	host_capture_begin();
+	r = pmm_free(pmm, qa);
+	out = host_capture_end();
+	CHECK(r == MM_EBUSY && strstr(out, "tagged"), "pmm_free of a kalloc page: %d %s", r, out);
+	CHECK(pmm_is_tagged(pmm, qa), "the page stays kalloc's");
+	CHECK(kfree_in(&as, q, PG(1)) == MM_OK, "kfree");
+	CHECK(pmm_check(pmm) == MM_OK, "pmm_check");
+	teardown_check();
+}
+
 int main(void)
 {
 	RUN(test_single_page_uses_direct_map);
@@ -198,5 +261,7 @@ int main(void)
 	RUN(test_bad_kfree);
 	RUN(test_oom_unwinds);
 	RUN(test_global_space);
+	RUN(test_kfree_of_bitmap_changes_nothing);
+	RUN(test_stale_and_foreign_frees);
 	return harness_done("kalloc");
 }

@@ -110,16 +110,20 @@ static void test_overlap(void)
 {
 	CHECK(!ranges_overlap(0, 10, 10, 10) && !ranges_overlap(10, 10, 0, 10), "touching");
 	CHECK(ranges_overlap(0, 100, 10, 10) && ranges_overlap(10, 10, 0, 100), "nested");
-	CHECK(ranges_overlap(5, 1, 5, 1), "itself");
+	CHECK(ranges_overlap(5, 1, 5, 1) && ranges_overlap(0, UINT64_MAX, 0, UINT64_MAX), "itself");
 	CHECK(!ranges_overlap(5, 0, 0, 100) && !ranges_overlap(0, 100, 5, 0), "size 0");
 	uint64_t hhdm = 0xffff800000000000ULL, hsize = 0x0000400000000000ULL;
 	uint64_t top = UINT64_MAX - 4095;     /* [top, 2^64) */
 	CHECK(!ranges_overlap(top, 4096, hhdm, hsize), "the last page is not in the direct map");
+	CHECK(ranges_overlap(top, 4096, top, 4096), "the last page overlaps itself");
 	CHECK(ranges_overlap(hhdm + 4096, 0 - (hhdm + 4096), hhdm, hsize),
 	      "[hhdm + 4K, 2^64) covers the direct map");
 	CHECK(ranges_overlap(hhdm, hsize, hhdm + 4096, 0 - (hhdm + 4096)), "same, other order");
-	CHECK(!naive_overlap(hhdm + 4096, 0 - (hhdm + 4096), hhdm, hsize),
+	CHECK(naive_overlap(hhdm + 4096, 0 - (hhdm + 4096), hhdm, hsize) !=
+	      model_overlap(hhdm + 4096, 0 - (hhdm + 4096), hhdm, hsize),
 	      "control: the 64-bit test misses the overlap of a range ending at 2^64");
+	CHECK(naive_overlap(top, 4096, top, 4096) != model_overlap(top, 4096, top, 4096),
+	      "control: the 64-bit test says the last page misses itself");
 	CHECK(ranges_overlap(UINT64_MAX, 1, 0, UINT64_MAX) == 0 &&
 	      ranges_overlap(UINT64_MAX - 1, 2, 0, UINT64_MAX) == 1, "at the very top");
 }
@@ -163,16 +167,22 @@ static uint64_t edgy(uint64_t *x)
 	}
 }
 
-/* Expect: 400k random inputs, biased to the edges, agree with the model. */
+/* Expect: 400k random inputs, biased to the edges, agree with the model;
+ * among them the naive 64-bit overlap test (the control) gets some inputs
+ * wrong, so the comparison is strong enough to catch that bug. */
 static void test_random(void)
 {
-	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	uint64_t x = 0x9e3779b97f4a7c15ULL, naive_wrong = 0;
 	for (int i = 0; i < 400000; i++) {
 		uint64_t b = edgy(&x), s = edgy(&x), v = edgy(&x), al = edgy(&x);
 		uint64_t b2 = edgy(&x), s2 = edgy(&x);
 		if (!agree(b, s, v, al, b2, s2))
 			return;
+		if (model_end(b, s) <= TWO64 && model_end(b2, s2) <= TWO64 &&
+		    naive_overlap(b, s, b2, s2) != model_overlap(b, s, b2, s2))
+			naive_wrong++;
 	}
+	CHECK(naive_wrong > 0, "control: the naive overlap test agreed on every input");
 }
 
 int main(void)
