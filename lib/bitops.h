@@ -30,7 +30,7 @@ static inline uint64_t bit_word_start(uint64_t w)
 	return w << BITS_WORD_SHIFT;
 }
 
-/* Returns the number of bit index in word: word * 64 + index. */
+/* Returns the number of bit index (0..63) of word word: word * 64 + index. */
 static inline uint64_t bit_number(uint64_t word, unsigned index)
 {
 	return (word << BITS_WORD_SHIFT) | index;

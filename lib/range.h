@@ -46,6 +46,13 @@ static inline int range_within(uint64_t off, uint64_t len, uint64_t limit)
 	return off <= limit && len <= limit - off;
 }
 
+/* Returns 1 if [base, base + size) lies inside [lo, hi), lo <= hi, without
+ * wrapping: range_within for a window that need not start at 0. */
+static inline int range_inside(uint64_t base, uint64_t size, uint64_t lo, uint64_t hi)
+{
+	return base >= lo && range_within(base - lo, size, hi - lo);
+}
+
 /* Returns 1 if [a, a + asize) and [b, b + bsize) share a byte.  Exact for
  * any two ranges that end at or below 2^64 (the end is never computed);
  * an empty range overlaps nothing. */

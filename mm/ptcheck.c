@@ -2,6 +2,7 @@
  * mm/ptcheck.c - page-table checker (what it checks: mm/ptcheck.h).
  * Four nested loops over the levels: bounded stack, no recursion.
  */
+#include "lib/range.h"
 #include "mm/ptcheck.h"
 #include "mm/layout.h"
 #include "mm/platform.h"
@@ -49,7 +50,7 @@ static void check_leaf(struct ptwalk *w, uint64_t va, uint64_t size, uint64_t e,
 	w->leaves++;
 	if ((wu & PTE_W) && !nx)
 		violation(w, va, e, "writable and executable");
-	if ((wu & PTE_U) && (va < USER_BASE || va + size > USER_END))
+	if ((wu & PTE_U) && !range_inside(va, size, USER_BASE, USER_END))
 		violation(w, va, e, "user-accessible outside the user half");
 	if (va < PAGE_SIZE)
 		violation(w, va, e, "page 0 is mapped");

@@ -410,7 +410,7 @@ int virtaddr_take(struct virtaddr_space *s, uint64_t va, uint64_t size, int *tak
 		*taken = VIRTADDR_FREE;
 	if (size == 0 || !page_aligned(va) || !page_aligned(size))
 		return MM_EINVAL;
-	if (va < s->base || !range_within(va - s->base, size, s->end - s->base))
+	if (!range_inside(va, size, s->base, s->end))
 		return MM_ERANGE;
 	if (node_reserve(s, VIRTADDR_SPLIT_NODES) != MM_OK)
 		return MM_ENOMEM;

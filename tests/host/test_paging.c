@@ -103,15 +103,18 @@ static void test_map_over_existing_is_busy(void)
 	teardown_check();
 }
 
-/* Expect: page 0, the direct map, non-canonical and half-crossing ranges,
- * unaligned addresses, a user page in the upper half and unknown flags
- * are all MM_EINVAL. */
+/* Expect: page 0, the direct map (also from a range that ends exactly at
+ * 2^64, whose end is 0 in 64 bits), non-canonical and half-crossing
+ * ranges, unaligned addresses, a user page in the upper half and unknown
+ * flags are all MM_EINVAL. */
 static void test_map_rejects_bad_ranges(void)
 {
 	setup();
 	CHECK(map_pages(&as, 0, 0x200000, 1, 0) == MM_EINVAL, "page 0");
 	CHECK(map_pages(&as, HHDM_BASE + PG(5), 0x200000, 1, 0) == MM_EINVAL, "direct map");
 	CHECK(map_pages(&as, KWIN_BASE - PG(1), 0x200000, 2, 0) == MM_EINVAL, "into the direct map");
+	CHECK(map_pages(&as, KWIN_BASE - PG(1), 0x200000, (0 - (KWIN_BASE - PG(1))) >> PAGE_SHIFT, 0) ==
+	      MM_EINVAL, "from the direct map's last page up to 2^64");
 	CHECK(map_pages(&as, 0x0000800000000000ULL, 0x200000, 1, 0) == MM_EINVAL, "non-canonical");
 	CHECK(map_pages(&as, USER_END - PG(1), 0x200000, 2, 0) == MM_EINVAL, "crosses the hole");
 	CHECK(map_pages(&as, UVA + 8, 0x200000, 1, 0) == MM_EINVAL, "unaligned va");

@@ -147,6 +147,32 @@ static void test_large_pages_counted(void)
 	CHECK(n == 20 && strstr(out, "4 more violations not printed"), "%d: %s", n, out);
 }
 
+/*
+ *   0xfffffffffffff000      2^64
+ *   |  user page (U, NX)      |     the last page of the address space
+ *
+ * Its end, 2^64, is 0 in 64 bits.  Expect: one violation all the same (a
+ * 64-bit "va + size > USER_END" test saw 0 and let it pass).
+ */
+static void test_user_top_page(void)
+{
+	const char *out;
+	uint64_t top = 0 - PAGE_SIZE, pa, table[3];
+	setup();
+	for (int i = 0; i < 3; i++) {
+		pmm_alloc(pmm, &table[i]);
+		memset(mm_phys_to_virt(table[i]), 0, PAGE_SIZE);
+	}
+	pmm_alloc(pmm, &pa);
+	uint64_t *t = mm_phys_to_virt(as.root_pa);
+	t[PX(4, top)] = table[0] | PTE_P | PTE_U;
+	((uint64_t *)mm_phys_to_virt(table[0]))[PX(3, top)] = table[1] | PTE_P | PTE_U;
+	((uint64_t *)mm_phys_to_virt(table[1]))[PX(2, top)] = table[2] | PTE_P | PTE_U;
+	((uint64_t *)mm_phys_to_virt(table[2]))[PX(1, top)] = pa | PTE_P | PTE_U | PTE_NX;
+	CHECK(run(&out) == 1 && strstr(out, "va 0xfffffffffffff000") &&
+	      strstr(out, "user-accessible outside"), "%s", out);
+}
+
 int main(void)
 {
 	RUN(test_clean_space_passes);
@@ -156,5 +182,6 @@ int main(void)
 	RUN(test_mapped_frame_free);
 	RUN(test_page_zero);
 	RUN(test_large_pages_counted);
+	RUN(test_user_top_page);
 	return harness_done("ptcheck");
 }

@@ -60,6 +60,11 @@ static int agree(uint64_t b, uint64_t s, uint64_t x, uint64_t al, uint64_t b2, u
 		CHECK(0, "range_within(%#lx, %#lx, %#lx)", b, s, x);
 		return 0;
 	}
+	uint64_t lo = b2 < x ? b2 : x, hi = b2 < x ? x : b2;
+	if (range_inside(b, s, lo, hi) != (b >= lo && me <= hi)) {
+		CHECK(0, "range_inside(%#lx, %#lx, %#lx, %#lx)", b, s, lo, hi);
+		return 0;
+	}
 	if (is_pow2(al) != pow2 || up_ok != (pow2 && mup < TWO64) ||
 	    (up_ok && up != (uint64_t)mup) || (!up_ok && up != 0x5a5a)) {
 		CHECK(0, "align_up(%#lx, %#lx) = %d, %#lx", x, al, up_ok, up);
@@ -95,6 +100,30 @@ static void test_ends(void)
 	      "within, size 0");
 	CHECK(range_within(4, 6, 10) && !range_within(4, 7, 10) && !range_within(1, UINT64_MAX, 10),
 	      "within, wrap");
+}
+
+/* Expect: range_inside takes the window's ends exactly: a range may touch
+ * hi but not pass it nor start below lo; the last page of the address
+ * space is not inside a window that ends lower, although its end is 0 in
+ * 64 bits (the naive test, the control, says it is).
+ *
+ *   [lo ............ hi)
+ *        [......)              inside
+ *   [...........................)      past hi: no
+ *                          ... [2^64 - 4K, 2^64)  no
+ */
+static void test_inside(void)
+{
+	uint64_t lo = 0x1000, hi = 0x800000000000ULL, top = UINT64_MAX - 4095;
+	CHECK(range_inside(lo, hi - lo, lo, hi) && range_inside(hi - 4096, 4096, lo, hi),
+	      "touching hi");
+	CHECK(!range_inside(hi - 4096, 4097, lo, hi) && !range_inside(lo - 1, 2, lo, hi),
+	      "past hi, below lo");
+	CHECK(range_inside(hi, 0, lo, hi) && !range_inside(hi + 1, 0, lo, hi) &&
+	      range_inside(0, 0, 0, 0), "size 0");
+	CHECK(!range_inside(top, 4096, lo, hi) && range_inside(top, 4096, top, UINT64_MAX) == 0 &&
+	      range_inside(top, 4095, top, UINT64_MAX), "the last page");
+	CHECK(!(top < lo || top + 4096 > hi), "control: the 64-bit test lets the last page in");
 }
 
 /*
@@ -188,6 +217,7 @@ static void test_random(void)
 int main(void)
 {
 	RUN(test_ends);
+	RUN(test_inside);
 	RUN(test_overlap);
 	RUN(test_align);
 	RUN(test_random);
