@@ -155,12 +155,13 @@ def check_usable(text, fails):
     free, total, mib = int(p.group(1)), int(p.group(2)), int(p.group(3))
     if total != want // 4096:
         fails.append(f"pmm total {total} frames, usable RAM is {want // 4096} frames")
-    # The bitmap and its summary levels are the only frames used before the
-    # line is printed: one bit per frame up to the top of RAM, plus a summary
-    # bit per 64-bit word (1/64 more) and a few pages of rounding.
+    # The allocator's metadata is the only memory used before the line is
+    # printed: the bitmap and the frame tags, one bit per frame each up to
+    # the top of RAM, plus a summary bit per 64-bit bitmap word (1/64 of the
+    # bitmap) and a few pages of rounding.
     top = max(end + 1 for t, s, end, *_ in raw if t in USABLE_TYPES)
     bitmap_pages = (top // 4096 // 8 + 4095) // 4096
-    meta_pages = bitmap_pages + bitmap_pages // 63 + 8
+    meta_pages = 2 * bitmap_pages + bitmap_pages // 63 + 8
     if not (total - meta_pages <= free <= total):
         fails.append(f"pmm free {free} not within [{total - meta_pages}, {total}]")
     if mib != free * 4096 >> 20:
