@@ -11,6 +11,8 @@
  * the map again and retry.  Eight retries is far beyond what firmware needs. */
 #define EXIT_MAX_RETRIES 8
 
+int handoff_force_retry;
+
 static uint64_t rdmsr(uint32_t msr)
 {
 	uint32_t lo, hi;
@@ -57,6 +59,12 @@ EFI_STATUS handoff(EFI_HANDLE image, struct bootinfo *bi, uint64_t map_capacity,
 					     (unsigned long long)map_capacity,
 					     (unsigned long long)size);
 			return st;
+		}
+		if (handoff_force_retry && retries == 0) {
+			/* A test: one page allocated now changes the map, so the
+			 * key is stale and ExitBootServices must refuse it. */
+			EFI_PHYSICAL_ADDRESS page;
+			efi_bs->AllocatePages(AllocateAnyPages, EfiLoaderData, 1, &page);
 		}
 		st = efi_bs->ExitBootServices(image, key);
 		if (st == EFI_SUCCESS)

@@ -55,6 +55,10 @@ EFI_STATUS pt_map(struct ptpool *pool, uint64_t root, uint64_t va, uint64_t pa,
 EFI_STATUS pt_cover(struct ptpool *pool, uint64_t root, uint64_t va, uint64_t pa,
 		    uint64_t page_size, uint64_t flags);
 
+/* efi/handoff.c: when set, the first ExitBootServices is made to fail by
+ * one page allocated after GetMemoryMap (cmdline test-exit-retry). */
+extern int handoff_force_retry;
+
 /* efi/handoff.c: the final memory map, ExitBootServices, the jump. */
 EFI_STATUS handoff(EFI_HANDLE image, struct bootinfo *bi, uint64_t map_capacity,
 		   uint64_t cr3, uint64_t entry, uint64_t stack_top);

@@ -40,6 +40,27 @@ EFI_BOOT_SERVICES *efi_bs;
 #define CMDLINE_FILE_MAX  4096
 /* The cmdline word asking the kernel to exit QEMU when done. */
 #define CMDLINE_QEMU_EXIT "qemu-exit"
+/* The cmdline word that makes the loader change the memory map once between
+ * GetMemoryMap and ExitBootServices, so the retry path runs (boot tests). */
+#define CMDLINE_EXIT_RETRY "test-exit-retry"
+
+/* Returns 1 if word (a NUL-terminated string) is one of the
+ * space-separated words of cmdline. */
+static int cmdline_has(const char *cmdline, const char *word)
+{
+	uint64_t len = 0;
+	while (word[len])
+		len++;
+	for (const char *w = cmdline; *w;) {
+		const char *e = w;
+		while (*e && *e != ' ')
+			e++;
+		if ((uint64_t)(e - w) == len && !__builtin_memcmp(w, word, len))
+			return 1;
+		w = *e ? e + 1 : e;
+	}
+	return 0;
+}
 /* Byte offset of the revision in the RSDP (ACPI 6.5, 5.2.5.3). */
 #define RSDP_REVISION_OFFSET 15
 
@@ -107,16 +128,9 @@ static EFI_STATUS read_cmdline(EFI_FILE_HANDLE root, struct bootinfo *bi)
 	bi->cmdline[n] = '\0';
 	efi_bs->FreePages(pa, PAGE_ROUND_UP(size) >> PAGE_SHIFT);
 
-	/* Word match of CMDLINE_QEMU_EXIT in the space-separated list. */
-	const uint64_t qlen = sizeof(CMDLINE_QEMU_EXIT) - 1;
-	for (const char *w = bi->cmdline; *w;) {
-		const char *e = w;
-		while (*e && *e != ' ')
-			e++;
-		if ((uint64_t)(e - w) == qlen && !__builtin_memcmp(w, CMDLINE_QEMU_EXIT, qlen))
-			bi->flags |= BOOTINFO_F_QEMU_EXIT;
-		w = *e ? e + 1 : e;
-	}
+	if (cmdline_has(bi->cmdline, CMDLINE_QEMU_EXIT))
+		bi->flags |= BOOTINFO_F_QEMU_EXIT;
+	handoff_force_retry = cmdline_has(bi->cmdline, CMDLINE_EXIT_RETRY);
 	return EFI_SUCCESS;
 }
 

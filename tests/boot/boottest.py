@@ -393,6 +393,23 @@ def kernel_directory_test():
     return run
 
 
+def test_exit_retry():
+    """ExitBootServices refused once (the loader allocates a page after
+    GetMemoryMap, cmdline word test-exit-retry): the loader fetches the map
+    again, retries, and the kernel reports 1 retry; the same boot without
+    the word reports 0 (the control)."""
+    def run():
+        fails = []
+        for words, want in (("qemu-exit test-exit-retry", 1), ("qemu-exit", 0)):
+            status, text = boot_tree(lambda tree: None, {"MEM": "256M"}, 120, cmdline=words)
+            check_done(status, text, fails)
+            m = re.search(r"ExitBootServices retries (\d+)", text)
+            if not m or int(m.group(1)) != want:
+                fails.append(f"cmdline {words!r}: retries {m.group(1) if m else None}, want {want}")
+        return fails, text
+    return run
+
+
 def test_cmdline_escaped():
     """Control bytes in \\boot\\cmdline are printed escaped, never raw."""
     def run():
@@ -474,6 +491,7 @@ TESTS = {
     "cmdline-oversize": optional_file_test("boot/cmdline", b"x" * 5000, r"is 5000 bytes",
                                            cmdline=None),
     "cmdline-escaped": test_cmdline_escaped(),
+    "exit-boot-services-retry": test_exit_retry(),
 }
 
 
