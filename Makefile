@@ -11,12 +11,13 @@ SMP        ?= 1
 MACHINE    ?= q35
 CPU        ?= max
 QEMU_EXTRA ?=
+SERIAL     ?= stdio
 CMDLINE    ?= qemu-exit
 FUZZ_SECONDS ?= 600
 HOSTCC     ?= cc
 CLANG      ?= clang
 
-export MEM SMP MACHINE CPU QEMU_EXTRA
+export MEM SMP MACHINE CPU QEMU_EXTRA SERIAL
 
 # Resolved lazily: clang may only appear once the dependency step has run.
 RESDIR = $(shell $(CLANG) -print-resource-dir)
@@ -234,6 +235,7 @@ help: ## this list
 	@echo "  MACHINE=$(MACHINE)  q35 or pc"
 	@echo "  CPU=$(CPU)  QEMU -cpu model (max, qemu64...)"
 	@echo "  QEMU_EXTRA=$(QEMU_EXTRA)  appended verbatim to the QEMU command line"
+	@echo "  SERIAL=$(SERIAL)  QEMU -serial for make run/debug (none, file:out.log...); a -serial or -nographic in QEMU_EXTRA wins"
 	@echo "  CMDLINE=$(CMDLINE)  \\boot\\cmdline of build/esp.img"
 	@echo "  FUZZ_SECONDS=$(FUZZ_SECONDS)  per harness, for make fuzz"
 	@echo "  SB_KEY=$(SB_KEY) SB_CERT=$(SB_CERT)  signing key of make image (empty SB_KEY: unsigned)"

@@ -14,8 +14,16 @@
  * end, as older and newer kernels print them).  It turns the entries into EFI
  * descriptors and runs the kernel's own mm/ code on them: the raw map is
  * printed in `memmap -sfo` form, then the sanitised map exactly as the kernel
- * prints it.  An unparseable line is reported with its number; exit status 1.
+ * prints it.
+ *
+ * Every line must be understood completely: a line it cannot parse, a NUL
+ * byte (or UTF-16 U+0000), a number that is not exactly an optional single
+ * 0x and hex digits (plain hex digits in -sfo lines), an unknown type or
+ * attribute name, or text after the range other than Linux's " (NNNMB)" size
+ * note (which must match the range) is reported as "memmap: line N: <why>"
+ * with exit status 1.  Lines end with \n, \r\n or a lone \r (old Mac).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,10 +44,17 @@ static const char *const fmt_names[] = {
 static struct bootinfo_efi_desc *descs;
 static size_t ndescs, capdescs;
 
-/* Prints "memmap: line N: why" on stderr and exits 1. */
+/* Longest part of a bad line quoted in its error message. */
+#define QUOTE_MAX 200
+
+/* Prints "memmap: line N: why: "text"" on stderr (at most QUOTE_MAX
+ * characters of text, anything unprintable as '?') and exits 1. */
 static _Noreturn void die_line(unsigned long line, const char *why, const char *text)
 {
-	fprintf(stderr, "memmap: line %lu: %s: \"%.100s\"\n", line, why, text);
+	fprintf(stderr, "memmap: line %lu: %s: \"", line, why);
+	for (size_t i = 0; i < QUOTE_MAX && text[i]; i++)
+		fputc(isprint((unsigned char)text[i]) ? text[i] : '?', stderr);
+	fputs("\"\n", stderr);
 	exit(1);
 }
 
@@ -82,7 +97,10 @@ static char *read_all(FILE *f, size_t *len)
 }
 
 /* Converts UTF-16 (BOM or, without one, a zero second byte means UTF-16LE)
- * to ASCII in place; non-ASCII characters become '?'.  Skips a UTF-8 BOM. */
+ * to ASCII in place and updates *len; non-ASCII characters, and a last
+ * half character, become '?' (so the line holding them is refused); U+0000
+ * becomes a NUL byte, which parse_text refuses.  Skips a UTF-8 BOM.
+ * Returns the start of the text; it stays NUL-terminated at text[*len]. */
 static char *to_ascii(char *buf, size_t *len)
 {
 	unsigned char *u = (unsigned char *)buf;
@@ -105,27 +123,44 @@ static char *to_ascii(char *buf, size_t *len)
 		unsigned c = le ? u[i] | (u[i + 1] << 8) : (u[i] << 8) | u[i + 1];
 		buf[out++] = c < 0x80 ? (char)c : '?';
 	}
+	if (i < *len)
+		buf[out++] = '?';
 	buf[out] = '\0';
 	*len = out;
 	return buf;
 }
 
-/* Parses a number in base at *p (a 0x prefix is allowed for base 16) and
- * advances *p; returns 0 if there are no digits or it overflows. */
-static int parse_u64(const char **p, int base, uint64_t *v)
+/* Returns the value of c as a digit of base (10 or 16, either case), or -1. */
+static int digit_value(char c, int base)
 {
-	char *end;
+	int v = -1;
 
-	if (base == 16 && (*p)[0] == '0' && ((*p)[1] == 'x' || (*p)[1] == 'X'))
-		*p += 2;
-	if ((base == 16 && !strchr("0123456789abcdefABCDEF", **p)) ||
-	    (base == 10 && !strchr("0123456789", **p)) || !**p)
+	if (c >= '0' && c <= '9')
+		v = c - '0';
+	else if (c >= 'a' && c <= 'f')
+		v = c - 'a' + 10;
+	else if (c >= 'A' && c <= 'F')
+		v = c - 'A' + 10;
+	return v < base ? v : -1;
+}
+
+/* Parses the digits of base at *p into *v and advances *p past them: one
+ * digit at least, no sign, blank or prefix (unlike strtoull, which takes all
+ * three).  Returns 0 if there is no digit or the value overflows 64 bits. */
+static int parse_digits(const char **p, int base, uint64_t *v)
+{
+	const char *s = *p;
+	int d;
+
+	*v = 0;
+	for (; (d = digit_value(*s, base)) >= 0; s++) {
+		if (*v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+			return 0;
+		*v = *v * (uint64_t)base + (uint64_t)d;
+	}
+	if (s == *p)
 		return 0;
-	errno = 0;
-	*v = strtoull(*p, &end, base);
-	if (errno == ERANGE)
-		return 0;
-	*p = end;
+	*p = s;
 	return 1;
 }
 
@@ -147,8 +182,23 @@ static int accept(const char **p, const char *s)
 	return 1;
 }
 
-/* Linux's names of EFI memory types (efi_md_typeattr_format), newer and
- * older spellings; index = EFI type. */
+/* Parses a dmesg hex number at *p - an optional single "0x", then hex
+ * digits - and advances *p; returns 0 if there is none or it overflows. */
+static int parse_hex(const char **p, uint64_t *v)
+{
+	accept(p, "0x");
+	return parse_digits(p, 16, v);
+}
+
+/* Returns 1 if s[0..n) is exactly the string name. */
+static int name_is(const char *s, size_t n, const char *name)
+{
+	return strlen(name) == n && !strncmp(s, name, n);
+}
+
+/* Linux's names of EFI memory types (memory_type_name[] in
+ * drivers/firmware/efi/efi.c), the current spelling and the older one where
+ * they differ; index = EFI type.  Linux pads them with spaces to one width. */
 static const char *const linux_names[][2] = {
 	{ "Reserved", NULL },           { "Loader Code", NULL },
 	{ "Loader Data", NULL },        { "Boot Code", NULL },
@@ -160,75 +210,107 @@ static const char *const linux_names[][2] = {
 	{ "Persistent", "Persistent Memory" }, { "Unaccepted", NULL },
 };
 
-/* EFI attribute bits by the names Linux prints between the '|'s. */
+/* EFI attribute bits by the names Linux's efi_md_typeattr_format prints in
+ * its '|' columns - every name any version prints (columns it has no name
+ * for make it print "|attr=0x<hex>]" instead). */
 static const struct { const char *name; uint64_t bit; } linux_attrs[] = {
 	{ "UC", 1ULL << 0 },  { "WC", 1ULL << 1 },  { "WT", 1ULL << 2 },
 	{ "WB", 1ULL << 3 },  { "UCE", 1ULL << 4 }, { "WP", 1ULL << 12 },
 	{ "RP", 1ULL << 13 }, { "XP", 1ULL << 14 }, { "NV", 1ULL << 15 },
 	{ "MR", 1ULL << 16 }, { "RO", 1ULL << 17 }, { "SP", 1ULL << 18 },
-	{ "CC", 1ULL << 19 }, { "RUN", 1ULL << 63 },
+	{ "CC", 1ULL << 19 }, { "HP", 1ULL << 20 }, { "RUN", 1ULL << 63 },
 };
 
-/* Returns the attribute bits named in the "|A|B|...]" text from s to ']'. */
-static uint64_t parse_linux_attrs(const char *s, const char *end)
-{
-	uint64_t attr = 0;
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-	while (s < end) {
-		const char *t = s;
-		while (t < end && *t != '|')
-			t++;
-		const char *a = s, *b = t;
-		while (a < b && *a == ' ')
-			a++;
-		while (b > a && b[-1] == ' ')
-			b--;
-		for (size_t i = 0; i < sizeof(linux_attrs) / sizeof(linux_attrs[0]); i++)
-			if (strlen(linux_attrs[i].name) == (size_t)(b - a) &&
-			    !strncmp(a, linux_attrs[i].name, (size_t)(b - a)))
-				attr |= linux_attrs[i].bit;
-		s = t + 1;
-	}
-	return attr;
+/* Looks up the Linux type name s[0..n) (padding already cut off) and sets
+ * *type; returns 0 if Linux has no such name. */
+static int linux_type(const char *s, size_t n, uint32_t *type)
+{
+	for (uint32_t t = 0; t < ARRAY_LEN(linux_names); t++)
+		if (name_is(s, n, linux_names[t][0]) ||
+		    (linux_names[t][1] && name_is(s, n, linux_names[t][1]))) {
+			*type = t;
+			return 1;
+		}
+	return 0;
 }
 
-/* Parses "[Name   |attr...]" or "[type=N|...]" at *p into *type and the
- * attribute bits named into *attr. */
-static int parse_linux_type(const char **p, uint32_t *type, uint64_t *attr)
+/* Returns the attribute bit Linux prints as s[0..n), or 0 if none. */
+static uint64_t linux_attr_bit(const char *s, size_t n)
 {
-	const char *s = *p, *bar;
+	for (size_t i = 0; i < ARRAY_LEN(linux_attrs); i++)
+		if (name_is(s, n, linux_attrs[i].name))
+			return linux_attrs[i].bit;
+	return 0;
+}
+
+/* Parses the attribute columns at *p, from the first '|' to the closing ']':
+ * each column blank or a name of linux_attrs, no name twice; or Linux's
+ * "|attr=0x<hex>]"; or just "]" (no columns, attributes 0).  Sets *attr and
+ * advances *p past the ']'; returns why not, or NULL. */
+static const char *parse_linux_attrs(const char **p, uint64_t *attr)
+{
+	const char *s = *p;
+
+	*attr = 0;
+	if (accept(&s, "|attr=")) {
+		if (!parse_hex(&s, attr) || !accept(&s, "]"))
+			return "bad |attr=0x...]";
+		*p = s;
+		return NULL;
+	}
+	while (*s == '|') {
+		const char *a = s + 1, *b;
+		s = a + strcspn(a, "|]");
+		for (b = s; b > a && b[-1] == ' '; b--)
+			;
+		while (a < b && *a == ' ')
+			a++;
+		if (a == b)
+			continue;
+		uint64_t bit = linux_attr_bit(a, (size_t)(b - a));
+		if (!bit)
+			return "unknown attribute name in [type|attributes]";
+		if (*attr & bit)
+			return "attribute named twice in [type|attributes]";
+		*attr |= bit;
+	}
+	if (!accept(&s, "]"))
+		return "[type|attributes] not closed by ']'";
+	*p = s;
+	return NULL;
+}
+
+/* Parses Linux's "[Name   |attributes]" or "[type=N|attributes]" at *p into
+ * *type and *attr and advances *p past the ']'; returns why not, or NULL. */
+static const char *parse_linux_type(const char **p, uint32_t *type, uint64_t *attr)
+{
+	const char *s = *p, *why;
 	uint64_t v;
 
-	if (*s++ != '[')
-		return 0;
-	bar = strpbrk(s, "|]");
-	if (!bar)
-		return 0;
+	if (!accept(&s, "["))
+		return "expected [type|attributes]";
 	if (accept(&s, "type=")) {
-		if (!parse_u64(&s, 10, &v) || v > UINT32_MAX)
-			return 0;
+		if (!parse_digits(&s, 10, &v) || v > UINT32_MAX)
+			return "bad [type=N";
 		*type = (uint32_t)v;
 	} else {
-		size_t n = (size_t)(bar - s);
-		while (n > 0 && s[n - 1] == ' ')
+		const char *name = s;
+		size_t n = strcspn(s, "|]");
+		s += n;
+		while (n > 0 && name[n - 1] == ' ')
 			n--;
-		uint32_t t;
-		for (t = 0; t < sizeof(linux_names) / sizeof(linux_names[0]); t++) {
-			const char *a = linux_names[t][0], *b = linux_names[t][1];
-			if ((strlen(a) == n && !strncmp(s, a, n)) ||
-			    (b && strlen(b) == n && !strncmp(s, b, n)))
-				break;
-		}
-		if (t == sizeof(linux_names) / sizeof(linux_names[0]))
-			return 0;
-		*type = t;
+		if (!linux_type(name, n, type))
+			return "unknown memory type name in [type|attributes]";
 	}
-	s = strchr(bar, ']');
-	if (!s)
-		return 0;
-	*attr = *bar == '|' ? parse_linux_attrs(bar + 1, s) : 0;
-	*p = s + 1;
-	return 1;
+	if (*s != '|' && *s != ']')
+		return "expected '|' after the type";
+	why = parse_linux_attrs(&s, attr);
+	if (why)
+		return why;
+	*p = s;
+	return NULL;
 }
 
 /* Parses "range=[0xS-0xE)" or "...E]" at *p into *start / *pages. */
@@ -237,8 +319,8 @@ static const char *parse_range(const char **p, uint64_t *start, uint64_t *pages)
 	uint64_t end;
 
 	*p = skip_blank(*p);
-	if (!accept(p, "range=[") || !parse_u64(p, 16, start) || !accept(p, "-") ||
-	    !parse_u64(p, 16, &end))
+	if (!accept(p, "range=[") || !parse_hex(p, start) || !accept(p, "-") ||
+	    !parse_hex(p, &end))
 		return "bad range=[start-end]";
 	if (**p == ']') {
 		if (end == UINT64_MAX)
@@ -256,6 +338,28 @@ static const char *parse_range(const char **p, uint64_t *start, uint64_t *pages)
 	return NULL;
 }
 
+/* Pages in a MiB: Linux's size note is num_pages >> MIB_PAGE_SHIFT. */
+#define MIB_PAGE_SHIFT (20 - PAGE_SHIFT)
+
+/* Checks the rest p of a dmesg line after its range: nothing, or the size
+ * note "(NMB)" efi_print_memmap prints, N being the range's whole MiB.
+ * Returns why not, or NULL. */
+static const char *check_size_note(const char *p, uint64_t pages)
+{
+	uint64_t mib;
+
+	p = skip_blank(p);
+	if (*p == '\0')
+		return NULL;
+	if (!strcmp(p, "(invalid)"))
+		return "Linux found this entry invalid and dropped it";
+	if (!accept(&p, "(") || !parse_digits(&p, 10, &mib) || !accept(&p, "MB)") || *p)
+		return "only a \"(NNNMB)\" size note may follow the range";
+	if (mib != pages >> MIB_PAGE_SHIFT)
+		return "size note does not match the range";
+	return NULL;
+}
+
 /* Parses the dmesg line l (its "efi:" at e); returns the format or dies. */
 static enum fmt parse_dmesg(const char *l, const char *e, unsigned long line)
 {
@@ -264,25 +368,28 @@ static enum fmt parse_dmesg(const char *l, const char *e, unsigned long line)
 	uint32_t type;
 	enum fmt f;
 
-	if (!accept(&p, "mem") || !parse_u64(&p, 10, &idx) || !accept(&p, ":"))
+	if (!accept(&p, "mem") || !parse_digits(&p, 10, &idx) || !accept(&p, ":"))
 		die_line(line, "expected \"efi: memNN:\"", l);
 	p = skip_blank(p);
 	if (accept(&p, "type=")) {
-		if (!parse_u64(&p, 10, &v) || v > UINT32_MAX || !accept(&p, ","))
+		if (!parse_digits(&p, 10, &v) || v > UINT32_MAX || !accept(&p, ","))
 			die_line(line, "bad type=N,", l);
 		type = (uint32_t)v;
 		p = skip_blank(p);
-		if (!accept(&p, "attr=") || !parse_u64(&p, 16, &attr) || !accept(&p, ","))
+		if (!accept(&p, "attr=") || !parse_hex(&p, &attr) || !accept(&p, ","))
 			die_line(line, "bad attr=0x...,", l);
 		f = FMT_DMESG_TYPE;
 	} else if (*p == '[') {
-		if (!parse_linux_type(&p, &type, &attr))
-			die_line(line, "bad [type|attributes]", l);
+		why = parse_linux_type(&p, &type, &attr);
+		if (why)
+			die_line(line, why, l);
 		f = FMT_DMESG_NAME;
 	} else {
 		die_line(line, "expected type= or [name|attributes]", l);
 	}
 	why = parse_range(&p, &start, &pages);
+	if (!why)
+		why = check_size_note(p, pages);
 	if (why)
 		die_line(line, why, l);
 	add_desc(type, start, pages, attr);
@@ -305,22 +412,43 @@ static const char *sfo_field(const char **p, size_t *n)
 	return s + 1;
 }
 
-/* Parses a quoted hex field at *p into *v. */
+/* Returns 1 if s[0..n) is all digits of base and fits 64 bits (into *v). */
+static int digits_only(const char *s, size_t n, int base, uint64_t *v)
+{
+	const char *t = s;
+	return parse_digits(&t, base, v) && t == s + n;
+}
+
+/* Parses ,"<hex>" at *p into *v: hex digits only, as the shell writes them
+ * (upper case, no 0x; lower case is taken too). */
 static int sfo_hex(const char **p, uint64_t *v)
 {
-	size_t n;
 	const char *s;
+	size_t n;
 
 	if (!accept(p, ","))
 		return 0;
 	s = sfo_field(p, &n);
-	if (!s || n == 0 || n > 16)
+	return s && digits_only(s, n, 16, v);
+}
+
+/* Looks up the -sfo type name s[0..n) into *type: a name the EDK II shell
+ * prints, or "Type<hex digits>", our own spelling of a type it does not
+ * name.  Returns 0 if it is neither. */
+static int sfo_type(const char *s, size_t n, uint32_t *type)
+{
+	uint64_t v;
+
+	for (uint32_t t = 0; memmap_efi_type_name(t); t++)
+		if (name_is(s, n, memmap_efi_type_name(t))) {
+			*type = t;
+			return 1;
+		}
+	if (n <= 4 || strncmp(s, "Type", 4) != 0 || !digits_only(s + 4, n - 4, 16, &v) ||
+	    v > UINT32_MAX)
 		return 0;
-	char tmp[17];
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
-	const char *t = tmp;
-	return parse_u64(&t, 16, v) && *t == '\0';
+	*type = (uint32_t)v;
+	return 1;
 }
 
 /* Parses the `memmap -sfo` line l (MemoryMap,...); dies on error. */
@@ -334,54 +462,94 @@ static void parse_sfo(const char *l, unsigned long line)
 	name = sfo_field(&p, &n);
 	if (!name)
 		die_line(line, "expected \"type\" after MemoryMap,", l);
-	for (type = 0; memmap_efi_type_name(type); type++) {
-		const char *s = memmap_efi_type_name(type);
-		if (strlen(s) == n && !strncmp(name, s, n))
-			break;
-	}
-	if (!memmap_efi_type_name(type)) { /* our own "Type<hex>" spelling */
-		char tmp[24];
-		const char *t = tmp;
-		uint64_t v;
-		if (n < 5 || n > 20 || strncmp(name, "Type", 4))
-			die_line(line, "unknown memory type name", l);
-		memcpy(tmp, name + 4, n - 4);
-		tmp[n - 4] = '\0';
-		if (!parse_u64(&t, 16, &v) || *t || v > UINT32_MAX)
-			die_line(line, "unknown memory type name", l);
-		type = (uint32_t)v;
-	}
+	if (!sfo_type(name, n, &type))
+		die_line(line, "unknown memory type name", l);
 	if (!sfo_hex(&p, &start) || !sfo_hex(&p, &last) || !sfo_hex(&p, &pages) ||
 	    !sfo_hex(&p, &attr))
-		die_line(line, "expected \"start\",\"end\",\"pages\",\"attributes\"", l);
+		die_line(line, "expected \"start\",\"end\",\"pages\",\"attributes\" in hex", l);
 	if (*skip_blank(p))
 		die_line(line, "junk after the attributes field", l);
 	/* The shell prints end = start + pages * 4096 - 1: they must agree. */
-	if (pages > (UINT64_MAX >> PAGE_SHIFT) ||
-	    start + (pages << PAGE_SHIFT) - 1 != last)
+	if (pages > (UINT64_MAX >> PAGE_SHIFT))
+		die_line(line, "page count too large", l);
+	if (pages && (pages << PAGE_SHIFT) - 1 > UINT64_MAX - start)
+		die_line(line, "range wraps past 2^64", l);
+	if (start + (pages << PAGE_SHIFT) - 1 != last)
 		die_line(line, "end does not match start + pages", l);
 	add_desc(type, start, pages, attr);
 }
 
-/* Parses every line of text; dies on the first bad one. */
-static void parse_text(char *text)
+/* Checks the -sfo line l that names the command: ShellCommand,"memmap". */
+static void check_sfo_command(const char *l, unsigned long line)
+{
+	const char *p = l + strlen("ShellCommand,"), *s;
+	size_t n;
+
+	s = sfo_field(&p, &n);
+	if (!s || !name_is(s, n, "memmap") || *p)
+		die_line(line, "expected ShellCommand,\"memmap\"", l);
+}
+
+/* Checks the -sfo summary line l: MemoryMapSummary, then quoted decimal byte
+ * counts separated by ',' (the shell writes ", " before the last one).  Its
+ * figures are not compared with the entries: the shell counts descriptors
+ * of types it does not list. */
+static void check_sfo_summary(const char *l, unsigned long line)
+{
+	const char *p = l + strlen("MemoryMapSummary,"), *s;
+	uint64_t v;
+	size_t n;
+
+	do {
+		p = skip_blank(p);
+		s = sfo_field(&p, &n);
+		if (!s || !digits_only(s, n, 10, &v))
+			die_line(line, "expected MemoryMapSummary,\"<bytes>\",...", l);
+	} while (accept(&p, ","));
+	if (*p)
+		die_line(line, "junk after the summary", l);
+}
+
+/* Cuts the line at *pos off the text ending at end: puts a NUL where its
+ * line end (\n, \r\n or a lone \r) was - text[len] is already NUL - and
+ * moves *pos to the next line.  Returns the line's length. */
+static size_t next_line(char **pos, char *end)
+{
+	char *l = *pos, *e = l;
+
+	while (e < end && *e != '\n' && *e != '\r')
+		e++;
+	*pos = e;
+	if (e < end)
+		*pos += (*e == '\r' && e + 1 < end && e[1] == '\n') ? 2 : 1;
+	*e = '\0';
+	return (size_t)(e - l);
+}
+
+/* Parses every line of text[0..len) (NUL-terminated at text[len]); dies on
+ * the first bad one. */
+static void parse_text(char *text, size_t len)
 {
 	enum fmt fmt = FMT_NONE, f;
 	unsigned long line = 0;
-	char *l = text, *nl;
+	char *pos = text, *end = text + len;
 
-	for (; l; l = nl) {
-		nl = strchr(l, '\n');
-		if (nl)
-			*nl++ = '\0';
+	while (pos < end) {
+		char *l = pos;
+		size_t n = next_line(&pos, end);
 		line++;
-		size_t n = strlen(l);
-		while (n > 0 && (l[n - 1] == '\r' || l[n - 1] == ' ' || l[n - 1] == '\t'))
+		if (memchr(l, '\0', n))
+			die_line(line, "NUL byte in the line", l);
+		while (n > 0 && (l[n - 1] == ' ' || l[n - 1] == '\t'))
 			l[--n] = '\0';
 		const char *s = skip_blank(l), *e;
 		if (*s == '\0')
 			continue;
-		if (!strncmp(s, "ShellCommand,", 13) || !strncmp(s, "MemoryMapSummary,", 17)) {
+		if (!strncmp(s, "ShellCommand,", 13)) {
+			check_sfo_command(s, line);
+			f = FMT_SFO;
+		} else if (!strncmp(s, "MemoryMapSummary,", 17)) {
+			check_sfo_summary(s, line);
 			f = FMT_SFO;
 		} else if (!strncmp(s, "MemoryMap,", 10)) {
 			parse_sfo(s, line);
@@ -423,7 +591,7 @@ int main(int argc, char **argv)
 	}
 	buf = read_all(f, &len);
 	text = to_ascii(buf, &len);
-	parse_text(text);
+	parse_text(text, len);
 
 	uint64_t raw_size = ndescs * sizeof(*descs);
 	size_t cap = 2 * ndescs + 2;

@@ -19,7 +19,8 @@ done
 if [ -n "$cmdline" ]; then
 	tmp=$(mktemp)
 	printf '%s\n' "$cmdline" > "$tmp"
-	mmd -i "$img" ::/boot 2>/dev/null || true
+	# mmd asks on a terminal when the folder exists: make it only if absent.
+	mdir -i "$img" ::/boot >/dev/null 2>&1 || mmd -i "$img" ::/boot
 	mcopy -i "$img" -o "$tmp" ::/boot/cmdline
 	rm -f "$tmp"
 fi

@@ -2,10 +2,17 @@
 # tools/qemu-run.sh IMG [QEMU ARGS...] - boot the disk image IMG under QEMU+OVMF.
 #
 # Environment (all optional): MEM (512M), SMP (1), MACHINE (q35), CPU (max),
-# QEMU_EXTRA (appended verbatim), SERIAL (stdio; e.g. file:out.log),
-# DEBUGCON (none; e.g. file:dbg.log), TIMEOUT (seconds; 0 = none),
+# QEMU_EXTRA (appended verbatim), SERIAL (stdio; none, file:out.log or any
+# other QEMU -serial argument), DEBUGCON (none; e.g. file:dbg.log),
+# TIMEOUT (seconds; 0 = none),
 # DISK_WRITE (0: the guest's disk writes are discarded; 1: kept),
 # OVMF_CODE / OVMF_VARS (firmware images; VARS is copied fresh every run).
+#
+# QEMU options of the user's (QEMU_EXTRA, ARGS) win over SERIAL: with a
+# -serial of theirs we add none; with -nographic (QEMU then puts serial and
+# monitor on stdio itself), -daemonize or stdio in any of their options we
+# add no -serial stdio, which QEMU would refuse ("cannot use stdio by
+# multiple character devices").
 #
 # Exit status: the kernel's own exit status (0 = success, 1 = panic) when it
 # exits through isa-debug-exit (it writes 0x10 + status, QEMU exits with
@@ -39,12 +46,34 @@ mem_mib() {
 }
 mib=$(mem_mib "$MEM")
 
+# shellcheck disable=SC2206
+extra=(${QEMU_EXTRA:-})
+
+# The serial port: SERIAL, unless the user's options decide (see the top).
+their_serial=0 nographic=0 stdio_taken=0
+[ "$DEBUGCON" = stdio ] && stdio_taken=1
+for a in "${extra[@]}" "$@"; do
+	case "$a" in
+	-serial|--serial) their_serial=1 ;;
+	-nographic|--nographic) nographic=1 stdio_taken=1 ;;
+	-daemonize|--daemonize) stdio_taken=1 ;;
+	stdio|stdio,*|mon:stdio|mon:stdio,*|*backend=stdio|*backend=stdio,*) stdio_taken=1 ;;
+	esac
+done
+serial=()
+if [ "$their_serial" = 0 ] && { [ "$SERIAL" != stdio ] || [ "$stdio_taken" = 0 ]; }; then
+	serial=(-serial "$SERIAL")
+elif [ "$their_serial" = 0 ] && [ "$nographic" = 0 ]; then
+	echo "qemu-run.sh: stdio is taken by QEMU_EXTRA or DEBUGCON: no -serial stdio (set SERIAL)" >&2
+fi
+
+# shellcheck disable=SC2054  # the commas are inside QEMU option values
 args=(-machine "$MACHINE" -smp "$SMP" -m "${mib}M" -display none -no-reboot -net none
       -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
       -drive "if=pflash,format=raw,unit=1,file=$tmp/vars.fd"
       -drive "format=raw,file=$img,snapshot=$snapshot"
       -device isa-debug-exit,iobase=0xf4,iosize=0x04
-      -serial "$SERIAL")
+      "${serial[@]}")
 [ "$DEBUGCON" != none ] && args+=(-debugcon "$DEBUGCON")
 
 # More guest RAM than is sensible to take from the host: back it with a sparse
@@ -62,8 +91,6 @@ if [ "$mib" -ge $(( 512 * 1024 )) ]; then
 fi
 args+=(-cpu "$cpu")
 
-# shellcheck disable=SC2206
-extra=(${QEMU_EXTRA:-})
 set +e
 if [ "$TIMEOUT" != 0 ]; then
 	timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 "${args[@]}" "${extra[@]}" "$@"
