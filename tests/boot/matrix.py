@@ -241,7 +241,20 @@ def screendump_boot(d, cfg, timeout=180):
         sock = connect_monitor(sockp, time.time() + 30)
         try:
             if got == "done":
-                monitor_cmd(sock, f"screendump {ppm}", 60)
+                # The console writes debugcon before it draws, so the last
+                # lines may still be going onto the screen (a scroll half
+                # done): take dumps until two in a row are identical.
+                prev = None
+                for _ in range(20):
+                    monitor_cmd(sock, f"screendump {ppm}", 60)
+                    with open(ppm, "rb") as f:
+                        cur = f.read()
+                    if cur == prev:
+                        break
+                    prev = cur
+                    time.sleep(0.5)
+                else:
+                    fails.append("the screen kept changing after `memboot: done`")
             monitor_cmd(sock, "quit", 30)
         except OSError:
             pass        # quit closes the socket
