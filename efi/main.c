@@ -22,6 +22,7 @@
 #include "efi/sha256.h"
 #include "mm/layout.h"
 #include "lib/range.h"
+#include "lib/string.h"
 #include "mm/x86_64.h"
 
 EFI_SYSTEM_TABLE *efi_st;
@@ -48,14 +49,12 @@ EFI_BOOT_SERVICES *efi_bs;
  * space-separated words of cmdline. */
 static int cmdline_has(const char *cmdline, const char *word)
 {
-	uint64_t len = 0;
-	while (word[len])
-		len++;
+	size_t len = strlen(word);
 	for (const char *w = cmdline; *w;) {
 		const char *e = w;
 		while (*e && *e != ' ')
 			e++;
-		if ((uint64_t)(e - w) == len && !__builtin_memcmp(w, word, len))
+		if ((size_t)(e - w) == len && !memcmp(w, word, len))
 			return 1;
 		w = *e ? e + 1 : e;
 	}

@@ -49,6 +49,18 @@ static inline unsigned bit_test(const uint64_t *map, uint64_t n)
 	return (unsigned)(map[bit_word(n)] >> bit_index(n)) & 1;
 }
 
+/* Sets bit n of the bitmap map. */
+static inline void bit_set(uint64_t *map, uint64_t n)
+{
+	map[bit_word(n)] |= 1ULL << bit_index(n);
+}
+
+/* Clears bit n of the bitmap map. */
+static inline void bit_clear(uint64_t *map, uint64_t n)
+{
+	map[bit_word(n)] &= ~(1ULL << bit_index(n));
+}
+
 /* Returns the mask of bits [lo, hi) within one word, 0 <= lo <= hi <= 64
  * (lo == hi gives 0). */
 static inline uint64_t bit_mask(unsigned lo, unsigned hi)

@@ -92,13 +92,10 @@ int kfree_in(struct addrspace *as, void *ptr, size_t size)
 		 * page is touched. */
 		if (npages != 1)
 			return bad_free(ptr, size, "direct-map pointer with a size over one page");
-		if (!pmm_is_tagged(as->pmm, pa))
+		if (pmm_untag(as->pmm, pa) != MM_OK)    /* refused: nothing changed */
 			return bad_free(ptr, size, pmm_is_allocated(as->pmm, pa) ?
 					"frame allocated, but not by kalloc (stale or foreign pointer)" :
 					"frame not allocated");
-		if (pmm_untag(as->pmm, pa) != MM_OK)
-			mm_panic("kfree_in: tagged frame 0x%llx cannot be untagged",
-				 (unsigned long long)pa);
 		memset(ptr, KALLOC_JUNK, PAGE_SIZE);
 		if (pmm_free(as->pmm, pa) != MM_OK)
 			mm_panic("kfree_in: kalloc's frame 0x%llx refused by pmm_free",

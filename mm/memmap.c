@@ -39,10 +39,6 @@
 #include "mm/status.h"
 #include "mm/x86_64.h"
 
-/* Descriptor size UEFI defines; firmware may use a larger stride, always a
- * multiple of 8 so every descriptor's 64-bit fields stay aligned. */
-#define MEMMAP_EFI_DESC_MIN   sizeof(struct bootinfo_efi_desc)
-#define MEMMAP_EFI_DESC_ALIGN 8
 
 /*
  * Overlap rank of each region type: higher wins.  Usable loses to all;
@@ -133,6 +129,13 @@ const char *memmap_type_name(uint32_t t)
 static int kept_end(uint64_t base, uint64_t size, uint64_t *end)
 {
 	return size != 0 && range_end(base, size, end);
+}
+
+/* Returns 1 if desc_size is a descriptor stride the map may be walked by
+ * (see memmap.h). */
+int memmap_desc_size_ok(uint32_t desc_size)
+{
+	return desc_size >= MEMMAP_EFI_DESC_MIN && desc_size % MEMMAP_EFI_DESC_ALIGN == 0;
 }
 
 /* Returns raw descriptor i of a map walked by desc_size bytes. */
@@ -256,8 +259,7 @@ int memmap_sanitize(const void *raw, uint64_t raw_size, uint32_t desc_size,
 	uint64_t n, base, end, pos = 0;
 
 	*count = 0;
-	if (desc_size < MEMMAP_EFI_DESC_MIN || desc_size % MEMMAP_EFI_DESC_ALIGN != 0 ||
-	    raw_size % desc_size != 0)
+	if (!memmap_desc_size_ok(desc_size) || raw_size % desc_size != 0)
 		return MM_EINVAL;
 	n = raw_size / desc_size;
 	warn_dropped(raw, n, desc_size, used, used_count);

@@ -47,6 +47,16 @@ struct mm_region {
 	uint32_t reserved;
 };
 
+/* Descriptor stride: UEFI defines 40-byte descriptors; firmware may use a
+ * larger stride, always a multiple of 8 so every descriptor's 64-bit fields
+ * stay aligned. */
+#define MEMMAP_EFI_DESC_MIN   sizeof(struct bootinfo_efi_desc)
+#define MEMMAP_EFI_DESC_ALIGN 8u
+
+/* Returns 1 if a raw map may be walked by desc_size bytes: at least
+ * MEMMAP_EFI_DESC_MIN and a multiple of MEMMAP_EFI_DESC_ALIGN. */
+int memmap_desc_size_ok(uint32_t desc_size);
+
 /* Returns the printed name of region type t ("usable", "ACPI data", ...). */
 const char *memmap_type_name(uint32_t t);
 

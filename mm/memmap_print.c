@@ -52,7 +52,7 @@ void memmap_print_raw(const void *raw, uint64_t raw_size, uint32_t desc_size)
 	uint64_t total = 0;
 
 	mm_printf("ShellCommand,\"memmap\"\n");
-	if (desc_size < sizeof(struct bootinfo_efi_desc) || desc_size % 8 != 0)
+	if (!memmap_desc_size_ok(desc_size))
 		return;             /* memmap_sanitize refuses it too (MM_EINVAL) */
 	for (uint64_t off = 0; off + desc_size <= raw_size; off += desc_size) {
 		const struct bootinfo_efi_desc *d =

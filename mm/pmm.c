@@ -79,9 +79,9 @@
 static inline void summary_clear(struct pmm *p, uint64_t w)
 {
 	uint64_t s = bit_word(w);
-	p->summary[s] &= ~(1ULL << bit_index(w));
+	bit_clear(p->summary, w);
 	if (p->summary[s] == 0)
-		p->summary2[bit_word(s)] &= ~(1ULL << bit_index(s));
+		bit_clear(p->summary2, s);
 }
 
 /* Bitmap word w just got a free frame: set its summary bit (and summary2's). */
@@ -89,8 +89,8 @@ static inline void summary_set(struct pmm *p, uint64_t w)
 {
 	uint64_t s = bit_word(w);
 	if (p->summary[s] == 0)
-		p->summary2[bit_word(s)] |= 1ULL << bit_index(s);
-	p->summary[s] |= 1ULL << bit_index(w);
+		bit_set(p->summary2, s);
+	bit_set(p->summary, w);
 }
 
 /* Returns the first bitmap word >= w that has a free frame, or NONE. */
@@ -511,7 +511,7 @@ int pmm_tag(struct pmm *p, uint64_t pa)
 		return MM_ENOENT;
 	if (bit_test(p->tags, f))
 		return MM_EBUSY;
-	p->tags[bit_word(f)] |= 1ULL << bit_index(f);
+	bit_set(p->tags, f);
 	return MM_OK;
 }
 
@@ -521,7 +521,7 @@ int pmm_untag(struct pmm *p, uint64_t pa)
 
 	if ((pa & PAGE_MASK) || !pmm_is_tagged(p, pa))
 		return MM_ENOENT;
-	p->tags[bit_word(f)] &= ~(1ULL << bit_index(f));
+	bit_clear(p->tags, f);
 	return MM_OK;
 }
 

@@ -6,6 +6,7 @@
 #include "lib/fmt.h"
 #include "mm/layout.h"
 #include "lib/range.h"
+#include "mm/memmap.h"
 #include "mm/x86_64.h"
 
 static const struct bootinfo *kernel_bi;
@@ -30,11 +31,10 @@ int bootinfo_check(const struct bootinfo *bi, char *err, size_t errlen)
 	if (bi->hhdm_size == 0 || bi->hhdm_size > HHDM_MAX_SIZE)
 		FAIL("direct map size 0x%llx is 0 or above 0x%llx",
 		     (unsigned long long)bi->hhdm_size, (unsigned long long)HHDM_MAX_SIZE);
-	if (bi->memmap_desc_size < sizeof(struct bootinfo_efi_desc) ||
-	    bi->memmap_desc_size > BOOTINFO_DESC_MAX || bi->memmap_desc_size % BOOTINFO_DESC_ALIGN)
+	if (!memmap_desc_size_ok(bi->memmap_desc_size) || bi->memmap_desc_size > BOOTINFO_DESC_MAX)
 		FAIL("memory-map descriptor size %u (must be %u..%u, a multiple of %u)",
-		     bi->memmap_desc_size, (unsigned)sizeof(struct bootinfo_efi_desc),
-		     BOOTINFO_DESC_MAX, BOOTINFO_DESC_ALIGN);
+		     bi->memmap_desc_size, (unsigned)MEMMAP_EFI_DESC_MIN, BOOTINFO_DESC_MAX,
+		     MEMMAP_EFI_DESC_ALIGN);
 	if (bi->memmap_size == 0 || bi->memmap_size > BOOTINFO_MAP_MAX ||
 	    bi->memmap_size % bi->memmap_desc_size)
 		FAIL("memory-map size %llu is 0, above %u or not a multiple of %u",

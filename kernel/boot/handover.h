@@ -11,10 +11,9 @@
  * orders of magnitude above the biggest real maps (a few hundred). */
 #define BOOTINFO_MAP_MAX (1u << 20)
 
-/* Descriptor stride accepted: UEFI lets firmware grow descriptors but keeps
- * them 8-byte aligned; a page per descriptor is far beyond any real one. */
+/* Largest descriptor stride accepted (the rest of the rule is
+ * memmap_desc_size_ok): a page per descriptor is far beyond any real one. */
 #define BOOTINFO_DESC_MAX   4096u
-#define BOOTINFO_DESC_ALIGN 8u
 
 /*
  * bootinfo_check - validate bi before anything else reads it: magic,
