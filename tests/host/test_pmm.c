@@ -301,6 +301,50 @@ static void test_1_tib(void)
 	CHECK(pmm_check(&p) == MM_OK, "check");
 }
 
+/*
+ *   1M   1M+8K                         1M + 16M
+ *   |MMMM|a b c ...........................|     a tagged; b, c not
+ * Expect: tags go only on allocated, non-metadata, aligned frames, once;
+ * untag only on tagged ones; pmm_free and a pmm_free_contig that covers a
+ * tagged frame are refused with the metadata byte-identical; after untag
+ * the frame frees normally.
+ */
+static void test_tags_misuse(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, 16 * MiB) };
+	struct pmm p;
+	uint64_t a, b, freepa;
+	static uint8_t meta[PG * 4];
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	REQUIRE(p.meta_size <= sizeof(meta), "meta %llu", (unsigned long long)p.meta_size);
+	REQUIRE_OK(pmm_alloc_contig(&p, 3, PG, &a), "three frames");
+	b = a + PG;
+	REQUIRE_OK(pmm_alloc(&p, &freepa), "one more");
+	REQUIRE_OK(pmm_free(&p, freepa), "and free it again");
+	CHECK(pmm_tag(&p, freepa) == MM_ENOENT, "tag of a free frame");
+	CHECK(pmm_tag(&p, p.meta_pa) == MM_ENOENT, "tag of the metadata");
+	CHECK(pmm_tag(&p, a + 8) == MM_ENOENT, "tag of an unaligned address");
+	CHECK(pmm_tag(&p, 0xfff000000ULL) == MM_ENOENT, "tag beyond RAM");
+	CHECK(pmm_untag(&p, a) == MM_ENOENT, "untag of an untagged frame");
+	REQUIRE_OK(pmm_tag(&p, a), "tag a");
+	CHECK(pmm_tag(&p, a) == MM_EBUSY, "tag twice");
+	CHECK(pmm_is_tagged(&p, a) && !pmm_is_tagged(&p, b), "is_tagged");
+	memcpy(meta, p.bitmap, p.meta_size);
+	uint64_t free_before = p.free;
+	host_capture_begin();
+	int r1 = pmm_free(&p, a), r2 = pmm_free_contig(&p, a, 3), r3 = pmm_free_contig(&p, b - PG, 2);
+	const char *out = host_capture_end();
+	CHECK(r1 == MM_EBUSY && r2 == MM_EBUSY && r3 == MM_EBUSY, "%d %d %d", r1, r2, r3);
+	CHECK(strstr(out, "tagged"), "report: %s", out);
+	CHECK(!memcmp(meta, p.bitmap, p.meta_size) && p.free == free_before,
+	      "a refused free changed the metadata");
+	REQUIRE_OK(pmm_untag(&p, a), "untag");
+	CHECK(pmm_untag(&p, a) == MM_ENOENT, "untag twice");
+	CHECK(pmm_free_contig(&p, a, 3) == MM_OK, "free after untag");
+	CHECK(pmm_check(&p) == MM_OK, "pmm_check");
+}
+
 int main(void)
 {
 	RUN(test_init_totals);
@@ -313,5 +357,6 @@ int main(void)
 	RUN(test_init_rejects);
 	RUN(test_nearly_full);
 	RUN(test_1_tib);
+	RUN(test_tags_misuse);
 	return harness_done("pmm");
 }
