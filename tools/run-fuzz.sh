@@ -33,19 +33,43 @@ rm -rf "$useed" && mkdir -p "$useed"
 tools/mkinitrd.sh initrd "$useed/initrd.tar"
 tools/mkinitrd.sh /nonexistent-dir "$useed/empty.tar"
 
-run() { # run HARNESS SEED MAX_LEN
-	mkdir -p "$out/corpus-$1"
-	echo "fuzz: $1 for ${secs}s"
-	if ! "$bin/$1" -max_total_time="$secs" -max_len="$3" -timeout=10 \
-		-artifact_prefix="$out/$1-" "$out/corpus-$1" "$2" > "$out/$1.log" 2>&1; then
-		tail -n 40 "$out/$1.log"
-		echo "fuzz: $1 FAILED (log: $out/$1.log)"
+run() { # run HARNESS MAX_LEN SEED_DIR...
+	h=$1 len=$2
+	shift 2
+	mkdir -p "$out/corpus-$h"
+	echo "fuzz: $h for ${secs}s"
+	if ! "$bin/$h" -max_total_time="$secs" -max_len="$len" -timeout=10 \
+		-artifact_prefix="$out/$h-" "$out/corpus-$h" "$@" > "$out/$h.log" 2>&1; then
+		tail -n 40 "$out/$h.log"
+		echo "fuzz: $h FAILED (log: $out/$h.log)"
 		return 1
 	fi
-	echo "fuzz: $1 ok: $(grep -E '^#[0-9]+' "$out/$1.log" | tail -n 1 | cut -c1-100)"
+	echo "fuzz: $h ok: $(grep -E '^#[0-9]+' "$out/$h.log" | tail -n 1 | cut -c1-100)"
+}
+
+# Per-harness input limit; harnesses not named here take 65536.
+max_len() {
+	case $1 in
+	fuzz_acpi|fuzz_ustar) echo 16384 ;;
+	*) echo 65536 ;;
+	esac
+}
+
+# Seeds of a harness: its kept corpus in the repo (tests/fuzz/corpus/<name>,
+# minimised inputs worth keeping) plus the generated seeds above.
+seeds() {
+	case $1 in
+	fuzz_acpi) echo "$seed" ;;
+	fuzz_ustar) echo "$useed" ;;
+	esac
+	[ -d "tests/fuzz/corpus/$1" ] && echo "tests/fuzz/corpus/$1"
+	return 0
 }
 
 status=0
-run fuzz_acpi "$seed" 16384 || status=1
-run fuzz_ustar "$useed" 16384 || status=1
+for b in "$bin"/fuzz_*; do
+	h=$(basename "$b")
+	# shellcheck disable=SC2046 # seed directories are plain paths
+	run "$h" "$(max_len "$h")" $(seeds "$h") || status=1
+done
 exit $status
