@@ -56,12 +56,15 @@ void *kalloc_in(struct addrspace *as, size_t size, int flags)
 		return p;
 	}
 	struct virtaddr_space *vs = user ? as->user : as->kwin;
-	if (!vs || virtaddr_alloc(vs, npages << PAGE_SHIFT, 0, &va) != MM_OK)
+	if (!vs || virtaddr_alloc_owned(vs, npages << PAGE_SHIFT, 0, VIRTADDR_OWNER_KALLOC,
+					&va) != MM_OK)
 		return NULL;
 	unsigned mf = MAPF_NOEXEC | (user ? MAPF_USER : 0) |
 		      ((flags & ALLOC_WRITABLE) ? MAPF_WRITE : 0);
 	if (mem_map_pages_at(as, va, npages, mf) != MM_OK) {
-		virtaddr_free(vs, va, npages << PAGE_SHIFT);
+		if (virtaddr_free_owned(vs, va, npages << PAGE_SHIFT, VIRTADDR_OWNER_KALLOC) != MM_OK)
+			mm_panic("kalloc_in: cannot give back its own block 0x%llx",
+				 (unsigned long long)va);
 		return NULL;
 	}
 	return (void *)(uintptr_t)va;
@@ -105,12 +108,16 @@ int kfree_in(struct addrspace *as, void *ptr, size_t size)
 	struct virtaddr_space *vs = space_of(as, va);
 	if (!vs)
 		return bad_free(ptr, size, "neither the direct map nor a kalloc window");
-	struct virtaddr_block *b = virtaddr_find(vs, va);
-	if (!b || !b->used || b->base != va || b->size != npages << PAGE_SHIFT)
-		return bad_free(ptr, size, "not a kalloc range of this size");
-	int rc = mem_unmap_pages(as, va, npages);
-	virtaddr_free(vs, va, npages << PAGE_SHIFT);
-	return rc;
+	/* Block first (right size, made by kalloc), then every page mapped
+	 * and owned; only then is anything changed. */
+	int rc = virtaddr_check_owned(vs, va, npages << PAGE_SHIFT, VIRTADDR_OWNER_KALLOC, "kfree");
+	if (rc == MM_OK)
+		rc = paging_unmap_block(as, va, npages, 1, VIRTADDR_OWNER_KALLOC, "kfree");
+	if (rc != MM_OK)
+		return rc;
+	if (virtaddr_free_owned(vs, va, npages << PAGE_SHIFT, VIRTADDR_OWNER_KALLOC) != MM_OK)
+		mm_panic("kfree_in: block 0x%llx checked but not freed", (unsigned long long)va);
+	return MM_OK;
 }
 
 /* kalloc_in on the kernel's address space. */

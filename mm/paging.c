@@ -200,6 +200,7 @@ static int map_core(struct addrspace *as, uint64_t va, uint64_t pa, uint64_t cou
 					break;
 				}
 				memset(mm_phys_to_virt(f), 0, PAGE_SIZE);
+				f |= PTE_OWNED;
 			} else {
 				f = pa + (i << PAGE_SHIFT);
 			}
@@ -212,13 +213,57 @@ static int map_core(struct addrspace *as, uint64_t va, uint64_t pa, uint64_t cou
 	return i == count ? MM_OK : err;
 }
 
+/* What the leaves of a page range hold (unmap_survey). */
+struct leaf_survey {
+	uint64_t missing;   /* pages not mapped */
+	uint64_t large;     /* pages under a 2 MiB / 1 GiB page */
+	uint64_t owned;     /* 4 KiB pages with PTE_OWNED (frame is the mapping's) */
+	uint64_t borrowed;  /* 4 KiB pages without it (frame is someone else's) */
+};
+
+/* Counts what count pages from va hold, changing nothing. */
+static void unmap_survey(struct addrspace *as, uint64_t va, uint64_t count,
+			 struct leaf_survey *sv)
+{
+	uint64_t i = 0;
+	int err, level;
+
+	while (i < count) {
+		uint64_t v = va + (i << PAGE_SHIFT);
+		uint64_t *pt = walk_pt(as, v, 0, &err, &level);
+		uint64_t n;
+		if (!pt) {
+			/* The stopping entry covers the rest of its span. */
+			uint64_t span = level_span(level);
+			n = ((v | (span - 1)) - v + 1) >> PAGE_SHIFT;
+			if (n > count - i)
+				n = count - i;
+			*(err == MM_EBUSY ? &sv->large : &sv->missing) += n;
+			i += n;
+			continue;
+		}
+		unsigned x = PX(1, v);
+		n = PT_ENTRIES - x;
+		if (n > count - i)
+			n = count - i;
+		for (const uint64_t *e = &pt[x], *stop = e + n; e < stop; e++) {
+			if (!(*e & PTE_P))
+				sv->missing++;
+			else if (*e & PTE_OWNED)
+				sv->owned++;
+			else
+				sv->borrowed++;
+		}
+		i += n;
+	}
+}
+
 /*
- * Unmaps count pages from va; with free_frames their frames go back to the
- * pmm.  Empty tables are freed.  Pages not mapped are counted in *missing,
- * large pages in *large (their whole span is skipped).
+ * Unmaps count pages from va, every one of them a mapped 4 KiB page (the
+ * caller made sure: unmap_survey, or pages it just mapped); owned frames
+ * go back to the pmm.  Empty tables are freed.
  */
-static void unmap_core(struct addrspace *as, uint64_t va, uint64_t count,
-		       int free_frames, uint64_t *missing, uint64_t *large)
+static void unmap_core(struct addrspace *as, uint64_t va, uint64_t count)
 {
 	int per_page = count <= PAGING_FLUSH_ALL_PAGES;
 	uint64_t i = 0;
@@ -227,33 +272,21 @@ static void unmap_core(struct addrspace *as, uint64_t va, uint64_t count,
 	while (i < count) {
 		uint64_t v = va + (i << PAGE_SHIFT);
 		uint64_t *pt = walk_pt(as, v, 0, &err, &level);
-		if (!pt) {
-			/* Skip the rest of what the stopping entry covers. */
-			uint64_t span = level_span(level);
-			uint64_t n = ((v | (span - 1)) - v + 1) >> PAGE_SHIFT;
-			if (n > count - i)
-				n = count - i;
-			if (err == MM_EBUSY)
-				*large += n;
-			else
-				*missing += n;
-			i += n;
-			continue;
-		}
+		if (!pt)
+			mm_panic("unmap_core: va 0x%llx has no page table (level %d entry: %s)",
+				 (unsigned long long)v, level, mm_status_str(err));
 		unsigned x = PX(1, v);
 		uint64_t n = PT_ENTRIES - x;
 		if (n > count - i)
 			n = count - i;
 		for (uint64_t *e = &pt[x], *stop = e + n; e < stop; e++, v += PAGE_SIZE) {
 			uint64_t pte = *e;
-			if (!(pte & PTE_P)) {
-				(*missing)++;
-				continue;
-			}
+			if (!(pte & PTE_P))
+				mm_panic("unmap_core: va 0x%llx is not mapped", (unsigned long long)v);
 			*e = 0;
 			if (per_page)
 				mm_tlb_flush_page(v);
-			if (free_frames && pmm_free(as->pmm, pte & PTE_ADDR) != MM_OK)
+			if ((pte & PTE_OWNED) && pmm_free(as->pmm, pte & PTE_ADDR) != MM_OK)
 				mm_panic("unmap_core: frame 0x%llx at va 0x%llx was not allocated",
 					 (unsigned long long)(pte & PTE_ADDR),
 					 (unsigned long long)v);
@@ -357,7 +390,7 @@ int paging_prepopulate(struct addrspace *as, uint64_t va, uint64_t size)
 int map_pages(struct addrspace *as, uint64_t va, uint64_t pa, uint64_t count,
 	      unsigned flags)
 {
-	uint64_t done, missing = 0, large = 0;
+	uint64_t done;
 	int rc = check_range(va, count, flags);
 
 	if (rc != MM_OK)
@@ -368,51 +401,86 @@ int map_pages(struct addrspace *as, uint64_t va, uint64_t pa, uint64_t count,
 		return MM_EINVAL;
 	rc = map_core(as, va, pa, count, paging_pte_bits(flags), 0, &done);
 	if (rc != MM_OK) {
-		unmap_core(as, va, done, 0, &missing, &large);
+		unmap_core(as, va, done);
 		prune_path(as, va + (done << PAGE_SHIFT));
 	}
 	return rc;
 }
 
-/* Unmaps count pages at va, freeing their frames if free_frames; a page
- * that was not mapped, or lies under a large page, is reported as a bad
- * unmap by caller `who`. */
-static int unmap_checked(struct addrspace *as, uint64_t va, uint64_t count,
-			 int free_frames, const char *who)
+/*
+ * Returns MM_OK if no page of [va, va + count pages) lies in a vaddr block
+ * of as made by an API other than the caller's (virtaddr_alloc/take) and
+ * owner; else reports it for `who` and returns MM_EOWNER.
+ */
+static int window_check(struct addrspace *as, uint64_t va, uint64_t count, uint32_t owner,
+			const char *who)
 {
-	uint64_t missing = 0, large = 0;
+	struct virtaddr_space *spaces[2] = { as->kwin, as->user };
+	uint64_t len = count << PAGE_SHIFT;
+
+	for (int k = 0; k < 2; k++) {
+		struct virtaddr_space *s = spaces[k];
+		if (!s || !ranges_overlap(va, len, s->base, s->end - s->base))
+			continue;
+		const struct virtaddr_block *b = virtaddr_find(s, va > s->base ? va : s->base);
+		for (; b && ranges_overlap(va, len, b->base, b->size); b = b->next) {
+			if (!b->owner || b->owner == VIRTADDR_OWNER_CALLER || b->owner == owner)
+				continue;
+			mm_printf("%s: va 0x%llx count %llu: pages of [0x%llx, +0x%llx), which %s made: "
+				  "free it with that (nothing changed)\n", who,
+				  (unsigned long long)va, (unsigned long long)count,
+				  (unsigned long long)b->base, (unsigned long long)b->size,
+				  virtaddr_owner_name(b->owner));
+			return MM_EOWNER;
+		}
+	}
+	return MM_OK;
+}
+
+/* See paging.h: the all-or-nothing unmap behind every unmapping call. */
+int paging_unmap_block(struct addrspace *as, uint64_t va, uint64_t count, int free_frames,
+		       uint32_t owner, const char *who)
+{
+	struct leaf_survey sv = { 0 };
 	int rc = check_range(va, count, 0);
 
+	if (rc == MM_OK)
+		rc = window_check(as, va, count, owner, who);
 	if (rc != MM_OK)
 		return rc;
-	unmap_core(as, va, count, free_frames, &missing, &large);
-	if (missing || large) {
-		mm_printf("%s: va 0x%llx count %llu: %llu pages not mapped, "
-			  "%llu under large pages (left alone)\n", who,
+	unmap_survey(as, va, count, &sv);
+	uint64_t wrong = free_frames ? sv.borrowed : sv.owned;
+	if (sv.missing || sv.large || wrong) {
+		mm_printf("%s: va 0x%llx count %llu: %llu pages not mapped, %llu under large pages, "
+			  "%llu %s (nothing changed)\n", who,
 			  (unsigned long long)va, (unsigned long long)count,
-			  (unsigned long long)missing, (unsigned long long)large);
-		return large ? MM_EINVAL : MM_ENOENT;
+			  (unsigned long long)sv.missing, (unsigned long long)sv.large,
+			  (unsigned long long)wrong, free_frames ?
+			  "map frames the mapping does not own (map_pages: use unmap_pages)" :
+			  "own their frames (mem_map_pages_at/kalloc: use mem_unmap_pages/kfree)");
+		return sv.large ? MM_EINVAL : sv.missing ? MM_ENOENT : MM_EOWNER;
 	}
+	unmap_core(as, va, count);
 	return MM_OK;
 }
 
 /* Unmaps count pages at va; frames stay with their owner. */
 int unmap_pages(struct addrspace *as, uint64_t va, uint64_t count)
 {
-	return unmap_checked(as, va, count, 0, "unmap_pages");
+	return paging_unmap_block(as, va, count, 0, VIRTADDR_OWNER_CALLER, "unmap_pages");
 }
 
 /* Allocates and maps count frames at va; all or nothing. */
 int mem_map_pages_at(struct addrspace *as, uint64_t va, uint64_t count, unsigned flags)
 {
-	uint64_t done, missing = 0, large = 0;
+	uint64_t done;
 	int rc = check_range(va, count, flags);
 
 	if (rc != MM_OK)
 		return rc;
 	rc = map_core(as, va, 0, count, paging_pte_bits(flags), 1, &done);
 	if (rc != MM_OK) {
-		unmap_core(as, va, done, 1, &missing, &large);
+		unmap_core(as, va, done);
 		prune_path(as, va + (done << PAGE_SHIFT));
 	}
 	return rc;
@@ -421,7 +489,7 @@ int mem_map_pages_at(struct addrspace *as, uint64_t va, uint64_t count, unsigned
 /* Unmaps count pages at va and frees their frames. */
 int mem_unmap_pages(struct addrspace *as, uint64_t va, uint64_t count)
 {
-	return unmap_checked(as, va, count, 1, "mem_unmap_pages");
+	return paging_unmap_block(as, va, count, 1, VIRTADDR_OWNER_CALLER, "mem_unmap_pages");
 }
 
 /* Returns the page range [*first, *first + *count pages) covering
@@ -446,12 +514,16 @@ int mem_map_addr(struct addrspace *as, uint64_t pa, uint64_t size, unsigned flag
 		return MM_EINVAL;
 	if (page_cover(pa, size, &first, &count) != MM_OK)
 		return MM_EINVAL;
-	int rc = virtaddr_alloc(as->kwin, count << PAGE_SHIFT, 0, &base);
+	int rc = virtaddr_alloc_owned(as->kwin, count << PAGE_SHIFT, 0,
+				      VIRTADDR_OWNER_MAP_ADDR, &base);
 	if (rc != MM_OK)
 		return rc;
 	rc = map_pages(as, base, first, count, flags);
 	if (rc != MM_OK) {
-		virtaddr_free(as->kwin, base, count << PAGE_SHIFT);
+		if (virtaddr_free_owned(as->kwin, base, count << PAGE_SHIFT,
+					VIRTADDR_OWNER_MAP_ADDR) != MM_OK)
+			mm_panic("mem_map_addr: cannot give back its own block 0x%llx",
+				 (unsigned long long)base);
 		return rc;
 	}
 	*va = base + (pa & PAGE_MASK);
@@ -465,15 +537,18 @@ int mem_unmap_addr(struct addrspace *as, uint64_t va, uint64_t size)
 
 	if (!as || !as->kwin || page_cover(va, size, &first, &count) != MM_OK)
 		return MM_EINVAL;
-	struct virtaddr_block *b = virtaddr_find(as->kwin, first);
-	if (!b || !b->used || b->base != first || b->size != count << PAGE_SHIFT) {
-		mm_printf("mem_unmap_addr: va 0x%llx size 0x%llx was not mapped by mem_map_addr\n",
-			  (unsigned long long)va, (unsigned long long)size);
-		return MM_ENOENT;
-	}
-	int rc = unmap_pages(as, first, count);
-	virtaddr_free(as->kwin, first, count << PAGE_SHIFT);
-	return rc;
+	int rc = virtaddr_check_owned(as->kwin, first, count << PAGE_SHIFT,
+				      VIRTADDR_OWNER_MAP_ADDR, "mem_unmap_addr");
+	if (rc == MM_OK)
+		rc = paging_unmap_block(as, first, count, 0, VIRTADDR_OWNER_MAP_ADDR,
+					"mem_unmap_addr");
+	if (rc != MM_OK)
+		return rc;
+	if (virtaddr_free_owned(as->kwin, first, count << PAGE_SHIFT,
+				VIRTADDR_OWNER_MAP_ADDR) != MM_OK)
+		mm_panic("mem_unmap_addr: block 0x%llx checked but not freed",
+			 (unsigned long long)first);
+	return MM_OK;
 }
 
 /* Registers the kernel's address space. */

@@ -30,6 +30,15 @@
  *     treats a PS entry at the PDPT or PD level as a 1 GiB / 2 MiB leaf.
  *
  *  6. Locking: none; the caller serialises work on one address space.
+ *
+ *  7. Who may free what.  A 4 KiB leaf whose frame came from the pmm with
+ *     the mapping (mem_map_pages_at, kalloc) carries PTE_OWNED; one that
+ *     maps someone else's frame (map_pages, mem_map_addr) does not.  Kernel
+ *     window and user blocks carry their maker's tag (mm/vaddr.h theory 6).
+ *     Every unmap (paging_unmap_block) checks the whole request first: each
+ *     page mapped, 4 KiB, owned exactly when the call frees frames, and not
+ *     inside a block another API made.  Any mismatch refuses the call with
+ *     nothing changed, so a partly mapped range is never half unmapped.
  */
 #ifndef MM_PAGING_H
 #define MM_PAGING_H
@@ -90,9 +99,11 @@ int paging_prepopulate(struct addrspace *as, uint64_t va, uint64_t size);
 int map_pages(struct addrspace *as, uint64_t va, uint64_t pa, uint64_t count,
 	      unsigned flags);
 
-/* Unmaps count pages from va, frees table pages that become empty and
- * flushes the TLB.  Pages that were not mapped are reported and skipped:
- * MM_ENOENT; a large page in the range: MM_EINVAL (left alone). */
+/* Unmaps count pages from va (mapped by map_pages), frees table pages that
+ * become empty and flushes the TLB.  All or nothing (theory 7): a page not
+ * mapped (MM_ENOENT), under a large page (MM_EINVAL), owning its frame or
+ * inside a kalloc / mem_map_addr block (MM_EOWNER) refuses the whole call,
+ * reported with the counts; nothing changes. */
 int unmap_pages(struct addrspace *as, uint64_t va, uint64_t count);
 
 /* Allocates count frames (zeroed; not necessarily contiguous) and maps them
@@ -100,9 +111,18 @@ int unmap_pages(struct addrspace *as, uint64_t va, uint64_t count);
  * or mapped.  Errors as map_pages. */
 int mem_map_pages_at(struct addrspace *as, uint64_t va, uint64_t count, unsigned flags);
 
-/* Unmaps count pages at va and returns their frames to the pmm.
- * MM_OK, or MM_ENOENT / MM_EINVAL as unmap_pages. */
+/* Unmaps count pages at va (mapped by mem_map_pages_at) and returns their
+ * frames to the pmm.  All or nothing as unmap_pages: a page that does not
+ * own its frame (map_pages) is MM_EOWNER. */
 int mem_unmap_pages(struct addrspace *as, uint64_t va, uint64_t count);
+
+/* The unmap behind unmap_pages (free_frames 0), mem_unmap_pages (1),
+ * kfree and mem_unmap_addr: checks the range, the vaddr blocks under it
+ * (made by the caller or by owner), every leaf (mapped, 4 KiB, owning its
+ * frame exactly when free_frames), reporting a refusal as `who`; then
+ * unmaps.  MM_OK, MM_EINVAL, MM_ENOENT or MM_EOWNER. */
+int paging_unmap_block(struct addrspace *as, uint64_t va, uint64_t count, int free_frames,
+		       uint32_t owner, const char *who);
 
 /* Maps the physical range [pa, pa + size) (any alignment) into the kernel
  * window of as; *va gets the virtual address of pa itself.  MAPF_UNCACHED
@@ -111,7 +131,9 @@ int mem_unmap_pages(struct addrspace *as, uint64_t va, uint64_t count);
 int mem_map_addr(struct addrspace *as, uint64_t pa, uint64_t size, unsigned flags,
 		 uint64_t *va);
 
-/* Undoes mem_map_addr(pa, size) that returned va.  MM_OK or MM_ENOENT. */
+/* Undoes mem_map_addr(pa, size) that returned va.  MM_OK; a range that is
+ * not exactly one mem_map_addr block is refused with nothing changed:
+ * MM_ENOENT, MM_EOWNER (kalloc or virtaddr_alloc made it) or MM_EINVAL. */
 int mem_unmap_addr(struct addrspace *as, uint64_t va, uint64_t size);
 
 /* Registers as the kernel's address space (the kernel does it once, in

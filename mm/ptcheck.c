@@ -56,6 +56,8 @@ static void check_leaf(struct ptwalk *w, uint64_t va, uint64_t size, uint64_t e,
 		violation(w, va, e, "page 0 is mapped");
 	if (size == PAGE_SIZE)
 		check_frame(w, va, e, "frame is free RAM");
+	if ((e & PTE_OWNED) && (size != PAGE_SIZE || !pmm_is_ram(w->pmm, e & PTE_ADDR)))
+		violation(w, va, e, "owned mapping of a large page or of a frame that is not RAM");
 }
 
 /* Folds table entry e into the path permissions. */

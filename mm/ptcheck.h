@@ -9,6 +9,7 @@
  *   - a 4 KiB page, or a table page, whose frame is RAM the pmm manages
  *     but is not allocated (frames outside RAM - MMIO, ACPI, the loader's
  *     ranges - are fine),
+ *   - a PTE_OWNED leaf that is a large page or whose frame is not RAM,
  *   - anything mapped at page 0.
  */
 #ifndef MM_PTCHECK_H

@@ -15,6 +15,7 @@ enum mm_status {
 	MM_ENOENT,     /* not allocated / not mapped: a bad free or unmap */
 	MM_ERANGE,     /* not RAM, or outside what this structure covers */
 	MM_EOVERFLOW,  /* output buffer too small */
+	MM_EOWNER,     /* made by another API: free it with that one */
 };
 
 /* Returns a static string naming status s ("MM_OK", ...). */

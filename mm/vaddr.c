@@ -85,7 +85,7 @@ static uint32_t next_prio(struct virtaddr_space *s)
 /* Recomputes n->max_free from n and its children; returns 1 if it changed. */
 static int fix(struct virtaddr_block *n)
 {
-	uint64_t m = n->used ? 0 : n->size;
+	uint64_t m = n->owner ? 0 : n->size;
 	if (n->left && n->left->max_free > m)
 		m = n->left->max_free;
 	if (n->right && n->right->max_free > m)
@@ -233,7 +233,7 @@ static struct virtaddr_block *lowest_fit(const struct virtaddr_space *s,
 	n = leftmost_candidate(n, size);
 	for (;;) {
 		uint64_t a;
-		if (!n->used && n->size >= size && align_up(n->base, align, &a) &&
+		if (!n->owner && n->size >= size && align_up(n->base, align, &a) &&
 		    a - n->base <= n->size - size) {
 			*va = a;
 			return n;
@@ -289,14 +289,14 @@ static void list_remove(struct virtaddr_space *s, struct virtaddr_block *n)
 /* ------------------------------------------------------------- operations */
 
 /*
- * Marks [va, va + size) in use inside free block n, splitting off the free
- * rest before and after.  VIRTADDR_SPLIT_NODES nodes must be reserved.
+ * Marks [va, va + size) in use by owner inside free block n, splitting off
+ * the free rest before and after.  VIRTADDR_SPLIT_NODES nodes must be reserved.
  *
  *   before:  |<---------------- n (free) ---------------->|
  *   after:   |<- f (free) ->|<- n (used) ->|<- t (free) ->|
  */
 static void carve(struct virtaddr_space *s, struct virtaddr_block *n,
-		  uint64_t va, uint64_t size)
+		  uint64_t va, uint64_t size, uint32_t owner)
 {
 	struct virtaddr_block *f = NULL, *t = NULL;
 	uint64_t end = block_end(n);
@@ -313,7 +313,7 @@ static void carve(struct virtaddr_space *s, struct virtaddr_block *n,
 	}
 	n->base = va;
 	n->size = size;
-	n->used = 1;
+	n->owner = owner;
 	fix_up(n);
 	if (f) {
 		list_insert_before(s, n, f);
@@ -383,12 +383,38 @@ struct virtaddr_block *virtaddr_find(const struct virtaddr_space *s, uint64_t va
 	return NULL;
 }
 
-/* Allocates the lowest aligned fit of size bytes. */
+/* Returns 1 if owner is a tag a block in use may carry. */
+static int owner_ok(uint32_t owner)
+{
+	return owner > VIRTADDR_FREE_BLOCK && owner < VIRTADDR_OWNERS;
+}
+
+/* Returns the name of owner tag owner ("virtaddr_alloc", "kalloc", ...). */
+const char *virtaddr_owner_name(uint32_t owner)
+{
+	static const char *const names[VIRTADDR_OWNERS] = {
+		[VIRTADDR_FREE_BLOCK] = "nobody (free)",
+		[VIRTADDR_OWNER_CALLER] = "virtaddr_alloc/virtaddr_take",
+		[VIRTADDR_OWNER_KALLOC] = "kalloc",
+		[VIRTADDR_OWNER_MAP_ADDR] = "mem_map_addr",
+	};
+	return owner < VIRTADDR_OWNERS ? names[owner] : "?";
+}
+
+/* Allocates the lowest aligned fit of size bytes for the caller. */
 int virtaddr_alloc(struct virtaddr_space *s, uint64_t size, uint64_t align, uint64_t *va)
+{
+	return virtaddr_alloc_owned(s, size, align, VIRTADDR_OWNER_CALLER, va);
+}
+
+/* Allocates the lowest aligned fit of size bytes, tagged with owner. */
+int virtaddr_alloc_owned(struct virtaddr_space *s, uint64_t size, uint64_t align,
+			 uint32_t owner, uint64_t *va)
 {
 	if (align == 0)
 		align = PAGE_SIZE;
-	if (size == 0 || !page_aligned(size) || align < PAGE_SIZE || !is_pow2(align))
+	if (size == 0 || !page_aligned(size) || align < PAGE_SIZE || !is_pow2(align) ||
+	    !owner_ok(owner))
 		return MM_EINVAL;
 	if (size > s->end - s->base)
 		return MM_ENOMEM;
@@ -398,7 +424,7 @@ int virtaddr_alloc(struct virtaddr_space *s, uint64_t size, uint64_t align, uint
 	struct virtaddr_block *n = lowest_fit(s, size, align, &a);
 	if (!n)
 		return MM_ENOMEM;
-	carve(s, n, a, size);
+	carve(s, n, a, size, owner);
 	*va = a;
 	return MM_OK;
 }
@@ -419,28 +445,36 @@ int virtaddr_take(struct virtaddr_space *s, uint64_t va, uint64_t size, int *tak
 		mm_panic("virtaddr_take: no block holds 0x%llx in [0x%llx, 0x%llx)",
 			 (unsigned long long)va, (unsigned long long)s->base,
 			 (unsigned long long)s->end);
-	if (!n->used && va + size <= block_end(n)) {
-		carve(s, n, va, size);
+	if (!n->owner && va + size <= block_end(n)) {
+		carve(s, n, va, size, VIRTADDR_OWNER_CALLER);
 		return MM_OK;
 	}
 	int any_free = 0;
 	for (struct virtaddr_block *b = n; b && b->base < va + size; b = b->next)
-		if (!b->used)
+		if (!b->owner)
 			any_free = 1;
 	if (taken)
 		*taken = any_free ? VIRTADDR_PARTLY : VIRTADDR_WHOLLY;
 	return MM_EBUSY;
 }
 
-/* Reports a bad free with every argument and the reason. */
-static void report_bad_free(const struct virtaddr_space *s, uint64_t va,
-			    uint64_t size, const char *why)
+/* Reports a bad free by `who` for owner with every argument, the reason
+ * and the block found at va (n, or NULL). */
+static void report_bad_free(const struct virtaddr_space *s, const char *who, uint64_t va,
+			    uint64_t size, const char *why, uint32_t owner,
+			    const struct virtaddr_block *n)
 {
-	mm_printf("virtaddr_free: bad free of [0x%llx, 0x%llx) (va 0x%llx size 0x%llx) "
-		  "in space [0x%llx, 0x%llx): %s\n",
+	mm_printf("%s: bad free of [0x%llx, 0x%llx) (va 0x%llx size 0x%llx) "
+		  "in space [0x%llx, 0x%llx): %s; expected a block made by %s", who,
 		  (unsigned long long)va, (unsigned long long)(va + size),
 		  (unsigned long long)va, (unsigned long long)size,
-		  (unsigned long long)s->base, (unsigned long long)s->end, why);
+		  (unsigned long long)s->base, (unsigned long long)s->end, why,
+		  virtaddr_owner_name(owner));
+	if (n && n->owner)
+		mm_printf(", found [0x%llx, +0x%llx) made by %s",
+			  (unsigned long long)n->base, (unsigned long long)n->size,
+			  virtaddr_owner_name(n->owner));
+	mm_printf("\n");
 }
 
 /* Removes block x from list and tree and recycles its node. */
@@ -452,38 +486,72 @@ static void block_drop(struct virtaddr_space *s, struct virtaddr_block *x)
 	s->nblocks--;
 }
 
-/* Frees exactly one block in use and merges it with free neighbours. */
+/* Frees exactly one block the caller made and merges it with free
+ * neighbours. */
 int virtaddr_free(struct virtaddr_space *s, uint64_t va, uint64_t size)
 {
+	return virtaddr_free_owned(s, va, size, VIRTADDR_OWNER_CALLER);
+}
+
+/* Returns why [va, va + size) is not one block in use by owner, or NULL
+ * if it is (n: the block holding va, or NULL).  *rc gets the status of the
+ * refusal: MM_EOWNER when only the owner differs, else MM_ENOENT. */
+static const char *free_refusal(const struct virtaddr_block *n, uint64_t va, uint64_t size,
+				uint32_t owner, int *rc)
+{
+	*rc = MM_ENOENT;
+	if (!n)
+		return "outside the space";
+	if (!n->owner)
+		return "not allocated";
+	if (n->base != va)
+		return "not the start of a block";
+	if (n->size != size)
+		return "size differs from the allocation";
+	if (n->owner != owner) {
+		*rc = MM_EOWNER;
+		return "made by another allocator";
+	}
+	*rc = MM_OK;
+	return NULL;
+}
+
+/* Returns MM_OK if [va, va + size) is exactly one block in use by owner;
+ * otherwise reports it like a bad free and returns that free's status. */
+int virtaddr_check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t size,
+			 uint32_t owner, const char *who)
+{
+	int rc;
 	if (size == 0 || !page_aligned(va) || !page_aligned(size)) {
-		report_bad_free(s, va, size, "zero or unaligned");
+		report_bad_free(s, who, va, size, "zero or unaligned", owner, NULL);
 		return MM_EINVAL;
 	}
+	const struct virtaddr_block *n = virtaddr_find(s, va);
+	const char *why = free_refusal(n, va, size, owner, &rc);
+	if (why)
+		report_bad_free(s, who, va, size, why, owner, n);
+	return rc;
+}
+
+/* Frees exactly one block in use by owner and merges it with free
+ * neighbours. */
+int virtaddr_free_owned(struct virtaddr_space *s, uint64_t va, uint64_t size, uint32_t owner)
+{
+	int rc = virtaddr_check_owned(s, va, size, owner, "virtaddr_free");
+	if (rc != MM_OK)
+		return rc;
 	struct virtaddr_block *n = virtaddr_find(s, va);
-	const char *why = NULL;
-	if (!n)
-		why = "outside the space";
-	else if (!n->used)
-		why = "not allocated";
-	else if (n->base != va)
-		why = "not the start of a block";
-	else if (n->size != size)
-		why = "size differs from the allocation";
-	if (why) {
-		report_bad_free(s, va, size, why);
-		return MM_ENOENT;
-	}
-	n->used = 0;
+	n->owner = VIRTADDR_FREE_BLOCK;
 	s->nused--;
 	s->used_bytes -= size;
 	struct virtaddr_block *p = n->prev;
-	if (p && !p->used) {
+	if (p && !p->owner) {
 		p->size += n->size;
 		block_drop(s, n);
 		n = p;
 	}
 	struct virtaddr_block *x = n->next;
-	if (x && !x->used) {
+	if (x && !x->owner) {
 		n->size += x->size;
 		block_drop(s, x);
 	}
@@ -537,9 +605,11 @@ int virtaddr_check(const struct virtaddr_space *s)
 			bad += check_fail(s, b, "blocks do not tile the space");
 		if (b->next && b->next->prev != b)
 			bad += check_fail(s, b, "broken prev link");
-		if (!b->used && b->next && !b->next->used)
+		if (!b->owner && b->next && !b->next->owner)
 			bad += check_fail(s, b, "two free neighbours");
-		if (b->used) {
+		if (b->owner >= VIRTADDR_OWNERS)
+			bad += check_fail(s, b, "unknown owner tag");
+		if (b->owner) {
 			nused++;
 			used_bytes += b->size;
 		}
@@ -547,7 +617,7 @@ int virtaddr_check(const struct virtaddr_space *s)
 			bad += check_fail(s, b, "tree order differs from the list");
 		if (t)
 			t = tree_next(t);
-		uint64_t m = b->used ? 0 : b->size;
+		uint64_t m = b->owner ? 0 : b->size;
 		if (b->left && b->left->max_free > m)
 			m = b->left->max_free;
 		if (b->right && b->right->max_free > m)

@@ -31,6 +31,13 @@
  *  5. Locking: none inside; the caller serialises calls on one space.
  *     (memboot runs on one CPU with interrupts off during mm work.)
  *
+ *  6. Every block in use carries the tag of the API that made it
+ *     (enum virtaddr_owner).  A free names the owner it expects, and a
+ *     block made by another API is refused (MM_EOWNER) before anything
+ *     changes: kfree cannot free a mem_map_addr range, mem_unmap_addr
+ *     cannot free a kalloc range, and virtaddr_free frees only what
+ *     virtaddr_alloc / virtaddr_take made.
+ *
  * All addresses and sizes are bytes and must be multiples of PAGE_SIZE.
  */
 #ifndef MM_VADDR_H
@@ -47,7 +54,17 @@ struct virtaddr_block {
 	struct virtaddr_block *left, *right, *parent; /* treap */
 	uint64_t max_free;  /* largest free block size in this subtree */
 	uint32_t prio;      /* treap priority: parent's is >= child's */
-	uint32_t used;      /* 1 = in use, 0 = free */
+	uint32_t owner;     /* VIRTADDR_FREE_BLOCK, or the API that made it */
+};
+
+/* Owner tags of blocks (theory 6).  0 is free, so `if (b->owner)` reads
+ * "in use". */
+enum virtaddr_owner {
+	VIRTADDR_FREE_BLOCK = 0,
+	VIRTADDR_OWNER_CALLER,    /* virtaddr_alloc / virtaddr_take */
+	VIRTADDR_OWNER_KALLOC,    /* kalloc_in: mapped frames it owns */
+	VIRTADDR_OWNER_MAP_ADDR,  /* mem_map_addr: someone else's physical range */
+	VIRTADDR_OWNERS
 };
 
 struct virtaddr_space {
@@ -89,16 +106,35 @@ void virtaddr_destroy(struct virtaddr_space *s);
  * MM_OK, MM_EINVAL or MM_ENOMEM (no fitting gap, or no node frame). */
 int virtaddr_alloc(struct virtaddr_space *s, uint64_t size, uint64_t align, uint64_t *va);
 
-/* Claims exactly [va, va + size).  MM_OK; MM_EBUSY if any of it is in use,
+/* virtaddr_alloc for an API that owns the block (enum virtaddr_owner, not
+ * VIRTADDR_FREE_BLOCK); only virtaddr_free_owned with the same owner frees
+ * it.  MM_EINVAL for a bad owner tag, else as virtaddr_alloc. */
+int virtaddr_alloc_owned(struct virtaddr_space *s, uint64_t size, uint64_t align,
+			 uint32_t owner, uint64_t *va);
+
+/* Claims exactly [va, va + size) (owner VIRTADDR_OWNER_CALLER).  MM_OK; MM_EBUSY if any of it is in use,
  * with *taken (if not NULL) set to VIRTADDR_PARTLY or VIRTADDR_WHOLLY;
  * MM_ERANGE if the range leaves the space; MM_EINVAL; MM_ENOMEM. */
 int virtaddr_take(struct virtaddr_space *s, uint64_t va, uint64_t size, int *taken);
 
-/* Frees [va, va + size), which must be exactly one block in use, and
- * merges it with free neighbours.  Anything else is a bad free: it is
- * reported with every argument and returns MM_ENOENT (MM_EINVAL for an
- * unaligned argument); the space is unchanged. */
+/* Frees [va, va + size), which must be exactly one block in use made by
+ * virtaddr_alloc / virtaddr_take, and merges it with free neighbours.
+ * Anything else is a bad free: it is reported with every argument and
+ * returns MM_ENOENT (MM_EINVAL for an unaligned argument, MM_EOWNER for a
+ * block another API made); the space is unchanged. */
 int virtaddr_free(struct virtaddr_space *s, uint64_t va, uint64_t size);
+
+/* virtaddr_free of a block made by owner. */
+int virtaddr_free_owned(struct virtaddr_space *s, uint64_t va, uint64_t size, uint32_t owner);
+
+/* The check of virtaddr_free_owned alone: MM_OK if [va, va + size) is
+ * exactly one block made by owner, else the refusal's status, reported as
+ * a bad free by `who`.  Changes nothing. */
+int virtaddr_check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t size,
+			 uint32_t owner, const char *who);
+
+/* Returns the name of an owner tag, for reports. */
+const char *virtaddr_owner_name(uint32_t owner);
 
 /* Returns the block containing va, or NULL if va is outside the space. */
 struct virtaddr_block *virtaddr_find(const struct virtaddr_space *s, uint64_t va);

@@ -25,6 +25,10 @@
 #define PTE_PS       (1ULL << 7)   /* large page (PD / PDPT level) */
 #define PTE_G        (1ULL << 8)   /* global */
 #define PTE_NX       (1ULL << 63)  /* no execute (needs EFER.NXE) */
+/* Bits 9-11 are ignored by the MMU and free for software (SDM 4.5).
+ * memboot marks a 4 KiB leaf whose frame belongs to the mapping itself
+ * (mem_map_pages_at, kalloc): only a free that returns frames may remove it. */
+#define PTE_OWNED    (1ULL << 9)
 #define PTE_ADDR     0x000ffffffffff000ULL         /* frame address bits 51:12 */
 
 /* Index of va in the table at each level: 4 = PML4 ... 1 = PT. */

@@ -136,6 +136,12 @@ static void test_map_apis(void)
 	       "mem_map_addr: va of pa itself, reads the frame");
 	expect(s == MM_OK && faults(probe_write, (void *)ma, ma, PF_ERR_P | PF_ERR_W),
 	       "mem_map_addr: read-only mapping refuses a write");
+	/* Cross-API frees on the real tables: refused, reported, the mapping
+	 * still reads (no panic, nothing changed). */
+	expect(s == MM_OK && kfree_in(as, (void *)PAGE_ROUND_DOWN(ma), PAGE_SIZE) == MM_EOWNER &&
+	       mem_unmap_pages(as, PAGE_ROUND_DOWN(ma), 1) == MM_EOWNER &&
+	       *(volatile uint64_t *)ma == 0xabcdef,
+	       "kfree / mem_unmap_pages of a mem_map_addr range: MM_EOWNER, still mapped");
 	expect(mem_unmap_addr(addrspace_kernel(), ma, 16) == MM_OK, "mem_unmap_addr");
 	expect(faults(probe_read, (void *)ma, ma, 0), "mem_unmap_addr: read after unmap faults");
 	pmm_free(as->pmm, pa);

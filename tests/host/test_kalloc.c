@@ -253,6 +253,38 @@ static void test_stale_and_foreign_frees(void)
 	teardown_check();
 }
 
+/*
+ * kernel window: [mem_map_addr range M][virtaddr_alloc block V, mapped with mem_map_pages_at]
+ * Expect: kfree(M) and kfree(V) are refused with MM_EOWNER and a report,
+ * never a panic; nothing changes (M and V stay mapped, the pmm metadata
+ * and the window are identical); the right APIs then free them.
+ */
+static void test_kfree_of_other_apis_ranges(void)
+{
+	static uint8_t snap[PG(4)];
+	setup();
+	uint64_t m, v;
+	REQUIRE_OK(mem_map_addr(&as, FIX_MMIO_BASE, PG(2), MAPF_NOEXEC | MAPF_UNCACHED, &m), "map_addr");
+	REQUIRE_OK(virtaddr_alloc(&kwin, PG(2), 0, &v), "virtaddr_alloc");
+	REQUIRE_OK(mem_map_pages_at(&as, v, 2, MAPF_WRITE | MAPF_NOEXEC), "mem_map_pages_at");
+	REQUIRE(pmm->meta_size <= sizeof(snap), "meta");
+	memcpy(snap, mm_phys_to_virt(pmm->meta_pa), pmm->meta_size);
+	uint64_t used = kwin.used_bytes;
+	host_capture_begin();
+	int r1 = kfree_in(&as, (void *)(uintptr_t)m, PG(2));
+	int r2 = kfree_in(&as, (void *)(uintptr_t)v, PG(2));
+	const char *out = host_capture_end();
+	CHECK(r1 == MM_EOWNER && r2 == MM_EOWNER, "status %s %s", mm_status_str(r1), mm_status_str(r2));
+	CHECK(strstr(out, "made by mem_map_addr") && strstr(out, "made by virtaddr_alloc"),
+	      "report: %s", out);
+	CHECK(!memcmp(snap, mm_phys_to_virt(pmm->meta_pa), pmm->meta_size) &&
+	      kwin.used_bytes == used && pte_of((void *)(uintptr_t)m) && pte_of((void *)(uintptr_t)v),
+	      "a refused kfree changed something");
+	CHECK(mem_unmap_addr(&as, m, PG(2)) == MM_OK, "mem_unmap_addr");
+	CHECK(mem_unmap_pages(&as, v, 2) == MM_OK && virtaddr_free(&kwin, v, PG(2)) == MM_OK, "free V");
+	teardown_check();
+}
+
 int main(void)
 {
 	RUN(test_single_page_uses_direct_map);
@@ -263,5 +295,6 @@ int main(void)
 	RUN(test_global_space);
 	RUN(test_kfree_of_bitmap_changes_nothing);
 	RUN(test_stale_and_foreign_frees);
+	RUN(test_kfree_of_other_apis_ranges);
 	return harness_done("kalloc");
 }

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "mm/kalloc.h"
 #include "mm/layout.h"
 #include "mm/paging.h"
 #include "mm/platform.h"
@@ -150,7 +151,7 @@ static void test_map_across_table_boundaries(void)
 /*
  * |[m][ ][m]|  unmap all three
  * Expect: the hole is reported with the arguments and MM_ENOENT returned;
- * the mapped pages are still unmapped.
+ * nothing changes: the mapped pages stay mapped (all or nothing).
  */
 static void test_unmap_missing_is_reported(void)
 {
@@ -162,7 +163,9 @@ static void test_unmap_missing_is_reported(void)
 	const char *out = host_capture_end();
 	CHECK(rc == MM_ENOENT, "rc %d", rc);
 	CHECK(strstr(out, "unmap_pages: va 0x400000 count 3: 1 pages not mapped"), "report: %s", out);
-	CHECK(!leaf(UVA, NULL) && !leaf(UVA + PG(2), NULL), "still mapped");
+	CHECK(leaf(UVA, NULL) && leaf(UVA + PG(2), NULL), "a refused unmap unmapped pages");
+	CHECK(unmap_pages(&as, UVA, 1) == MM_OK && unmap_pages(&as, UVA + PG(2), 1) == MM_OK,
+	      "unmap one by one");
 	host_capture_begin();
 	rc = unmap_pages(&as, 0x7f0000000000ULL, 4);
 	host_capture_end();
@@ -293,6 +296,123 @@ static void test_mem_map_addr(void)
 	teardown_check();
 }
 
+/* Copies the pmm's metadata (bitmap, summaries, tags) into buf. */
+static void pmm_snapshot(uint8_t *buf)
+{
+	memcpy(buf, mm_phys_to_virt(pmm->meta_pa), pmm->meta_size);
+}
+
+/* Returns 1 if the pmm's metadata equals snapshot buf. */
+static int pmm_same(const uint8_t *buf)
+{
+	return !memcmp(buf, mm_phys_to_virt(pmm->meta_pa), pmm->meta_size);
+}
+
+/*
+ * UVA:      [b0][b1]    map_pages of frames the caller owns (MMIO-like)
+ * UVA+4pg:  [o0][o1]    mem_map_pages_at: frames owned by the mapping
+ * UVA+8pg:  [b ][o ]    one of each
+ * Expect: each free of the wrong kind (mem_unmap_pages of borrowed pages,
+ * unmap_pages of owned ones, either over the mixed pair) is refused with
+ * MM_EOWNER and a report; the pmm metadata and every leaf are unchanged;
+ * the right calls then succeed and every frame comes back.
+ */
+static void test_unmap_kind_mismatch_changes_nothing(void)
+{
+	static uint8_t snap[PG(4)];
+	setup();
+	REQUIRE(pmm->meta_size <= sizeof(snap), "meta");
+	uint64_t fr;
+	REQUIRE_OK(pmm_alloc(pmm, &fr), "a frame the caller owns");
+	REQUIRE_OK(map_pages(&as, UVA, FIX_MMIO_BASE, 2, MAPF_NOEXEC), "map_pages");
+	REQUIRE_OK(mem_map_pages_at(&as, UVA + PG(4), 2, MAPF_WRITE | MAPF_NOEXEC), "mem_map_pages_at");
+	REQUIRE_OK(map_pages(&as, UVA + PG(8), fr, 1, MAPF_NOEXEC), "map_pages");
+	REQUIRE_OK(mem_map_pages_at(&as, UVA + PG(9), 1, MAPF_NOEXEC), "mem_map_pages_at");
+	CHECK(!(leaf(UVA, NULL) & PTE_OWNED) && (leaf(UVA + PG(4), NULL) & PTE_OWNED),
+	      "PTE_OWNED marks exactly the frames the mapping owns");
+	uint64_t pte[10];
+	for (int i = 0; i < 10; i++)
+		pte[i] = leaf(UVA + PG(i), NULL);
+	pmm_snapshot(snap);
+	uint64_t tables = as.table_pages;
+	struct { uint64_t va, n; int frees; } bad[] = {
+		{ UVA, 2, 1 }, { UVA + PG(4), 2, 0 }, { UVA + PG(8), 2, 1 }, { UVA + PG(8), 2, 0 },
+	};
+	for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		host_capture_begin();
+		int rc = bad[k].frees ? mem_unmap_pages(&as, bad[k].va, bad[k].n)
+				      : unmap_pages(&as, bad[k].va, bad[k].n);
+		const char *out = host_capture_end();
+		CHECK(rc == MM_EOWNER, "case %u: rc %s", k, mm_status_str(rc));
+		CHECK(strstr(out, "(nothing changed)"), "case %u: report: %s", k, out);
+		int same = pmm_same(snap) && as.table_pages == tables;
+		for (int i = 0; i < 10; i++)
+			same &= leaf(UVA + PG(i), NULL) == pte[i];
+		CHECK(same, "case %u: a refused unmap changed something", k);
+	}
+	CHECK(unmap_pages(&as, UVA, 2) == MM_OK && mem_unmap_pages(&as, UVA + PG(4), 2) == MM_OK &&
+	      unmap_pages(&as, UVA + PG(8), 1) == MM_OK &&
+	      mem_unmap_pages(&as, UVA + PG(9), 1) == MM_OK, "the right unmaps");
+	CHECK(pmm_free(pmm, fr) == MM_OK, "the caller's frame was never freed by mem_unmap_pages");
+	teardown_check();
+}
+
+/*
+ * Kernel window:  [kalloc 3pg][mem_map_addr 2pg][virtaddr_alloc 2pg, mem_map_pages_at]
+ * Expect: every free through another API is refused with MM_EOWNER and a
+ * report naming the maker, nothing changed: mem_unmap_addr of the kalloc
+ * and virtaddr blocks, virtaddr_free of the kalloc and mem_map_addr blocks,
+ * unmap_pages / mem_unmap_pages of pages inside the kalloc and mem_map_addr
+ * blocks.  The right frees then succeed and every frame comes back.
+ */
+static void test_window_blocks_know_their_maker(void)
+{
+	static uint8_t snap[PG(4)];
+	setup();
+	addrspace_set_kernel(&as);
+	uint8_t *k = kalloc(PG(3), ALLOC_KERNEL | ALLOC_WRITABLE);
+	REQUIRE(k, "kalloc");
+	uint64_t kva = (uint64_t)(uintptr_t)k, ma, vb;
+	REQUIRE_OK(mem_map_addr(&as, FIX_MMIO_BASE, PG(2), MAPF_NOEXEC | MAPF_UNCACHED, &ma), "map_addr");
+	REQUIRE_OK(virtaddr_alloc(&kwin, PG(2), 0, &vb), "virtaddr_alloc");
+	REQUIRE_OK(mem_map_pages_at(&as, vb, 2, MAPF_WRITE | MAPF_NOEXEC), "mem_map_pages_at");
+	uint64_t kpa;   /* window pages are not host memory: write k's first frame directly */
+	REQUIRE(leaf(kva, &kpa), "kalloc page mapped");
+	uint8_t *kmem = mm_phys_to_virt(kpa);
+	memset(kmem, 0x5a, PG(1));
+	pmm_snapshot(snap);
+	uint64_t used = kwin.used_bytes, nblocks = kwin.nblocks, tables = as.table_pages;
+	uint64_t pk = leaf(kva, NULL), pm = leaf(ma, NULL), pv = leaf(vb, NULL);
+	struct { const char *what, *maker; int rc; } r[8];
+	int n = 0;
+#define TRY(call, m) do { host_capture_begin(); r[n].rc = (call); \
+		r[n].what = #call; r[n].maker = strstr(host_capture_end(), m) ? m : NULL; n++; } while (0)
+	TRY(mem_unmap_addr(&as, kva, PG(3)), "kalloc");
+	TRY(mem_unmap_addr(&as, vb, PG(2)), "virtaddr_alloc");
+	TRY(virtaddr_free(&kwin, kva, PG(3)), "kalloc");
+	TRY(virtaddr_free(&kwin, ma, PG(2)), "mem_map_addr");
+	TRY(unmap_pages(&as, ma, 1), "mem_map_addr");
+	TRY(mem_unmap_pages(&as, kva + PG(1), 1), "kalloc");
+	TRY(unmap_pages(&as, kva, 3), "kalloc");
+	TRY(mem_unmap_pages(&as, vb - PG(3), 5), "kalloc");   /* the end of k's block, then vb's */
+#undef TRY
+	for (int i = 0; i < n; i++)
+		CHECK(r[i].rc == MM_EOWNER && r[i].maker, "%s: %s, report names the maker: %s",
+		      r[i].what, mm_status_str(r[i].rc), r[i].maker ? "yes" : "no");
+	CHECK(pmm_same(snap) && kwin.used_bytes == used && kwin.nblocks == nblocks &&
+	      as.table_pages == tables && leaf(kva, NULL) == pk && leaf(ma, NULL) == pm &&
+	      leaf(vb, NULL) == pv && kmem[0] == 0x5a && kmem[PG(1) - 1] == 0x5a,
+	      "a refused free changed something");
+	CHECK(virtaddr_check(&kwin) == 0, "virtaddr_check");
+	kfree(k, PG(3));
+	CHECK(mem_unmap_addr(&as, ma, PG(2)) == MM_OK, "mem_unmap_addr");
+	CHECK(mem_unmap_pages(&as, vb, 2) == MM_OK && virtaddr_free(&kwin, vb, PG(2)) == MM_OK,
+	      "caller's block");
+	CHECK(kwin.used_bytes == 0, "window %llu", (unsigned long long)kwin.used_bytes);
+	addrspace_set_kernel(NULL);
+	teardown_check();
+}
+
 /*
  * Expect: a space created from a kernel space shares its upper-half PML4
  * entries; destroying it frees only its own tables.
@@ -325,5 +445,7 @@ int main(void)
 	RUN(test_mem_map_pages_at_unwinds_on_oom);
 	RUN(test_mem_map_addr);
 	RUN(test_create_shares_kernel_half);
+	RUN(test_unmap_kind_mismatch_changes_nothing);
+	RUN(test_window_blocks_know_their_maker);
 	return harness_done("paging");
 }

@@ -42,9 +42,9 @@ static void test_init_one_free_block(void)
 {
 	setup(16);
 	REQUIRE(sp.head && !sp.head->next, "blocks %llu", (unsigned long long)count_blocks());
-	CHECK(sp.head->base == SP_BASE && sp.head->size == PG(16) && !sp.head->used,
+	CHECK(sp.head->base == SP_BASE && sp.head->size == PG(16) && !sp.head->owner,
 	      "head [%llx +%llx] used %u", (unsigned long long)sp.head->base,
-	      (unsigned long long)sp.head->size, sp.head->used);
+	      (unsigned long long)sp.head->size, sp.head->owner);
 	CHECK(virtaddr_check(&sp) == 0, "invariants");
 	CHECK(virtaddr_init(&sp, &fixture_pmm, SP_BASE + 1, SP_BASE + PG(2)) == MM_EINVAL, "unaligned");
 	CHECK(virtaddr_init(&sp, &fixture_pmm, SP_BASE, SP_BASE) == MM_EINVAL, "empty");
@@ -130,7 +130,7 @@ static void test_take_exact(void)
 	REQUIRE(rc == MM_OK, "take");
 	struct virtaddr_block *b = virtaddr_find(&sp, SP_BASE + PG(7));
 	REQUIRE(b, "find");
-	CHECK(b->used && b->base == SP_BASE + PG(6) && b->size == PG(2), "block");
+	CHECK(b->owner && b->base == SP_BASE + PG(6) && b->size == PG(2), "block");
 	CHECK(count_blocks() == 3, "blocks %llu", (unsigned long long)count_blocks());
 	CHECK(virtaddr_check(&sp) == 0, "invariants");
 }
@@ -302,6 +302,48 @@ static void test_random_against_model(void)
 	CHECK(sp.nused == (uint64_t)nlive, "nused");
 }
 
+/*
+ * |KKK#MM..........|  K: kalloc's block, #: the caller's, M: mem_map_addr's
+ * Expect: a free naming another owner is refused with MM_EOWNER and a
+ * report naming both; the list is unchanged; an unknown owner tag is
+ * refused by virtaddr_alloc_owned and caught by virtaddr_check (control:
+ * a block whose tag is corrupted).
+ */
+static void test_owner_tags(void)
+{
+	setup(16);
+	uint64_t k, c, m, x;
+	REQUIRE_OK(virtaddr_alloc_owned(&sp, PG(3), 0, VIRTADDR_OWNER_KALLOC, &k), "kalloc's");
+	REQUIRE_OK(virtaddr_alloc(&sp, PG(1), 0, &c), "caller's");
+	REQUIRE_OK(virtaddr_alloc_owned(&sp, PG(2), 0, VIRTADDR_OWNER_MAP_ADDR, &m), "map_addr's");
+	CHECK(virtaddr_alloc_owned(&sp, PG(1), 0, VIRTADDR_FREE_BLOCK, &x) == MM_EINVAL &&
+	      virtaddr_alloc_owned(&sp, PG(1), 0, VIRTADDR_OWNERS, &x) == MM_EINVAL, "bad tags");
+	uint64_t nblocks = sp.nblocks, used = sp.used_bytes;
+	host_capture_begin();
+	int r1 = virtaddr_free(&sp, k, PG(3));
+	int r2 = virtaddr_free_owned(&sp, m, PG(2), VIRTADDR_OWNER_KALLOC);
+	int r3 = virtaddr_free_owned(&sp, c, PG(1), VIRTADDR_OWNER_MAP_ADDR);
+	int r4 = virtaddr_free_owned(&sp, k, PG(2), VIRTADDR_OWNER_KALLOC);   /* wrong size */
+	const char *out = host_capture_end();
+	CHECK(r1 == MM_EOWNER && r2 == MM_EOWNER && r3 == MM_EOWNER && r4 == MM_ENOENT,
+	      "%d %d %d %d", r1, r2, r3, r4);
+	CHECK(strstr(out, "expected a block made by virtaddr_alloc/virtaddr_take, found") &&
+	      strstr(out, "made by kalloc") && strstr(out, "made by mem_map_addr"), "report: %s", out);
+	CHECK(sp.nblocks == nblocks && sp.used_bytes == used && virtaddr_check(&sp) == 0, "changed");
+	struct virtaddr_block *b = virtaddr_find(&sp, c);
+	b->owner = 9;                                  /* control: corrupt the tag */
+	host_capture_begin();
+	int bad = virtaddr_check(&sp);
+	host_capture_end();
+	CHECK(bad == 1, "virtaddr_check missed an unknown tag (%d)", bad);
+	b->owner = VIRTADDR_OWNER_CALLER;
+	CHECK(virtaddr_free_owned(&sp, k, PG(3), VIRTADDR_OWNER_KALLOC) == MM_OK &&
+	      virtaddr_free(&sp, c, PG(1)) == MM_OK &&
+	      virtaddr_free_owned(&sp, m, PG(2), VIRTADDR_OWNER_MAP_ADDR) == MM_OK, "right frees");
+	CHECK(sp.nblocks == 1 && sp.used_bytes == 0, "merged back");
+	virtaddr_destroy(&sp);
+}
+
 int main(void)
 {
 	RUN(test_init_one_free_block);
@@ -314,5 +356,6 @@ int main(void)
 	RUN(test_bad_free);
 	RUN(test_node_oom);
 	RUN(test_random_against_model);
+	RUN(test_owner_tags);
 	return harness_done("vaddr");
 }
