@@ -444,8 +444,13 @@ int paging_unmap_block(struct addrspace *as, uint64_t va, uint64_t count, int fr
 	struct leaf_survey sv = { 0 };
 	int rc = check_range(va, count, 0);
 
-	if (rc == MM_OK)
-		rc = window_check(as, va, count, owner, who);
+	if (rc != MM_OK) {
+		mm_printf("%s: va 0x%llx count %llu: not a page range that may be unmapped "
+			  "(unaligned, empty, wrapping, non-canonical, page 0 or the direct map)\n",
+			  who, (unsigned long long)va, (unsigned long long)count);
+		return rc;
+	}
+	rc = window_check(as, va, count, owner, who);
 	if (rc != MM_OK)
 		return rc;
 	unmap_survey(as, va, count, &sv);
@@ -535,8 +540,11 @@ int mem_unmap_addr(struct addrspace *as, uint64_t va, uint64_t size)
 {
 	uint64_t first, count;
 
-	if (!as || !as->kwin || page_cover(va, size, &first, &count) != MM_OK)
+	if (!as || !as->kwin || page_cover(va, size, &first, &count) != MM_OK) {
+		mm_printf("mem_unmap_addr: va 0x%llx size 0x%llx: no kernel window, or an empty "
+			  "or wrapping range\n", (unsigned long long)va, (unsigned long long)size);
 		return MM_EINVAL;
+	}
 	int rc = virtaddr_check_owned(as->kwin, first, count << PAGE_SHIFT,
 				      VIRTADDR_OWNER_MAP_ADDR, "mem_unmap_addr");
 	if (rc == MM_OK)
