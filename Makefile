@@ -186,7 +186,7 @@ $(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/tests/fuzz/%.c.o \
 	$(CLANG) $(FUZZCFLAGS) -o $@ $^
 
 # ---------------------------------------------------------------- targets
-.PHONY: all run test test-host test-fuzz-short test-boot test-secureboot image bench fuzz debug clean help
+.PHONY: all run test test-host test-fuzz-short fuzz-controls test-boot test-secureboot image bench fuzz debug clean help
 
 all: $(BUILD)/esp.img $(BUILD)/host/memmap ## build loader, kernel, ESP image and host tools
 
@@ -195,8 +195,12 @@ run: all ## boot build/esp.img in QEMU+OVMF, serial on the terminal
 
 test: test-host test-fuzz-short test-boot ## host tests, short fuzz runs, QEMU boot tests
 
-test-fuzz-short: $(FUZZERS) ## the libFuzzer harnesses, 10 s each
+test-fuzz-short: $(FUZZERS) ## the libFuzzer harnesses, 10 s each, and their controls
 	tools/run-fuzz.sh 10
+	tools/fuzz-controls.sh 60
+
+fuzz-controls: $(DEPS) ## put old bugs back (tests/fuzz/controls/*.patch): each harness must find its bug within 60 s
+	tools/fuzz-controls.sh 60
 
 test-host: $(HOST_TESTS) $(BUILD)/host/memmap ## host tests of mm/ and parsers (ASan/UBSan)
 	@tools/run-host-tests.sh $(HOST_TESTS)

@@ -280,11 +280,27 @@ static void retire(int r)
 	recs[r].kind = R_NONE;
 }
 
+static void free_right(int r);
+
+/* Frees the mem_map_addr records that map frames [pa, +n): a mapping of
+ * RAM must not outlive the frame's owner (ptcheck would rightly flag it). */
+static void unmap_borrowers(uint64_t pa, uint64_t n)
+{
+	for (int i = 0; i < MAXREC; i++) {
+		const struct rec *y = &recs[i];
+		if (y->kind == R_MAPADDR &&
+		    PAGE_ROUND_DOWN(y->pa) < pa + n * PAGE_SIZE && y->pa + y->size > pa)
+			free_right(i);
+	}
+}
+
 /* Frees record r through the API that made it; must succeed. */
 static void free_right(int r)
 {
 	struct rec *x = &recs[r];
 	int rc = MM_OK;
+	if (x->kind == R_PMM || x->kind == R_CONTIG || (x->kind == R_VBLOCK && x->pa))
+		unmap_borrowers(x->pa, x->n);
 	switch (x->kind) {
 	case R_PMM:
 		disown(x->pa, r);
@@ -420,10 +436,15 @@ static void op_mapaddr(uint8_t a, uint8_t b)
 	int r = free_slot();
 	if (r < 0)
 		return;
+	/* MMIO, or RAM frames some record owns (never beyond them) */
 	int o = pick(0, b);
-	uint64_t pa = (a & 1) || o < 0 || !recs[o].pa ? FIX_MMIO_BASE + (uint64_t)b * 0x1010
-						      : recs[o].pa + b * 7;
-	uint64_t size = 1 + (uint64_t)(a >> 1) * 97, va;
+	int ram = !(a & 1) && o >= 0 && recs[o].pa && recs[o].kind != R_MAPADDR;
+	uint64_t pa = FIX_MMIO_BASE + (uint64_t)b * 0x1010, size = 1 + (uint64_t)(a >> 1) * 97, va;
+	if (ram) {
+		uint64_t off = (uint64_t)b * 7, span = recs[o].n * PAGE_SIZE - off;
+		pa = recs[o].pa + off;
+		size = 1 + (size - 1) % span;
+	}
 	if (mem_map_addr(&as, pa, size, MAPF_NOEXEC | ((a & 2) ? MAPF_UNCACHED : 0), &va) != MM_OK)
 		return;
 	if (frame_at(va) != pa)
@@ -489,6 +510,9 @@ static void op_bad(uint8_t a, uint8_t b, uint8_t c)
 				return;
 		}
 		uint64_t va = x->va + ((c & 1) ? PAGE_SIZE : 0);
+		for (int i = 0; i < MAXREC; i++)   /* the next page may start another kalloc range */
+			if (recs[i].kind == R_KALLOC && recs[i].va == va)
+				return;
 		uint64_t size = (c & 1) ? x->size : x->size + PAGE_SIZE * (1 + c % 3);
 		BAD("kfree with the wrong size/pointer", PAGE_ROUND_DOWN(x->va), x->n,
 		    kfree_in(&as, ptr(va), size));
