@@ -15,14 +15,22 @@
  *    its type.  Usable ranks lowest, the overlay types highest, so what the
  *    loader used is carved out of whatever the firmware said was there.
  *
- * 3. The output is produced by a sweep from the lowest address upwards.  At
- *    position pos one pass over all ranges finds the ranks covering pos and
- *    the next "change point" (the nearest start above pos or end of a range
- *    covering pos).  [pos, next) has a single type and is emitted; pos moves
- *    to next.  The output is therefore sorted and non-overlapping by
- *    construction, without a scratch array or a sort: the cost is one pass
- *    per change point, O(n^2) for n ranges (a 300-entry map: ~2e5 steps,
- *    well under a millisecond), no recursion and O(1) stack.
+ * 3. The output is produced by a sweep from the lowest address upwards over
+ *    the "change points" of the ranges: the start and the end of each, with
+ *    the rank of its type (Linux's e820 change points).  The change points
+ *    go into a scratch array the caller provides (two per range,
+ *    MEMMAP_SCRATCH_LEN; the kernel's is static, sized for the largest map
+ *    bootinfo_check accepts) and are heap-sorted by address: in place, no
+ *    recursion, no libc.  The sweep keeps one coverage counter per rank:
+ *    at each distinct change-point address the piece since the previous
+ *    one is emitted with the type of the highest rank whose counter is
+ *    non-zero (none: a hole, nothing emitted), then every change point at
+ *    that address moves its counter.  Page 4096 is a piece boundary of its
+ *    own (rule 5).  The output is therefore sorted and non-overlapping by
+ *    construction; the cost is O(n log n) for n ranges (100000 entries: a
+ *    few tens of milliseconds), O(1) stack.  The order of change points at
+ *    one address does not matter, since all of them are applied before the
+ *    next piece, so the sort need not be stable.
  *
  * 4. An emitted piece extends the previous region when it is adjacent and of
  *    the same type (merging).  When a region is complete, a usable region is
@@ -229,73 +237,131 @@ static void sweep_emit(struct sweep *s, uint64_t base, uint64_t end, uint32_t t)
 	s->have_cur = 1;
 }
 
-/* Folds one range [base, end) of type t into the search at pos: raises
- * *rank if the range covers pos, lowers *next to its nearest change point
- * above pos, and sets *found if it has one. */
-static void sweep_consider(uint64_t pos, uint64_t base, uint64_t end, uint32_t t,
-			   int *rank, uint64_t *next, int *found)
+/* Emits the piece [base, end) whose highest covering rank is rank: split
+ * at PAGE_SIZE, the part in page 0 reserved where it would be usable
+ * (rule 5). */
+static void sweep_piece(struct sweep *s, uint64_t base, uint64_t end, unsigned rank)
 {
-	uint64_t cp;
+	uint32_t t = rank_type(rank);
 
-	if (base > pos) {
-		cp = base;
-	} else if (end > pos) {
-		cp = end;
-		if (type_rank[t] > *rank)
-			*rank = type_rank[t];
-	} else {
-		return;
+	if (base < PAGE_SIZE) {
+		uint64_t cut = end < PAGE_SIZE ? end : PAGE_SIZE;
+		sweep_emit(s, base, cut, t == MR_USABLE ? MR_RESERVED : t);
+		if (s->overflow || cut == end)
+			return;
+		base = cut;
 	}
-	if (!*found || cp < *next)
-		*next = cp;
-	*found = 1;
+	sweep_emit(s, base, end, t);
+}
+
+/* Appends the change points of [base, end) of region type t at cp[*n],
+ * cp[*n + 1] and adds 2 to *n. */
+static void cp_add(struct memmap_cp *cp, uint64_t *n, uint64_t base, uint64_t end, uint32_t t)
+{
+	cp[(*n)++] = (struct memmap_cp){ .addr = base, .rank = type_rank[t], .is_end = 0 };
+	cp[(*n)++] = (struct memmap_cp){ .addr = end, .rank = type_rank[t], .is_end = 1 };
+}
+
+/* Sifts cp[root] down the max-heap (by address) cp[0..n). */
+static void cp_sift_down(struct memmap_cp *cp, uint64_t root, uint64_t n)
+{
+	struct memmap_cp v = cp[root];
+
+	for (;;) {
+		uint64_t child = 2 * root + 1;
+		if (child >= n)
+			break;
+		if (child + 1 < n && cp[child + 1].addr > cp[child].addr)
+			child++;
+		if (cp[child].addr <= v.addr)
+			break;
+		cp[root] = cp[child];
+		root = child;
+	}
+	cp[root] = v;
+}
+
+/* Sorts cp[0..n) by address: heap sort, in place, O(n log n), no
+ * recursion (not stable; rule 3 does not need it). */
+static void cp_sort(struct memmap_cp *cp, uint64_t n)
+{
+	if (n < 2)
+		return;
+	for (uint64_t i = n / 2; i-- > 0;)
+		cp_sift_down(cp, i, n);
+	for (uint64_t end = n - 1; end > 0; end--) {
+		struct memmap_cp top = cp[0];
+		cp[0] = cp[end];
+		cp[end] = top;
+		cp_sift_down(cp, 0, end);
+	}
+}
+
+/* Fills cp with the change points of every kept raw descriptor and used
+ * range (dropped ones: warn_dropped); returns how many. */
+static uint64_t cp_collect(struct memmap_cp *cp, const void *raw, uint64_t n, uint32_t desc_size,
+			   const struct bootinfo_range *used, uint32_t used_count)
+{
+	uint64_t ncp = 0, base, end;
+
+	for (uint64_t i = 0; i < n; i++) {
+		const struct bootinfo_efi_desc *d = raw_desc(raw, desc_size, i);
+		if (desc_range(d, &base, &end))
+			cp_add(cp, &ncp, base, end, memmap_efi_type_to_region(d->type));
+	}
+	for (uint32_t i = 0; i < used_count; i++)
+		if (kept_end(used[i].pa, used[i].size, &end))
+			cp_add(cp, &ncp, used[i].pa, end, memmap_used_type_to_region(used[i].type));
+	return ncp;
+}
+
+/* Returns the highest rank whose counter in cover[] is non-zero, or -1. */
+static int top_rank(const uint64_t cover[MR_NTYPES])
+{
+	for (int r = MR_NTYPES - 1; r >= 0; r--)
+		if (cover[r])
+			return r;
+	return -1;
 }
 
 int memmap_sanitize(const void *raw, uint64_t raw_size, uint32_t desc_size,
 		    const struct bootinfo_range *used, uint32_t used_count,
+		    struct memmap_cp *scratch, uint64_t scratch_len,
 		    struct mm_region *out, size_t cap, size_t *count)
 {
 	struct sweep s = { .out = out, .cap = cap };
-	uint64_t n, base, end, pos = 0;
+	uint64_t cover[MR_NTYPES] = { 0 };  /* ranges of each rank covering pos */
+	uint64_t n, ncp, pos = 0;
+	int rank = -1;
 
 	*count = 0;
 	if (!memmap_desc_size_ok(desc_size) || raw_size % desc_size != 0)
 		return MM_EINVAL;
 	n = raw_size / desc_size;
+	if (scratch_len < MEMMAP_SCRATCH_LEN(n, used_count)) {
+		mm_printf("memmap: memmap_sanitize: scratch of %llu change points, %llu needed "
+			  "(%llu descriptors, %u used ranges)\n",
+			  (unsigned long long)scratch_len,
+			  (unsigned long long)MEMMAP_SCRATCH_LEN(n, used_count),
+			  (unsigned long long)n, used_count);
+		return MM_EINVAL;
+	}
 	warn_dropped(raw, n, desc_size, used, used_count);
+	ncp = cp_collect(scratch, raw, n, desc_size, used, used_count);
+	cp_sort(scratch, ncp);
 
-	/* pos starts at the lowest base: every range has base >= 0, so a
-	 * search at 0 either covers 0 or names the lowest base as next. */
-	for (;;) {
-		int rank = -1, found = 0;
-		uint64_t next = 0;
-
-		for (uint64_t i = 0; i < n; i++) {
-			const struct bootinfo_efi_desc *d = raw_desc(raw, desc_size, i);
-			if (desc_range(d, &base, &end))
-				sweep_consider(pos, base, end,
-					       memmap_efi_type_to_region(d->type),
-					       &rank, &next, &found);
+	for (uint64_t i = 0; i < ncp && !s.overflow;) {
+		uint64_t at = scratch[i].addr;
+		if (at > pos && rank >= 0)
+			sweep_piece(&s, pos, at, (unsigned)rank);
+		pos = at;
+		for (; i < ncp && scratch[i].addr == at; i++) {
+			if (scratch[i].is_end)
+				cover[scratch[i].rank]--;
+			else
+				cover[scratch[i].rank]++;
 		}
-		for (uint32_t i = 0; i < used_count; i++)
-			if (kept_end(used[i].pa, used[i].size, &end))
-				sweep_consider(pos, used[i].pa, end,
-					       memmap_used_type_to_region(used[i].type),
-					       &rank, &next, &found);
-		if (!found)
-			break;
-		/* Page 0 is a change point of its own (rule 5). */
-		if (pos < PAGE_SIZE && next > PAGE_SIZE)
-			next = PAGE_SIZE;
-		if (rank >= 0) {
-			uint32_t t = rank_type((unsigned)rank);
-			if (t == MR_USABLE && pos < PAGE_SIZE)
-				t = MR_RESERVED;
-			sweep_emit(&s, pos, next, t);
-			if (s.overflow)
-				break;
-		}
-		pos = next;
+		rank = top_rank(cover);
 	}
 	if (!s.overflow)
 		sweep_commit(&s);

@@ -81,19 +81,47 @@ uint32_t memmap_used_type_to_region(uint32_t used_type);
 uint64_t memmap_usable_bytes(const struct mm_region *r, size_t count);
 
 /*
+ * Scratch space of memmap_sanitize: one change point (the start or the end
+ * of a range) per element, two per range.  The caller owns the array; its
+ * contents are private to mm/memmap.c and meaningless after the call.
+ */
+struct memmap_cp {
+	uint64_t addr;      /* where the range starts or ends */
+	uint32_t rank;      /* overlap rank of the range's region type */
+	uint32_t is_end;    /* 0: the range starts at addr; 1: it ends there */
+};
+_Static_assert(sizeof(struct memmap_cp) == 16, "memmap_cp: no padding");
+
+/* Change points per range: its start and its end. */
+#define MEMMAP_CP_PER_RANGE 2u
+
+/* Number of struct memmap_cp memmap_sanitize needs for a raw map of ndesc
+ * descriptors and used_count used ranges (a compile-time constant when the
+ * arguments are: the kernel sizes a static array with it).  ndesc is at
+ * most 2^64 / 40 (raw_size / desc_size), so this never overflows. */
+#define MEMMAP_SCRATCH_LEN(ndesc, used_count) \
+	(MEMMAP_CP_PER_RANGE * ((uint64_t)(ndesc) + (uint64_t)(used_count)))
+
+/*
  * memmap_sanitize - build the sanitised map.
  *   raw, raw_size, desc_size: the firmware map, walked by desc_size.
  *   used, used_count: loader-used ranges (BOOTINFO_USED_*), typed on top.
+ *   scratch, scratch_len: at least MEMMAP_SCRATCH_LEN(raw_size / desc_size,
+ *     used_count) change points of working space, overwritten.
  *   out, cap: output array; *count gets the number of regions.
  * Warnings (dropped zero-length or wrapping entries) go to mm_printf.
  * Rules and algorithm: the theory statement at the top of mm/memmap.c.
- * Uses no memory but out and O(1) stack; O(n^2) time for n entries.
- * Returns MM_OK, MM_EINVAL (desc_size < 40 or not a multiple of 8, or
- * raw_size not a multiple of it) or MM_EOVERFLOW (the result has more than
- * cap regions; *count = cap, the map is cut).
+ * Uses no memory but scratch and out, and O(1) stack; O(n log n) time for
+ * n entries (a heap sort of the change points, then one sweep).
+ * Returns MM_OK, MM_EINVAL (desc_size < 40 or not a multiple of 8, raw_size
+ * not a multiple of it, or scratch_len too small - that one reported with
+ * a "memmap: memmap_sanitize: scratch ..." line; nothing else is printed or
+ * written but *count = 0) or MM_EOVERFLOW (the result has more than cap
+ * regions; *count = cap, the map is cut).
  */
 int memmap_sanitize(const void *raw, uint64_t raw_size, uint32_t desc_size,
 		    const struct bootinfo_range *used, uint32_t used_count,
+		    struct memmap_cp *scratch, uint64_t scratch_len,
 		    struct mm_region *out, size_t cap, size_t *count);
 
 /* Prints the raw map in `memmap -sfo` form: the ShellCommand header, one

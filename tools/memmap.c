@@ -596,17 +596,21 @@ int main(int argc, char **argv)
 	uint64_t raw_size = ndescs * sizeof(*descs);
 	size_t cap = 2 * ndescs + 2;
 	struct mm_region *out = calloc(cap, sizeof(*out));
-	if (!out) {
+	uint64_t scratch_len = MEMMAP_SCRATCH_LEN(ndescs, 0);
+	struct memmap_cp *scratch = calloc(scratch_len, sizeof(*scratch));
+	if (!out || !scratch) {
 		perror("memmap");
 		return 2;
 	}
 	memmap_print_raw(descs, raw_size, sizeof(*descs));
-	int st = memmap_sanitize(descs, raw_size, sizeof(*descs), NULL, 0, out, cap, &count);
+	int st = memmap_sanitize(descs, raw_size, sizeof(*descs), NULL, 0, scratch, scratch_len,
+				 out, cap, &count);
 	if (st != MM_OK) {
 		fprintf(stderr, "memmap: memmap_sanitize: %s\n", mm_status_str(st));
 		return 1;
 	}
 	memmap_print(out, count);
+	free(scratch);
 	free(out);
 	free(buf);
 	free(descs);

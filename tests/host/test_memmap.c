@@ -25,12 +25,16 @@
 
 static struct mm_region out[4096];
 static size_t nout;
+static struct memmap_cp scratch[MEMMAP_SCRATCH_LEN(4096, BOOTINFO_MAX_USED)];
+
+/* The scratch arguments of memmap_sanitize: all of scratch[]. */
+#define SCRATCH scratch, N(scratch)
 
 /* Sanitises d[0..n) (40-byte descriptors) with used[0..nu); returns status. */
 static int sanitize(const struct bootinfo_efi_desc *d, size_t n,
 		    const struct bootinfo_range *used, uint32_t nu)
 {
-	return memmap_sanitize(d, n * sizeof(*d), sizeof(*d), used, nu, out, N(out), &nout);
+	return memmap_sanitize(d, n * sizeof(*d), sizeof(*d), used, nu, SCRATCH, out, N(out), &nout);
 }
 
 /* CHECKs that the output equals want[0..n). */
@@ -341,14 +345,14 @@ static void test_desc_size_48(void)
 	memset(raw, 0xa5, sizeof(raw));
 	for (int i = 0; i < 3; i++)
 		memcpy(raw + 48 * i, &d[i], sizeof(d[i]));
-	REQUIRE_OK(memmap_sanitize(raw, sizeof(raw), 48, NULL, 0, out, N(out), &nout), "st");
+	REQUIRE_OK(memmap_sanitize(raw, sizeof(raw), 48, NULL, 0, SCRATCH, out, N(out), &nout), "st");
 	expect_regions(want, N(want));
-	CHECK(memmap_sanitize(raw, sizeof(raw), 32, NULL, 0, out, N(out), &nout) == MM_EINVAL, "32");
-	CHECK(memmap_sanitize(raw, sizeof(raw) - 8, 48, NULL, 0, out, N(out), &nout) == MM_EINVAL,
+	CHECK(memmap_sanitize(raw, sizeof(raw), 32, NULL, 0, SCRATCH, out, N(out), &nout) == MM_EINVAL, "32");
+	CHECK(memmap_sanitize(raw, sizeof(raw) - 8, 48, NULL, 0, SCRATCH, out, N(out), &nout) == MM_EINVAL,
 	      "not a multiple");
 	/* 44 bytes would put every other descriptor's 64-bit fields off their
 	 * alignment (undefined behaviour to read): refused. */
-	CHECK(memmap_sanitize(raw, 3 * 44, 44, NULL, 0, out, N(out), &nout) == MM_EINVAL,
+	CHECK(memmap_sanitize(raw, 3 * 44, 44, NULL, 0, SCRATCH, out, N(out), &nout) == MM_EINVAL,
 	      "44: not a multiple of 8");
 }
 
@@ -363,11 +367,48 @@ static void test_fits_after_trim(void)
 	struct bootinfo_efi_desc d[] = { D(EFI_RESERVED, 1 * MiB, MiB), D(EFI_CONVENTIONAL, 2 * MiB, MiB),
 					 D(EFI_CONVENTIONAL, 8 * MiB + 2 * KiB, PG) };
 	struct mm_region want[] = { R(MR_RESERVED, 1 * MiB, MiB), R(MR_USABLE, 2 * MiB, MiB) };
-	REQUIRE_OK(memmap_sanitize(d, sizeof(d), sizeof(d[0]), NULL, 0, out, 2, &nout),
+	REQUIRE_OK(memmap_sanitize(d, sizeof(d), sizeof(d[0]), NULL, 0, SCRATCH, out, 2, &nout),
 		   "two regions fit in two slots");
 	expect_regions(want, N(want));
-	CHECK(memmap_sanitize(d, sizeof(d), sizeof(d[0]), NULL, 0, out, 1, &nout) == MM_EOVERFLOW &&
+	CHECK(memmap_sanitize(d, sizeof(d), sizeof(d[0]), NULL, 0, SCRATCH, out, 1, &nout) == MM_EOVERFLOW &&
 	      nout == 1, "one slot: overflow, nout %zu", nout);
+}
+
+/*
+ *   1M   2M   3M
+ *   |UUUU|RRRR|     + one used range (kernel) at 1M: 3 ranges, 6 change points
+ * Expect: scratch for 5 change points is refused (MM_EINVAL, a line naming
+ * both figures, out[] and the scratch untouched, *count 0); 6 are enough.
+ */
+static void test_scratch_too_small(void)
+{
+	struct bootinfo_efi_desc d[] = { D(EFI_CONVENTIONAL, 1 * MiB, MiB), D(EFI_RESERVED, 2 * MiB, MiB) };
+	struct bootinfo_range used[] = { { .pa = 1 * MiB, .size = 64 * KiB, .type = BOOTINFO_USED_KERNEL } };
+	struct mm_region want[] = { R(MR_KERNEL, 1 * MiB, 64 * KiB), R(MR_USABLE, 1 * MiB + 64 * KiB, MiB - 64 * KiB),
+				    R(MR_RESERVED, 2 * MiB, MiB) };
+	static struct memmap_cp small[6];
+	static const struct mm_region junk = { .base = 0x1234, .size = 0x5678, .type = 99 };
+
+	CHECK(MEMMAP_SCRATCH_LEN(N(d), N(used)) == 6, "6 change points for 3 ranges");
+	for (size_t i = 0; i < N(out); i++)
+		out[i] = junk;
+	memset(small, 0xa5, sizeof(small));
+	nout = 77;
+	host_capture_begin();
+	int st = memmap_sanitize(d, sizeof(d), sizeof(d[0]), used, N(used), small, 5, out, N(out), &nout);
+	const char *txt = host_capture_end();
+	CHECK(st == MM_EINVAL && nout == 0, "st %d nout %zu", st, nout);
+	CHECK(strstr(txt, "memmap: memmap_sanitize: scratch of 5 change points, 6 needed"),
+	      "report: %s", txt);
+	CHECK(!memcmp(&out[0], &junk, sizeof(junk)), "out[0] written");
+	for (size_t i = 0; i < sizeof(small); i++)
+		if (((const uint8_t *)small)[i] != 0xa5) {
+			CHECK(0, "scratch byte %zu written", i);
+			break;
+		}
+	REQUIRE_OK(memmap_sanitize(d, sizeof(d), sizeof(d[0]), used, N(used), small, 6, out, N(out), &nout),
+		   "exactly enough scratch");
+	expect_regions(want, N(want));
 }
 
 /*
@@ -399,7 +440,7 @@ static void test_312_entries(void)
 	expect_regions(want, nw);
 	CHECK(memmap_usable_bytes(out, nout) == (NE / 4) * 128 * KiB, "usable bytes");
 	/* Too small an output array is reported, not overrun. */
-	CHECK(memmap_sanitize(d, sizeof(d), sizeof(d[0]), NULL, 0, out, 10, &nout) == MM_EOVERFLOW &&
+	CHECK(memmap_sanitize(d, sizeof(d), sizeof(d[0]), NULL, 0, SCRATCH, out, 10, &nout) == MM_EOVERFLOW &&
 	      nout == 10, "overflow: nout %zu", nout);
 }
 
@@ -491,6 +532,7 @@ int main(void)
 	RUN(test_used_overlay);
 	RUN(test_desc_size_48);
 	RUN(test_fits_after_trim);
+	RUN(test_scratch_too_small);
 	RUN(test_312_entries);
 	RUN(test_16_tib);
 	RUN(test_print);

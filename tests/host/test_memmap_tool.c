@@ -14,6 +14,10 @@
  *     which this test checks first;
  *   - the `memmap: [mem ...]` lines are sorted and disjoint and their usable
  *     ones add up to the same total;
+ *   - the `memmap:` lines are exactly what the reference sanitiser
+ *     (tests/host/memmap_ref.c, the O(n^2) algorithm the tool used before
+ *     change points) makes of the MemoryMap lines the tool printed, printed
+ *     by memmap_print (a differential test of the sanitiser on the samples);
  *   - reading stdin gives the same output as a file argument;
  *   - a line the tool does not fully understand (a NUL, text after the
  *     range, `0x0x`, `Type0x7`, an unknown attribute name...) is refused as
@@ -32,7 +36,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mm/memmap.h"
+#include "mm/status.h"
 #include "tests/host/harness.h"
+#include "tests/host/memmap_ref.h"
 
 #define DATA    "tests/data/memmaps/"
 #define MAXENT  1024
@@ -354,6 +361,61 @@ static void expect_raw(int st, const char *const *want, int n, const char *what)
 	free(copy);
 }
 
+/* Returns the EFI type of the -sfo name s (a shell name or Type<hex>), or
+ * UINT32_MAX. */
+static uint32_t sfo_type(const char *s)
+{
+	unsigned t;
+
+	for (uint32_t i = 0; i < sizeof(shell_names) / sizeof(shell_names[0]); i++)
+		if (!strcmp(s, shell_names[i]))
+			return i;
+	return sscanf(s, "Type%x", &t) == 1 ? t : UINT32_MAX;
+}
+
+/* Runs the reference sanitiser on the MemoryMap lines of the tool's output
+ * o and compares its `memmap:` lines (warnings, regions, summary), printed
+ * by memmap_print, with the tool's own; returns 0 if they are the same,
+ * else describes the first difference in why[0..n). */
+static int diff_reference(const char *o, char *why, size_t n)
+{
+	char *copy = strdup(o), *line, *save = NULL, *mine = calloc(1, strlen(o) + 1);
+	struct bootinfo_efi_desc *d = calloc(strlen(o) / 16 + 1, sizeof(*d));
+	size_t nd = 0, count = 0, cap;
+	int bad = 0;
+
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long s, e, pages, attr;
+		char name[32];
+		if (sscanf(line, "MemoryMap,\"%31[^\"]\",\"%llx\",\"%llx\",\"%llx\",\"%llx\"", name, &s,
+			   &e, &pages, &attr) == 5)
+			d[nd++] = (struct bootinfo_efi_desc){ .type = sfo_type(name), .phys_start = s,
+							      .num_pages = pages, .attribute = attr };
+		else if (!strncmp(line, "memmap: ", 8))
+			strcat(strcat(mine, line), "\n");
+	}
+	cap = 2 * nd + 2;
+	struct mm_region *r = calloc(cap, sizeof(*r));
+	host_capture_begin();
+	int st = memmap_ref_sanitize(d, nd * sizeof(*d), sizeof(*d), NULL, 0, r, cap, &count);
+	if (st == MM_OK)
+		memmap_print(r, count);
+	const char *want = host_capture_end();
+	if (st != MM_OK || strcmp(mine, want)) {
+		const char *a = mine, *b = want;
+		while (*a && *a == *b)
+			a++, b++;
+		snprintf(why, n, "reference status %d; first difference:\n tool: %.60s\n  ref: %.60s",
+			 st, a, b);
+		bad = 1;
+	}
+	free(r);
+	free(d);
+	free(mine);
+	free(copy);
+	return bad;
+}
+
 /* Checks one good sample. */
 static void check_sample(const char *file, int is_sfo)
 {
@@ -371,6 +433,7 @@ static void check_sample(const char *file, int is_sfo)
 	char *o = slurp(out, NULL), *line, *save = NULL;
 	REQUIRE(o, "read output");
 	CHECK(diff_raw_lines(o, why, sizeof(why)) == 0, "%s: %s", file, why);
+	CHECK(diff_reference(o, why, sizeof(why)) == 0, "%s: %s", file, why);
 	int got_summary = 0;
 	uint64_t bytes = 0, regions = 0, prev_end = 0, mem_usable = 0;
 	for (line = strtok_r(o, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -417,6 +480,28 @@ static void test_desktop_type(void) { check_sample("desktop-16g.dmesg-type.txt",
 static void test_desktop_name(void) { check_sample("desktop-16g.dmesg-name.txt", 0); }
 static void test_board_312(void)    { check_sample("board-312.dmesg-name.txt", 0); }
 static void test_server_16t(void)   { check_sample("server-16t.dmesg-name.txt", 0); }
+
+/* Control of diff_reference: the tool's output on a sample with one
+ * region's type changed, or the usable summary changed.  Expect: a
+ * difference reported each time, none for the output as it is. */
+static void test_reference_control(void)
+{
+	char out[96], err[96], why[256];
+	tmp_path(out, sizeof(out), "out");
+	tmp_path(err, sizeof(err), "err");
+	REQUIRE(run_tool(DATA "ovmf-q35-5G.sfo.txt", 0, out, err) == 0, "tool failed");
+	char *o = slurp(out, NULL), *p;
+	REQUIRE(o, "read output");
+	CHECK(diff_reference(o, why, sizeof(why)) == 0, "as it is: %s", why);
+	REQUIRE((p = strstr(o, "] usable\n")), "no usable line");
+	memcpy(p + 2, "USABLE", 6);
+	CHECK(diff_reference(o, why, sizeof(why)) != 0, "a changed type went unseen");
+	memcpy(p + 2, "usable", 6);
+	REQUIRE((p = strstr(o, "memmap: usable ")), "no summary");
+	p[15] = p[15] == '9' ? '1' : (char)(p[15] + 1);
+	CHECK(diff_reference(o, why, sizeof(why)) != 0, "a changed summary went unseen");
+	free(o);
+}
 
 /* A malformed third line: the message names line 3, exit status 1. */
 static void test_bad_line(void)
@@ -818,6 +903,7 @@ int main(int argc, char **argv)
 	RUN(test_desktop_name);
 	RUN(test_board_312);
 	RUN(test_server_16t);
+	RUN(test_reference_control);
 	RUN(test_bad_line);
 	RUN(test_nul_byte);
 	RUN(test_cr_line_ends);
