@@ -4,7 +4,7 @@
  *   1. console (COM1 + debugcon), BootInfo check (nothing is read before it);
  *   2. GDT/TSS/IDT, then drop the loader's identity mapping (lower half);
  *   3. print the raw firmware map (`memmap -sfo` lines), sanitise it and
- *      print the result (`memmap:` lines);
+ *      print the result (`memmap:` lines, the more-reliable line if any);
  *   4. frame allocator from the sanitised map (`pmm:` line);
  *   5. virtual memory (kmem), the framebuffer console, the mm selftest,
  *      the ACPI demos and the ramdisk, all through mem_map_addr;
@@ -100,6 +100,13 @@ static void memory_init(const struct bootinfo *bi)
 	if (s != MM_OK)
 		panic("memory_init: memmap_sanitize: %s", mm_status_str(s));
 	memmap_print(kernel_map, kernel_map_count);
+	uint64_t reliable;
+	s = memmap_reliable_bytes(raw, bi->memmap_size, bi->memmap_desc_size, kernel_map,
+				  kernel_map_count, kernel_map_scratch,
+				  sizeof(kernel_map_scratch) / sizeof(kernel_map_scratch[0]), &reliable);
+	if (s != MM_OK)
+		panic("memory_init: memmap_reliable_bytes: %s", mm_status_str(s));
+	memmap_print_reliable(reliable);
 
 	s = pmm_init(&kernel_pmm, kernel_map, kernel_map_count);
 	if (s != MM_OK)

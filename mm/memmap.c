@@ -5,10 +5,16 @@
  * Theory (the rules follow Linux's e820 sanitiser, arch/x86/kernel/e820.c):
  *
  * 1. Every raw descriptor becomes a half-open range [base, end) with a region
- *    type (memmap_efi_type_to_region); every bootinfo used range becomes one
- *    of the "overlay" types kernel / bootinfo / ramdisk.  Zero-length ranges
- *    and ranges whose end does not fit in 64 bits are dropped with a warning
- *    naming them.
+ *    type from its EFI type and attributes (memmap_efi_desc_to_region, after
+ *    Linux's do_add_efi_memmap): RAM types (loader and boot-services
+ *    code/data, conventional) marked EFI_MEMORY_SP (specific purpose) become
+ *    soft-reserved - never handed out, printed "soft-reserved"; RAM types
+ *    without EFI_MEMORY_WB become reserved (memory that cannot be cached
+ *    write-back is no RAM to run the kernel on; loader memory so marked is
+ *    not reclaimed either); the attributes of other types change nothing.
+ *    Every bootinfo used range becomes one of the "overlay" types kernel /
+ *    bootinfo / ramdisk.  Zero-length ranges and ranges whose end does not
+ *    fit in 64 bits are dropped with a warning naming them.
  *
  * 2. Where ranges overlap, the most restrictive type wins: each type has a
  *    rank (type_rank below) and the highest rank covering an address decides
@@ -40,6 +46,21 @@
  * 5. Page 0 is never usable: the usable part of [0, 4096) becomes reserved
  *    (Linux does the same in trim_bios_range), so a NULL physical address
  *    can never be a valid allocation.
+ *
+ * 6. A used range over soft-reserved or non-write-back memory is typed as
+ *    what the loader put there (kernel, bootinfo, ramdisk), like anywhere
+ *    else: the bytes are in use whatever the firmware's attributes say, and
+ *    the kernel must see its own image.  The loader never allocates there
+ *    (AllocatePages of loader data is served from general RAM), so this
+ *    only happens with broken firmware; the memory around it keeps its
+ *    soft-reserved / reserved type and is never handed out.
+ *
+ * 7. EFI_MEMORY_MORE_RELIABLE (address-range mirroring) does not change a
+ *    region's type: memmap_reliable_bytes counts the usable bytes of the
+ *    sanitised map inside descriptors so marked, with the same change-point
+ *    sort (the union of those descriptors, then one pass over the map), and
+ *    the kernel and the memmap tool print it as `memmap: <N> MiB of usable
+ *    memory is more-reliable (mirrored)` when it is not 0.
  */
 #include "lib/range.h"
 #include "mm/memmap.h"
@@ -51,15 +72,20 @@
 /*
  * Overlap rank of each region type: higher wins.  Usable loses to all;
  * reclaimable memory (loader, ACPI data) loses to memory kept forever
- * (ACPI NVS, runtime); memory that is not plain RAM (persistent, mmio) and
- * memory known bad or reserved beat those; what the loader put in memory
- * (ramdisk, bootinfo, kernel) is carved out of anything.
+ * (ACPI NVS, runtime); memory that is not plain RAM (persistent, then
+ * soft-reserved: RAM set aside for a specific purpose, which a firmware
+ * bug might list twice with another RAM-like type, must stay out of the
+ * allocator's reach; it loses only to device space and to memory known bad
+ * or reserved) and memory known bad or reserved beat those; what the
+ * loader put in memory (ramdisk, bootinfo, kernel) is carved out of
+ * anything - soft-reserved and non-write-back memory included (rule 6).
  */
 static const uint8_t type_rank[MR_NTYPES] = {
-	[MR_USABLE] = 0,  [MR_LOADER] = 1,     [MR_ACPI_DATA] = 2,
-	[MR_ACPI_NVS] = 3, [MR_RUNTIME] = 4,   [MR_PERSISTENT] = 5,
-	[MR_MMIO] = 6,    [MR_UNUSABLE] = 7,   [MR_RESERVED] = 8,
-	[MR_RAMDISK] = 9, [MR_BOOTINFO] = 10,  [MR_KERNEL] = 11,
+	[MR_USABLE] = 0,     [MR_LOADER] = 1,         [MR_ACPI_DATA] = 2,
+	[MR_ACPI_NVS] = 3,   [MR_RUNTIME] = 4,        [MR_PERSISTENT] = 5,
+	[MR_SOFT_RESERVED] = 6, [MR_MMIO] = 7,        [MR_UNUSABLE] = 8,
+	[MR_RESERVED] = 9,   [MR_RAMDISK] = 10,       [MR_BOOTINFO] = 11,
+	[MR_KERNEL] = 12,
 };
 
 /* The region type whose rank is r (inverse of type_rank). */
@@ -101,6 +127,28 @@ uint32_t memmap_efi_type_to_region(uint32_t efi_type)
 	}
 }
 
+/* Returns 1 if EFI type efi_type is RAM the firmware may hand out (the
+ * types whose attributes memmap_efi_desc_to_region reads). */
+static int efi_type_is_ram(uint32_t efi_type)
+{
+	return efi_type == EFI_LOADER_CODE || efi_type == EFI_LOADER_DATA ||
+	       efi_type == EFI_BS_CODE || efi_type == EFI_BS_DATA ||
+	       efi_type == EFI_CONVENTIONAL;
+}
+
+/* Returns the region type of a descriptor of EFI type efi_type with
+ * attributes attr (see memmap.h; rule 1). */
+uint32_t memmap_efi_desc_to_region(uint32_t efi_type, uint64_t attr)
+{
+	if (efi_type_is_ram(efi_type)) {
+		if (attr & EFI_MEMORY_SP)
+			return MR_SOFT_RESERVED;
+		if (!(attr & EFI_MEMORY_WB))
+			return MR_RESERVED;
+	}
+	return memmap_efi_type_to_region(efi_type);
+}
+
 /* Returns the region type of bootinfo used-range type used_type. */
 uint32_t memmap_used_type_to_region(uint32_t used_type)
 {
@@ -128,6 +176,7 @@ const char *memmap_type_name(uint32_t t)
 		[MR_MMIO] = "mmio",           [MR_RUNTIME] = "runtime",
 		[MR_LOADER] = "loader",       [MR_KERNEL] = "kernel",
 		[MR_RAMDISK] = "ramdisk",     [MR_BOOTINFO] = "bootinfo",
+		[MR_SOFT_RESERVED] = "soft-reserved",
 	};
 	return t < MR_NTYPES ? names[t] : "?";
 }
@@ -307,7 +356,7 @@ static uint64_t cp_collect(struct memmap_cp *cp, const void *raw, uint64_t n, ui
 	for (uint64_t i = 0; i < n; i++) {
 		const struct bootinfo_efi_desc *d = raw_desc(raw, desc_size, i);
 		if (desc_range(d, &base, &end))
-			cp_add(cp, &ncp, base, end, memmap_efi_type_to_region(d->type));
+			cp_add(cp, &ncp, base, end, memmap_efi_desc_to_region(d->type, d->attribute));
 	}
 	for (uint32_t i = 0; i < used_count; i++)
 		if (kept_end(used[i].pa, used[i].size, &end))
@@ -324,6 +373,21 @@ static int top_rank(const uint64_t cover[MR_NTYPES])
 	return -1;
 }
 
+/* Returns 1 if scratch_len change points are enough for n descriptors and
+ * used_count used ranges; else reports it, naming the caller fn, and
+ * returns 0. */
+static int scratch_ok(const char *fn, uint64_t scratch_len, uint64_t n, uint32_t used_count)
+{
+	if (scratch_len >= MEMMAP_SCRATCH_LEN(n, used_count))
+		return 1;
+	mm_printf("memmap: %s: scratch of %llu change points, %llu needed "
+		  "(%llu descriptors, %u used ranges)\n", fn,
+		  (unsigned long long)scratch_len,
+		  (unsigned long long)MEMMAP_SCRATCH_LEN(n, used_count),
+		  (unsigned long long)n, used_count);
+	return 0;
+}
+
 int memmap_sanitize(const void *raw, uint64_t raw_size, uint32_t desc_size,
 		    const struct bootinfo_range *used, uint32_t used_count,
 		    struct memmap_cp *scratch, uint64_t scratch_len,
@@ -338,14 +402,8 @@ int memmap_sanitize(const void *raw, uint64_t raw_size, uint32_t desc_size,
 	if (!memmap_desc_size_ok(desc_size) || raw_size % desc_size != 0)
 		return MM_EINVAL;
 	n = raw_size / desc_size;
-	if (scratch_len < MEMMAP_SCRATCH_LEN(n, used_count)) {
-		mm_printf("memmap: memmap_sanitize: scratch of %llu change points, %llu needed "
-			  "(%llu descriptors, %u used ranges)\n",
-			  (unsigned long long)scratch_len,
-			  (unsigned long long)MEMMAP_SCRATCH_LEN(n, used_count),
-			  (unsigned long long)n, used_count);
+	if (!scratch_ok("memmap_sanitize", scratch_len, n, used_count))
 		return MM_EINVAL;
-	}
 	warn_dropped(raw, n, desc_size, used, used_count);
 	ncp = cp_collect(scratch, raw, n, desc_size, used, used_count);
 	cp_sort(scratch, ncp);
@@ -377,4 +435,59 @@ uint64_t memmap_usable_bytes(const struct mm_region *r, size_t count)
 		if (r[i].type == MR_USABLE)
 			sum += r[i].size;
 	return sum;
+}
+
+/* Returns the bytes of MR_USABLE regions of r[*i..count) inside [base,
+ * end); moves *i past the regions that end at or before end (r sorted and
+ * disjoint, the calls in increasing order of base). */
+static uint64_t usable_inside(const struct mm_region *r, size_t count, size_t *i,
+			      uint64_t base, uint64_t end)
+{
+	uint64_t sum = 0;
+
+	for (; *i < count; ++*i) {
+		uint64_t rb = r[*i].base, re = r[*i].base + r[*i].size;
+		if (rb >= end)
+			break;
+		if (r[*i].type == MR_USABLE && re > base)
+			sum += (re < end ? re : end) - (rb > base ? rb : base);
+		if (re > end)
+			break;          /* reaches into the next interval too */
+	}
+	return sum;
+}
+
+/* The more-reliable bytes (rule 7): the change points of the descriptors
+ * with EFI_MEMORY_MORE_RELIABLE, sorted, give the union of their ranges
+ * as disjoint intervals in increasing order; each is intersected with the
+ * usable regions of r in one merge-like pass. */
+int memmap_reliable_bytes(const void *raw, uint64_t raw_size, uint32_t desc_size,
+			  const struct mm_region *r, size_t count,
+			  struct memmap_cp *scratch, uint64_t scratch_len, uint64_t *bytes)
+{
+	uint64_t n, ncp = 0, base, end, depth = 0, start = 0;
+	size_t i = 0;
+
+	*bytes = 0;
+	if (!memmap_desc_size_ok(desc_size) || raw_size % desc_size != 0)
+		return MM_EINVAL;
+	n = raw_size / desc_size;
+	if (!scratch_ok("memmap_reliable_bytes", scratch_len, n, 0))
+		return MM_EINVAL;
+	for (uint64_t k = 0; k < n; k++) {
+		const struct bootinfo_efi_desc *d = raw_desc(raw, desc_size, k);
+		if ((d->attribute & EFI_MEMORY_MORE_RELIABLE) && desc_range(d, &base, &end))
+			cp_add(scratch, &ncp, base, end, MR_USABLE);
+	}
+	cp_sort(scratch, ncp);
+	for (uint64_t k = 0; k < ncp;) {
+		uint64_t at = scratch[k].addr, was = depth;
+		for (; k < ncp && scratch[k].addr == at; k++)
+			depth += scratch[k].is_end ? (uint64_t)-1 : 1;
+		if (was == 0 && depth != 0)
+			start = at;
+		else if (was != 0 && depth == 0)
+			*bytes += usable_inside(r, count, &i, start, at);
+	}
+	return MM_OK;
 }

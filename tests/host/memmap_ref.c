@@ -1,14 +1,17 @@
 /*
  * tests/host/memmap_ref.c - the reference sanitiser of the differential
  * tests: memmap_sanitize as it was before change points (commit 1c284cf),
- * the O(n^2) sweep, kept here for tests only (see memmap_ref.h).
+ * the O(n^2) sweep, kept here for tests only (see memmap_ref.h); since
+ * then only its type classification (EFI attributes read through
+ * memmap_efi_desc_to_region) and its rank table (soft-reserved) followed
+ * mm/memmap.c's rules 1 and 2.
  *
  * At position pos one pass over all ranges finds the ranks covering pos and
  * the next change point (the nearest start above pos or end of a range
  * covering pos); [pos, next) has a single type and is emitted; pos moves to
  * next.  Emitted pieces merge, usable regions are trimmed to pages and page
  * 0 is never usable, as in mm/memmap.c.  It shares only the type
- * classification (memmap_efi_type_to_region, memmap_used_type_to_region)
+ * classification (memmap_efi_desc_to_region, memmap_used_type_to_region)
  * and the stride rule with the code under test; the overlap ranks are its
  * own copy.
  */
@@ -21,10 +24,10 @@
 
 /* Overlap rank of each region type: higher wins (mm/memmap.c's rule 2). */
 static const uint8_t ref_rank[MR_NTYPES] = {
-	[MR_USABLE] = 0,  [MR_LOADER] = 1,     [MR_ACPI_DATA] = 2,
-	[MR_ACPI_NVS] = 3, [MR_RUNTIME] = 4,   [MR_PERSISTENT] = 5,
-	[MR_MMIO] = 6,    [MR_UNUSABLE] = 7,   [MR_RESERVED] = 8,
-	[MR_RAMDISK] = 9, [MR_BOOTINFO] = 10,  [MR_KERNEL] = 11,
+	[MR_USABLE] = 0,   [MR_LOADER] = 1,   [MR_ACPI_DATA] = 2,  [MR_ACPI_NVS] = 3,
+	[MR_RUNTIME] = 4,  [MR_PERSISTENT] = 5, [MR_SOFT_RESERVED] = 6, [MR_MMIO] = 7,
+	[MR_UNUSABLE] = 8, [MR_RESERVED] = 9, [MR_RAMDISK] = 10,   [MR_BOOTINFO] = 11,
+	[MR_KERNEL] = 12,
 };
 
 /* The region type whose rank is r. */
@@ -179,7 +182,7 @@ int memmap_ref_sanitize(const void *raw, uint64_t raw_size, uint32_t desc_size,
 			const struct bootinfo_efi_desc *d = raw_desc(raw, desc_size, i);
 			if (desc_range(d, &base, &end))
 				sweep_consider(pos, base, end,
-					       memmap_efi_type_to_region(d->type),
+					       memmap_efi_desc_to_region(d->type, d->attribute),
 					       &rank, &next, &found);
 		}
 		for (uint32_t i = 0; i < used_count; i++)

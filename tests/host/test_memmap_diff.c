@@ -8,6 +8,7 @@
  * arrays too small for the result.  Expect: the same status, count,
  * regions, untouched output beyond the count and the same warning lines,
  * every time.  (The sample maps are compared in test_memmap_tool.c.)
+ * memmap_reliable_bytes is checked against brute force on random maps.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,90 @@ static void test_random_maps(void)
 	       warned);
 }
 
+/* qsort order of addresses. */
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The more-reliable bytes of r->out[0..r->count) for raw[0..n) of stride
+ * ds, by brute force: every boundary of a region or an MR descriptor cuts
+ * the line into elementary intervals; one counts if a usable region holds
+ * it and some kept MR descriptor covers it. */
+static uint64_t brute_reliable(const struct run *r, uint64_t n, uint32_t ds)
+{
+	static uint64_t cut[2 * (MAXD + MAXOUT)];
+	uint64_t nc = 0, sum = 0;
+
+	for (size_t i = 0; i < r->count; i++) {
+		cut[nc++] = r->out[i].base;
+		cut[nc++] = r->out[i].base + r->out[i].size;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		const struct bootinfo_efi_desc *d = (const void *)(raw + i * ds);
+		if (!(d->attribute & EFI_MEMORY_MORE_RELIABLE) || d->num_pages == 0 ||
+		    d->num_pages > (UINT64_MAX >> 12) || d->phys_start > UINT64_MAX - (d->num_pages << 12))
+			continue;
+		cut[nc++] = d->phys_start;
+		cut[nc++] = d->phys_start + (d->num_pages << 12);
+	}
+	qsort(cut, nc, sizeof(cut[0]), cmp_u64);
+	for (uint64_t k = 0; k + 1 < nc; k++) {
+		uint64_t a = cut[k], b = cut[k + 1];
+		int usable = 0, mr = 0;
+		if (a == b)
+			continue;
+		for (size_t i = 0; i < r->count && !usable; i++)
+			usable = r->out[i].type == MR_USABLE && r->out[i].base <= a &&
+				 b <= r->out[i].base + r->out[i].size;
+		for (uint64_t i = 0; i < n && usable && !mr; i++) {
+			const struct bootinfo_efi_desc *d = (const void *)(raw + i * ds);
+			mr = (d->attribute & EFI_MEMORY_MORE_RELIABLE) && d->num_pages &&
+			     d->num_pages <= (UINT64_MAX >> 12) &&
+			     d->phys_start <= UINT64_MAX - (d->num_pages << 12) &&
+			     d->phys_start <= a && b <= d->phys_start + (d->num_pages << 12);
+		}
+		if (usable && mr)
+			sum += b - a;
+	}
+	return sum;
+}
+
+/*
+ * memmap_reliable_bytes on random maps (every other descriptor with a
+ * random attribute word, so MORE_RELIABLE, SP and WB come and go), against
+ * brute force over the sanitised map.  Expect: equal every time, and
+ * non-zero often.
+ */
+static void test_random_reliable(void)
+{
+	int nonzero = 0, bad = 0;
+
+	for (int m = 0; m < MAPS / 4 && bad < 3; m++) {
+		uint64_t n = below(40), b;
+		uint32_t nu = (uint32_t)below(3);
+		rnd_map(n, 48, nu);
+		for (uint64_t i = 0; i < n; i++) {   /* MR on a third of them */
+			struct bootinfo_efi_desc *d = (void *)(raw + i * 48);
+			if (below(3) == 0)
+				d->attribute |= EFI_MEMORY_MORE_RELIABLE;
+		}
+		run_one(&got, 0, n * 48, 48, nu, MAXOUT);
+		REQUIRE_OK(got.st, "map %d: sanitize %d", m, got.st);
+		REQUIRE_OK(memmap_reliable_bytes(raw, n * 48, 48, got.out, got.count, scratch,
+						 sizeof(scratch) / sizeof(scratch[0]), &b), "reliable");
+		uint64_t want = brute_reliable(&got, n, 48);
+		nonzero += want != 0;
+		if (b != want) {
+			bad++;
+			CHECK(0, "map %d: reliable %llu, brute force %llu", m, (unsigned long long)b,
+			      (unsigned long long)want);
+		}
+	}
+	CHECK(nonzero > MAPS / 40, "only %d maps with reliable memory", nonzero);
+}
+
 /*
  * Bad strides and sizes: 32, 44, a size not a multiple of the stride.
  * Expect: MM_EINVAL and *count 0 from both.
@@ -242,5 +327,6 @@ int main(void)
 	RUN(test_control);
 	RUN(test_refusals);
 	RUN(test_random_maps);
+	RUN(test_random_reliable);
 	return harness_done("memmap_diff");
 }
