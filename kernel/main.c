@@ -4,7 +4,7 @@
  *   1. console (COM1 + debugcon), BootInfo check (nothing is read before it);
  *   2. GDT/TSS/IDT, then drop the loader's identity mapping (lower half);
  *   3. print the raw firmware map (`memmap -sfo` lines), sanitise it and
- *      print the result (`memmap:` lines);
+ *      print the result (`memmap:` lines, the more-reliable line if any);
  *   4. frame allocator from the sanitised map (`pmm:` line);
  *   5. virtual memory (kmem), the framebuffer console, the mm selftest,
  *      the ACPI demos and the ramdisk, all through mem_map_addr;
@@ -36,6 +36,16 @@
 
 static struct mm_region kernel_map[KERNEL_MAP_MAX];
 static size_t kernel_map_count;
+
+/* Most descriptors a raw map bootinfo_check accepts can hold: its largest
+ * size over the smallest stride (26214). */
+#define KERNEL_RAW_DESC_MAX (BOOTINFO_MAP_MAX / MEMMAP_EFI_DESC_MIN)
+
+/* memmap_sanitize's scratch, for the largest map bootinfo_check accepts:
+ * two 16-byte change points per descriptor and used range (~820 KiB of
+ * .bss, so that no map the handover lets through can fail for want of
+ * it; the frame allocator does not exist yet when the map is sanitised). */
+static struct memmap_cp kernel_map_scratch[MEMMAP_SCRATCH_LEN(KERNEL_RAW_DESC_MAX, BOOTINFO_MAX_USED)];
 static struct pmm kernel_pmm;
 
 /* Removes the lower half of the address space (PML4 slots 0..255): the
@@ -84,10 +94,19 @@ static void memory_init(const struct bootinfo *bi)
 
 	memmap_print_raw(raw, bi->memmap_size, bi->memmap_desc_size);
 	int s = memmap_sanitize(raw, bi->memmap_size, bi->memmap_desc_size, bi->used,
-				bi->used_count, kernel_map, KERNEL_MAP_MAX, &kernel_map_count);
+				bi->used_count, kernel_map_scratch,
+				sizeof(kernel_map_scratch) / sizeof(kernel_map_scratch[0]), kernel_map,
+				KERNEL_MAP_MAX, &kernel_map_count);
 	if (s != MM_OK)
 		panic("memory_init: memmap_sanitize: %s", mm_status_str(s));
 	memmap_print(kernel_map, kernel_map_count);
+	uint64_t reliable;
+	s = memmap_reliable_bytes(raw, bi->memmap_size, bi->memmap_desc_size, kernel_map,
+				  kernel_map_count, kernel_map_scratch,
+				  sizeof(kernel_map_scratch) / sizeof(kernel_map_scratch[0]), &reliable);
+	if (s != MM_OK)
+		panic("memory_init: memmap_reliable_bytes: %s", mm_status_str(s));
+	memmap_print_reliable(reliable);
 
 	s = pmm_init(&kernel_pmm, kernel_map, kernel_map_count);
 	if (s != MM_OK)

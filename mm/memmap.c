@@ -5,24 +5,38 @@
  * Theory (the rules follow Linux's e820 sanitiser, arch/x86/kernel/e820.c):
  *
  * 1. Every raw descriptor becomes a half-open range [base, end) with a region
- *    type (memmap_efi_type_to_region); every bootinfo used range becomes one
- *    of the "overlay" types kernel / bootinfo / ramdisk.  Zero-length ranges
- *    and ranges whose end does not fit in 64 bits are dropped with a warning
- *    naming them.
+ *    type from its EFI type and attributes (memmap_efi_desc_to_region, after
+ *    Linux's do_add_efi_memmap): RAM types (loader and boot-services
+ *    code/data, conventional) marked EFI_MEMORY_SP (specific purpose) become
+ *    soft-reserved - never handed out, printed "soft-reserved"; RAM types
+ *    without EFI_MEMORY_WB become reserved (memory that cannot be cached
+ *    write-back is no RAM to run the kernel on; loader memory so marked is
+ *    not reclaimed either); the attributes of other types change nothing.
+ *    Every bootinfo used range becomes one of the "overlay" types kernel /
+ *    bootinfo / ramdisk.  Zero-length ranges and ranges whose end does not
+ *    fit in 64 bits are dropped with a warning naming them.
  *
  * 2. Where ranges overlap, the most restrictive type wins: each type has a
  *    rank (type_rank below) and the highest rank covering an address decides
  *    its type.  Usable ranks lowest, the overlay types highest, so what the
  *    loader used is carved out of whatever the firmware said was there.
  *
- * 3. The output is produced by a sweep from the lowest address upwards.  At
- *    position pos one pass over all ranges finds the ranks covering pos and
- *    the next "change point" (the nearest start above pos or end of a range
- *    covering pos).  [pos, next) has a single type and is emitted; pos moves
- *    to next.  The output is therefore sorted and non-overlapping by
- *    construction, without a scratch array or a sort: the cost is one pass
- *    per change point, O(n^2) for n ranges (a 300-entry map: ~2e5 steps,
- *    well under a millisecond), no recursion and O(1) stack.
+ * 3. The output is produced by a sweep from the lowest address upwards over
+ *    the "change points" of the ranges: the start and the end of each, with
+ *    the rank of its type (Linux's e820 change points).  The change points
+ *    go into a scratch array the caller provides (two per range,
+ *    MEMMAP_SCRATCH_LEN; the kernel's is static, sized for the largest map
+ *    bootinfo_check accepts) and are heap-sorted by address: in place, no
+ *    recursion, no libc.  The sweep keeps one coverage counter per rank:
+ *    at each distinct change-point address the piece since the previous
+ *    one is emitted with the type of the highest rank whose counter is
+ *    non-zero (none: a hole, nothing emitted), then every change point at
+ *    that address moves its counter.  Page 4096 is a piece boundary of its
+ *    own (rule 5).  The output is therefore sorted and non-overlapping by
+ *    construction; the cost is O(n log n) for n ranges (100000 entries: a
+ *    few tens of milliseconds), O(1) stack.  The order of change points at
+ *    one address does not matter, since all of them are applied before the
+ *    next piece, so the sort need not be stable.
  *
  * 4. An emitted piece extends the previous region when it is adjacent and of
  *    the same type (merging).  When a region is complete, a usable region is
@@ -32,6 +46,21 @@
  * 5. Page 0 is never usable: the usable part of [0, 4096) becomes reserved
  *    (Linux does the same in trim_bios_range), so a NULL physical address
  *    can never be a valid allocation.
+ *
+ * 6. A used range over soft-reserved or non-write-back memory is typed as
+ *    what the loader put there (kernel, bootinfo, ramdisk), like anywhere
+ *    else: the bytes are in use whatever the firmware's attributes say, and
+ *    the kernel must see its own image.  The loader never allocates there
+ *    (AllocatePages of loader data is served from general RAM), so this
+ *    only happens with broken firmware; the memory around it keeps its
+ *    soft-reserved / reserved type and is never handed out.
+ *
+ * 7. EFI_MEMORY_MORE_RELIABLE (address-range mirroring) does not change a
+ *    region's type: memmap_reliable_bytes counts the usable bytes of the
+ *    sanitised map inside descriptors so marked, with the same change-point
+ *    sort (the union of those descriptors, then one pass over the map), and
+ *    the kernel and the memmap tool print it as `memmap: <N> MiB of usable
+ *    memory is more-reliable (mirrored)` when it is not 0.
  */
 #include "lib/range.h"
 #include "mm/memmap.h"
@@ -43,15 +72,20 @@
 /*
  * Overlap rank of each region type: higher wins.  Usable loses to all;
  * reclaimable memory (loader, ACPI data) loses to memory kept forever
- * (ACPI NVS, runtime); memory that is not plain RAM (persistent, mmio) and
- * memory known bad or reserved beat those; what the loader put in memory
- * (ramdisk, bootinfo, kernel) is carved out of anything.
+ * (ACPI NVS, runtime); memory that is not plain RAM (persistent, then
+ * soft-reserved: RAM set aside for a specific purpose, which a firmware
+ * bug might list twice with another RAM-like type, must stay out of the
+ * allocator's reach; it loses only to device space and to memory known bad
+ * or reserved) and memory known bad or reserved beat those; what the
+ * loader put in memory (ramdisk, bootinfo, kernel) is carved out of
+ * anything - soft-reserved and non-write-back memory included (rule 6).
  */
 static const uint8_t type_rank[MR_NTYPES] = {
-	[MR_USABLE] = 0,  [MR_LOADER] = 1,     [MR_ACPI_DATA] = 2,
-	[MR_ACPI_NVS] = 3, [MR_RUNTIME] = 4,   [MR_PERSISTENT] = 5,
-	[MR_MMIO] = 6,    [MR_UNUSABLE] = 7,   [MR_RESERVED] = 8,
-	[MR_RAMDISK] = 9, [MR_BOOTINFO] = 10,  [MR_KERNEL] = 11,
+	[MR_USABLE] = 0,     [MR_LOADER] = 1,         [MR_ACPI_DATA] = 2,
+	[MR_ACPI_NVS] = 3,   [MR_RUNTIME] = 4,        [MR_PERSISTENT] = 5,
+	[MR_SOFT_RESERVED] = 6, [MR_MMIO] = 7,        [MR_UNUSABLE] = 8,
+	[MR_RESERVED] = 9,   [MR_RAMDISK] = 10,       [MR_BOOTINFO] = 11,
+	[MR_KERNEL] = 12,
 };
 
 /* The region type whose rank is r (inverse of type_rank). */
@@ -93,6 +127,28 @@ uint32_t memmap_efi_type_to_region(uint32_t efi_type)
 	}
 }
 
+/* Returns 1 if EFI type efi_type is RAM the firmware may hand out (the
+ * types whose attributes memmap_efi_desc_to_region reads). */
+static int efi_type_is_ram(uint32_t efi_type)
+{
+	return efi_type == EFI_LOADER_CODE || efi_type == EFI_LOADER_DATA ||
+	       efi_type == EFI_BS_CODE || efi_type == EFI_BS_DATA ||
+	       efi_type == EFI_CONVENTIONAL;
+}
+
+/* Returns the region type of a descriptor of EFI type efi_type with
+ * attributes attr (see memmap.h; rule 1). */
+uint32_t memmap_efi_desc_to_region(uint32_t efi_type, uint64_t attr)
+{
+	if (efi_type_is_ram(efi_type)) {
+		if (attr & EFI_MEMORY_SP)
+			return MR_SOFT_RESERVED;
+		if (!(attr & EFI_MEMORY_WB))
+			return MR_RESERVED;
+	}
+	return memmap_efi_type_to_region(efi_type);
+}
+
 /* Returns the region type of bootinfo used-range type used_type. */
 uint32_t memmap_used_type_to_region(uint32_t used_type)
 {
@@ -120,6 +176,7 @@ const char *memmap_type_name(uint32_t t)
 		[MR_MMIO] = "mmio",           [MR_RUNTIME] = "runtime",
 		[MR_LOADER] = "loader",       [MR_KERNEL] = "kernel",
 		[MR_RAMDISK] = "ramdisk",     [MR_BOOTINFO] = "bootinfo",
+		[MR_SOFT_RESERVED] = "soft-reserved",
 	};
 	return t < MR_NTYPES ? names[t] : "?";
 }
@@ -229,73 +286,140 @@ static void sweep_emit(struct sweep *s, uint64_t base, uint64_t end, uint32_t t)
 	s->have_cur = 1;
 }
 
-/* Folds one range [base, end) of type t into the search at pos: raises
- * *rank if the range covers pos, lowers *next to its nearest change point
- * above pos, and sets *found if it has one. */
-static void sweep_consider(uint64_t pos, uint64_t base, uint64_t end, uint32_t t,
-			   int *rank, uint64_t *next, int *found)
+/* Emits the piece [base, end) whose highest covering rank is rank: split
+ * at PAGE_SIZE, the part in page 0 reserved where it would be usable
+ * (rule 5). */
+static void sweep_piece(struct sweep *s, uint64_t base, uint64_t end, unsigned rank)
 {
-	uint64_t cp;
+	uint32_t t = rank_type(rank);
 
-	if (base > pos) {
-		cp = base;
-	} else if (end > pos) {
-		cp = end;
-		if (type_rank[t] > *rank)
-			*rank = type_rank[t];
-	} else {
-		return;
+	if (base < PAGE_SIZE) {
+		uint64_t cut = end < PAGE_SIZE ? end : PAGE_SIZE;
+		sweep_emit(s, base, cut, t == MR_USABLE ? MR_RESERVED : t);
+		if (s->overflow || cut == end)
+			return;
+		base = cut;
 	}
-	if (!*found || cp < *next)
-		*next = cp;
-	*found = 1;
+	sweep_emit(s, base, end, t);
+}
+
+/* Appends the change points of [base, end) of region type t at cp[*n],
+ * cp[*n + 1] and adds 2 to *n. */
+static void cp_add(struct memmap_cp *cp, uint64_t *n, uint64_t base, uint64_t end, uint32_t t)
+{
+	cp[(*n)++] = (struct memmap_cp){ .addr = base, .rank = type_rank[t], .is_end = 0 };
+	cp[(*n)++] = (struct memmap_cp){ .addr = end, .rank = type_rank[t], .is_end = 1 };
+}
+
+/* Sifts cp[root] down the max-heap (by address) cp[0..n). */
+static void cp_sift_down(struct memmap_cp *cp, uint64_t root, uint64_t n)
+{
+	struct memmap_cp v = cp[root];
+
+	for (;;) {
+		uint64_t child = 2 * root + 1;
+		if (child >= n)
+			break;
+		if (child + 1 < n && cp[child + 1].addr > cp[child].addr)
+			child++;
+		if (cp[child].addr <= v.addr)
+			break;
+		cp[root] = cp[child];
+		root = child;
+	}
+	cp[root] = v;
+}
+
+/* Sorts cp[0..n) by address: heap sort, in place, O(n log n), no
+ * recursion (not stable; rule 3 does not need it). */
+static void cp_sort(struct memmap_cp *cp, uint64_t n)
+{
+	if (n < 2)
+		return;
+	for (uint64_t i = n / 2; i-- > 0;)
+		cp_sift_down(cp, i, n);
+	for (uint64_t end = n - 1; end > 0; end--) {
+		struct memmap_cp top = cp[0];
+		cp[0] = cp[end];
+		cp[end] = top;
+		cp_sift_down(cp, 0, end);
+	}
+}
+
+/* Fills cp with the change points of every kept raw descriptor and used
+ * range (dropped ones: warn_dropped); returns how many. */
+static uint64_t cp_collect(struct memmap_cp *cp, const void *raw, uint64_t n, uint32_t desc_size,
+			   const struct bootinfo_range *used, uint32_t used_count)
+{
+	uint64_t ncp = 0, base, end;
+
+	for (uint64_t i = 0; i < n; i++) {
+		const struct bootinfo_efi_desc *d = raw_desc(raw, desc_size, i);
+		if (desc_range(d, &base, &end))
+			cp_add(cp, &ncp, base, end, memmap_efi_desc_to_region(d->type, d->attribute));
+	}
+	for (uint32_t i = 0; i < used_count; i++)
+		if (kept_end(used[i].pa, used[i].size, &end))
+			cp_add(cp, &ncp, used[i].pa, end, memmap_used_type_to_region(used[i].type));
+	return ncp;
+}
+
+/* Returns the highest rank whose counter in cover[] is non-zero, or -1. */
+static int top_rank(const uint64_t cover[MR_NTYPES])
+{
+	for (int r = MR_NTYPES - 1; r >= 0; r--)
+		if (cover[r])
+			return r;
+	return -1;
+}
+
+/* Returns 1 if scratch_len change points are enough for n descriptors and
+ * used_count used ranges; else reports it, naming the caller fn, and
+ * returns 0. */
+static int scratch_ok(const char *fn, uint64_t scratch_len, uint64_t n, uint32_t used_count)
+{
+	if (scratch_len >= MEMMAP_SCRATCH_LEN(n, used_count))
+		return 1;
+	mm_printf("memmap: %s: scratch of %llu change points, %llu needed "
+		  "(%llu descriptors, %u used ranges)\n", fn,
+		  (unsigned long long)scratch_len,
+		  (unsigned long long)MEMMAP_SCRATCH_LEN(n, used_count),
+		  (unsigned long long)n, used_count);
+	return 0;
 }
 
 int memmap_sanitize(const void *raw, uint64_t raw_size, uint32_t desc_size,
 		    const struct bootinfo_range *used, uint32_t used_count,
+		    struct memmap_cp *scratch, uint64_t scratch_len,
 		    struct mm_region *out, size_t cap, size_t *count)
 {
 	struct sweep s = { .out = out, .cap = cap };
-	uint64_t n, base, end, pos = 0;
+	uint64_t cover[MR_NTYPES] = { 0 };  /* ranges of each rank covering pos */
+	uint64_t n, ncp, pos = 0;
+	int rank = -1;
 
 	*count = 0;
 	if (!memmap_desc_size_ok(desc_size) || raw_size % desc_size != 0)
 		return MM_EINVAL;
 	n = raw_size / desc_size;
+	if (!scratch_ok("memmap_sanitize", scratch_len, n, used_count))
+		return MM_EINVAL;
 	warn_dropped(raw, n, desc_size, used, used_count);
+	ncp = cp_collect(scratch, raw, n, desc_size, used, used_count);
+	cp_sort(scratch, ncp);
 
-	/* pos starts at the lowest base: every range has base >= 0, so a
-	 * search at 0 either covers 0 or names the lowest base as next. */
-	for (;;) {
-		int rank = -1, found = 0;
-		uint64_t next = 0;
-
-		for (uint64_t i = 0; i < n; i++) {
-			const struct bootinfo_efi_desc *d = raw_desc(raw, desc_size, i);
-			if (desc_range(d, &base, &end))
-				sweep_consider(pos, base, end,
-					       memmap_efi_type_to_region(d->type),
-					       &rank, &next, &found);
+	for (uint64_t i = 0; i < ncp && !s.overflow;) {
+		uint64_t at = scratch[i].addr;
+		if (at > pos && rank >= 0)
+			sweep_piece(&s, pos, at, (unsigned)rank);
+		pos = at;
+		for (; i < ncp && scratch[i].addr == at; i++) {
+			if (scratch[i].is_end)
+				cover[scratch[i].rank]--;
+			else
+				cover[scratch[i].rank]++;
 		}
-		for (uint32_t i = 0; i < used_count; i++)
-			if (kept_end(used[i].pa, used[i].size, &end))
-				sweep_consider(pos, used[i].pa, end,
-					       memmap_used_type_to_region(used[i].type),
-					       &rank, &next, &found);
-		if (!found)
-			break;
-		/* Page 0 is a change point of its own (rule 5). */
-		if (pos < PAGE_SIZE && next > PAGE_SIZE)
-			next = PAGE_SIZE;
-		if (rank >= 0) {
-			uint32_t t = rank_type((unsigned)rank);
-			if (t == MR_USABLE && pos < PAGE_SIZE)
-				t = MR_RESERVED;
-			sweep_emit(&s, pos, next, t);
-			if (s.overflow)
-				break;
-		}
-		pos = next;
+		rank = top_rank(cover);
 	}
 	if (!s.overflow)
 		sweep_commit(&s);
@@ -311,4 +435,59 @@ uint64_t memmap_usable_bytes(const struct mm_region *r, size_t count)
 		if (r[i].type == MR_USABLE)
 			sum += r[i].size;
 	return sum;
+}
+
+/* Returns the bytes of MR_USABLE regions of r[*i..count) inside [base,
+ * end); moves *i past the regions that end at or before end (r sorted and
+ * disjoint, the calls in increasing order of base). */
+static uint64_t usable_inside(const struct mm_region *r, size_t count, size_t *i,
+			      uint64_t base, uint64_t end)
+{
+	uint64_t sum = 0;
+
+	for (; *i < count; ++*i) {
+		uint64_t rb = r[*i].base, re = r[*i].base + r[*i].size;
+		if (rb >= end)
+			break;
+		if (r[*i].type == MR_USABLE && re > base)
+			sum += (re < end ? re : end) - (rb > base ? rb : base);
+		if (re > end)
+			break;          /* reaches into the next interval too */
+	}
+	return sum;
+}
+
+/* The more-reliable bytes (rule 7): the change points of the descriptors
+ * with EFI_MEMORY_MORE_RELIABLE, sorted, give the union of their ranges
+ * as disjoint intervals in increasing order; each is intersected with the
+ * usable regions of r in one merge-like pass. */
+int memmap_reliable_bytes(const void *raw, uint64_t raw_size, uint32_t desc_size,
+			  const struct mm_region *r, size_t count,
+			  struct memmap_cp *scratch, uint64_t scratch_len, uint64_t *bytes)
+{
+	uint64_t n, ncp = 0, base, end, depth = 0, start = 0;
+	size_t i = 0;
+
+	*bytes = 0;
+	if (!memmap_desc_size_ok(desc_size) || raw_size % desc_size != 0)
+		return MM_EINVAL;
+	n = raw_size / desc_size;
+	if (!scratch_ok("memmap_reliable_bytes", scratch_len, n, 0))
+		return MM_EINVAL;
+	for (uint64_t k = 0; k < n; k++) {
+		const struct bootinfo_efi_desc *d = raw_desc(raw, desc_size, k);
+		if ((d->attribute & EFI_MEMORY_MORE_RELIABLE) && desc_range(d, &base, &end))
+			cp_add(scratch, &ncp, base, end, MR_USABLE);
+	}
+	cp_sort(scratch, ncp);
+	for (uint64_t k = 0; k < ncp;) {
+		uint64_t at = scratch[k].addr, was = depth;
+		for (; k < ncp && scratch[k].addr == at; k++)
+			depth += scratch[k].is_end ? (uint64_t)-1 : 1;
+		if (was == 0 && depth != 0)
+			start = at;
+		else if (was != 0 && depth == 0)
+			*bytes += usable_inside(r, count, &i, start, at);
+	}
+	return MM_OK;
 }

@@ -98,3 +98,10 @@ void memmap_print(const struct mm_region *r, size_t count)
 	mm_printf("memmap: usable %llu bytes in %llu regions\n",
 		  (unsigned long long)usable, (unsigned long long)nusable);
 }
+
+void memmap_print_reliable(uint64_t bytes)
+{
+	if (bytes != 0)
+		mm_printf("memmap: %llu MiB of usable memory is more-reliable (mirrored)\n",
+			  (unsigned long long)(bytes >> 20));
+}

@@ -14,7 +14,8 @@
  * end, as older and newer kernels print them).  It turns the entries into EFI
  * descriptors and runs the kernel's own mm/ code on them: the raw map is
  * printed in `memmap -sfo` form, then the sanitised map exactly as the kernel
- * prints it.
+ * prints it, attributes honoured (RAM without WB is reserved, with SP
+ * soft-reserved; the more-reliable line when MR memory is usable).
  *
  * Every line must be understood completely: a line it cannot parse, a NUL
  * byte (or UTF-16 U+0000), a number that is not exactly an optional single
@@ -596,17 +597,29 @@ int main(int argc, char **argv)
 	uint64_t raw_size = ndescs * sizeof(*descs);
 	size_t cap = 2 * ndescs + 2;
 	struct mm_region *out = calloc(cap, sizeof(*out));
-	if (!out) {
+	uint64_t scratch_len = MEMMAP_SCRATCH_LEN(ndescs, 0);
+	struct memmap_cp *scratch = calloc(scratch_len, sizeof(*scratch));
+	if (!out || !scratch) {
 		perror("memmap");
 		return 2;
 	}
 	memmap_print_raw(descs, raw_size, sizeof(*descs));
-	int st = memmap_sanitize(descs, raw_size, sizeof(*descs), NULL, 0, out, cap, &count);
+	int st = memmap_sanitize(descs, raw_size, sizeof(*descs), NULL, 0, scratch, scratch_len,
+				 out, cap, &count);
 	if (st != MM_OK) {
 		fprintf(stderr, "memmap: memmap_sanitize: %s\n", mm_status_str(st));
 		return 1;
 	}
 	memmap_print(out, count);
+	uint64_t reliable;
+	st = memmap_reliable_bytes(descs, raw_size, sizeof(*descs), out, count, scratch,
+				   scratch_len, &reliable);
+	if (st != MM_OK) {
+		fprintf(stderr, "memmap: memmap_reliable_bytes: %s\n", mm_status_str(st));
+		return 1;
+	}
+	memmap_print_reliable(reliable);
+	free(scratch);
 	free(out);
 	free(buf);
 	free(descs);

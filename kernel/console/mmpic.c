@@ -24,6 +24,7 @@ static const struct {
 	[MR_KERNEL]     = {0xffffff, "kernel"},
 	[MR_RAMDISK]    = {0xfabed4, "ramdisk"},
 	[MR_BOOTINFO]   = {0xbfef45, "bootinfo"},
+	[MR_SOFT_RESERVED] = {0x469990, "soft-rsvd"},
 	[HOLE]          = {0x383838, "hole"},
 };
 

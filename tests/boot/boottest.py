@@ -33,8 +33,17 @@ STABLE_TYPES = {"Reserved", "RuntimeCode", "RuntimeData", "RT_Code", "RT_Data",
                 "ACPIReclaimMemory", "ACPIMemoryNVS", "MemoryMappedIO",
                 "MemoryMappedIOPortSpace", "UnusableMemory", "PalCode",
                 "Persistent"}
-# Types that become usable RAM for the kernel (conventional + boot services).
+# Types that become usable RAM for the kernel (conventional + boot services)
+# when their attributes have WB and not SP (mm/memmap.c rule 1; OVMF puts WB
+# on all its RAM).
 USABLE_TYPES = {"Available", "BootServiceCode", "BootServiceData"}
+EFI_MEMORY_WB = 1 << 3
+EFI_MEMORY_SP = 1 << 18
+
+
+def is_usable(t, attr):
+    """1 if a raw entry of -sfo type t with attributes attr is usable RAM."""
+    return t in USABLE_TYPES and attr & EFI_MEMORY_WB and not attr & EFI_MEMORY_SP
 
 SFO_RE = re.compile(r'^MemoryMap,"([^"]*)","([0-9A-F]+)","([0-9A-F]+)","([0-9A-F]+)","([0-9A-F]+)"\s*$')
 
@@ -129,15 +138,16 @@ def check_done(status, text, fails):
 
 def check_usable(text, fails):
     """The kernel's usable total against arithmetic on its own raw map:
-    conventional + boot-services memory, page 0 excluded (EFI pages are
-    4 KiB and OVMF's map has no overlaps, so no other rule applies)."""
+    conventional + boot-services memory with WB and without SP, page 0
+    excluded (EFI pages are 4 KiB and OVMF's map has no overlaps, so no
+    other rule applies)."""
     raw = parse_sfo(text)
     if not raw:
         fails.append("no raw map lines printed")
         return
     want = 0
     for t, start, end, pages, attr in raw:
-        if t in USABLE_TYPES:
+        if is_usable(t, attr):
             n = end + 1 - start
             if start == 0:
                 n -= 4096
@@ -159,7 +169,7 @@ def check_usable(text, fails):
     # printed: the bitmap and the frame tags, one bit per frame each up to
     # the top of RAM, plus a summary bit per 64-bit bitmap word (1/64 of the
     # bitmap) and a few pages of rounding.
-    top = max(end + 1 for t, s, end, *_ in raw if t in USABLE_TYPES)
+    top = max(end + 1 for t, s, end, pages, attr in raw if is_usable(t, attr))
     bitmap_pages = (top // 4096 // 8 + 4095) // 4096
     meta_pages = 2 * bitmap_pages + bitmap_pages // 63 + 8
     if not (total - meta_pages <= free <= total):

@@ -121,7 +121,7 @@ def matrix_test(machine, cpu, mem, smp):
         check_selftest(text, fails)
         boottest.check_usable(text, fails)
         raw = boottest.parse_sfo(text)
-        usable = [(s, e) for t, s, e, *_ in raw if t in boottest.USABLE_TYPES]
+        usable = [(s, e) for t, s, e, pages, attr in raw if boottest.is_usable(t, attr)]
 
         size = MEM_BYTES[mem]
         m = re.search(r"^memmap: usable (\d+) bytes", text, re.M)

@@ -19,18 +19,26 @@
 #define TiB 0x10000000000ULL
 #define PG  4096ULL
 
-#define D(t, b_, n_) { .type = (t), .phys_start = (b_), .num_pages = (n_) / PG }
+/* A descriptor with attributes a_; D: write-back, as firmware marks RAM
+ * (and most other memory), so attributes change nothing unless a test
+ * says so with DA. */
+#define DA(t, b_, n_, a_) { .type = (t), .phys_start = (b_), .num_pages = (n_) / PG, .attribute = (a_) }
+#define D(t, b_, n_) DA(t, b_, n_, EFI_MEMORY_WB)
 #define R(t, b_, n_) { .base = (b_), .size = (n_), .type = (t) }
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static struct mm_region out[4096];
 static size_t nout;
+static struct memmap_cp scratch[MEMMAP_SCRATCH_LEN(4096, BOOTINFO_MAX_USED)];
+
+/* The scratch arguments of memmap_sanitize: all of scratch[]. */
+#define SCRATCH scratch, N(scratch)
 
 /* Sanitises d[0..n) (40-byte descriptors) with used[0..nu); returns status. */
 static int sanitize(const struct bootinfo_efi_desc *d, size_t n,
 		    const struct bootinfo_range *used, uint32_t nu)
 {
-	return memmap_sanitize(d, n * sizeof(*d), sizeof(*d), used, nu, out, N(out), &nout);
+	return memmap_sanitize(d, n * sizeof(*d), sizeof(*d), used, nu, SCRATCH, out, N(out), &nout);
 }
 
 /* CHECKs that the output equals want[0..n). */
@@ -341,14 +349,14 @@ static void test_desc_size_48(void)
 	memset(raw, 0xa5, sizeof(raw));
 	for (int i = 0; i < 3; i++)
 		memcpy(raw + 48 * i, &d[i], sizeof(d[i]));
-	REQUIRE_OK(memmap_sanitize(raw, sizeof(raw), 48, NULL, 0, out, N(out), &nout), "st");
+	REQUIRE_OK(memmap_sanitize(raw, sizeof(raw), 48, NULL, 0, SCRATCH, out, N(out), &nout), "st");
 	expect_regions(want, N(want));
-	CHECK(memmap_sanitize(raw, sizeof(raw), 32, NULL, 0, out, N(out), &nout) == MM_EINVAL, "32");
-	CHECK(memmap_sanitize(raw, sizeof(raw) - 8, 48, NULL, 0, out, N(out), &nout) == MM_EINVAL,
+	CHECK(memmap_sanitize(raw, sizeof(raw), 32, NULL, 0, SCRATCH, out, N(out), &nout) == MM_EINVAL, "32");
+	CHECK(memmap_sanitize(raw, sizeof(raw) - 8, 48, NULL, 0, SCRATCH, out, N(out), &nout) == MM_EINVAL,
 	      "not a multiple");
 	/* 44 bytes would put every other descriptor's 64-bit fields off their
 	 * alignment (undefined behaviour to read): refused. */
-	CHECK(memmap_sanitize(raw, 3 * 44, 44, NULL, 0, out, N(out), &nout) == MM_EINVAL,
+	CHECK(memmap_sanitize(raw, 3 * 44, 44, NULL, 0, SCRATCH, out, N(out), &nout) == MM_EINVAL,
 	      "44: not a multiple of 8");
 }
 
@@ -363,11 +371,48 @@ static void test_fits_after_trim(void)
 	struct bootinfo_efi_desc d[] = { D(EFI_RESERVED, 1 * MiB, MiB), D(EFI_CONVENTIONAL, 2 * MiB, MiB),
 					 D(EFI_CONVENTIONAL, 8 * MiB + 2 * KiB, PG) };
 	struct mm_region want[] = { R(MR_RESERVED, 1 * MiB, MiB), R(MR_USABLE, 2 * MiB, MiB) };
-	REQUIRE_OK(memmap_sanitize(d, sizeof(d), sizeof(d[0]), NULL, 0, out, 2, &nout),
+	REQUIRE_OK(memmap_sanitize(d, sizeof(d), sizeof(d[0]), NULL, 0, SCRATCH, out, 2, &nout),
 		   "two regions fit in two slots");
 	expect_regions(want, N(want));
-	CHECK(memmap_sanitize(d, sizeof(d), sizeof(d[0]), NULL, 0, out, 1, &nout) == MM_EOVERFLOW &&
+	CHECK(memmap_sanitize(d, sizeof(d), sizeof(d[0]), NULL, 0, SCRATCH, out, 1, &nout) == MM_EOVERFLOW &&
 	      nout == 1, "one slot: overflow, nout %zu", nout);
+}
+
+/*
+ *   1M   2M   3M
+ *   |UUUU|RRRR|     + one used range (kernel) at 1M: 3 ranges, 6 change points
+ * Expect: scratch for 5 change points is refused (MM_EINVAL, a line naming
+ * both figures, out[] and the scratch untouched, *count 0); 6 are enough.
+ */
+static void test_scratch_too_small(void)
+{
+	struct bootinfo_efi_desc d[] = { D(EFI_CONVENTIONAL, 1 * MiB, MiB), D(EFI_RESERVED, 2 * MiB, MiB) };
+	struct bootinfo_range used[] = { { .pa = 1 * MiB, .size = 64 * KiB, .type = BOOTINFO_USED_KERNEL } };
+	struct mm_region want[] = { R(MR_KERNEL, 1 * MiB, 64 * KiB), R(MR_USABLE, 1 * MiB + 64 * KiB, MiB - 64 * KiB),
+				    R(MR_RESERVED, 2 * MiB, MiB) };
+	static struct memmap_cp small[6];
+	static const struct mm_region junk = { .base = 0x1234, .size = 0x5678, .type = 99 };
+
+	CHECK(MEMMAP_SCRATCH_LEN(N(d), N(used)) == 6, "6 change points for 3 ranges");
+	for (size_t i = 0; i < N(out); i++)
+		out[i] = junk;
+	memset(small, 0xa5, sizeof(small));
+	nout = 77;
+	host_capture_begin();
+	int st = memmap_sanitize(d, sizeof(d), sizeof(d[0]), used, N(used), small, 5, out, N(out), &nout);
+	const char *txt = host_capture_end();
+	CHECK(st == MM_EINVAL && nout == 0, "st %d nout %zu", st, nout);
+	CHECK(strstr(txt, "memmap: memmap_sanitize: scratch of 5 change points, 6 needed"),
+	      "report: %s", txt);
+	CHECK(!memcmp(&out[0], &junk, sizeof(junk)), "out[0] written");
+	for (size_t i = 0; i < sizeof(small); i++)
+		if (((const uint8_t *)small)[i] != 0xa5) {
+			CHECK(0, "scratch byte %zu written", i);
+			break;
+		}
+	REQUIRE_OK(memmap_sanitize(d, sizeof(d), sizeof(d[0]), used, N(used), small, 6, out, N(out), &nout),
+		   "exactly enough scratch");
+	expect_regions(want, N(want));
 }
 
 /*
@@ -399,7 +444,7 @@ static void test_312_entries(void)
 	expect_regions(want, nw);
 	CHECK(memmap_usable_bytes(out, nout) == (NE / 4) * 128 * KiB, "usable bytes");
 	/* Too small an output array is reported, not overrun. */
-	CHECK(memmap_sanitize(d, sizeof(d), sizeof(d[0]), NULL, 0, out, 10, &nout) == MM_EOVERFLOW &&
+	CHECK(memmap_sanitize(d, sizeof(d), sizeof(d[0]), NULL, 0, SCRATCH, out, 10, &nout) == MM_EOVERFLOW &&
 	      nout == 10, "overflow: nout %zu", nout);
 }
 
@@ -424,6 +469,190 @@ static void test_16_tib(void)
 	expect_regions(want, N(want));
 	CHECK(memmap_usable_bytes(out, nout) == 636 * KiB + 2 * GiB - MiB + 16 * TiB - 4 * GiB,
 	      "usable");
+}
+
+/* Attribute sets of the tests below: UC|WC|WT (no WB), what firmware puts
+ * on RAM (UC|WC|WT|WB), and those with SP or MORE_RELIABLE. */
+#define NOWB 0x7ULL
+#define RAM  0xfULL
+#define SP   EFI_MEMORY_SP
+#define MR   EFI_MEMORY_MORE_RELIABLE
+
+/*
+ * RAM types without EFI_MEMORY_WB are not RAM.
+ *   1M   2M   3M   4M   5M   6M   7M   8M
+ *   |UUUU|uuuu|bbbb|llll|LLLL|cccc|mmmm|
+ *   U conventional WB, u conventional UC|WC|WT, b boot-services data no WB,
+ *   l loader data no WB, L loader data WB, c boot-services code with no
+ *   attributes at all, m MMIO without WB (as firmware marks MMIO)
+ * Expect: usable 1M..2M, reserved 2M..5M (three entries merged), loader
+ * 5M..6M, reserved 6M..7M, mmio 7M..8M; usable bytes 1 MiB.  Control: the
+ * same map with WB on every RAM entry is usable 1M..4M (merged), loader
+ * 4M..6M, usable 6M..7M, mmio.
+ */
+static void test_no_wb_not_ram(void)
+{
+	struct bootinfo_efi_desc d[] = {
+		DA(EFI_CONVENTIONAL, 1 * MiB, MiB, RAM), DA(EFI_CONVENTIONAL, 2 * MiB, MiB, NOWB),
+		DA(EFI_BS_DATA, 3 * MiB, MiB, NOWB), DA(EFI_LOADER_DATA, 4 * MiB, MiB, NOWB),
+		DA(EFI_LOADER_DATA, 5 * MiB, MiB, RAM), DA(EFI_BS_CODE, 6 * MiB, MiB, 0),
+		DA(EFI_MMIO, 7 * MiB, MiB, 1),
+	};
+	struct mm_region want[] = {
+		R(MR_USABLE, 1 * MiB, MiB), R(MR_RESERVED, 2 * MiB, 3 * MiB), R(MR_LOADER, 5 * MiB, MiB),
+		R(MR_RESERVED, 6 * MiB, MiB), R(MR_MMIO, 7 * MiB, MiB),
+	};
+	struct mm_region want_wb[] = {
+		R(MR_USABLE, 1 * MiB, 3 * MiB), R(MR_LOADER, 4 * MiB, 2 * MiB),
+		R(MR_USABLE, 6 * MiB, MiB), R(MR_MMIO, 7 * MiB, MiB),
+	};
+	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
+	expect_regions(want, N(want));
+	CHECK(memmap_usable_bytes(out, nout) == MiB, "usable %llu",
+	      (unsigned long long)memmap_usable_bytes(out, nout));
+	for (size_t i = 0; i < N(d); i++)
+		d[i].attribute |= EFI_MEMORY_WB;
+	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status with WB");
+	expect_regions(want_wb, N(want_wb));
+	CHECK(memmap_efi_desc_to_region(EFI_CONVENTIONAL, 0) == MR_RESERVED, "no attributes");
+	CHECK(memmap_efi_desc_to_region(EFI_ACPI_RECLAIM, 0) == MR_ACPI_DATA, "ACPI: type only");
+	CHECK(memmap_efi_desc_to_region(EFI_RT_DATA, 0) == MR_RUNTIME, "runtime: type only");
+}
+
+/*
+ * EFI_MEMORY_SP on RAM types: soft-reserved, whatever WB says (Linux's
+ * order); on other types it changes nothing.
+ *   1M   2M   3M   4M   5M   6M   7M   8M
+ *   |ssss|SSSS|UUUU|pppp|          s conventional WB|SP, S boot data SP only,
+ *                  |NNNNNNNNN|     U conventional WB, p loader code WB|SP,
+ *                  3M   4.5M       N ACPI NVS over 3M..4.5M
+ *                            |aaaa|rrrr|   a ACPI reclaim with SP: ACPI data
+ *                               |RR|       R reserved over 6.25M..6.5M
+ *   and an SP conventional 6M..7M laid over a and under R.
+ * Expect: soft-reserved 1M..3M (merged), ACPI NVS 3M..4M (NVS beats usable),
+ * soft-reserved 4M..5M (soft-reserved beats NVS: rank 6 > 3), a hole,
+ * soft-reserved 6M..6.25M (beats ACPI data), reserved 6.25M..6.5M (reserved
+ * beats soft-reserved), soft-reserved 6.5M..7M, ACPI data 7M..8M; nothing
+ * usable; printed "soft-reserved".
+ */
+static void test_soft_reserved(void)
+{
+	struct bootinfo_efi_desc d[] = {
+		DA(EFI_CONVENTIONAL, 1 * MiB, MiB, RAM | SP), DA(EFI_BS_DATA, 2 * MiB, MiB, SP),
+		DA(EFI_CONVENTIONAL, 3 * MiB, MiB, RAM), DA(EFI_LOADER_CODE, 4 * MiB, MiB, RAM | SP),
+		DA(EFI_ACPI_NVS, 3 * MiB, MiB + 512 * KiB, RAM),
+		DA(EFI_ACPI_RECLAIM, 6 * MiB, 2 * MiB, RAM | SP),
+		DA(EFI_RESERVED, 6 * MiB + 256 * KiB, 256 * KiB, RAM),
+		DA(EFI_CONVENTIONAL, 6 * MiB, MiB, RAM | SP),
+	};
+	struct mm_region want[] = {
+		R(MR_SOFT_RESERVED, 1 * MiB, 2 * MiB), R(MR_ACPI_NVS, 3 * MiB, MiB),
+		R(MR_SOFT_RESERVED, 4 * MiB, MiB), R(MR_SOFT_RESERVED, 6 * MiB, 256 * KiB),
+		R(MR_RESERVED, 6 * MiB + 256 * KiB, 256 * KiB),
+		R(MR_SOFT_RESERVED, 6 * MiB + 512 * KiB, 512 * KiB), R(MR_ACPI_DATA, 7 * MiB, MiB),
+	};
+	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
+	expect_regions(want, N(want));
+	CHECK(memmap_usable_bytes(out, nout) == 0, "usable");
+	CHECK(!strcmp(memmap_type_name(MR_SOFT_RESERVED), "soft-reserved"), "name %s",
+	      memmap_type_name(MR_SOFT_RESERVED));
+	CHECK(!strcmp(memmap_type_name(MR_NTYPES), "?"), "past the last type");
+	/* Control: without SP the first entries are usable RAM again. */
+	d[0].attribute = RAM;
+	REQUIRE_OK(sanitize(d, 1, NULL, 0), "status, no SP");
+	CHECK(nout == 1 && out[0].type == MR_USABLE, "no SP: %s", memmap_type_name(out[0].type));
+}
+
+/*
+ * A used range over soft-reserved or non-WB memory (rule 6: the overlay
+ * wins; the loader never allocates there, so only broken firmware does it).
+ *   1M        2M   2M+64K    3M   4M        5M        6M
+ *   |sssssssss|KKKK|sssssssss|    |uuuuuuuuu|DDDDDDDDD|
+ *   s conventional SP, K kernel used range, u conventional without WB,
+ *   D ramdisk used range over 5M..6M of it
+ * Expect: soft-reserved, kernel, soft-reserved, reserved 4M..5M, ramdisk.
+ */
+static void test_used_over_soft_reserved(void)
+{
+	struct bootinfo_efi_desc d[] = {
+		DA(EFI_CONVENTIONAL, 1 * MiB, 2 * MiB, RAM | SP), DA(EFI_CONVENTIONAL, 4 * MiB, 2 * MiB, NOWB),
+	};
+	struct bootinfo_range used[] = {
+		{ .pa = 2 * MiB, .size = 64 * KiB, .type = BOOTINFO_USED_KERNEL },
+		{ .pa = 5 * MiB, .size = MiB, .type = BOOTINFO_USED_RAMDISK },
+	};
+	struct mm_region want[] = {
+		R(MR_SOFT_RESERVED, 1 * MiB, MiB), R(MR_KERNEL, 2 * MiB, 64 * KiB),
+		R(MR_SOFT_RESERVED, 2 * MiB + 64 * KiB, MiB - 64 * KiB),
+		R(MR_RESERVED, 4 * MiB, MiB), R(MR_RAMDISK, 5 * MiB, MiB),
+	};
+	REQUIRE_OK(sanitize(d, N(d), used, N(used)), "status");
+	expect_regions(want, N(want));
+}
+
+/* Sets *b to memmap_reliable_bytes of d[0..n) and the current out[]. */
+static int reliable(const struct bootinfo_efi_desc *d, size_t n, uint64_t *b)
+{
+	return memmap_reliable_bytes(d, n * sizeof(*d), sizeof(*d), out, nout, SCRATCH, b);
+}
+
+/*
+ * EFI_MEMORY_MORE_RELIABLE: counted where usable, once.
+ *   0    64K       1M    1.5M 1.75M 2M        4M   4.5M      8M  9M  10M
+ *   |mmmm|         |mmmmm|RRRR|mmmm|uuuuuuuuuu|bbbb|         |xxx|sss|
+ *   m conventional WB|MR (page 0 cut off), R reserved WB|MR over 1.5M..1.75M,
+ *   u conventional WB, b boot data WB|MR 4M..4.5M with a kernel used range
+ *   over its first 64K, x conventional MR without WB (reserved), s
+ *   conventional MR|SP (soft-reserved)
+ *   16M+2K ... 17M+2K: conventional WB|MR, not page aligned (trimmed)
+ *   20M..22M and 21M..23M: conventional WB|MR, overlapping (count once)
+ * Expect: (64K - 4K) + (1M - 256K) + (512K - 64K) + (1M - 4K) + 3M bytes;
+ * the line "memmap: 5 MiB of usable memory is more-reliable (mirrored)"
+ * (5.24 MiB rounded down).  Control: without MR anywhere 0 bytes and no
+ * line; too little scratch is MM_EINVAL with a report line.
+ */
+static void test_more_reliable(void)
+{
+	struct bootinfo_efi_desc d[] = {
+		DA(EFI_CONVENTIONAL, 0, 64 * KiB, RAM | MR), DA(EFI_CONVENTIONAL, 1 * MiB, MiB, RAM | MR),
+		DA(EFI_RESERVED, 1 * MiB + 512 * KiB, 256 * KiB, RAM | MR),
+		DA(EFI_CONVENTIONAL, 2 * MiB, 2 * MiB, RAM), DA(EFI_BS_DATA, 4 * MiB, 512 * KiB, RAM | MR),
+		DA(EFI_CONVENTIONAL, 8 * MiB, MiB, NOWB | MR), DA(EFI_CONVENTIONAL, 9 * MiB, MiB, RAM | MR | SP),
+		DA(EFI_CONVENTIONAL, 16 * MiB + 2 * KiB, MiB, RAM | MR),
+		DA(EFI_CONVENTIONAL, 20 * MiB, 2 * MiB, RAM | MR), DA(EFI_CONVENTIONAL, 21 * MiB, 2 * MiB, RAM | MR),
+	};
+	struct bootinfo_range used[] = { { .pa = 4 * MiB, .size = 64 * KiB, .type = BOOTINFO_USED_KERNEL } };
+	const uint64_t want = (64 * KiB - PG) + (MiB - 256 * KiB) + (512 * KiB - 64 * KiB) + (MiB - PG) +
+			      3 * MiB;
+	uint64_t b = 1;
+
+	REQUIRE_OK(sanitize(d, N(d), used, N(used)), "status");
+	REQUIRE_OK(reliable(d, N(d), &b), "reliable");
+	CHECK(b == want, "reliable %llu, want %llu", (unsigned long long)b, (unsigned long long)want);
+	host_capture_begin();
+	memmap_print_reliable(b);
+	const char *txt = host_capture_end();
+	CHECK(!strcmp(txt, "memmap: 5 MiB of usable memory is more-reliable (mirrored)\n"), "%s", txt);
+
+	/* Control: no MR bit anywhere. */
+	for (size_t i = 0; i < N(d); i++)
+		d[i].attribute &= ~MR;
+	REQUIRE_OK(sanitize(d, N(d), used, N(used)), "status, no MR");
+	REQUIRE_OK(reliable(d, N(d), &b), "reliable, no MR");
+	CHECK(b == 0, "no MR: %llu", (unsigned long long)b);
+	host_capture_begin();
+	memmap_print_reliable(b);
+	txt = host_capture_end();
+	CHECK(!strcmp(txt, ""), "printed for 0: %s", txt);
+
+	b = 7;
+	host_capture_begin();
+	int st = memmap_reliable_bytes(d, sizeof(d), sizeof(d[0]), out, nout, scratch, 2 * N(d) - 1, &b);
+	txt = host_capture_end();
+	CHECK(st == MM_EINVAL && b == 0, "short scratch: %d, %llu", st, (unsigned long long)b);
+	CHECK(strstr(txt, "memmap: memmap_reliable_bytes: scratch of 19 change points, 20 needed"),
+	      "report: %s", txt);
+	CHECK(memmap_reliable_bytes(d, sizeof(d), 44, out, nout, SCRATCH, &b) == MM_EINVAL, "stride 44");
 }
 
 /*
@@ -455,7 +684,7 @@ static void test_print(void)
 static void test_print_raw(void)
 {
 	struct bootinfo_efi_desc d[] = { D(EFI_BS_CODE, 0, PG), D(EFI_CONVENTIONAL, PG, 0x9f000),
-					 D(EFI_MMIO, 0xffc00000, 4 * MiB), D(0x80000001u, 8 * MiB, PG) };
+					 D(EFI_MMIO, 0xffc00000, 4 * MiB), DA(0x80000001u, 8 * MiB, PG, 0) };
 	d[2].attribute = 0x8000000000000001ULL;
 	d[0].attribute = d[1].attribute = 0xf;
 	host_capture_begin();
@@ -491,8 +720,13 @@ int main(void)
 	RUN(test_used_overlay);
 	RUN(test_desc_size_48);
 	RUN(test_fits_after_trim);
+	RUN(test_scratch_too_small);
 	RUN(test_312_entries);
 	RUN(test_16_tib);
+	RUN(test_no_wb_not_ram);
+	RUN(test_soft_reserved);
+	RUN(test_used_over_soft_reserved);
+	RUN(test_more_reliable);
 	RUN(test_print);
 	RUN(test_print_raw);
 	return harness_done("memmap");

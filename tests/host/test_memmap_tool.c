@@ -9,11 +9,18 @@
  *   - for the real `memmap -sfo` captures, the MemoryMapSummary line is the
  *     one the EDK II shell wrote;
  *   - `memmap: usable <bytes> bytes in <n> regions` equals the usable
- *     entries (boot code/data, conventional) sorted, merged when adjacent,
- *     with page 0 cut off - valid because the samples have no overlaps,
- *     which this test checks first;
+ *     entries (boot code/data, conventional, with WB and without SP)
+ *     sorted, merged when adjacent, with page 0 cut off - valid because the
+ *     samples have no overlaps, which this test checks first; the
+ *     soft-reserved lines add up to the RAM entries with SP; the
+ *     more-reliable line gives the usable MR entries' MiB, and is absent
+ *     when there are none;
  *   - the `memmap: [mem ...]` lines are sorted and disjoint and their usable
  *     ones add up to the same total;
+ *   - the `memmap:` lines are exactly what the reference sanitiser
+ *     (tests/host/memmap_ref.c, the O(n^2) algorithm the tool used before
+ *     change points) makes of the MemoryMap lines the tool printed, printed
+ *     by memmap_print (a differential test of the sanitiser on the samples);
  *   - reading stdin gives the same output as a file argument;
  *   - a line the tool does not fully understand (a NUL, text after the
  *     range, `0x0x`, `Type0x7`, an unknown attribute name...) is refused as
@@ -32,7 +39,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mm/memmap.h"
+#include "mm/status.h"
 #include "tests/host/harness.h"
+#include "tests/host/memmap_ref.h"
 
 #define DATA    "tests/data/memmaps/"
 #define MAXENT  1024
@@ -42,7 +52,9 @@ extern char **environ;
 
 struct ent {
 	uint64_t start, end;   /* [start, end) */
-	int usable;
+	int usable;            /* boot code/data or conventional, WB, not SP */
+	int soft;              /* a RAM type (those and loader) with SP */
+	int mirrored;          /* EFI_MEMORY_MORE_RELIABLE */
 	int has_attr;          /* attr and type[] are known (not for dmesg [name|...]) */
 	uint64_t attr;
 	char type[32];         /* the -sfo type name */
@@ -114,6 +126,59 @@ static int spew(const char *path, const void *data, size_t len)
 	return fclose(f) == 0 && ok;
 }
 
+/* EFI attribute bits this test reads: the sanitiser honours them. */
+#define A_WB (1ULL << 3)
+#define A_MR (1ULL << 16)
+#define A_SP (1ULL << 18)
+
+/* Loader EFI types by the names the three formats use. */
+static int loader_name(const char *s)
+{
+	static const char *const names[] = { "LoaderCode", "LoaderData", "Loader Code", "Loader Data" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strncmp(s, names[i], strlen(names[i])))
+			return 1;
+	return 0;
+}
+
+/* The attribute bits of a dmesg "[Name |col|col|...]" whose text after the
+ * '[' is s and whose ']' is at e: the column names WB, MR, SP, or
+ * "attr=0x<hex>". */
+static uint64_t name_attrs(const char *s, const char *e)
+{
+	uint64_t a = 0;
+	const char *p = memchr(s, '|', (size_t)(e - s));
+
+	while (p && p < e) {
+		const char *q = p + 1, *next = memchr(q, '|', (size_t)(e - q));
+		const char *end = next ? next : e;
+		while (q < end && *q == ' ')
+			q++;
+		size_t n = (size_t)(end - q);
+		while (n && q[n - 1] == ' ')
+			n--;
+		if (n == 2 && !strncmp(q, "WB", 2))
+			a |= A_WB;
+		else if (n == 2 && !strncmp(q, "MR", 2))
+			a |= A_MR;
+		else if (n == 2 && !strncmp(q, "SP", 2))
+			a |= A_SP;
+		else if (n > 5 && !strncmp(q, "attr=", 5))
+			a |= strtoull(q + 5, NULL, 16);
+		p = next;
+	}
+	return a;
+}
+
+/* Fills x's usable / soft / mirrored from its EFI type (usable_type: boot
+ * code/data or conventional; loader: loader code/data) and attributes. */
+static void classify(struct ent *x, int usable_type, int loader, uint64_t attr)
+{
+	x->usable = usable_type && (attr & A_WB) && !(attr & A_SP);
+	x->soft = (usable_type || loader) && (attr & A_SP);
+	x->mirrored = (attr & A_MR) != 0;
+}
+
 /* Usable EFI types by the names the three formats use. */
 static int usable_name(const char *s)
 {
@@ -140,7 +205,8 @@ static int parse_entry(char *line, struct ent *x)
 	memset(x, 0, sizeof(*x));
 	if (sscanf(p, "MemoryMap,\"%31[^\"]\",\"%llx\",\"%llx\",\"%llx\",\"%llx\"", name, &s, &e,
 		   &pages, &attr) == 5) {
-		*x = (struct ent){ s, e + 1, usable_name(name), 1, attr, "" };
+		*x = (struct ent){ .start = s, .end = e + 1, .has_attr = 1, .attr = attr };
+		classify(x, usable_name(name), loader_name(name), attr);
 		snprintf(x->type, sizeof(x->type), "%s", name);
 		return 1;
 	}
@@ -155,7 +221,9 @@ static int parse_entry(char *line, struct ent *x)
 		return 0;
 	p += strspn(p, " \t");
 	if (sscanf(p, "type=%u, attr=%llx, range=[%llx-%llx%c", &t, &attr, &s, &e, &close) == 5) {
-		*x = (struct ent){ s, close == ']' ? e + 1 : e, t == 3 || t == 4 || t == 7, 1, attr, "" };
+		*x = (struct ent){ .start = s, .end = close == ']' ? e + 1 : e, .has_attr = 1,
+				   .attr = attr };
+		classify(x, t == 3 || t == 4 || t == 7, t == 1 || t == 2, attr);
 		if (t < sizeof(shell_names) / sizeof(shell_names[0]))
 			snprintf(x->type, sizeof(x->type), "%s", shell_names[t]);
 		else
@@ -164,7 +232,8 @@ static int parse_entry(char *line, struct ent *x)
 	}
 	if (*p == '[' && (b = strchr(p, ']')) &&
 	    sscanf(b + 1, " range=[%llx-%llx%c", &s, &e, &close) == 3) {
-		*x = (struct ent){ s, close == ']' ? e + 1 : e, usable_name(p + 1), 0, 0, "" };
+		*x = (struct ent){ .start = s, .end = close == ']' ? e + 1 : e };
+		classify(x, usable_name(p + 1), loader_name(p + 1), name_attrs(p + 1, b));
 		return 1;
 	}
 	return 0;
@@ -227,8 +296,17 @@ static int cmp_ent(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* Works out usable bytes and regions from ents[]; 0 if entries overlap. */
-static int expected_usable(uint64_t *bytes, uint64_t *regions)
+/* What the sanitised map of ents[] must hold, worked out from the input. */
+struct expect {
+	uint64_t bytes, regions;   /* usable */
+	uint64_t reliable;         /* usable and MORE_RELIABLE */
+	uint64_t soft;             /* soft-reserved */
+};
+
+/* Works out *w from ents[]; 0 if entries overlap.  Usable bytes and
+ * regions: usable entries merged when adjacent, page 0 cut off; the
+ * reliable ones among them; soft-reserved entries. */
+static int expected_figures(struct expect *w)
 {
 	static struct ent s[MAXENT];
 	memcpy(s, ents, sizeof(ents[0]) * (size_t)nents);
@@ -236,7 +314,14 @@ static int expected_usable(uint64_t *bytes, uint64_t *regions)
 	for (int i = 1; i < nents; i++)
 		if (s[i].start < s[i - 1].end)
 			return 0;
-	*bytes = *regions = 0;
+	*w = (struct expect){ 0 };
+	for (int i = 0; i < nents; i++) {
+		uint64_t a = s[i].start < PG ? PG : s[i].start;
+		if (s[i].usable && s[i].mirrored && s[i].end > a)
+			w->reliable += s[i].end - a;
+		if (s[i].soft)
+			w->soft += s[i].end - s[i].start;
+	}
 	for (int i = 0; i < nents;) {
 		if (!s[i].usable) {
 			i++;
@@ -248,8 +333,8 @@ static int expected_usable(uint64_t *bytes, uint64_t *regions)
 		if (a < PG)
 			a = PG;         /* page 0 is never usable */
 		if (e > a) {
-			*bytes += e - a;
-			(*regions)++;
+			w->bytes += e - a;
+			w->regions++;
 		}
 	}
 	return 1;
@@ -354,25 +439,82 @@ static void expect_raw(int st, const char *const *want, int n, const char *what)
 	free(copy);
 }
 
+/* Returns the EFI type of the -sfo name s (a shell name or Type<hex>), or
+ * UINT32_MAX. */
+static uint32_t sfo_type(const char *s)
+{
+	unsigned t;
+
+	for (uint32_t i = 0; i < sizeof(shell_names) / sizeof(shell_names[0]); i++)
+		if (!strcmp(s, shell_names[i]))
+			return i;
+	return sscanf(s, "Type%x", &t) == 1 ? t : UINT32_MAX;
+}
+
+/* Runs the reference sanitiser on the MemoryMap lines of the tool's output
+ * o and compares its `memmap:` lines (warnings, regions, summary), printed
+ * by memmap_print, with the tool's own (but the more-reliable line, which
+ * check_sample checks); returns 0 if they are the same, else describes the
+ * first difference in why[0..n). */
+static int diff_reference(const char *o, char *why, size_t n)
+{
+	char *copy = strdup(o), *line, *save = NULL, *mine = calloc(1, strlen(o) + 1);
+	struct bootinfo_efi_desc *d = calloc(strlen(o) / 16 + 1, sizeof(*d));
+	size_t nd = 0, count = 0, cap;
+	int bad = 0;
+
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long s, e, pages, attr;
+		char name[32];
+		if (sscanf(line, "MemoryMap,\"%31[^\"]\",\"%llx\",\"%llx\",\"%llx\",\"%llx\"", name, &s,
+			   &e, &pages, &attr) == 5)
+			d[nd++] = (struct bootinfo_efi_desc){ .type = sfo_type(name), .phys_start = s,
+							      .num_pages = pages, .attribute = attr };
+		else if (!strncmp(line, "memmap: ", 8) && !strstr(line, "more-reliable"))
+			strcat(strcat(mine, line), "\n");
+	}
+	cap = 2 * nd + 2;
+	struct mm_region *r = calloc(cap, sizeof(*r));
+	host_capture_begin();
+	int st = memmap_ref_sanitize(d, nd * sizeof(*d), sizeof(*d), NULL, 0, r, cap, &count);
+	if (st == MM_OK)
+		memmap_print(r, count);
+	const char *want = host_capture_end();
+	if (st != MM_OK || strcmp(mine, want)) {
+		const char *a = mine, *b = want;
+		while (*a && *a == *b)
+			a++, b++;
+		snprintf(why, n, "reference status %d; first difference:\n tool: %.60s\n  ref: %.60s",
+			 st, a, b);
+		bad = 1;
+	}
+	free(r);
+	free(d);
+	free(mine);
+	free(copy);
+	return bad;
+}
+
 /* Checks one good sample. */
 static void check_sample(const char *file, int is_sfo)
 {
 	char path[256], out[96], out2[96], err[96], why[256];
-	uint64_t want_bytes, want_regions;
+	struct expect w;
 
 	snprintf(path, sizeof(path), DATA "%s", file);
 	tmp_path(out, sizeof(out), "out");
 	tmp_path(out2, sizeof(out2), "out2");
 	tmp_path(err, sizeof(err), "err");
 	REQUIRE(parse_input(path) > 0, "%s: no entries parsed by the test", file);
-	REQUIRE(expected_usable(&want_bytes, &want_regions), "%s: sample has overlaps", file);
+	REQUIRE(expected_figures(&w), "%s: sample has overlaps", file);
 	REQUIRE(run_tool(path, 0, out, err) == 0, "%s: tool failed", file);
 
 	char *o = slurp(out, NULL), *line, *save = NULL;
 	REQUIRE(o, "read output");
 	CHECK(diff_raw_lines(o, why, sizeof(why)) == 0, "%s: %s", file, why);
-	int got_summary = 0;
-	uint64_t bytes = 0, regions = 0, prev_end = 0, mem_usable = 0;
+	CHECK(diff_reference(o, why, sizeof(why)) == 0, "%s: %s", file, why);
+	int got_summary = 0, got_reliable = 0;
+	uint64_t bytes = 0, regions = 0, prev_end = 0, mem_usable = 0, mem_soft = 0, mib = 0;
 	for (line = strtok_r(o, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		unsigned long long a, b;
 		char name[64];
@@ -387,6 +529,12 @@ static void check_sample(const char *file, int is_sfo)
 			prev_end = b + 1;
 			if (!strcmp(name, "usable"))
 				mem_usable += b + 1 - a;
+			if (!strcmp(name, "soft-reserved"))
+				mem_soft += b + 1 - a;
+		} else if (sscanf(line, "memmap: %llu MiB of usable memory is more-reliable (mirrored%c",
+				  &a, name) == 2 && name[0] == ')') {
+			mib = a;
+			got_reliable++;
 		} else if (sscanf(line, "memmap: usable %llu bytes in %llu regions", &a, &b) == 2) {
 			bytes = a;
 			regions = b;
@@ -394,12 +542,20 @@ static void check_sample(const char *file, int is_sfo)
 		}
 	}
 	free(o);
-	CHECK(got_summary && bytes == want_bytes && regions == want_regions,
+	CHECK(got_summary && bytes == w.bytes && regions == w.regions,
 	      "%s: usable %llu in %llu, want %llu in %llu", file, (unsigned long long)bytes,
-	      (unsigned long long)regions, (unsigned long long)want_bytes,
-	      (unsigned long long)want_regions);
-	CHECK(mem_usable == want_bytes, "%s: usable lines add up to %llu", file,
+	      (unsigned long long)regions, (unsigned long long)w.bytes,
+	      (unsigned long long)w.regions);
+	CHECK(mem_usable == w.bytes, "%s: usable lines add up to %llu", file,
 	      (unsigned long long)mem_usable);
+	CHECK(mem_soft == w.soft, "%s: soft-reserved lines add up to %llu, want %llu", file,
+	      (unsigned long long)mem_soft, (unsigned long long)w.soft);
+	if (w.reliable)
+		CHECK(got_reliable == 1 && mib == w.reliable >> 20,
+		      "%s: %d more-reliable lines, %llu MiB; want one, %llu MiB", file, got_reliable,
+		      (unsigned long long)mib, (unsigned long long)(w.reliable >> 20));
+	else
+		CHECK(got_reliable == 0, "%s: a more-reliable line, none mirrored", file);
 
 	/* stdin gives the same output */
 	REQUIRE(run_tool(path, 1, out2, err) == 0, "%s: tool failed on stdin", file);
@@ -417,6 +573,100 @@ static void test_desktop_type(void) { check_sample("desktop-16g.dmesg-type.txt",
 static void test_desktop_name(void) { check_sample("desktop-16g.dmesg-name.txt", 0); }
 static void test_board_312(void)    { check_sample("board-312.dmesg-name.txt", 0); }
 static void test_server_16t(void)   { check_sample("server-16t.dmesg-name.txt", 0); }
+static void test_ovmf_nowb(void)    { check_sample("ovmf-q35-5G-nowb4g.sfo.txt", 1); }
+static void test_server_mr_sp(void) { check_sample("server-mr-sp.dmesg-name.txt", 0); }
+
+/* Returns 1 if the last output of the tool in file out holds the line l. */
+static int has_line(const char *out, const char *l)
+{
+	char *o = slurp(out, NULL), *p = o;
+	size_t n = strlen(l);
+	int found = 0;
+
+	while (p && !found && (p = strstr(p, l)) != NULL) {
+		found = (p == o || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0');
+		p += n;
+	}
+	free(o);
+	return found;
+}
+
+/*
+ * The 5G OVMF capture with WB cleared on its one entry above 4 GiB
+ * (Available 100000000-1BFFFFFFF, 3 GiB).  Expect: that range a reserved
+ * line, and usable = the 5G capture's usable bytes (worked out from that
+ * input) minus 3 GiB, one region less.  Control: the capture itself has
+ * the range usable.
+ */
+static void test_nowb_above_4g(void)
+{
+	char out[96], err[96];
+	struct expect w5;
+	const char *line = "memmap: [mem 0x0000000100000000-0x00000001bfffffff] ";
+	char want[160];
+
+	tmp_path(out, sizeof(out), "out");
+	tmp_path(err, sizeof(err), "err");
+	REQUIRE(parse_input(DATA "ovmf-q35-5G.sfo.txt") > 0 && expected_figures(&w5), "5G input");
+	REQUIRE(run_tool(DATA "ovmf-q35-5G.sfo.txt", 0, out, err) == 0, "tool on 5G");
+	snprintf(want, sizeof(want), "%susable", line);
+	CHECK(has_line(out, want), "control: 5G capture without %s", want);
+	REQUIRE(run_tool(DATA "ovmf-q35-5G-nowb4g.sfo.txt", 0, out, err) == 0, "tool on nowb");
+	snprintf(want, sizeof(want), "%sreserved", line);
+	CHECK(has_line(out, want), "no %s", want);
+	snprintf(want, sizeof(want), "memmap: usable %llu bytes in %llu regions",
+		 (unsigned long long)(w5.bytes - 0xc0000000ULL), (unsigned long long)(w5.regions - 1));
+	CHECK(has_line(out, want), "no \"%s\"", want);
+}
+
+/*
+ * server-mr-sp (gen_samples.py mirrored_sp_server): MR on the RAM below
+ * 4 GiB, on 256 MiB of boot data at 16G and on [128G, 192G); SP on
+ * [64G, 128G); no WB on [32G, 33G).  Mirrored usable bytes, by hand:
+ * 0x57000 + 0x46000 (below 640K; page 0 is reserved) + (0x70000000 -
+ * 0x100000) (1M .. 1792M) + 256 MiB + 64 GiB = 67583 MiB + 628 KiB.
+ * Expect: "67583 MiB" more-reliable, one soft-reserved line [64G, 128G),
+ * a reserved line [32G, 33G).
+ */
+static void test_mr_sp_lines(void)
+{
+	char out[96], err[96];
+
+	tmp_path(out, sizeof(out), "out");
+	tmp_path(err, sizeof(err), "err");
+	REQUIRE(run_tool(DATA "server-mr-sp.dmesg-name.txt", 0, out, err) == 0, "tool");
+	CHECK(has_line(out, "memmap: 67583 MiB of usable memory is more-reliable (mirrored)"),
+	      "more-reliable line");
+	CHECK(has_line(out, "memmap: [mem 0x0000001000000000-0x0000001fffffffff] soft-reserved"),
+	      "soft-reserved line");
+	CHECK(has_line(out, "memmap: [mem 0x0000000800000000-0x000000083fffffff] reserved"),
+	      "reserved line");
+	/* Control: has_line finds no line that is not there. */
+	CHECK(!has_line(out, "memmap: [mem 0x0000000800000000-0x000000083fffffff] usable"),
+	      "has_line control");
+}
+
+/* Control of diff_reference: the tool's output on a sample with one
+ * region's type changed, or the usable summary changed.  Expect: a
+ * difference reported each time, none for the output as it is. */
+static void test_reference_control(void)
+{
+	char out[96], err[96], why[256];
+	tmp_path(out, sizeof(out), "out");
+	tmp_path(err, sizeof(err), "err");
+	REQUIRE(run_tool(DATA "ovmf-q35-5G.sfo.txt", 0, out, err) == 0, "tool failed");
+	char *o = slurp(out, NULL), *p;
+	REQUIRE(o, "read output");
+	CHECK(diff_reference(o, why, sizeof(why)) == 0, "as it is: %s", why);
+	REQUIRE((p = strstr(o, "] usable\n")), "no usable line");
+	memcpy(p + 2, "USABLE", 6);
+	CHECK(diff_reference(o, why, sizeof(why)) != 0, "a changed type went unseen");
+	memcpy(p + 2, "usable", 6);
+	REQUIRE((p = strstr(o, "memmap: usable ")), "no summary");
+	p[15] = p[15] == '9' ? '1' : (char)(p[15] + 1);
+	CHECK(diff_reference(o, why, sizeof(why)) != 0, "a changed summary went unseen");
+	free(o);
+}
 
 /* A malformed third line: the message names line 3, exit status 1. */
 static void test_bad_line(void)
@@ -818,6 +1068,11 @@ int main(int argc, char **argv)
 	RUN(test_desktop_name);
 	RUN(test_board_312);
 	RUN(test_server_16t);
+	RUN(test_ovmf_nowb);
+	RUN(test_server_mr_sp);
+	RUN(test_nowb_above_4g);
+	RUN(test_mr_sp_lines);
+	RUN(test_reference_control);
 	RUN(test_bad_line);
 	RUN(test_nul_byte);
 	RUN(test_cr_line_ends);

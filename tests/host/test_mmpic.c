@@ -139,8 +139,8 @@ static void check_addr(const struct pic *p, uint64_t addr, const char *name)
 /*
  * A 512 MiB q35-like map:
  *   0       640K  1M           8M    9M      ...     496M 500M  512M   2.75G 3G     4G-4M 4G
- *   |usable|hole |usable......|NVS..|kernel..usable..|rt..|usable|..hole..|ECAM|..hole..|flash|
- * plus a 4 KiB ACPI table at 511M.
+ *   |usable|hole |usable......|NVS..|kernel..usable..|rt..|usable|..hole..|ECAM|SP|..hole..|flash|
+ * plus a 4 KiB ACPI table at 511M and 128 MiB soft-reserved (SP) at 3G.
  * Expect: bands 0 .. 2G (13 rows, none labelled 4G); each address shows its
  * type's legend colour, the 4 KiB table at least one pixel wide.
  */
@@ -155,6 +155,7 @@ static const struct mm_region map512[] = {
 	{511 * MiB, 0x1000, MR_ACPI_DATA, 0},
 	{511 * MiB + 0x1000, MiB - 0x1000, MR_USABLE, 0},
 	{0xb0000000, 256 * MiB, MR_RESERVED, 0},
+	{0xc0000000, 128 * MiB, MR_SOFT_RESERVED, 0},
 	{0xffc00000, 4 * MiB, MR_MMIO, 0},
 };
 
@@ -176,6 +177,7 @@ static void test_512m(void)
 	check_addr(&p, 511 * MiB, "ACPI");
 	check_addr(&p, 700 * MiB, "hole");
 	check_addr(&p, 0xb8000000, "reserved");
+	check_addr(&p, 0xc4000000, "soft-rsvd");
 	check_addr(&p, 0xfff00000, "MMIO");
 	check_addr(&p, 0xe0000000, "hole");
 	free(p.s.mem);

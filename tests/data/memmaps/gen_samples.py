@@ -12,7 +12,8 @@ dmesg forms `build/host/memmap` reads:
                inclusive end, as current Linux prints it
 
 Run it from anywhere; it rewrites the *.txt files next to itself (not the
-ovmf-*.sfo* captures, which came from the real EDK II shell).
+ovmf-*.sfo* captures, which came from the real EDK II shell, except
+ovmf-q35-5G-nowb4g.sfo.txt: the 5G capture with WB cleared above 4 GiB).
 """
 import os
 import random
@@ -122,6 +123,45 @@ def huge_16t():
     return ents
 
 
+def mirrored_sp_server():
+    """A 192 GiB server with address-range mirroring and specific-purpose
+    memory: RAM below 4 GiB and [128G, 192G) marked MR (more reliable), a
+    boot-data piece at 16 GiB marked MR too, [64G, 128G) conventional marked
+    SP (soft-reserved: HBM / CXL memory), [32G, 33G) conventional without
+    WB (reserved), the rest plain write-back RAM."""
+    MR, SP = 1 << 16, 1 << 18
+    ents = [(t, s, z, a | (MR if t in (3, 4, 7) else 0)) for t, s, z, a in low_memory()]
+    ents.append((7, 0x2300000, 0x70000000 - 0x2300000, CACHE | MR))
+    ents += top_of_low_ram(0x70000000, 0x78000000)
+    ents += mmio_below_4g()
+    ents.append((7, 4 * GiB, 12 * GiB, CACHE))
+    ents.append((4, 16 * GiB, 256 * MiB, CACHE | MR))
+    ents.append((7, 16 * GiB + 256 * MiB, 16 * GiB - 256 * MiB, CACHE))
+    ents.append((7, 32 * GiB, 1 * GiB, CACHE & ~8))
+    ents.append((7, 33 * GiB, 31 * GiB, CACHE))
+    ents.append((7, 64 * GiB, 64 * GiB, CACHE | SP))
+    ents.append((7, 128 * GiB, 64 * GiB, CACHE | MR))
+    return ents
+
+
+def nowb_above_4g(src, dst):
+    """Rewrites the -sfo capture src as dst with EFI_MEMORY_WB cleared on
+    every entry at or above 4 GiB (what firmware reports for RAM the OS must
+    not use as such); the shell's summary line stays, as it sums types."""
+    with open(os.path.join(HERE, src), encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    out = []
+    for l in lines:
+        if l.startswith("MemoryMap,"):
+            cols = l.split('","')
+            if int(cols[1], 16) >= 4 * GiB:
+                cols[4] = "%X" % (int(cols[4].rstrip('"'), 16) & ~8) + '"'
+            l = '","'.join(cols)
+        out.append(l)
+    with open(os.path.join(HERE, dst), "w", newline="\r\n") as f:
+        f.write("\n".join(out) + "\n")
+
+
 def write(name, ents, fmt, prefix_fn):
     with open(os.path.join(HERE, name), "w") as f:
         for i, (t, s, z, a) in enumerate(ents):
@@ -138,6 +178,8 @@ def main():
     assert len(big) == 312, len(big)
     write("board-312.dmesg-name.txt", big, "new", ts)
     write("server-16t.dmesg-name.txt", huge_16t(), "new", lambda i: "")
+    write("server-mr-sp.dmesg-name.txt", mirrored_sp_server(), "new", ts)
+    nowb_above_4g("ovmf-q35-5G.sfo.txt", "ovmf-q35-5G-nowb4g.sfo.txt")
     with open(os.path.join(HERE, "bad-line3.txt"), "w") as f:
         f.write(line_old(0, 7, MiB, MiB, CACHE, "") + "\n")
         f.write(line_old(1, 4, 2 * MiB, MiB, CACHE, "") + "\n")
