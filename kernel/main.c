@@ -38,11 +38,11 @@ static struct mm_region kernel_map[KERNEL_MAP_MAX];
 static size_t kernel_map_count;
 
 /* Most descriptors a raw map bootinfo_check accepts can hold: its largest
- * size over the smallest stride (26214). */
+ * size over the smallest stride (6553). */
 #define KERNEL_RAW_DESC_MAX (BOOTINFO_MAP_MAX / MEMMAP_EFI_DESC_MIN)
 
 /* memmap_sanitize's scratch, for the largest map bootinfo_check accepts:
- * two 16-byte change points per descriptor and used range (~820 KiB of
+ * two 16-byte change points per descriptor and used range (~205 KiB of
  * .bss, so that no map the handover lets through can fail for want of
  * it; the frame allocator does not exist yet when the map is sanitised). */
 static struct memmap_cp kernel_map_scratch[MEMMAP_SCRATCH_LEN(KERNEL_RAW_DESC_MAX, BOOTINFO_MAX_USED)];

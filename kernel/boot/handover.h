@@ -7,9 +7,11 @@
 #include <stddef.h>
 #include "shared/bootinfo.h"
 
-/* Largest raw memory map accepted: 1 MiB is over 20000 descriptors, two
- * orders of magnitude above the biggest real maps (a few hundred). */
-#define BOOTINFO_MAP_MAX (1u << 20)
+/* Largest raw memory map accepted: 256 KiB is over 6500 descriptors, an
+ * order of magnitude above the biggest real maps (a few hundred), and sizes
+ * the kernel's sanitiser scratch (kernel/main.c: 16 bytes per change point,
+ * two per descriptor: ~205 KiB of .bss). */
+#define BOOTINFO_MAP_MAX (1u << 18)
 
 /* Largest descriptor stride accepted (the rest of the rule is
  * memmap_desc_size_ok): a page per descriptor is far beyond any real one. */
