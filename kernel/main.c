@@ -114,6 +114,7 @@ void kmain(const struct bootinfo *bi)
 		halt_forever();
 	}
 	bootinfo_set(bi);
+	mm_directmap_init(bi);
 	drop_identity_map();
 	/* The command line is a file anyone can edit: escaped, so control
 	 * bytes never reach the operator's terminal. */
