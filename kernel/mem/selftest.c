@@ -333,7 +333,7 @@ static void test_direct_map(void)
 
 	uint64_t below = bi->hhdm_size < DM_CONTROL_TOP ? bi->hhdm_size : DM_CONTROL_TOP;
 	size_t nold = old_rule_runs(bi, raw, below);
-	mm_printf("selftest: control, the old loader's direct map (expect dmcheck lines):\n");
+	mm_printf("selftest: control, the old loader's direct map below 4 GiB (expect dmcheck lines; RAM above it is outside the control):\n");
 	dmcheck_compare(dm_old, nold, raw, bi->memmap_size, bi->memmap_desc_size, &not_ram);
 	expect(not_ram > 0, "direct map control: the old rule's map is caught mapping what is not RAM");
 }
