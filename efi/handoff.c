@@ -1,6 +1,7 @@
 /*
  * efi/handoff.c - the last steps: final memory map, ExitBootServices with the
- * retry the UEFI spec requires, then CR3 and the jump into the kernel.
+ * retry the UEFI spec requires, the safety-net IDT, then CR3 and the jump
+ * into the kernel.
  */
 #include "efi/loader.h"
 #include "mm/layout.h"
@@ -85,6 +86,9 @@ EFI_STATUS handoff(EFI_HANDLE image, struct bootinfo *bi, uint64_t map_capacity,
 	uint64_t cr0;
 	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
 	__asm__ volatile("mov %0, %%cr0" : : "r"(cr0 | CR0_WP));
+	/* From here a CPU exception is reported and halts (efi/safetynet.c):
+	 * the firmware's IDT went with boot services. */
+	safetynet_install();
 	enter_kernel(cr3, entry, stack_top, bi->hhdm_offset + (uint64_t)(uintptr_t)bi);
 	__builtin_unreachable();
 }

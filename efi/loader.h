@@ -63,4 +63,21 @@ extern int handoff_force_retry;
 EFI_STATUS handoff(EFI_HANDLE image, struct bootinfo *bi, uint64_t map_capacity,
 		   uint64_t cr3, uint64_t entry, uint64_t stack_top);
 
+/* efi/safetynet.c: pages of the safety net's area (GDT, TSS, IDT, its
+ * stack): 16 KiB, the handler formats one line and calls nothing deep. */
+#define SAFETYNET_PAGES 4
+
+/* efi/safetynet.c: allocates and fills the net area (GDT, TSS, IDT with a
+ * gate per exception, on IST 1); *pa, *size give it, to identity-map RW+NX
+ * in the kernel's tables.  Before ExitBootServices. */
+EFI_STATUS safetynet_prepare(uint64_t *pa, uint64_t *size);
+
+/* efi/safetynet.c: lets the handler paint a red band on fb, which the
+ * caller identity-maps in the kernel's tables. */
+void safetynet_set_fb(const struct bootinfo_fb *fb);
+
+/* efi/safetynet.c: loads the net's GDT, TSS and IDT.  After
+ * ExitBootServices, interrupts off, just before the jump to the kernel. */
+void safetynet_install(void);
+
 #endif

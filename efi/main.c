@@ -9,18 +9,22 @@
  *      either file unless its SHA-256 is the one built in;
  *   2. validate the ELF (efi/elf.c), copy its segments into fresh pages;
  *   3. note the GOP framebuffer and the ACPI RSDP;
- *   4. probe the memory map; build page tables: direct map (1 GiB pages if
- *      the CPU has them, else 2 MiB), kernel segments with their
- *      permissions, kernel stack over an unmapped guard page, and the
- *      loader's own image identity-mapped for the instant of the CR3 switch;
+ *   4. probe the memory map; build page tables: the direct map of RAM only
+ *      (mm/hhdm.h plans it: 1 GiB pages if the CPU has them and the whole
+ *      GiB is RAM, else 2 MiB, 4 KiB at the edges), kernel segments with
+ *      their permissions, kernel stack over an unmapped guard page, and,
+ *      identity-mapped, the loader's own image for the instant of the CR3
+ *      switch and the safety net (efi/safetynet.c) with the framebuffer;
  *   5. allocate BootInfo with room for the final map; ExitBootServices;
- *      jump (efi/handoff.c).
+ *      safety-net IDT; jump (efi/handoff.c).
  */
 #include "efi/elf.h"
 #include "efi/loader.h"
 #include "efi/pins.h"
 #include "efi/sha256.h"
+#include "mm/hhdm.h"
 #include "mm/layout.h"
+#include "mm/status.h"
 #include "lib/range.h"
 #include "lib/string.h"
 #include "mm/x86_64.h"
@@ -66,9 +70,10 @@ static int cmdline_has(const char *cmdline, const char *word)
 /* Page-table pool sizing (pool_pages).  A range that does not start and end
  * on a table boundary can touch one more table at each end. */
 #define PT_EDGE_TABLES    2
-/* The kernel image, its stack and the loader's image: small mappings that
- * may each need a PDPT and a PD of their own above their page tables. */
-#define PT_SMALL_MAPPINGS 3
+/* The kernel image, its stack, the loader's image, the safety net and the
+ * framebuffer: small mappings that may each need a PDPT and a PD of their
+ * own above their page tables. */
+#define PT_SMALL_MAPPINGS 5
 #define PT_UPPER_LEVELS   2
 /* Pages on top of the estimate, in case it is wrong: 64 KiB. */
 #define PT_POOL_MARGIN    16
@@ -286,67 +291,97 @@ static EFI_STATUS map_probe(struct mapshot *ms)
 	     (uint8_t *)d + (ms)->dsize <= (uint8_t *)(ms)->map + (ms)->size; \
 	     d = (EFI_MEMORY_DESCRIPTOR *)((uint8_t *)d + (ms)->dsize))
 
-/* Sets *top to the end of write-back-capable memory in the map: what the
- * direct map must cover.  A descriptor that wraps or reaches beyond the
- * direct map's HHDM_MAX_SIZE is an error. */
-static EFI_STATUS direct_map_top(const struct mapshot *ms, uint64_t *top)
+/* The direct map's plan (mm/hhdm.h), in pool memory: the RAM ranges and
+ * the pieces of one page size each. */
+struct dmplan {
+	struct hhdm_range *ranges;
+	size_t nranges;
+	struct hhdm_piece *pieces;
+	size_t npieces;
+};
+
+/* Plans the direct map of the memory map ms with pages up to max_page.
+ * Memory beyond the direct map's HHDM_MAX_SIZE is an error. */
+static EFI_STATUS plan_hhdm(const struct mapshot *ms, uint64_t max_page, struct dmplan *p)
 {
-	*top = 0;
-	FOR_EACH_DESC(ms, d) {
-		if (!(d->Attribute & EFI_MEMORY_WB) || d->NumberOfPages == 0)
-			continue;
-		if (d->NumberOfPages > (HHDM_MAX_SIZE >> PAGE_SHIFT) ||
-		    !range_within(d->PhysicalStart, d->NumberOfPages << PAGE_SHIFT, HHDM_MAX_SIZE))
-			return lfail(EFI_UNSUPPORTED, "memory at 0x%llx (+%llu pages) is beyond the %llu GiB direct map",
-				     (unsigned long long)d->PhysicalStart,
-				     (unsigned long long)d->NumberOfPages,
-				     (unsigned long long)(HHDM_MAX_SIZE >> 30));
-		uint64_t end = d->PhysicalStart + (d->NumberOfPages << PAGE_SHIFT);
-		if (end > *top)
-			*top = end;
-	}
+	size_t n = ms->size / ms->dsize;
+	EFI_STATUS st;
+	if (EFI_ERROR((st = efi_bs->AllocatePool(EfiLoaderData, n * sizeof(*p->ranges), (void **)&p->ranges))) ||
+	    EFI_ERROR((st = efi_bs->AllocatePool(EfiLoaderData, 5 * n * sizeof(*p->pieces), (void **)&p->pieces))))
+		return lfail(st, "no memory to plan the direct map");
+	int s = hhdm_ranges(ms->map, n * ms->dsize, (uint32_t)ms->dsize, p->ranges, n, &p->nranges);
+	if (s == MM_ERANGE)
+		return lfail(EFI_UNSUPPORTED, "RAM beyond the %llu GiB direct map (or a descriptor that wraps)",
+			     (unsigned long long)(HHDM_MAX_SIZE >> 30));
+	if (s == MM_OK)
+		s = hhdm_plan(p->ranges, p->nranges, max_page, p->pieces, 5 * n, &p->npieces);
+	if (s != MM_OK)
+		return lfail(EFI_LOAD_ERROR, "cannot plan the direct map: %s", mm_status_str(s));
+	if (p->npieces == 0)
+		return lfail(EFI_UNSUPPORTED, "the memory map has no write-back RAM");
 	return EFI_SUCCESS;
 }
 
-/* Builds the direct map: every large page that a write-back-capable
- * descriptor touches, mapped RW+NX at HHDM_BASE + pa.  Memory without WB
- * (MMIO) is left to mem_map_addr, which can map it uncached.  top comes
- * from direct_map_top, which has checked every descriptor. */
-static EFI_STATUS map_hhdm(struct ptpool *pool, uint64_t root, const struct mapshot *ms,
-			   uint64_t chunk, uint64_t top, struct bootinfo *bi)
+/* Builds the direct map from the plan: RW+NX at HHDM_BASE + pa, RAM only
+ * (MMIO and firmware-reserved memory are left to mem_map_addr, which can
+ * map them uncached). */
+static EFI_STATUS map_hhdm(struct ptpool *pool, uint64_t root, const struct dmplan *p,
+			   struct bootinfo *bi)
 {
-	FOR_EACH_DESC(ms, d) {
-		if (!(d->Attribute & EFI_MEMORY_WB) || d->NumberOfPages == 0)
-			continue;
-		uint64_t lo = d->PhysicalStart & ~(chunk - 1);
-		uint64_t hi = d->PhysicalStart + (d->NumberOfPages << PAGE_SHIFT);
-		for (uint64_t pa = lo; pa < hi; pa += chunk) {
-			EFI_STATUS st = pt_cover(pool, root, HHDM_BASE + pa, pa, chunk, PTE_W | PTE_NX);
-			if (EFI_ERROR(st))
-				return st;
-		}
+	for (size_t i = 0; i < p->npieces; i++) {
+		const struct hhdm_piece *c = &p->pieces[i];
+		EFI_STATUS st = pt_map(pool, root, HHDM_BASE + c->pa, c->pa, c->size,
+				       c->page_size, PTE_W | PTE_NX);
+		if (EFI_ERROR(st))
+			return st;
 	}
 	bi->hhdm_offset = HHDM_BASE;
-	bi->hhdm_size = (top + chunk - 1) & ~(chunk - 1);
+	bi->hhdm_size = hhdm_plan_count(p->pieces, p->npieces).top;
 	return EFI_SUCCESS;
 }
 
-/* Page-table pages the whole build can need, with a margin: the PML4, one
- * PDPT per 512 GiB and (with 2 MiB pages) one PD per GiB of direct map, a
- * PT per 2 MiB of kernel, stack and loader image, and their upper tables. */
-static uint64_t pool_pages(const struct mapshot *ms, uint64_t chunk, uint64_t top,
-			   const struct elf_image *img, uint64_t loader_size)
+/* Page tables of a small identity or kernel mapping of size bytes: a PT per
+ * 2 MiB and one more at each end. */
+static uint64_t small_tables(uint64_t size)
+{
+	return size / LARGE_SIZE + PT_EDGE_TABLES;
+}
+
+/* Page-table pages the whole build needs, with a margin: the PML4, the
+ * direct map's tables exactly (hhdm_plan_tables), a PT per 2 MiB of kernel,
+ * stack, loader image, safety net and framebuffer, and their upper tables. */
+static uint64_t pool_pages(const struct dmplan *p, const struct elf_image *img,
+			   uint64_t loader_size, uint64_t fb_size)
 {
 	uint64_t n = 1;                                         /* PML4 */
-	n += (top >> PX_SHIFT(4)) + PT_EDGE_TABLES;             /* direct-map PDPTs */
-	if (chunk == LARGE_SIZE)                                /* direct-map PDs */
-		n += (top >> PX_SHIFT(3)) + PT_EDGE_TABLES * (uint64_t)(ms->size / ms->dsize);
+	n += hhdm_plan_tables(p->pieces, p->npieces);           /* direct map */
 	for (uint32_t i = 0; i < img->nseg; i++)                /* kernel PTs */
-		n += img->seg[i].pages / PT_ENTRIES + PT_EDGE_TABLES;
-	n += KSTACK_SIZE / PAGE_SIZE / PT_ENTRIES + PT_EDGE_TABLES;   /* stack PTs */
-	n += loader_size / LARGE_SIZE + PT_EDGE_TABLES;         /* loader-image PTs */
+		n += small_tables(img->seg[i].pages * PAGE_SIZE);
+	n += small_tables(KSTACK_SIZE) + small_tables(loader_size) +
+	     small_tables(SAFETYNET_PAGES * PAGE_SIZE) + small_tables(fb_size);
 	n += PT_SMALL_MAPPINGS * PT_UPPER_LEVELS;               /* their PDPTs, PDs */
 	return n + PT_POOL_MARGIN;
+}
+
+/* Identity-maps the framebuffer write-through for the safety net, if it
+ * can be: below the top of the lower half and clear of the loader's
+ * identity mappings.  Returns the bytes mapped (0: none). */
+static uint64_t map_fb_identity(struct ptpool *pool, uint64_t root, const struct bootinfo *bi,
+				uint64_t ld_lo, uint64_t ld_hi, uint64_t net_pa, uint64_t net_size)
+{
+	if (!(bi->flags & BOOTINFO_F_GOP))
+		return 0;
+	uint64_t lo = PAGE_ROUND_DOWN(bi->fb.pa), hi;
+	if (!range_end(bi->fb.pa, bi->fb.size, &hi) || bi->fb.size == 0)
+		return 0;
+	hi = PAGE_ROUND_UP(hi);
+	if (hi > USER_END || ranges_overlap(lo, hi - lo, ld_lo, ld_hi - ld_lo) ||
+	    ranges_overlap(lo, hi - lo, net_pa, net_size))
+		return 0;
+	if (EFI_ERROR(pt_map(pool, root, lo, lo, hi - lo, PAGE_SIZE, PTE_W | PTE_NX | PTE_PWT)))
+		return 0;
+	safetynet_set_fb(&bi->fb);
+	return hi - lo;
 }
 
 /* Maps the kernel segments with the permissions of their program headers. */
@@ -401,32 +436,49 @@ EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	bi->stack_top_va = KSTACK_TOP;
 	bi->stack_size = KSTACK_SIZE;
 
-	/* Page tables. */
+	/* The safety net's area (efi/safetynet.c), before the map probe so the
+	 * plan sees it as loader data. */
+	uint64_t net_pa, net_size;
+	if (EFI_ERROR((st = safetynet_prepare(&net_pa, &net_size))))
+		return st;
+
+	/* Page tables.  Every allocation after the probe turns free RAM into
+	 * loader data, which the plan maps all the same. */
 	struct mapshot ms;
+	struct dmplan plan;
 	if (EFI_ERROR((st = map_probe(&ms))))
 		return st;
-	uint64_t chunk = cpu_has_1g_pages() ? HUGE_SIZE : LARGE_SIZE;
-	if (chunk == HUGE_SIZE)
+	uint64_t max_page = cpu_has_1g_pages() ? HUGE_SIZE : LARGE_SIZE;
+	if (max_page == HUGE_SIZE)
 		bi->flags |= BOOTINFO_F_HUGE_1G;
-	struct ptpool pool;
-	uint64_t top;
-	if (EFI_ERROR((st = direct_map_top(&ms, &top))))
+	if (EFI_ERROR((st = plan_hhdm(&ms, max_page, &plan))))
 		return st;
-	uint64_t npt = pool_pages(&ms, chunk, top, &img, ld_hi - ld_lo);
+	efi_bs->FreePool(ms.map);
+	struct ptpool pool;
+	uint64_t fb_size = (bi->flags & BOOTINFO_F_GOP) ? PAGE_ROUND_UP(bi->fb.size) + PAGE_SIZE : 0;
+	uint64_t npt = pool_pages(&plan, &img, ld_hi - ld_lo, fb_size);
 	if (EFI_ERROR((st = pt_pool_init(&pool, npt))))
 		return lfail(st, "no memory for %llu page-table pages", (unsigned long long)npt);
 	note_used(bi, pool.pa, pool.pages * PAGE_SIZE, BOOTINFO_USED_PAGETABLES);
 	uint64_t pml4 = pool.pa + PAGE_SIZE * pool.used++;
-	if (EFI_ERROR((st = map_hhdm(&pool, pml4, &ms, chunk, top, bi))) ||
+	if (EFI_ERROR((st = map_hhdm(&pool, pml4, &plan, bi))) ||
 	    EFI_ERROR((st = map_kernel(&pool, pml4, &img, bi->kernel_pa))) ||
 	    EFI_ERROR((st = pt_map(&pool, pml4, KSTACK_TOP - KSTACK_SIZE, stack_pa, KSTACK_SIZE,
 				  PAGE_SIZE, PTE_W | PTE_NX))) ||
-	    EFI_ERROR((st = pt_map(&pool, pml4, ld_lo, ld_lo, ld_hi - ld_lo, PAGE_SIZE, 0))))
+	    EFI_ERROR((st = pt_map(&pool, pml4, ld_lo, ld_lo, ld_hi - ld_lo, PAGE_SIZE, 0))) ||
+	    EFI_ERROR((st = pt_map(&pool, pml4, net_pa, net_pa, net_size, PAGE_SIZE, PTE_W | PTE_NX))))
 		return st;
-	efi_bs->FreePool(ms.map);
-	lprintf("memboot: page tables: %llu of %llu pages, direct map %llu MiB with %s pages\n",
+	uint64_t fb_mapped = map_fb_identity(&pool, pml4, bi, ld_lo, ld_hi, net_pa, net_size);
+	struct hhdm_counts dc = hhdm_plan_count(plan.pieces, plan.npieces);
+	lprintf("memboot: page tables: %llu of %llu pages, direct map %llu MiB of RAM in %llu ranges up to 0x%llx: %llu x 1 GiB + %llu x 2 MiB + %llu x 4 KiB pages\n",
 		(unsigned long long)pool.used, (unsigned long long)pool.pages,
-		(unsigned long long)(bi->hhdm_size >> 20), chunk == HUGE_SIZE ? "1 GiB" : "2 MiB");
+		(unsigned long long)(dc.bytes >> 20), (unsigned long long)plan.nranges,
+		(unsigned long long)dc.top, (unsigned long long)dc.huge,
+		(unsigned long long)dc.large, (unsigned long long)dc.small);
+	lprintf("memboot: safety-net IDT at 0x%llx, framebuffer %s\n", (unsigned long long)net_pa,
+		fb_mapped ? "mapped for it" : "not mapped: serial and debugcon only");
+	efi_bs->FreePool(plan.ranges);
+	efi_bs->FreePool(plan.pieces);
 
 	/* BootInfo and room for the final map after it. */
 	if (EFI_ERROR((st = map_probe(&ms))))

@@ -1,8 +1,9 @@
 /*
  * kernel/main.c - kmain: the order in which the kernel comes up.
  *
- *   1. console (COM1 + debugcon), BootInfo check (nothing is read before it);
- *   2. GDT/TSS/IDT, then drop the loader's identity mapping (lower half);
+ *   1. GDT/TSS/IDT (replacing the loader's safety net), console (COM1 +
+ *      debugcon), BootInfo check (nothing is read before it);
+ *   2. drop the loader's identity mapping (lower half);
  *   3. print the raw firmware map (`memmap -sfo` lines), sanitise it and
  *      print the result (`memmap:` lines, the more-reliable line if any);
  *   4. frame allocator from the sanitised map (`pmm:` line);
@@ -121,6 +122,10 @@ void kmain(const struct bootinfo *bi)
 	/* The command line escaped: up to 4 bytes per byte of it. */
 	char cmdline[4 * BOOTINFO_CMDLINE_MAX];
 
+	/* First: the loader's safety-net IDT (efi/safetynet.c) lives in its
+	 * identity mapping, which drop_identity_map removes; trap_init needs
+	 * nothing but the kernel image. */
+	trap_init();
 	console_init();
 	kprintf("memboot: kernel starting\n");
 	if (bootinfo_check(bi, err, sizeof(err))) {
@@ -128,7 +133,7 @@ void kmain(const struct bootinfo *bi)
 		halt_forever();
 	}
 	bootinfo_set(bi);
-	trap_init();
+	mm_directmap_init(bi);
 	drop_identity_map();
 	/* The command line is a file anyone can edit: escaped, so control
 	 * bytes never reach the operator's terminal. */

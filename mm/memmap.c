@@ -188,13 +188,6 @@ static int kept_end(uint64_t base, uint64_t size, uint64_t *end)
 	return size != 0 && range_end(base, size, end);
 }
 
-/* Returns 1 if desc_size is a descriptor stride the map may be walked by
- * (see memmap.h). */
-int memmap_desc_size_ok(uint32_t desc_size)
-{
-	return desc_size >= MEMMAP_EFI_DESC_MIN && desc_size % MEMMAP_EFI_DESC_ALIGN == 0;
-}
-
 /* Returns raw descriptor i of a map walked by desc_size bytes. */
 static const struct bootinfo_efi_desc *raw_desc(const void *raw, uint32_t desc_size,
 						uint64_t i)

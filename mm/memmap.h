@@ -63,7 +63,10 @@ struct mm_region {
 
 /* Returns 1 if a raw map may be walked by desc_size bytes: at least
  * MEMMAP_EFI_DESC_MIN and a multiple of MEMMAP_EFI_DESC_ALIGN. */
-int memmap_desc_size_ok(uint32_t desc_size);
+static inline int memmap_desc_size_ok(uint32_t desc_size)
+{
+	return desc_size >= MEMMAP_EFI_DESC_MIN && desc_size % MEMMAP_EFI_DESC_ALIGN == 0;
+}
 
 /* Returns the printed name of region type t ("usable", "ACPI data", ...). */
 const char *memmap_type_name(uint32_t t);

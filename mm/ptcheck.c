@@ -54,8 +54,13 @@ static void check_leaf(struct ptwalk *w, uint64_t va, uint64_t size, uint64_t e,
 		violation(w, va, e, "user-accessible outside the user half");
 	if (va < PAGE_SIZE)
 		violation(w, va, e, "page 0 is mapped");
-	if (size == PAGE_SIZE)
+	if (range_inside(va, size, HHDM_BASE, HHDM_BASE + HHDM_MAX_SIZE)) {
+		/* The direct map aliases free RAM by design, at 4 KiB too. */
+		if ((e & PTE_ADDR) != va - HHDM_BASE)
+			violation(w, va, e, "direct-map page not at HHDM_BASE + its frame");
+	} else if (size == PAGE_SIZE) {
 		check_frame(w, va, e, "frame is free RAM");
+	}
 	if ((e & PTE_OWNED) && (size != PAGE_SIZE || !pmm_is_ram(w->pmm, e & PTE_ADDR)))
 		violation(w, va, e, "owned mapping of a large page or of a frame that is not RAM");
 }

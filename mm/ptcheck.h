@@ -6,9 +6,12 @@
  * levels, NX is ORed) and reports:
  *   - a page both writable and executable (W^X),
  *   - a user-accessible page outside the user half [USER_BASE, USER_END),
- *   - a 4 KiB page, or a table page, whose frame is RAM the pmm manages
- *     but is not allocated (frames outside RAM - MMIO, ACPI, the loader's
- *     ranges - are fine),
+ *   - a 4 KiB page outside the direct map, or a table page, whose frame is
+ *     RAM the pmm manages but is not allocated (frames outside RAM - MMIO,
+ *     ACPI, the loader's ranges - are fine),
+ *   - a page of the direct map [HHDM_BASE, + HHDM_MAX_SIZE) that does not
+ *     map HHDM_BASE + pa to pa (its 4 KiB edge pages alias free RAM by
+ *     design and are not flagged for it),
  *   - a PTE_OWNED leaf that is a large page or whose frame is not RAM,
  *   - anything mapped at page 0.
  */

@@ -8,6 +8,7 @@
 #define KERNEL_MEM_KMEM_H
 
 #include "kernel/mem/physmap.h"
+#include "shared/bootinfo.h"
 #include "mm/paging.h"
 #include "mm/pmm.h"
 
@@ -16,6 +17,11 @@
  * window's PML4 entries, and registers the space (addrspace_set_kernel).
  * Prints one `kmem:` line.  Panics if it cannot. */
 void kmem_init(struct pmm *pmm);
+
+/* kernel/mem/mm_platform.c: lists the direct map's RAM ranges from bi's raw
+ * map (mm/hhdm.h), so mm_phys_to_virt refuses a pa in a hole below the
+ * top.  Right after bootinfo_set; until then only the top is checked. */
+void mm_directmap_init(const struct bootinfo *bi);
 
 /* Returns the kernel's physmap (kernel/mem/physmap.h): mem_map_addr into
  * the kernel window; valid after kmem_init. */

@@ -6,15 +6,44 @@
 #include "kernel/boot/handover.h"
 #include "kernel/console/console.h"
 #include "kernel/arch/io.h"
+#include "kernel/mem/kmem.h"
+#include "mm/hhdm.h"
 #include "mm/platform.h"
+#include "mm/status.h"
 
-/* Returns the direct-map address of pa; pa beyond the direct map is a bug
- * of the caller (such memory must go through mem_map_addr). */
+/* The direct map's RAM ranges, as mm/hhdm.c works them out from the raw
+ * map (the loader mapped the same plan); 4096 ranges (64 KiB) is ten
+ * times the descriptors of a large real map. */
+#define DIRECTMAP_MAX 4096
+static struct hhdm_range directmap[DIRECTMAP_MAX];
+static size_t directmap_count;
+static int directmap_known;
+
+/* See kernel/mem/kmem.h. */
+void mm_directmap_init(const struct bootinfo *bi)
+{
+	const void *raw = (const void *)(uintptr_t)(bi->hhdm_offset + bi->memmap_pa);
+	int s = hhdm_ranges(raw, bi->memmap_size, bi->memmap_desc_size, directmap,
+			    DIRECTMAP_MAX, &directmap_count);
+	directmap_known = s == MM_OK;
+	if (!directmap_known)
+		kprintf("memboot: cannot list the direct map's RAM ranges (%s): mm_phys_to_virt checks only its top\n",
+			mm_status_str(s));
+}
+
+/*
+ * Returns the direct-map address of pa.  The direct map holds RAM only
+ * (mm/hhdm.h): a pa in a hole below its top (MMIO, reserved, the PCI
+ * window) is a bug of the caller - such memory goes through mem_map_addr.
+ * pa 0 is let through: mm/kalloc.c takes the image of 0 as the base of the
+ * linear map for address arithmetic; page 0 is never RAM the pmm hands out.
+ */
 void *mm_phys_to_virt(uint64_t pa)
 {
 	const struct bootinfo *bi = bootinfo_get();
-	if (!bi || pa >= bi->hhdm_size)
-		panic("mm_phys_to_virt: pa 0x%lx outside the direct map (0x%lx bytes)",
+	if (!bi || pa >= bi->hhdm_size ||
+	    (pa && directmap_known && !hhdm_ranges_contain(directmap, directmap_count, pa)))
+		panic("mm_phys_to_virt: pa 0x%lx is not in the direct map (RAM below 0x%lx)",
 		      pa, bi ? bi->hhdm_size : 0);
 	return (void *)(uintptr_t)(bi->hhdm_offset + pa);
 }

@@ -8,7 +8,10 @@
 #include "kernel/console/console.h"
 #include "kernel/mem/kmem.h"
 #include "kernel/mem/selftest.h"
+#include "kernel/arch/io.h"
+#include "mm/dmcheck.h"
 #include "mm/kalloc.h"
+#include "lib/range.h"
 #include "mm/layout.h"
 #include "mm/platform.h"
 #include "mm/ptcheck.h"
@@ -282,6 +285,65 @@ static void test_consistency(void)
 	kprintf("selftest: ptcheck: %lu leaf entries, %d violations\n", leaves, v);
 }
 
+/* Direct-map runs the walk can record: a run per RAM range, and real maps
+ * have a few dozen; 1024 (16 KiB of .bss) is ample. */
+#define DM_RUNS_MAX  1024
+/* The control below looks at physical memory under 4 GiB, where the old
+ * rule mapped holes on every PC (VGA, the PCI window). */
+#define DM_CONTROL_TOP (4ULL << 30)
+
+static struct hhdm_range dm_runs[DM_RUNS_MAX], dm_old[DM_RUNS_MAX];
+
+/* Builds in dm_old what the old loader mapped below `below`: every chunk
+ * (1 GiB or 2 MiB) that a write-back descriptor touches; returns the runs. */
+static size_t old_rule_runs(const struct bootinfo *bi, const uint8_t *raw, uint64_t below)
+{
+	uint64_t chunk = (bi->flags & BOOTINFO_F_HUGE_1G) ? HUGE_SIZE : LARGE_SIZE;
+	size_t n = 0;
+	for (uint64_t c = 0; c < below && n < DM_RUNS_MAX; c += chunk) {
+		int touched = 0;
+		for (uint64_t off = 0; off < bi->memmap_size && !touched; off += bi->memmap_desc_size) {
+			const struct bootinfo_efi_desc *d = (const void *)(raw + off);
+			touched = (d->attribute & HHDM_EFI_MEMORY_WB) && d->num_pages &&
+				  ranges_overlap(d->phys_start, d->num_pages << PAGE_SHIFT, c, chunk);
+		}
+		if (!touched)
+			continue;
+		if (n && dm_old[n - 1].pa + dm_old[n - 1].size == c)
+			dm_old[n - 1].size += chunk;
+		else
+			dm_old[n++] = (struct hhdm_range){ c, chunk };
+	}
+	return n;
+}
+
+/* The direct map, walked in the live page tables, against the raw firmware
+ * map the loader handed over: every mapped page is write-back RAM, every
+ * such page is mapped.  Control: the old loader's rule, on the same map,
+ * is caught mapping what is not RAM. */
+static void test_direct_map(void)
+{
+	const struct bootinfo *bi = bootinfo_get();
+	const uint8_t *raw = mm_phys_to_virt(bi->memmap_pa);
+	size_t n;
+	uint64_t misplaced, bytes = 0;
+	int not_ram;
+	int s = dmcheck_walk(read_cr3() & PTE_ADDR, dm_runs, DM_RUNS_MAX, &n, &misplaced);
+	expect(s == MM_OK && misplaced == 0, "direct map: walked, every page at HHDM_BASE + pa");
+	int bad = dmcheck_compare(dm_runs, n, raw, bi->memmap_size, bi->memmap_desc_size, &not_ram);
+	expect(bad == 0, "direct map: exactly the write-back RAM of the raw firmware map");
+	for (size_t i = 0; i < n; i++)
+		bytes += dm_runs[i].size;
+	kprintf("selftest: direct map: %lu runs, %lu MiB mapped, %d ranges not RAM, %d problems\n",
+		(uint64_t)n, bytes >> 20, not_ram, bad);
+
+	uint64_t below = bi->hhdm_size < DM_CONTROL_TOP ? bi->hhdm_size : DM_CONTROL_TOP;
+	size_t nold = old_rule_runs(bi, raw, below);
+	mm_printf("selftest: control, the old loader's direct map below 4 GiB (expect dmcheck lines; RAM above it is outside the control):\n");
+	dmcheck_compare(dm_old, nold, raw, bi->memmap_size, bi->memmap_desc_size, &not_ram);
+	expect(not_ram > 0, "direct map control: the old rule's map is caught mapping what is not RAM");
+}
+
 /* Runs every check; returns the number that failed. */
 int selftest_run(void)
 {
@@ -298,6 +360,7 @@ int selftest_run(void)
 	test_stack_guard();
 	test_oom_storm();
 	test_consistency();
+	test_direct_map();
 	kprintf("selftest: %d passed, %d failed\n", passed, failed);
 	return failed;
 }

@@ -15,9 +15,11 @@ import concurrent.futures
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -59,10 +61,12 @@ def make_image(tree, cmdline, out):
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def boot(img, cfg, timeout=120, until=None, write=False):
+def boot(img, cfg, timeout=120, until=None, write=False, linger=0):
     """Boots img with cfg (MEM, SMP, MACHINE, CPU, QEMU_EXTRA); returns
     (status, console text).  With `until` (a regex), QEMU is stopped as
-    soon as a console line matches it (status None)."""
+    soon as a console line matches it (status None); with linger > 0, only
+    `linger` seconds after that line, and the status is None only if QEMU
+    was still running then (it did not exit or reset on its own)."""
     env = dict(os.environ)
     env.update({k: str(v) for k, v in cfg.items()})
     env["SERIAL"] = "stdio"
@@ -74,12 +78,23 @@ def boot(img, cfg, timeout=120, until=None, write=False):
     lines = []
     pat = re.compile(until) if until else None
     matched = False
+    fired = threading.Event()
+
+    def stop():
+        fired.set()
+        os.killpg(p.pid, 15)
     for raw in p.stdout:
         line = raw.decode("utf-8", "replace").replace("\r", "")
         lines.append(line)
         if pat and pat.search(line):
             matched = True
-            break
+            if not linger:
+                break
+            pat = None
+            threading.Timer(linger, stop).start()
+    if matched and linger:
+        status = p.wait()
+        return (None if fired.is_set() else status), "".join(lines)
     if matched:
         os.killpg(p.pid, 15)
         p.wait()
@@ -319,7 +334,7 @@ def test_bad_ramdisk():
     return run
 
 
-def boot_tree(change, cfg, timeout, until=None, cmdline="qemu-exit"):
+def boot_tree(change, cfg, timeout, until=None, cmdline="qemu-exit", linger=0):
     """Boots a copy of the ESP tree after change(tree path) edited it, with
     \\boot\\cmdline = cmdline (None: whatever the tree has); returns
     (status, console text)."""
@@ -330,7 +345,7 @@ def boot_tree(change, cfg, timeout, until=None, cmdline="qemu-exit"):
         change(tree)
         img = os.path.join(d, "esp.img")
         make_image(tree, cmdline or "", img)
-        return boot(img, cfg, timeout=timeout, until=until)
+        return boot(img, cfg, timeout=timeout, until=until, linger=linger)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
@@ -484,6 +499,51 @@ def mut_low_segment(d):
     return d
 
 
+def tiny_elf(code):
+    """A minimal kernel.elf: one R+X PT_LOAD at KERNEL_VA_BASE holding code,
+    entry at its first byte."""
+    va, off = 0xffffffff80000000, 0x1000
+    ehdr = struct.pack("<4sBBBBB7xHHIQQQIHHHHHH", b"\x7fELF", 2, 1, 1, 0, 0,
+                       2, 62, 1, va, 64, 0, 0, 64, 56, 1, 0, 0, 0)
+    phdr = struct.pack("<IIQQQQQQ", 1, 5, off, va, va, len(code), 0x1000, 0x1000)
+    return (ehdr + phdr).ljust(off, b"\0") + code
+
+
+SAFETY_RE = re.compile(r"^memboot: loader safety net: exception (\d+) \(([^)]*)\) "
+                       r"at rip 0x([0-9a-f]+) error 0x([0-9a-f]+)(?: cr2 0x([0-9a-f]+))?$", re.M)
+
+
+def safety_net_test(code, rip_off, vector, name, error, cr2=None):
+    """\\boot\\kernel.elf is a tiny ELF whose entry faults at once: the
+    loader's safety net must print its line once - vector, name, RIP (the
+    ELF header's entry + rip_off, read back from the file), error code,
+    CR2 for #PF - and halt: QEMU (-no-reboot) still running 5 s later, no
+    reset, no second line.  Control (see README): a loader without the net
+    triple-faults, QEMU exits and there is no line."""
+    def run():
+        fails = []
+        elf = tiny_elf(code)
+        entry = struct.unpack_from("<Q", elf, 24)[0]
+        status, text = boot_tree(replace_file("boot/kernel.elf", elf), {"MEM": "256M"}, 150,
+                                 until=r"memboot: loader safety net: halted", linger=5)
+        lines = SAFETY_RE.findall(text)
+        if status is not None:
+            fails.append(f"QEMU was not halted 5 s after the report: status {status} "
+                         "(exited, reset or never got there)")
+        if len(lines) != 1:
+            fails.append(f"{len(lines)} safety-net lines, want exactly 1")
+        if lines:
+            v, n, rip, err, c2 = lines[0]
+            want = (str(vector), name, f"{entry + rip_off:x}", f"{error:x}",
+                    f"{cr2:x}" if cr2 is not None else "")
+            if (v, n, rip, err, c2) != want:
+                fails.append(f"got vector {v} ({n}) rip {rip} error {err} cr2 {c2!r}, want {want}")
+        if text.count("memboot: loader starting") != 1:
+            fails.append("the loader started more than once (a reset)")
+        return fails, text
+    return run
+
+
 TESTS = {
     "q35-512M-vs-shell": test_map_vs_shell({"MEM": "512M", "MACHINE": "q35"}),
     "q35-5G-vs-shell": test_map_vs_shell({"MEM": "5G", "MACHINE": "q35"}),
@@ -502,6 +562,14 @@ TESTS = {
                                            cmdline=None),
     "cmdline-escaped": test_cmdline_escaped(),
     "exit-boot-services-retry": test_exit_retry(),
+    # ud2 at the entry point.
+    "safety-net-ud2": safety_net_test(b"\x0f\x0b", 0, 6, "invalid opcode", 0),
+    # mov rax, [0xffffa00000000000]: a read of an unmapped kernel address.
+    "safety-net-pf": safety_net_test(b"\x48\xa1" + struct.pack("<Q", 0xffffa00000000000),
+                                     0, 14, "page fault", 0, 0xffffa00000000000),
+    # xor esp, esp; push 0: a #PF with no usable stack (the net has its own).
+    "safety-net-bad-rsp": safety_net_test(b"\x31\xe4\x6a\x00", 2, 14, "page fault", 2,
+                                          0xfffffffffffffff8),
 }
 
 

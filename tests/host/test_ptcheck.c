@@ -147,6 +147,31 @@ static void test_large_pages_counted(void)
 	CHECK(n == 20 && strstr(out, "4 more violations not printed"), "%d: %s", n, out);
 }
 
+/* 4 KiB direct-map pages of free frames, as the loader maps the edges of
+ * RAM.  Expect: no violation at HHDM_BASE + pa; one for a page whose frame
+ * is not the one its address names (the control). */
+static void test_direct_map_small_pages(void)
+{
+	const char *out;
+	uint64_t tables[3], free_pa;
+	setup();
+	for (int i = 0; i < 3; i++) {
+		pmm_alloc(pmm, &tables[i]);
+		memset(mm_phys_to_virt(tables[i]), 0, PAGE_SIZE);
+	}
+	pmm_alloc(pmm, &free_pa);
+	pmm_free(pmm, free_pa);
+	uint64_t va = HHDM_BASE + free_pa;
+	((uint64_t *)mm_phys_to_virt(as.root_pa))[PX(4, va)] = tables[0] | PTE_P | PTE_W;
+	((uint64_t *)mm_phys_to_virt(tables[0]))[PX(3, va)] = tables[1] | PTE_P | PTE_W;
+	((uint64_t *)mm_phys_to_virt(tables[1]))[PX(2, va)] = tables[2] | PTE_P | PTE_W;
+	uint64_t *pt = mm_phys_to_virt(tables[2]);
+	pt[PX(1, va)] = free_pa | PTE_P | PTE_W | PTE_NX;
+	CHECK(run(&out) == 0, "%s", out);
+	pt[PX(1, va ^ PAGE_SIZE)] = free_pa | PTE_P | PTE_W | PTE_NX;
+	CHECK(run(&out) == 1 && strstr(out, "direct-map page not at"), "%s", out);
+}
+
 /*
  *   0xfffffffffffff000      2^64
  *   |  user page (U, NX)      |     the last page of the address space
@@ -183,5 +208,6 @@ int main(void)
 	RUN(test_page_zero);
 	RUN(test_large_pages_counted);
 	RUN(test_user_top_page);
+	RUN(test_direct_map_small_pages);
 	return harness_done("ptcheck");
 }
