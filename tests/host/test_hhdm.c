@@ -107,7 +107,7 @@ static uint64_t desc_end(const struct bootinfo_efi_desc *d)
  * ACPI reclaim and NVS: EFI types 1-7, 9, 10). */
 static int is_ram(uint32_t type, uint64_t attr)
 {
-	return (attr & WB) && type >= EFI_LOADER_CODE && type <= EFI_ACPI_NVS &&
+	return (attr & WB) && !(attr & EFI_MEMORY_SP) && type >= EFI_LOADER_CODE && type <= EFI_ACPI_NVS &&
 	       type != EFI_UNUSABLE;
 }
 
@@ -318,7 +318,7 @@ static void test_server_16t(void)
 }
 
 /* Small hand-made cases: a partial page, an unaligned MMIO entry, a RAM
- * entry without WB, persistent memory, an overlap. */
+ * entry without WB, persistent memory, an overlap, specific-purpose RAM. */
 static void test_edges(void)
 {
 	nmap = 0;
@@ -328,6 +328,7 @@ static void test_edges(void)
 	add(EFI_PERSISTENT, 0x600000, 0x200, ATTR_RAM);
 	add(EFI_ACPI_NVS, 0x800000, 0x10, ATTR_RAM);
 	add(EFI_RESERVED, 0x808000, 1, ATTR_RAM);                /* inside the NVS one */
+	add(EFI_CONVENTIONAL, 0xa00000, 0x200, ATTR_RAM | EFI_MEMORY_SP);  /* soft-reserved */
 	check_map("edges");
 	struct hhdm_range want[] = {
 		{ 0x1000, 0x200000 - 0x1000 }, { 0x202000, 0x400000 - 0x202000 },
