@@ -13,6 +13,20 @@
 #define EXIT_MAX_RETRIES 8
 
 int handoff_force_retry;
+int handoff_no_wb_above_4g;
+
+/* See loader.h. */
+void map_test_no_wb(EFI_MEMORY_DESCRIPTOR *map, UINTN size, UINTN dsize)
+{
+	if (!handoff_no_wb_above_4g)
+		return;
+	for (UINTN off = 0; off + dsize <= size; off += dsize) {
+		EFI_MEMORY_DESCRIPTOR *d = (EFI_MEMORY_DESCRIPTOR *)((uint8_t *)map + off);
+		if (d->PhysicalStart >= (1ULL << 32) && d->Type != EfiLoaderCode &&
+		    d->Type != EfiLoaderData)
+			d->Attribute &= ~(UINT64)EFI_MEMORY_WB;
+	}
+}
 
 static uint64_t rdmsr(uint32_t msr)
 {
@@ -76,6 +90,7 @@ EFI_STATUS handoff(EFI_HANDLE image, struct bootinfo *bi, uint64_t map_capacity,
 	}
 
 	/* Boot services are gone: no firmware call from here on. */
+	map_test_no_wb(map, size, dsize);
 	bi->memmap_size = size;
 	bi->memmap_desc_size = (uint32_t)dsize;
 	bi->memmap_desc_version = dver;

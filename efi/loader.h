@@ -58,6 +58,14 @@ EFI_STATUS pt_cover(struct ptpool *pool, uint64_t root, uint64_t va, uint64_t pa
 /* efi/handoff.c: when set, the first ExitBootServices is made to fail by
  * one page allocated after GetMemoryMap (cmdline test-exit-retry). */
 extern int handoff_force_retry;
+/* Set by the cmdline word test-no-wb-above-4g: map_test_no_wb is active. */
+extern int handoff_no_wb_above_4g;
+
+/* A test of the kernel's attribute rules: when handoff_no_wb_above_4g is
+ * set, clears EFI_MEMORY_WB on every descriptor of map at or above 4 GiB
+ * except the loader's own code and data (which holds the kernel), as
+ * firmware that leaves WB off that RAM would.  Otherwise does nothing. */
+void map_test_no_wb(EFI_MEMORY_DESCRIPTOR *map, UINTN size, UINTN dsize);
 
 /* efi/handoff.c: the final memory map, ExitBootServices, the jump. */
 EFI_STATUS handoff(EFI_HANDLE image, struct bootinfo *bi, uint64_t map_capacity,

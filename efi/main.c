@@ -48,6 +48,9 @@ EFI_BOOT_SERVICES *efi_bs;
 /* The cmdline word that makes the loader change the memory map once between
  * GetMemoryMap and ExitBootServices, so the retry path runs (boot tests). */
 #define CMDLINE_EXIT_RETRY "test-exit-retry"
+/* The cmdline word that makes the loader pose as firmware which leaves
+ * EFI_MEMORY_WB off the RAM above 4 GiB (boot tests; handoff.c). */
+#define CMDLINE_NO_WB_ABOVE_4G "test-no-wb-above-4g"
 
 /* Returns 1 if word (a NUL-terminated string) is one of the
  * space-separated words of cmdline. */
@@ -135,6 +138,7 @@ static EFI_STATUS read_cmdline(EFI_FILE_HANDLE root, struct bootinfo *bi)
 	if (cmdline_has(bi->cmdline, CMDLINE_QEMU_EXIT))
 		bi->flags |= BOOTINFO_F_QEMU_EXIT;
 	handoff_force_retry = cmdline_has(bi->cmdline, CMDLINE_EXIT_RETRY);
+	handoff_no_wb_above_4g = cmdline_has(bi->cmdline, CMDLINE_NO_WB_ABOVE_4G);
 	return EFI_SUCCESS;
 }
 
@@ -283,6 +287,7 @@ static EFI_STATUS map_probe(struct mapshot *ms)
 	st = efi_bs->GetMemoryMap(&ms->size, ms->map, &key, &ms->dsize, &ver);
 	if (EFI_ERROR(st))
 		return lfail(st, "GetMemoryMap failed");
+	map_test_no_wb(ms->map, ms->size, ms->dsize);
 	return EFI_SUCCESS;
 }
 

@@ -435,6 +435,38 @@ def test_exit_retry():
     return run
 
 
+def test_no_wb_above_4g():
+    """Firmware that leaves EFI_MEMORY_WB off the RAM above 4 GiB (the loader
+    poses as one, cmdline word test-no-wb-above-4g) on a 6G q35, whose RAM
+    above 4 GiB is [4 GiB, 8 GiB) by QEMU's configuration: that memory is
+    printed without WB in the raw map, is not usable (a `reserved` line
+    covers 4 GiB), nothing usable lies at or above 4 GiB, the usable total is
+    what the raw map's WB RAM adds up to, and the selftest (which checks the
+    direct map against the raw map) passes: no panic in mm_phys_to_virt."""
+    def run():
+        fails = []
+        status, text = boot_tree(lambda tree: None, {"MEM": "6G"}, 240,
+                                 cmdline="qemu-exit test-no-wb-above-4g")
+        check_done(status, text, fails)
+        check_usable(text, fails)
+        raw = [r for r in parse_sfo(text) if r[1] >= 1 << 32]
+        if not any(t in ("Available", "BS_Code", "BS_Data") for t, *_ in raw):
+            fails.append("no RAM above 4 GiB in the raw map")
+        for t, start, end, pages, attr in raw:
+            if t in ("Available", "BS_Code", "BS_Data") and attr & 0x8:
+                fails.append(f"RAM at {start:#x} still has WB")
+        for m in re.finditer(r"^memmap: \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\] (.*)$", text, re.M):
+            lo, hi, kind = int(m.group(1), 16), int(m.group(2), 16), m.group(3)
+            if kind == "usable" and hi >= 1 << 32:
+                fails.append(f"usable region {m.group(0)!r} at or above 4 GiB")
+            if lo <= 1 << 32 <= hi and kind != "reserved":
+                fails.append(f"4 GiB is in {kind!r}, not reserved")
+        if not re.search(r"^selftest: \d+ passed, 0 failed$", text, re.M):
+            fails.append("selftest did not pass")
+        return fails, text
+    return run
+
+
 def test_cmdline_escaped():
     """Control bytes in \\boot\\cmdline are printed escaped, never raw."""
     def run():
@@ -562,6 +594,7 @@ TESTS = {
                                            cmdline=None),
     "cmdline-escaped": test_cmdline_escaped(),
     "exit-boot-services-retry": test_exit_retry(),
+    "no-wb-above-4g": test_no_wb_above_4g(),
     # ud2 at the entry point.
     "safety-net-ud2": safety_net_test(b"\x0f\x0b", 0, 6, "invalid opcode", 0),
     # mov rax, [0xffffa00000000000]: a read of an unmapped kernel address.
