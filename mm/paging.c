@@ -246,13 +246,24 @@ static void unmap_survey(struct addrspace *as, uint64_t va, uint64_t count,
 		n = PT_ENTRIES - x;
 		if (n > count - i)
 			n = count - i;
+		/* The common case in one branch-free pass: every entry present
+		 * and of one kind (AND and OR of the entries agree on both bits). */
+		uint64_t all = ~0ULL, any = 0;
 		for (const uint64_t *e = &pt[x], *stop = e + n; e < stop; e++) {
-			if (!(*e & PTE_P))
-				sv->missing++;
-			else if (*e & PTE_OWNED)
-				sv->owned++;
-			else
-				sv->borrowed++;
+			all &= *e;
+			any |= *e;
+		}
+		if ((all & PTE_P) && (all & PTE_OWNED) == (any & PTE_OWNED)) {
+			*((all & PTE_OWNED) ? &sv->owned : &sv->borrowed) += n;
+		} else {
+			for (const uint64_t *e = &pt[x], *stop = e + n; e < stop; e++) {
+				if (!(*e & PTE_P))
+					sv->missing++;
+				else if (*e & PTE_OWNED)
+					sv->owned++;
+				else
+					sv->borrowed++;
+			}
 		}
 		i += n;
 	}
