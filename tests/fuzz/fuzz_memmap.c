@@ -49,7 +49,10 @@
  *
  * EFI attributes: REF_HONOURS_ATTRIBUTES selects the attribute rules
  * (ref_attr_type); REF_HAS_SOFT_RESERVED says the tree under test defines
- * MR_SOFT_RESERVED.  Both can be set with -D.
+ * MR_SOFT_RESERVED.  Both can be set with -D.  Today's sanitiser ignores
+ * attributes: with REF_HONOURS_ATTRIBUTES 1 this harness must (and does)
+ * fail on it within a second.  When the sanitiser honours them, set both to
+ * 1 and make ref_rank[MR_SOFT_RESERVED] match its rank table.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -606,6 +609,8 @@ static int ref_refuses(const struct call *c)
 	return c->desc_size < 40 || c->desc_size % 8 != 0 || c->raw_size % c->desc_size != 0;
 }
 
+/* Runs memmap_sanitize on the call the input decodes to and checks it
+ * against the reference; aborts (via fail) on any disagreement. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t canary[REF_MAX_REGIONS * sizeof(struct mm_region)];
