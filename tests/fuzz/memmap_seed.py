@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""tests/fuzz/memmap_seed.py OUTDIR - writes seed inputs of fuzz_memmap.
+"""tests/fuzz/memmap_seed.py OUTDIR - writes seed inputs of fuzz_memmap (run
+it from the top of the tree).
 
 The input format is described at the top of tests/fuzz/fuzz_memmap.c.  Two
 kinds of seeds:
