@@ -51,6 +51,7 @@ run() { # run HARNESS MAX_LEN SEED_DIR...
 max_len() {
 	case $1 in
 	fuzz_acpi|fuzz_ustar) echo 16384 ;;
+	fuzz_memmap) echo 10240 ;; # 16 raw used ranges + 320 raw descriptors
 	*) echo 65536 ;;
 	esac
 }
