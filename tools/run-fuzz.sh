@@ -3,9 +3,11 @@
 # SECONDS (the Makefile builds them into build/fuzz/bin first).
 #
 # Seeds come from tests/data: QEMU's captured ACPI tables and the iasl
-# tables (each alone, and q35's FACP..DSDT as one run), and USTAR archives
-# packed from initrd/ by tools/mkinitrd.sh.  New inputs are kept in
-# build/fuzz/corpus-<harness>/ so later runs start from them; a crash
+# tables (each alone, and q35's FACP..DSDT as one run), USTAR archives
+# packed from initrd/ by tools/mkinitrd.sh, and the kernel.elf of this
+# build (stripped, if llvm-strip is there; the kept corpus has one too).
+# New inputs are kept in build/fuzz/corpus-<harness>/ so later runs start
+# from them; a crash
 # leaves build/fuzz/<harness>-crash-* and makes this script fail.
 # `make test` runs `tools/run-fuzz.sh 10`, `make fuzz` FUZZ_SECONDS each.
 set -eu
@@ -33,6 +35,12 @@ rm -rf "$useed" && mkdir -p "$useed"
 tools/mkinitrd.sh initrd "$useed/initrd.tar"
 tools/mkinitrd.sh /nonexistent-dir "$useed/empty.tar"
 
+eseed=$out/seed-elf
+rm -rf "$eseed" && mkdir -p "$eseed"
+if [ -f "${BUILD:-build}/kernel.elf" ] && command -v llvm-strip > /dev/null; then
+	llvm-strip -o "$eseed/kernel.elf" "${BUILD:-build}/kernel.elf"
+fi
+
 run() { # run HARNESS MAX_LEN SEED_DIR...
 	h=$1 len=$2
 	shift 2
@@ -51,6 +59,7 @@ run() { # run HARNESS MAX_LEN SEED_DIR...
 max_len() {
 	case $1 in
 	fuzz_acpi|fuzz_ustar) echo 16384 ;;
+	fuzz_elf) echo 131072 ;;   # a stripped kernel.elf is ~75 KB
 	*) echo 65536 ;;
 	esac
 }
@@ -61,6 +70,7 @@ seeds() {
 	case $1 in
 	fuzz_acpi) echo "$seed" ;;
 	fuzz_ustar) echo "$useed" ;;
+	fuzz_elf) echo "$eseed" ;;
 	esac
 	[ -d "tests/fuzz/corpus/$1" ] && echo "tests/fuzz/corpus/$1"
 	return 0
