@@ -60,6 +60,7 @@ max_len() {
 	case $1 in
 	fuzz_acpi|fuzz_ustar) echo 16384 ;;
 	fuzz_elf) echo 131072 ;;   # a stripped kernel.elf is ~75 KB
+	fuzz_bootinfo) echo 8192 ;; # 641 bytes of BootInfo, ~190 descriptors
 	*) echo 65536 ;;
 	esac
 }
