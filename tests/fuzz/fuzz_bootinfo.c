@@ -4,8 +4,9 @@
  * (kernel/main.c) does with a BootInfo it accepted, on the host:
  *   memmap_print_raw, memmap_sanitize, pmm_init over a host arena standing
  *   in for RAM (tools/host_platform.c, 16 MiB), fmt_escape of the command
- *   line, and the framebuffer console (fbcon_init, the printed text,
- *   mmpic_draw) on a malloc'ed buffer of exactly fb.size bytes.
+ *   line, and the framebuffer console (fbcon_init, the printed text and
+ *   the raw command line, mmpic_draw) on a malloc'ed buffer of exactly
+ *   fb.size bytes.
  *
  * Input:  byte 0      mode bits (below): fix-ups that let the fuzzer reach
  *                     the accepting paths often; every field stays fuzzed
@@ -100,7 +101,7 @@ static const struct { const char *prefix; unsigned rule; } msg_rules[] = {
 
 /* The harness's own per-frame and per-byte loops are not coverage-guided:
  * they would only slow the fuzzer down. */
-#define NOCOV __attribute__((no_sanitize("coverage")))
+#define NOCOV __attribute__((no_sanitize("coverage"), noinline))
 
 #define DIE(...) do { fflush(stdout); fprintf(stderr, "fuzz_bootinfo: " __VA_ARGS__); \
 		      fputc('\n', stderr); abort(); } while (0)
@@ -503,7 +504,13 @@ static void run_kernel(const uint8_t *b, const struct bootinfo *bi, const uint8_
 	}
 	const char *text = host_capture_end();
 	size_t len = strlen(text);
-	run_fbcon(b, bi, map, count, text, len < TEXT_MAX ? len : TEXT_MAX);
+	/* Then the raw command line: kmain only prints it escaped, but its
+	 * control bytes reach fbcon's \r, \b and \t handling. */
+	static char both[TEXT_MAX + BOOTINFO_CMDLINE_MAX];
+	len = len < TEXT_MAX ? len : TEXT_MAX;
+	memcpy(both, text, len);
+	memcpy(both + len, bi->cmdline, strlen(bi->cmdline));
+	run_fbcon(b, bi, map, count, both, len + strlen(bi->cmdline));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -52,6 +52,7 @@ small = b''.join([desc(3, 0, 1), desc(7, 0x1000, 0x9f), desc(2, MAP_PA, 1),
                   desc(7, 0x100000, 0x700), desc(4, 0x800000, 0x100), desc(9, 0x900000, 0x10),
                   desc(10, 0x910000, 2), desc(7, 0x912000, 0x6ee), desc(11, 0xfeb00000, 0x10),
                   desc(0, 0xffc00000, 0x400)])
+two48 = desc(7, 0x1000, 0x9f) + desc(7, 0x100000, 0x300)
 two40 = desc(7, 0x1000, 0x9f, 40) + desc(7, 0x100000, 0xf00, 40)
 seeds = {
     # mode 0: every field as given; 32-bit BGRX 128x48 screen
@@ -70,6 +71,18 @@ seeds = {
     'ovmf-512M': bytes([0]) + bootinfo(sfo_map('tests/data/memmaps/ovmf-q35-512M.sfo.txt', 48), 48,
                                        USED, hhdm=1 << 32, cmdline=b'a\x1b[2Jb\t"\\\x7f\xff') +
                  sfo_map('tests/data/memmaps/ovmf-q35-512M.sfo.txt', 48),
+    # boundary geometry: the smallest screen fbcon takes (one 8x16 cell),
+    # pitch = width * 4 and size = pitch * height exactly
+    'fb-min': bytes([0x02]) + bootinfo(b'', 48, USED[:1], (0, 512, 8, 16, 32, 0, (0, 0, 0, 0))) + two48,
+    # a tight 16-bit screen (12x17 cells): pitch = width * 2, size = pitch * height
+    'fb-tight-565': bytes([0x02]) + bootinfo(b'', 48, USED[:1], (0, 200 * 272, 100, 272, 200, 2,
+                                                                  (0xf800, 0x7e0, 0x1f, 0))) + two48,
+    # wide enough for the memory picture (mmpic needs 24 columns): 256x96,
+    # 10:10:10 bitmask (channels wider than 8 bits); control bytes in the
+    # command line for the console's \r \b \t handling
+    'mmpic-256x96-1010': bytes([0]) + bootinfo(small, 48, USED, (0x80000000, 1024 * 96, 256, 96, 1024, 2,
+                                                                 (0x3ff00000, 0xffc00, 0x3ff, 0)),
+                                               cmdline=b'ab\rc\bd\te\tf\n\b\b') + small,
     # all fix-up modes on a map of two descriptors with a 64-byte stride
     'modes-all': bytes([0x0f]) + bootinfo(b'', 64, USED[:2], (0, 4096, 16, 16, 64, 0, (0, 0, 0, 0))) +
                  desc(7, 0x1000, 0x100, 64) + desc(7, 0x200000, 0x200, 64),

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # tests/fuzz/gen_elf_seeds.py OUTDIR - writes the hand-made ELF seeds of
 # fuzz_elf (kept in tests/fuzz/corpus/fuzz_elf/ with a stripped kernel.elf):
-# small images the loader accepts, one shape each.
+# small images the loader accepts, one shape each (and one it refuses for
+# having more PT_LOAD segments than it takes).
 import os
 import struct
 import sys
@@ -34,6 +35,8 @@ seeds = {
                   extra=[(4, R, 0, 0, 0, 0), (0x6474e551, R|W, 0, 0, 0, 0)]),
  # sixteen segments, one page each
  'sixteen': build(BASE, [(1, R|X if i == 0 else R, 0x400 + i, BASE + i * 0x1000, 1, 1) for i in range(16)], 0x420),
+ # seventeen segments: one more than the loader takes (refused)
+ 'seventeen': build(BASE, [(1, R|X if i == 0 else R, 0x400 + i, BASE + i * 0x1000, 1, 1) for i in range(17)], 0x440),
  # last page of the window below 2^64 - 4096
  'top': build(0xffffffffffffe000, [(1, R|X, 0x78, 0xffffffffffffe000, 8, 0x1000)], 0x80),
 }
