@@ -78,9 +78,13 @@ struct elf_image {
 /*
  * elf_check - validate a kernel image of size bytes at buf: ELF64, little
  * endian, x86_64 executable; program headers inside the file; 1..16 PT_LOAD
- * segments with filesz <= memsz, file bytes inside the file, addresses in
- * [lo, 2^64) without wrapping, no two segments sharing a page, a total span
- * <= ELF_MAX_SPAN; the entry point inside an executable segment.
+ * segments, none writable and executable, with 0 < memsz, filesz <= memsz,
+ * file bytes inside the file, addresses in [lo, 2^64 - 4096) (the last page
+ * is refused so page rounding never wraps), no two segments sharing a page,
+ * a total page span <= ELF_MAX_SPAN; the entry point inside the file-backed
+ * part of an executable segment (not its zero-filled tail).  Other program
+ * headers are ignored, and vaddr need not be congruent to offset: the
+ * loader copies each segment, it does not map the file.
  * On success fills *img and returns 0.  On failure writes a one-line reason
  * into err (errlen bytes) and returns -1.
  */

@@ -98,8 +98,14 @@ static void memory_init(const struct bootinfo *bi)
 				bi->used_count, kernel_map_scratch,
 				sizeof(kernel_map_scratch) / sizeof(kernel_map_scratch[0]), kernel_map,
 				KERNEL_MAP_MAX, &kernel_map_count);
-	if (s != MM_OK)
+	if (s == MM_EOVERFLOW) {
+		/* The regions kept are the lowest, and right: use them. */
+		const struct mm_region *last = &kernel_map[kernel_map_count - 1];
+		kprintf("memmap: more than %u regions: the map is cut at 0x%lx, memory above it is not used\n",
+			KERNEL_MAP_MAX, last->base + last->size);
+	} else if (s != MM_OK) {
 		panic("memory_init: memmap_sanitize: %s", mm_status_str(s));
+	}
 	memmap_print(kernel_map, kernel_map_count);
 	uint64_t reliable;
 	s = memmap_reliable_bytes(raw, bi->memmap_size, bi->memmap_desc_size, kernel_map,

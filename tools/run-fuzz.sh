@@ -3,9 +3,11 @@
 # SECONDS (the Makefile builds them into build/fuzz/bin first).
 #
 # Seeds come from tests/data: QEMU's captured ACPI tables and the iasl
-# tables (each alone, and q35's FACP..DSDT as one run), and USTAR archives
-# packed from initrd/ by tools/mkinitrd.sh.  New inputs are kept in
-# build/fuzz/corpus-<harness>/ so later runs start from them; a crash
+# tables (each alone, and q35's FACP..DSDT as one run), USTAR archives
+# packed from initrd/ by tools/mkinitrd.sh, and the kernel.elf of this
+# build (stripped, if llvm-strip is there; the kept corpus has one too).
+# New inputs are kept in build/fuzz/corpus-<harness>/ so later runs start
+# from them; a crash
 # leaves build/fuzz/<harness>-crash-* and makes this script fail.
 # `make test` runs `tools/run-fuzz.sh 10`, `make fuzz` FUZZ_SECONDS each.
 set -eu
@@ -33,12 +35,19 @@ rm -rf "$useed" && mkdir -p "$useed"
 tools/mkinitrd.sh initrd "$useed/initrd.tar"
 tools/mkinitrd.sh /nonexistent-dir "$useed/empty.tar"
 
+eseed=$out/seed-elf
+rm -rf "$eseed" && mkdir -p "$eseed"
+if [ -f "${BUILD:-build}/kernel.elf" ] && command -v llvm-strip > /dev/null; then
+	llvm-strip -o "$eseed/kernel.elf" "${BUILD:-build}/kernel.elf"
+fi
+
 run() { # run HARNESS MAX_LEN SEED_DIR...
 	h=$1 len=$2
 	shift 2
 	mkdir -p "$out/corpus-$h"
 	echo "fuzz: $h for ${secs}s"
-	if ! "$bin/$h" -max_total_time="$secs" -max_len="$len" -timeout=10 \
+	# shellcheck disable=SC2046 # the extra flags are plain words
+	if ! "$bin/$h" -max_total_time="$secs" -max_len="$len" -timeout=10 $(flags "$h") \
 		-artifact_prefix="$out/$h-" "$out/corpus-$h" "$@" > "$out/$h.log" 2>&1; then
 		tail -n 40 "$out/$h.log"
 		echo "fuzz: $h FAILED (log: $out/$h.log)"
@@ -52,8 +61,21 @@ max_len() {
 	case $1 in
 	fuzz_acpi|fuzz_ustar) echo 16384 ;;
 	fuzz_memmap) echo 10240 ;; # 16 raw used ranges + 320 raw descriptors
+	fuzz_elf) echo 131072 ;;   # a stripped kernel.elf is ~75 KB
+	fuzz_bootinfo) echo 8192 ;; # 641 bytes of BootInfo, ~190 descriptors
 	*) echo 65536 ;;
 	esac
+}
+
+# Extra libFuzzer flags of a harness.  fuzz_bootinfo: value profiling
+# steers the fuzzer by how close a compared value is, which it needs to
+# reach the narrow geometry limits (a width below 8 in an otherwise good
+# BootInfo took 106 s with it, more than 300 s without).
+flags() {
+	case $1 in
+	fuzz_bootinfo) echo -use_value_profile=1 ;;
+	esac
+	return 0
 }
 
 # Seeds of a harness: its kept corpus in the repo (tests/fuzz/corpus/<name>,
@@ -62,6 +84,7 @@ seeds() {
 	case $1 in
 	fuzz_acpi) echo "$seed" ;;
 	fuzz_ustar) echo "$useed" ;;
+	fuzz_elf) echo "$eseed" ;;
 	esac
 	[ -d "tests/fuzz/corpus/$1" ] && echo "tests/fuzz/corpus/$1"
 	return 0

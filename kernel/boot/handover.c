@@ -39,6 +39,11 @@ int bootinfo_check(const struct bootinfo *bi, char *err, size_t errlen)
 	    bi->memmap_size % bi->memmap_desc_size)
 		FAIL("memory-map size %llu is 0, above %u or not a multiple of %u",
 		     (unsigned long long)bi->memmap_size, BOOTINFO_MAP_MAX, bi->memmap_desc_size);
+	/* The stride keeps descriptors 8-byte aligned only from an aligned
+	 * start: the sanitiser reads their 64-bit fields in place. */
+	if (!is_aligned(bi->memmap_pa, MEMMAP_EFI_DESC_ALIGN))
+		FAIL("memory map address 0x%llx is not %u-byte aligned",
+		     (unsigned long long)bi->memmap_pa, MEMMAP_EFI_DESC_ALIGN);
 	if (!range_within(bi->memmap_pa, bi->memmap_size, bi->hhdm_size))
 		FAIL("memory map at 0x%llx (+%llu) is outside the direct map",
 		     (unsigned long long)bi->memmap_pa, (unsigned long long)bi->memmap_size);

@@ -20,7 +20,8 @@
 /*
  * bootinfo_check - validate bi before anything else reads it: magic,
  * version, size first; then the direct map, the raw map (descriptor size
- * >= 40, size a multiple of it, inside the direct map), the used ranges
+ * >= 40, size a multiple of it, an 8-byte aligned start, inside the direct
+ * map), the used ranges
  * (count, no wrap), the ramdisk and the command line (NUL-terminated).
  * Portable (host-tested).  Returns 0, or -1 with a reason in err.
  */
