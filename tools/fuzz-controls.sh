@@ -3,7 +3,8 @@
 # are meant to find.  Each tests/fuzz/controls/<harness>-<name>.patch puts
 # an old bug back (e.g. kfree junk-filling a page before checking it); the
 # patch is applied to a copy of the tree, <harness> is built from the copy
-# and run for at most SECONDS (default 60).  A control passes when the
+# and run for at most SECONDS (default 60), from the kept corpus
+# (tests/fuzz/corpus/<harness>) as make fuzz would.  A control passes when the
 # harness reports a failure in time; the script prints how long it took
 # and fails if any bug went unnoticed.
 set -eu
@@ -22,9 +23,12 @@ for p in tests/fuzz/controls/*.patch; do
 	make -s -C "$tree" BUILD="$tree/build" "$tree/build/fuzz/bin/$harness" > "$work/$name.build" 2>&1 ||
 		{ cat "$work/$name.build"; echo "fuzz-control: $name: build failed"; status=1; continue; }
 	mkdir -p "$tree/corpus"
+	seeds=
+	[ -d "tests/fuzz/corpus/$harness" ] && seeds="tests/fuzz/corpus/$harness"
 	start=$(date +%s)
-	if "$tree/build/fuzz/bin/$harness" -max_total_time="$secs" -max_len=65536 -timeout=10 \
-		-artifact_prefix="$work/$name-" "$tree/corpus" > "$work/$name.log" 2>&1; then
+	# shellcheck disable=SC2086 # seeds is one path or nothing
+	if "$tree/build/fuzz/bin/$harness" -max_total_time="$secs" -max_len=131072 -timeout=10 \
+		-artifact_prefix="$work/$name-" "$tree/corpus" $seeds > "$work/$name.log" 2>&1; then
 		echo "fuzz-control: $name: NOT FOUND in ${secs}s (the harness misses this bug)"
 		status=1
 	else
