@@ -56,6 +56,17 @@ int bootinfo_check(const struct bootinfo *bi, char *err, size_t errlen)
 			FAIL("used range %u [0x%llx, +0x%llx) type %u is empty, wraps, is not page-aligned or has an unknown type",
 			     i, (unsigned long long)r->pa, (unsigned long long)r->size, r->type);
 	}
+	/* The raw map is still read once the frame allocator exists (the
+	 * memory-map picture, the selftest): it must lie in the loader's
+	 * bootinfo range, which the sanitiser keeps out of usable memory. */
+	int kept = 0;
+	for (uint32_t i = 0; i < bi->used_count && !kept; i++)
+		kept = bi->used[i].type == BOOTINFO_USED_BOOTINFO &&
+		       range_inside(bi->memmap_pa, bi->memmap_size, bi->used[i].pa,
+				    bi->used[i].pa + bi->used[i].size);
+	if (!kept)
+		FAIL("no bootinfo used range holds the memory map at 0x%llx (+%llu): it could be handed out while still read",
+		     (unsigned long long)bi->memmap_pa, (unsigned long long)bi->memmap_size);
 	if ((bi->flags & BOOTINFO_F_RAMDISK) &&
 	    (bi->ramdisk_size == 0 || range_wraps(bi->ramdisk_pa, bi->ramdisk_size)))
 		FAIL("ramdisk [0x%llx, +0x%llx) is empty or wraps",

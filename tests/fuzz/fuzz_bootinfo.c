@@ -87,7 +87,7 @@ enum rule {
 	R_HHDM_OFF = 1u << 3, R_HHDM_SIZE = 1u << 4, R_DESC = 1u << 5,
 	R_MAP_SIZE = 1u << 6, R_MAP_WHERE = 1u << 7, R_USED_COUNT = 1u << 8,
 	R_USED = 1u << 9, R_RAMDISK = 1u << 10, R_CMDLINE = 1u << 11,
-	R_MAP_ALIGN = 1u << 12,
+	R_MAP_ALIGN = 1u << 12, R_MAP_KEPT = 1u << 13,
 };
 
 /* bootinfo_check's message (its start) -> the rule it claims is broken. */
@@ -98,6 +98,7 @@ static const struct { const char *prefix; unsigned rule; } msg_rules[] = {
 	{ "memory map at", R_MAP_WHERE }, { "used range ", R_USED },
 	{ "ramdisk", R_RAMDISK }, { "command line", R_CMDLINE },
 	{ "memory map address", R_MAP_ALIGN },
+	{ "no bootinfo used range holds the memory map", R_MAP_KEPT },
 };
 
 /* The harness's own per-frame and per-byte loops are not coverage-guided:
@@ -141,6 +142,12 @@ static void apply_mode(unsigned mode, uint8_t *b, uint8_t *m, size_t mlen)
 		if (ds)
 			wr(b + O_MAP_SIZE, 8, mlen / ds * ds);
 		wr(b + O_HHDM_SIZE, 8, ARENA);
+		/* used[0]: the loader's bootinfo range around the map */
+		wr(b + O_USED, 8, MAP_PA);
+		wr(b + O_USED + 8, 8, (mlen + 0x10 + 0xfff) & ~0xfffull);
+		wr(b + O_USED + 16, 4, 3);
+		if (rd(b + O_USED_COUNT, 4) == 0)
+			wr(b + O_USED_COUNT, 4, 1);
 	}
 	if (mode & M_FOLD) {
 		for (size_t off = 0; ds >= 32 && off + 32 <= mlen; off += ds) {
@@ -199,6 +206,15 @@ static unsigned bootinfo_truth(const uint8_t *b)
 		if (usz == 0 || (u128)upa + usz >= TWO64 || upa % PG || usz % PG || t < 1 || t > 5)
 			broken |= R_USED;
 	}
+	int kept = 0;     /* the map inside a bootinfo (type 3) used range */
+	for (uint32_t i = 0; i < n && i < BOOTINFO_MAX_USED; i++) {
+		const uint8_t *u = b + O_USED + 24 * i;
+		u128 upa = rd(u, 8), uend = upa + rd(u + 8, 8);
+		if (rd(u + 16, 4) == 3 && pa >= upa && (u128)pa + msize <= uend)
+			kept = 1;
+	}
+	if (!kept)
+		broken |= R_MAP_KEPT;
 	uint64_t rsz = rd(b + O_RAMDISK_SIZE, 8);
 	if ((rd(b + O_FLAGS, 8) & 8) && (rsz == 0 || (u128)rd(b + O_RAMDISK_PA, 8) + rsz >= TWO64))
 		broken |= R_RAMDISK;

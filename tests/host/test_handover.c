@@ -24,7 +24,7 @@ static void build_good(void)
 	bi.memmap_size = 480;
 	bi.used_count = 2;
 	bi.used[0] = (struct bootinfo_range){ 0x200000, 0x5000, BOOTINFO_USED_KERNEL, 0 };
-	bi.used[1] = (struct bootinfo_range){ 0x300000, 0x1000, BOOTINFO_USED_BOOTINFO, 0 };
+	bi.used[1] = (struct bootinfo_range){ 0x100000, 0x1000, BOOTINFO_USED_BOOTINFO, 0 };
 	strcpy(bi.cmdline, "qemu-exit");
 }
 
@@ -78,6 +78,14 @@ static void test_ranges(void)
 	build_good(); bi.used[1].type = 99;          EXPECT_FAIL("unknown type");
 	build_good(); bi.flags |= BOOTINFO_F_RAMDISK; EXPECT_FAIL("ramdisk");
 	build_good(); memset(bi.cmdline, 'x', sizeof(bi.cmdline)); EXPECT_FAIL("NUL-terminated");
+	/* The raw map must lie in a bootinfo used range (fuzz_bootinfo):
+	 * otherwise pmm_init could hand its frames out while it is read. */
+	build_good(); bi.used[1].pa = 0x300000;      EXPECT_FAIL("no bootinfo used range holds");
+	build_good(); bi.used[1].type = BOOTINFO_USED_KERNEL; EXPECT_FAIL("no bootinfo used range holds");
+	build_good(); bi.memmap_pa = 0x1000 - 48 + 0x100000; bi.memmap_size = 96;
+	EXPECT_FAIL("no bootinfo used range holds");   /* runs 48 bytes past its end */
+	build_good(); bi.memmap_pa = 0x100000 + 0x1000 - 96; bi.memmap_size = 96;
+	CHECK(bootinfo_check(&bi, err, sizeof(err)) == 0, "map at the end of its range: %s", err);
 }
 
 int main(void)
