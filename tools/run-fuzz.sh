@@ -61,6 +61,7 @@ max_len() {
 	case $1 in
 	fuzz_acpi|fuzz_ustar) echo 16384 ;;
 	fuzz_memmap) echo 10240 ;; # 16 raw used ranges + 320 raw descriptors
+	fuzz_allocops) echo 1600 ;; # 400 steps of 4 bytes
 	fuzz_elf) echo 131072 ;;   # a stripped kernel.elf is ~75 KB
 	fuzz_bootinfo) echo 8192 ;; # 641 bytes of BootInfo, ~190 descriptors
 	*) echo 65536 ;;
@@ -74,6 +75,7 @@ max_len() {
 flags() {
 	case $1 in
 	fuzz_bootinfo) echo -use_value_profile=1 ;;
+	fuzz_allocops) echo -len_control=0 ;; # long call sequences from the start
 	esac
 	return 0
 }
