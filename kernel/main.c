@@ -1,7 +1,7 @@
 /*
  * kernel/main.c - kmain: the order in which the kernel comes up.
  *
- *   1. GDT/TSS/IDT (replacing the loader's safety net), console (COM1 +
+ *   1. GDT/TSS/IDT (replacing the loader's safety net), the PAT (WC entry), console (COM1 +
  *      debugcon), BootInfo check (nothing is read before it);
  *   2. drop the loader's identity mapping (lower half);
  *   3. print the raw firmware map (`memmap -sfo` lines), sanitise it and
