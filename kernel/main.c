@@ -1,7 +1,7 @@
 /*
  * kernel/main.c - kmain: the order in which the kernel comes up.
  *
- *   1. GDT/TSS/IDT (replacing the loader's safety net), console (COM1 +
+ *   1. GDT/TSS/IDT (replacing the loader's safety net), the PAT (WC entry), console (COM1 +
  *      debugcon), BootInfo check (nothing is read before it);
  *   2. drop the loader's identity mapping (lower half);
  *   3. print the raw firmware map (`memmap -sfo` lines), sanitise it and
@@ -13,6 +13,7 @@
  */
 #include "kernel/acpi/demo.h"
 #include "kernel/arch/io.h"
+#include "kernel/arch/pat.h"
 #include "kernel/arch/trap.h"
 #include "kernel/boot/handover.h"
 #include "kernel/console/console.h"
@@ -60,17 +61,22 @@ static void drop_identity_map(void)
 	mm_tlb_flush_all();
 }
 
+/* 1 if pat_init made MAPF_WRCOMBINE mean WC on the boot CPU. */
+static int pat_wc;
+
 /* Puts the console on the GOP framebuffer, if the loader found one: mapped
- * write-through into the kernel window (the framebuffer is not RAM, so the
- * direct map does not cover it); scrolling reads it back, cached. */
+ * into the kernel window (the framebuffer is not RAM, so the direct map
+ * does not cover it) write-combining, or write-through where the CPU has
+ * no PAT.  fbcon only ever writes it. */
 static void screen_init(const struct bootinfo *bi)
 {
 	uint64_t va;
+	unsigned mode = pat_wc ? MAPF_WRCOMBINE : MAPF_WRTHROUGH;
 	if (!(bi->flags & BOOTINFO_F_GOP)) {
 		kprintf("fbcon: no GOP framebuffer: serial and debugcon only\n");
 		return;
 	}
-	int s = mem_map_addr(addrspace_kernel(), bi->fb.pa, bi->fb.size, MAPF_WRITE | MAPF_NOEXEC | MAPF_WRTHROUGH, &va);
+	int s = mem_map_addr(addrspace_kernel(), bi->fb.pa, bi->fb.size, MAPF_WRITE | MAPF_NOEXEC | mode, &va);
 	if (s != MM_OK) {
 		kprintf("fbcon: cannot map the framebuffer at 0x%lx (+0x%lx): %s\n", bi->fb.pa,
 			bi->fb.size, mm_status_str(s));
@@ -84,8 +90,9 @@ static void screen_init(const struct bootinfo *bi)
 		return;
 	}
 	console_add_sink(fbcon_screen_write);
-	kprintf("fbcon: %ux%u framebuffer at phys 0x%lx: %u x %u text cells\n", bi->fb.width,
-		bi->fb.height, bi->fb.pa, fbcon_screen.cols, fbcon_screen.rows);
+	kprintf("fbcon: %ux%u framebuffer at phys 0x%lx (%s): %u x %u text cells\n", bi->fb.width,
+		bi->fb.height, bi->fb.pa, pat_wc ? "write-combining" : "write-through",
+		fbcon_screen.cols, fbcon_screen.rows);
 }
 
 /* Sanitises and prints the memory map, then builds the frame allocator. */
@@ -132,6 +139,7 @@ void kmain(const struct bootinfo *bi)
 	 * identity mapping, which drop_identity_map removes; trap_init needs
 	 * nothing but the kernel image. */
 	trap_init();
+	pat_wc = pat_init();
 	console_init();
 	kprintf("memboot: kernel starting\n");
 	if (bootinfo_check(bi, err, sizeof(err))) {

@@ -73,6 +73,8 @@ uint64_t paging_pte_bits(unsigned flags)
 		b |= PTE_NX;
 	if (flags & MAPF_UNCACHED)
 		b |= PTE_PCD | PTE_PWT;
+	else if (flags & MAPF_WRCOMBINE)
+		b |= PTE_PAT | PTE_PCD | PTE_PWT;
 	else if (flags & MAPF_WRTHROUGH)
 		b |= PTE_PWT;
 	return b;

@@ -53,7 +53,11 @@
 #define MAPF_NOEXEC     (1u << 2)   /* no execute */
 #define MAPF_UNCACHED   (1u << 3)   /* cache mode UC (PCD|PWT): MMIO */
 #define MAPF_WRTHROUGH  (1u << 4)   /* cache mode WT (PWT) */
-#define MAPF_ALL        0x1fu
+/* Cache mode WC (PAT|PCD|PWT: PAT entry 7, which the kernel programs to WC
+ * at boot, mm/x86_64.h): framebuffers.  MAPF_UNCACHED wins over it, it
+ * wins over MAPF_WRTHROUGH. */
+#define MAPF_WRCOMBINE  (1u << 5)
+#define MAPF_ALL        0x3fu
 
 /* Unmapping more pages than this flushes the whole TLB instead of one
  * invlpg per page: past a few dozen pages a CR3 reload (and the refill of a

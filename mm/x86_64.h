@@ -23,8 +23,28 @@
 #define PTE_A        (1ULL << 5)   /* accessed */
 #define PTE_D        (1ULL << 6)   /* dirty */
 #define PTE_PS       (1ULL << 7)   /* large page (PD / PDPT level) */
+#define PTE_PAT      (1ULL << 7)   /* 4 KiB PTE only: PAT index bit 2 */
 #define PTE_G        (1ULL << 8)   /* global */
 #define PTE_NX       (1ULL << 63)  /* no execute (needs EFER.NXE) */
+/*
+ * Page attribute table (SDM vol. 3, 12.12): a 4 KiB leaf's memory type is
+ * entry PAT*4 + PCD*2 + PWT of the IA32_PAT MSR, one byte per entry.  The
+ * power-on value is WB, WT, UC-, UC, WB, WT, UC-, UC.  memboot keeps that
+ * and turns entry 7 (PAT|PCD|PWT) into WC: entries 0-3, which loaders and
+ * firmware use without knowing of the PAT, keep their meaning, and a CPU
+ * whose PAT still holds the power-on value sees entry 7 as UC - slow but
+ * correct for a device - never as cached WB (what entry 4 would give).
+ */
+#define MSR_IA32_PAT     0x277
+#define PAT_MT_UC        0x00ULL   /* memory types (SDM table 12-10) */
+#define PAT_MT_WC        0x01ULL
+#define PAT_MT_WT        0x04ULL
+#define PAT_MT_WB        0x06ULL
+#define PAT_MT_UCMINUS   0x07ULL
+#define PAT_POWER_ON     0x0007040600070406ULL   /* WB WT UC- UC WB WT UC- UC */
+#define PAT_WC_INDEX     7
+#define PAT_MEMBOOT      ((PAT_POWER_ON & ~(0xffULL << (8 * PAT_WC_INDEX))) | \
+			  (PAT_MT_WC << (8 * PAT_WC_INDEX)))
 /* Bits 9-11 are ignored by the MMU and free for software (SDM 4.5).
  * memboot marks a 4 KiB leaf whose frame belongs to the mapping itself
  * (mem_map_pages_at, kalloc): only a free that returns frames may remove it. */

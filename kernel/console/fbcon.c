@@ -3,6 +3,14 @@
  */
 #include "kernel/console/fbcon.h"
 
+/* fbcon_cell.flags */
+#define CELL_GFX   0x01   /* rectangles were drawn over this cell's glyph */
+#define CELL_STALE 0x80   /* shown grid only: the glass is unknown, redraw */
+/* shown_line / shown_margin values that name no line / colour. */
+#define LINE_NONE  UINT64_MAX           /* no rectangles on the glass */
+#define LINE_STALE (UINT64_MAX - 1)     /* unknown: redraw the whole row */
+#define MARGIN_STALE 0xffffu
+
 struct fbcon fbcon_screen;
 
 /* Returns a static string naming status s. */
@@ -69,7 +77,7 @@ static inline uint8_t *pixel_at(const struct fbcon *c, uint32_t x, uint32_t y)
 
 /* Stores native pixel value v at p, c->bpp bytes, little-endian (x86).
  * p need not be aligned (a pitch may be odd); the fixed-size copies compile
- * to single moves. */
+ * to single moves.  The only access fbcon makes to video memory. */
 static inline void put_pixel(const struct fbcon *c, uint8_t *p, uint32_t v)
 {
 	uint16_t v16 = (uint16_t)v;
@@ -113,18 +121,125 @@ static void fill_native(struct fbcon *c, uint32_t x, uint32_t y, uint32_t w,
 		for (uint32_t i = 0; i < w; i++, p += c->bpp)
 			put_pixel(c, p, v);
 	}
+	c->px_written += (uint64_t)w * h;
 }
 
-void fbcon_fill_rect(struct fbcon *c, uint32_t x, uint32_t y, uint32_t w,
-		     uint32_t h, uint32_t rgb)
+/* Returns the cell of screen row r, column col in the wanted grid. */
+static inline struct fbcon_cell *text_cell(struct fbcon *c, uint32_t col, uint32_t r)
 {
-	if (x >= c->width || y >= c->height)
+	uint32_t ring = (c->top + r) % c->rows;
+
+	return &c->text[ring * c->cols + col];
+}
+
+static inline uint32_t ring_row(const struct fbcon *c, uint32_t r)
+{
+	return (c->top + r) % c->rows;
+}
+
+static inline int cell_eq(struct fbcon_cell a, struct fbcon_cell b)
+{
+	return a.ch == b.ch && a.fg == b.fg && a.bg == b.bg && a.flags == b.flags;
+}
+
+/* Marks screen rows [lo, hi) for comparison at the next flush. */
+static void mark_dirty(struct fbcon *c, uint32_t lo, uint32_t hi)
+{
+	if (c->dirty_lo >= c->dirty_hi) {
+		c->dirty_lo = lo;
+		c->dirty_hi = hi;
 		return;
-	if (w > c->width - x)
-		w = c->width - x;
-	if (h > c->height - y)
-		h = c->height - y;
-	fill_native(c, x, y, w, h, fbcon_pixel(c, rgb));
+	}
+	if (lo < c->dirty_lo)
+		c->dirty_lo = lo;
+	if (hi > c->dirty_hi)
+		c->dirty_hi = hi;
+}
+
+/* Drops the rectangles of lines that have scrolled off the screen. */
+static void rects_compact(struct fbcon *c)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < c->nrects; i++)
+		if (c->rects[i].line >= c->top_line)
+			c->rects[k++] = c->rects[i];
+	c->nrects = k;
+}
+
+/* Makes the glass unknown: the next flush redraws every row. */
+static void shown_invalidate(struct fbcon *c)
+{
+	for (uint32_t i = 0; i < c->rows * c->cols; i++)
+		c->shown[i].flags = CELL_STALE;
+	for (uint32_t r = 0; r < c->rows; r++) {
+		c->shown_margin[r] = MARGIN_STALE;
+		c->shown_line[r] = LINE_STALE;
+	}
+	mark_dirty(c, 0, c->rows);
+}
+
+/* Returns the new index of palette entry i during a collection: the
+ * entry is moved to the front of pal (n entries so far). */
+static uint8_t pal_keep(uint16_t map[FBCON_PALETTE], uint32_t pal[FBCON_PALETTE],
+			uint32_t *n, const uint32_t *old, uint8_t i)
+{
+	if (map[i] == 0xffff) {
+		map[i] = (uint16_t)*n;
+		pal[(*n)++] = old[i];
+	}
+	return (uint8_t)map[i];
+}
+
+/* Drops the palette entries nothing in the RAM grid, the rectangles kept
+ * or the current colours uses; the glass is then redrawn once. */
+static void pal_collect(struct fbcon *c)
+{
+	uint16_t map[FBCON_PALETTE];
+	uint32_t pal[FBCON_PALETTE], n = 0;
+
+	for (uint32_t i = 0; i < FBCON_PALETTE; i++)
+		map[i] = 0xffff;
+	rects_compact(c);
+	c->fg = pal_keep(map, pal, &n, c->palette, c->fg);
+	c->bg = pal_keep(map, pal, &n, c->palette, c->bg);
+	for (uint32_t i = 0; i < c->rows * c->cols; i++) {
+		c->text[i].fg = pal_keep(map, pal, &n, c->palette, c->text[i].fg);
+		c->text[i].bg = pal_keep(map, pal, &n, c->palette, c->text[i].bg);
+	}
+	for (uint32_t r = 0; r < c->rows; r++)
+		c->row_bg[r] = pal_keep(map, pal, &n, c->palette, c->row_bg[r]);
+	for (uint32_t i = 0; i < c->nrects; i++)
+		c->rects[i].color = pal_keep(map, pal, &n, c->palette, c->rects[i].color);
+	for (uint32_t i = 0; i < n; i++)
+		c->palette[i] = pal[i];
+	c->npal = n;
+	shown_invalidate(c);
+}
+
+/* Returns the palette index of native colour v, adding it if new. */
+static uint8_t pal_index(struct fbcon *c, uint32_t v)
+{
+	for (uint32_t i = 0; i < c->npal; i++)
+		if (c->palette[i] == v)
+			return (uint8_t)i;
+	if (c->npal == FBCON_PALETTE)
+		pal_collect(c);
+	if (c->npal == FBCON_PALETTE)
+		c->npal--;      /* every entry on screen: the last one is reused */
+	c->palette[c->npal] = v;
+	return (uint8_t)c->npal++;
+}
+
+/* Fills ring row ring with blanks in the current colours. */
+static void clear_ring_row(struct fbcon *c, uint32_t ring)
+{
+	struct fbcon_cell blank = {' ', c->fg, c->bg, 0};
+
+	for (uint32_t i = 0; i < c->cols; i++)
+		c->text[ring * c->cols + i] = blank;
+	c->row_bg[ring] = c->bg;
+	c->row_gfx[ring] = 0;
 }
 
 int fbcon_init(struct fbcon *c, void *fb_va, const struct bootinfo_fb *fb)
@@ -143,43 +258,186 @@ int fbcon_init(struct fbcon *c, void *fb_va, const struct bootinfo_fb *fb)
 	c->pitch = fb->pitch;
 	c->cols = fb->width / FONT_W;
 	c->rows = fb->height / FONT_H;
+	if (c->cols > FBCON_MAX_COLS)
+		c->cols = FBCON_MAX_COLS;
+	if (c->rows > FBCON_MAX_ROWS)
+		c->rows = FBCON_MAX_ROWS;
 	c->col = c->row = 0;
+	c->npal = 0;
+	c->nrects = 0;
+	c->rects_lost = 0;
+	c->px_written = 0;
+	c->top = 0;
+	c->top_line = 0;
+	c->dirty_lo = c->dirty_hi = 0;
 	fbcon_set_colors(c, FBCON_FG_DEFAULT, FBCON_BG_DEFAULT);
-	fill_native(c, 0, 0, c->width, c->height, c->bg);
+	for (uint32_t r = 0; r < c->rows; r++) {
+		clear_ring_row(c, r);
+		c->shown_margin[r] = c->bg;
+		c->shown_line[r] = LINE_NONE;
+	}
+	/* The glass is all background, as blank cells draw it. */
+	for (uint32_t i = 0; i < c->rows * c->cols; i++)
+		c->shown[i] = c->text[i];
+	fill_native(c, 0, 0, c->width, c->height, c->palette[c->bg]);
 	return FBCON_OK;
 }
 
 void fbcon_set_colors(struct fbcon *c, uint32_t fg_rgb, uint32_t bg_rgb)
 {
-	c->fg = fbcon_pixel(c, fg_rgb);
-	c->bg = fbcon_pixel(c, bg_rgb);
+	/* One at a time: a collection in the second call renumbers c->fg. */
+	c->fg = pal_index(c, fbcon_pixel(c, fg_rgb));
+	c->bg = pal_index(c, fbcon_pixel(c, bg_rgb));
 }
 
-/* Draws byte ch in cell (col, row), which must be on the screen. */
-static void draw_glyph(struct fbcon *c, uint32_t col, uint32_t row, unsigned char ch)
+/* Draws cell k in cell (col, r) of the glass and records it as shown. */
+static void draw_cell(struct fbcon *c, uint32_t col, uint32_t r, struct fbcon_cell k)
 {
-	const uint8_t *g = font8x16_glyph(ch);
+	const uint8_t *g = font8x16_glyph(k.ch);
+	uint32_t fg = c->palette[k.fg], bg = c->palette[k.bg];
 
 	for (uint32_t y = 0; y < FONT_H; y++) {
-		uint8_t *p = pixel_at(c, col * FONT_W, row * FONT_H + y);
+		uint8_t *p = pixel_at(c, col * FONT_W, r * FONT_H + y);
 		for (uint32_t x = 0; x < FONT_W; x++, p += c->bpp)
-			put_pixel(c, p, (g[y] & (0x80 >> x)) ? c->fg : c->bg);
+			put_pixel(c, p, (g[y] & (0x80 >> x)) ? fg : bg);
 	}
+	c->px_written += FONT_W * FONT_H;
+	c->shown[r * c->cols + col] = k;
+}
+
+/* Fills the pixels right of the last cell on screen row r with palette
+ * colour idx and records it as shown. */
+static void draw_margin(struct fbcon *c, uint32_t r, uint8_t idx)
+{
+	uint32_t x = c->cols * FONT_W;
+
+	if (x < c->width)
+		fill_native(c, x, r * FONT_H, c->width - x, FONT_H, c->palette[idx]);
+	c->shown_margin[r] = idx;
+}
+
+/* Redraws screen row r completely: cells, margin, the rectangles of its
+ * line in the order they were drawn, then the cells written after them. */
+static void redraw_row(struct fbcon *c, uint32_t r)
+{
+	uint64_t line = c->top_line + r;
+	uint32_t ring = ring_row(c, r);
+
+	for (uint32_t col = 0; col < c->cols; col++)
+		draw_cell(c, col, r, c->text[ring * c->cols + col]);
+	draw_margin(c, r, c->row_bg[ring]);
+	c->shown_line[r] = LINE_NONE;
+	if (!c->row_gfx[ring])
+		return;
+	for (uint32_t i = 0; i < c->nrects; i++) {
+		const struct fbcon_rect *q = &c->rects[i];
+		if (q->line == line)
+			fill_native(c, q->x, r * FONT_H + q->y, q->w, q->h, c->palette[q->color]);
+	}
+	for (uint32_t i = 0; i < c->nrects; i++) {
+		const struct fbcon_rect *q = &c->rects[i];
+		if (q->line != line)
+			continue;
+		for (uint32_t col = q->x / FONT_W; col < c->cols && col * FONT_W < q->x + q->w; col++) {
+			struct fbcon_cell k = c->text[ring * c->cols + col];
+			if (!(k.flags & CELL_GFX))
+				draw_cell(c, col, r, k);
+		}
+	}
+	c->shown_line[r] = line;
+}
+
+void fbcon_flush(struct fbcon *c)
+{
+	for (uint32_t r = c->dirty_lo; r < c->dirty_hi; r++) {
+		uint32_t ring = ring_row(c, r);
+		uint64_t want = c->row_gfx[ring] ? c->top_line + r : LINE_NONE;
+
+		if (c->shown_line[r] != want) {
+			redraw_row(c, r);
+			continue;
+		}
+		/* Same rectangles on the glass (or none): a glyph covers its
+		 * whole cell, so the cells that differ are all there is to do. */
+		for (uint32_t col = 0; col < c->cols; col++) {
+			struct fbcon_cell k = c->text[ring * c->cols + col];
+			if (!cell_eq(k, c->shown[r * c->cols + col]))
+				draw_cell(c, col, r, k);
+		}
+		if (c->shown_margin[r] != c->row_bg[ring])
+			draw_margin(c, r, c->row_bg[ring]);
+	}
+	c->dirty_lo = c->dirty_hi = 0;
 }
 
 /* Moves the cursor to the start of the next line, scrolling the text area
- * up one row when the cursor is on the last row. */
+ * up one row (in RAM: the ring's top moves) on the last row. */
 static void newline(struct fbcon *c)
 {
-	size_t row_bytes = (size_t)FONT_H * c->pitch;
-
 	c->col = 0;
 	if (c->row + 1 < c->rows) {
 		c->row++;
 		return;
 	}
-	__builtin_memmove(c->fb, c->fb + row_bytes, (c->rows - 1) * row_bytes);
-	fill_native(c, 0, (c->rows - 1) * FONT_H, c->width, FONT_H, c->bg);
+	c->top = (c->top + 1) % c->rows;
+	c->top_line++;
+	clear_ring_row(c, ring_row(c, c->rows - 1));
+	mark_dirty(c, 0, c->rows);
+}
+
+/* Records the part of a fill on screen row r, pixels [x, x+w) x [y, y+h)
+ * of the row, colour idx, and marks the cells under it; returns 0, or -1
+ * if the rectangle table is full (the fill is then not kept). */
+static int rect_keep(struct fbcon *c, uint32_t r, uint32_t x, uint32_t w,
+		     uint32_t y, uint32_t h, uint8_t idx)
+{
+	uint32_t ring = ring_row(c, r);
+
+	if (c->nrects == FBCON_MAX_RECTS)
+		rects_compact(c);
+	if (c->nrects == FBCON_MAX_RECTS) {
+		c->rects_lost++;
+		return -1;
+	}
+	c->rects[c->nrects++] = (struct fbcon_rect){c->top_line + r, x, w, (uint8_t)y,
+						    (uint8_t)h, idx};
+	c->row_gfx[ring] = 1;
+	c->shown_line[r] = c->top_line + r;
+	for (uint32_t col = x / FONT_W; col < c->cols && col * FONT_W < x + w; col++) {
+		c->text[ring * c->cols + col].flags |= CELL_GFX;
+		c->shown[r * c->cols + col].flags |= CELL_GFX;
+	}
+	return 0;
+}
+
+void fbcon_fill_rect(struct fbcon *c, uint32_t x, uint32_t y, uint32_t w,
+		     uint32_t h, uint32_t rgb)
+{
+	uint32_t text_h;
+	uint8_t idx;
+
+	if (x >= c->width || y >= c->height)
+		return;
+	if (w > c->width - x)
+		w = c->width - x;
+	if (h > c->height - y)
+		h = c->height - y;
+	if (w == 0 || h == 0)
+		return;
+	idx = pal_index(c, fbcon_pixel(c, rgb));
+	fbcon_flush(c);      /* the glass matches the grid before rects go on it */
+	text_h = c->rows * FONT_H;
+	for (uint32_t yy = y; yy < y + h;) {
+		uint32_t r = yy / FONT_H, off = yy % FONT_H;
+		uint32_t hh = FONT_H - off;
+		if (hh > y + h - yy)
+			hh = y + h - yy;
+		if (yy < text_h)
+			rect_keep(c, r, x, w, off, hh, idx);
+		/* Below the text rows nothing scrolls: drawn, not kept. */
+		fill_native(c, x, yy, w, hh, c->palette[idx]);
+		yy += hh;
+	}
 }
 
 void fbcon_write(struct fbcon *c, const char *s, size_t n)
@@ -206,9 +464,11 @@ void fbcon_write(struct fbcon *c, const char *s, size_t n)
 		}
 		if (c->col >= c->cols)
 			newline(c);
-		draw_glyph(c, c->col, c->row, ch);
+		*text_cell(c, c->col, c->row) = (struct fbcon_cell){ch, c->fg, c->bg, 0};
+		mark_dirty(c, c->row, c->row + 1);
 		c->col++;
 	}
+	fbcon_flush(c);
 }
 
 /* Console sink: draws s on the screen console. */

@@ -275,6 +275,141 @@ static void test_fill_rect_clips(void)
 	free(s.mem);
 }
 
+/*
+ * Read-back detector.  Every pixel of a 32-bit BGRX screen gets a code of
+ * its own behind fbcon's back: CODE_MARK (in the X byte, which no colour
+ * fbcon makes ever sets) | its index.  fbcon only stores colours, so later
+ * each pixel holds either a colour (X byte 0) or its own code.  A pixel
+ * holding another pixel's code was copied from video memory (a memmove
+ * scroll, a read-modify-write blit).  Returns the number of such pixels.
+ */
+#define CODE_MARK 0x80000000u
+
+static void code_pixels(struct screen *s)
+{
+	for (uint32_t y = 0; y < s->fb.height; y++)
+		for (uint32_t x = 0; x < s->fb.width; x++) {
+			uint32_t v = CODE_MARK | (y * s->fb.width + x);
+			memcpy(s->mem + (size_t)y * s->fb.pitch + (size_t)x * 4, &v, 4);
+		}
+}
+
+static uint32_t moved_pixels(const struct screen *s)
+{
+	uint32_t moved = 0;
+
+	for (uint32_t y = 0; y < s->fb.height; y++)
+		for (uint32_t x = 0; x < s->fb.width; x++) {
+			uint32_t v;
+			memcpy(&v, s->mem + (size_t)y * s->fb.pitch + (size_t)x * 4, 4);
+			if ((v & CODE_MARK) && v != (CODE_MARK | (y * s->fb.width + x)))
+				moved++;
+		}
+	return moved;
+}
+
+/*
+ * The console never reads video memory: 300 lines (scrolling), rectangles
+ * on text rows (kept and scrolled as the memory-map picture's bars), more
+ * lines, on a coded screen.  Expect: no pixel holds another's code.
+ * Control: the old scroll (memmove of the text rows up by one cell row) on
+ * a coded screen is detected.
+ */
+static void test_never_reads_framebuffer(void)
+{
+	static struct fbcon c;
+	struct screen s = screen_new(203, 16 * 10 + 5, BOOTINFO_FB_BGRX, 4, 12, NULL);
+	char line[64];
+
+	REQUIRE(fbcon_init(&c, s.mem, &s.fb) == FBCON_OK, "init");
+	code_pixels(&s);
+	for (int i = 0; i < 300; i++) {
+		int l = snprintf(line, sizeof(line), "line %d of the read-back test\n", i);
+		fbcon_write(&c, line, (size_t)l);
+		if (i % 50 == 7)
+			fbcon_fill_rect(&c, 20, c.row * FONT_H + 2, 100, FONT_H - 4, 0x3cb44b);
+	}
+	CHECK(moved_pixels(&s) == 0, "%u pixels copied from video memory", moved_pixels(&s));
+	CHECK(c.rects_lost == 0, "%llu rectangles lost", (unsigned long long)c.rects_lost);
+
+	/* Control: one scroll as fbcon did it before it kept the text in RAM. */
+	code_pixels(&s);
+	size_t row_bytes = (size_t)FONT_H * s.fb.pitch;
+	memmove(s.mem, s.mem + row_bytes, (c.rows - 1) * row_bytes);
+	CHECK(moved_pixels(&s) == (c.rows - 1) * FONT_H * s.fb.width,
+	      "control: memmove scroll shows %u moved pixels", moved_pixels(&s));
+	free(s.mem);
+}
+
+/*
+ * A burst: 200 lines in one fbcon_write (as the early-output replay is) on
+ * a 40 x 10 console.  Expect: the screen shows the last lines (model), and
+ * at most one screenful of text area was stored (width * rows * FONT_H
+ * pixels).  Control: the same lines one call each store far more (every
+ * line scrolls and redraws the cells that changed), at least 10 screenfuls,
+ * so the counter does count.
+ */
+static void test_burst_draws_one_screenful(void)
+{
+	static struct fbcon c;
+	static char text[16384];
+	size_t n = 0;
+	struct screen s = screen_new(320, 16 * 10, BOOTINFO_FB_RGBX, 4, 0, NULL);
+
+	for (int i = 1; i <= 200; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "burst line %d, text %x\n", i, i * 7919);
+	REQUIRE(fbcon_init(&c, s.mem, &s.fb) == FBCON_OK, "init");
+	uint64_t screenful = (uint64_t)s.fb.width * c.rows * FONT_H;
+	uint64_t before = c.px_written;
+	fbcon_write(&c, text, n);
+	uint64_t burst = c.px_written - before;
+	check_text(&s, text, "burst");
+	CHECK(burst <= screenful, "burst stored %llu pixels, a screenful is %llu",
+	      (unsigned long long)burst, (unsigned long long)screenful);
+
+	REQUIRE(fbcon_init(&c, s.mem, &s.fb) == FBCON_OK, "init 2");
+	before = c.px_written;
+	for (size_t i = 0; i < n;) {
+		size_t e = i;
+		while (text[e] != '\n')
+			e++;
+		fbcon_write(&c, text + i, e + 1 - i);
+		i = e + 1;
+	}
+	uint64_t per_line = c.px_written - before;
+	check_text(&s, text, "per line");
+	CHECK(per_line >= 10 * screenful, "control: line by line stored only %llu pixels",
+	      (unsigned long long)per_line);
+	free(s.mem);
+}
+
+/*
+ * Rectangles scroll with their line and text written later over them wins:
+ * a bar on row 1 of 3 under "X" written after it, then 2 more lines scroll it to
+ * row 0 (a scroll: redrawn from RAM).  Expect: the bar's colour at its pixel
+ * on row 0, and the cell written after the bar decodes as "X".
+ */
+static void test_rect_scrolls_with_text(void)
+{
+	static struct fbcon c;
+	struct screen s = screen_new(80, 16 * 3, BOOTINFO_FB_RGBX, 4, 0, NULL);
+
+	REQUIRE(fbcon_init(&c, s.mem, &s.fb) == FBCON_OK, "init");
+	fbcon_write(&c, "a\nbb", 4);
+	fbcon_fill_rect(&c, 16, FONT_H + 2, 40, FONT_H - 4, 0x00ff00);
+	fbcon_write(&c, "X", 1);
+	fbcon_write(&c, "\nc\n", 3);    /* one scroll: "bbX" is row 0 */
+	char got[16];
+	decode_row(&s, 1, got);
+	CHECK(!strcmp(got, "c"), "row 1 \"%s\"", got);
+	CHECK(screen_rgb(&s, 40, 2) == 0x00ff00, "bar pixel %06x", screen_rgb(&s, 40, 2));
+	CHECK(screen_rgb(&s, 40, 1) == 0, "above bar %06x", screen_rgb(&s, 40, 1));
+	CHECK(decode_cell(&s, 0, 0) == 'b' && decode_cell(&s, 1, 0) == 'b',
+	      "cells 0,1: %c%c", decode_cell(&s, 0, 0), decode_cell(&s, 1, 0));
+	CHECK(decode_cell(&s, 2, 0) == 'X', "cell 2 (written over the bar) %c", decode_cell(&s, 2, 0));
+	free(s.mem);
+}
+
 int main(void)
 {
 	RUN(test_formats_and_pitch);
@@ -285,5 +420,8 @@ int main(void)
 	RUN(test_fallback);
 	RUN(test_bad_framebuffers);
 	RUN(test_fill_rect_clips);
+	RUN(test_never_reads_framebuffer);
+	RUN(test_burst_draws_one_screenful);
+	RUN(test_rect_scrolls_with_text);
 	return harness_done("fbcon");
 }

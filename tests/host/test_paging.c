@@ -436,6 +436,51 @@ static void test_create_shares_kernel_half(void)
 	teardown_check();
 }
 
+/* The memory type of a 4 KiB leaf pte under the PAT value pat, by the SDM
+ * (vol. 3, 12.12.3): entry PAT*4 + PCD*2 + PWT, one byte per entry. */
+static unsigned pte_memtype(uint64_t pte, uint64_t pat)
+{
+	unsigned idx = (unsigned)(((pte >> 7) & 1) * 4 + ((pte >> 4) & 1) * 2 + ((pte >> 3) & 1));
+	return (unsigned)(pat >> (8 * idx)) & 0xff;
+}
+
+/*
+ * Cache modes through the PAT.  The PAT the kernel programs, written out
+ * here from the SDM's encodings (UC 0, WC 1, WT 4, WB 6, UC- 7): the
+ * power-on WB WT UC- UC WB WT UC- UC with entry 7 made WC.
+ * Expect: mem_map_addr with MAPF_WRCOMBINE gives a leaf whose type is WC,
+ * and under the power-on PAT UC (a CPU not yet programmed never caches
+ * the framebuffer); no flag, MAPF_WRTHROUGH and MAPF_UNCACHED keep WB, WT
+ * and UC; UNCACHED wins over WRCOMBINE.  Control: PCD|PWT alone (the PAT
+ * bit forgotten) is not WC.
+ */
+static void test_cache_modes(void)
+{
+	const uint64_t pat_kernel = 0x0107040600070406ULL, pat_power_on = 0x0007040600070406ULL;
+	uint64_t va, pa, pte;
+
+	CHECK(PAT_MEMBOOT == pat_kernel, "PAT_MEMBOOT %llx", (unsigned long long)PAT_MEMBOOT);
+	setup();
+	REQUIRE_OK(mem_map_addr(&as, FIX_MMIO_BASE, PG(2), MAPF_WRITE | MAPF_NOEXEC | MAPF_WRCOMBINE,
+				&va), "map wc");
+	REQUIRE(paging_query(&as, va + PAGE_SIZE, &pa, &pte) == MM_OK, "query");
+	CHECK(pte_memtype(pte, pat_kernel) == 0x01, "WC flag: type %u (pte %llx)",
+	      pte_memtype(pte, pat_kernel), (unsigned long long)pte);
+	CHECK(pte_memtype(pte, pat_power_on) == 0x00, "WC flag, power-on PAT: type %u",
+	      pte_memtype(pte, pat_power_on));
+	CHECK((pte & PTE_W) && (pte & PTE_NX), "pte %llx", (unsigned long long)pte);
+	CHECK(mem_unmap_addr(&as, va, PG(2)) == MM_OK, "unmap");
+	CHECK(pte_memtype(paging_pte_bits(0), pat_kernel) == 0x06, "default not WB");
+	CHECK(pte_memtype(paging_pte_bits(MAPF_WRTHROUGH), pat_kernel) == 0x04, "WT");
+	CHECK(pte_memtype(paging_pte_bits(MAPF_UNCACHED), pat_kernel) == 0x00, "UC");
+	CHECK(pte_memtype(paging_pte_bits(MAPF_UNCACHED | MAPF_WRCOMBINE), pat_kernel) == 0x00,
+	      "UC | WC");
+	CHECK(pte_memtype(paging_pte_bits(MAPF_WRCOMBINE | MAPF_WRTHROUGH), pat_kernel) == 0x01,
+	      "WC | WT");
+	CHECK(pte_memtype(PTE_P | PTE_PCD | PTE_PWT, pat_kernel) != 0x01, "control: PCD|PWT is WC");
+	teardown_check();
+}
+
 int main(void)
 {
 	RUN(test_map_and_query);
@@ -449,5 +494,6 @@ int main(void)
 	RUN(test_create_shares_kernel_half);
 	RUN(test_unmap_kind_mismatch_changes_nothing);
 	RUN(test_window_blocks_know_their_maker);
+	RUN(test_cache_modes);
 	return harness_done("paging");
 }
