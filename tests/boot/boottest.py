@@ -655,19 +655,22 @@ def timed_boot(img, cfg, timeout=180):
     return p.wait(), "".join(lines), t_loader, t_done
 
 
-def test_timeline():
-    """The boot timeline against the host's clock: done - loader-entry is
+def test_timeline(cfg, want_source):
+    """Boots with cfg; the TSC frequency must come from want_source (QEMU's
+    TCG CPUs have no CPUID leaf 0x15: the HPET, or with the HPET off the
+    PM timer).  The boot timeline against the host's clock: done - loader-entry is
     positive and less than the wall-clock time from QEMU's start to
     `memboot: done`, and within 15 % (+ 0.3 s of pipe and scheduling
     slack) of the host-measured time between the loader's first line and
     `memboot: done` - which a wrong TSC frequency would miss."""
     def run():
         fails = []
-        status, text, t_loader, t_done = timed_boot(os.path.join(BUILD, "esp.img"),
-                                                    {"MEM": "512M"})
+        status, text, t_loader, t_done = timed_boot(os.path.join(BUILD, "esp.img"), cfg)
         check_done(status, text, fails)
         stages, mhz, source, pf = parse_timeline(text)
         fails += pf
+        if source is not None and source != want_source:
+            fails.append(f"TSC frequency from {source}, want {want_source}")
         if t_done is None or "done" not in stages or "loader-entry" not in stages:
             return fails, text
         span = (stages["done"] - stages["loader-entry"]) / 1e6
@@ -750,7 +753,9 @@ TESTS = {
     "exit-boot-services-retry": test_exit_retry(),
     "no-wb-above-4g": test_no_wb_above_4g(),
     "boot-timeline-parser": test_timeline_parser(),
-    "boot-timeline": test_timeline(),
+    "boot-timeline": test_timeline({"MEM": "512M"}, "hpet"),
+    "boot-timeline-pmtimer": test_timeline({"MEM": "512M", "QEMU_EXTRA": "-machine hpet=off"},
+                                           "pmtimer"),
     # ud2 at the entry point.
     "safety-net-ud2": safety_net_test(b"\x0f\x0b", 0, 6, "invalid opcode", 0),
     # mov rax, [0xffffa00000000000]: a read of an unmapped kernel address.
