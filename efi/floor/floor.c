@@ -15,11 +15,13 @@
 #define QEMU_EXIT_PORT  0xf4   /* isa-debug-exit, tools/qemu-run.sh */
 #define QEMU_EXIT_OK    0x10   /* the kernel's 0x10 + status, status 0 */
 
+/* Writes v to I/O port. */
 static void outb(uint16_t port, uint8_t v)
 {
 	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
 
+/* Reads a byte from I/O port. */
 static uint8_t inb(uint16_t port)
 {
 	uint8_t v;

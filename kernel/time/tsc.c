@@ -47,6 +47,7 @@ uint64_t tsc_to_us(uint64_t tsc, uint64_t hz)
 	return tsc / hz * US_PER_SEC + tsc % hz * US_PER_SEC / hz;
 }
 
+/* Runs CPUID for leaf (subleaf 0) into *a..*d. */
 static void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
 {
 	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
