@@ -88,6 +88,16 @@ $(BUILD)/BOOTX64.EFI: $(EFI_OBJ) $(BUILD)/efi/pins-off.o
 $(BUILD)/BOOTX64-pinned.EFI: $(EFI_OBJ) $(BUILD)/efi/pins-on.o
 	$(EFI_LINK) $^
 
+# The boot benchmark's floor (efi/floor/floor.c): a UEFI application that
+# prints one line and exits QEMU, on an ESP of its own.
+$(BUILD)/floor/BOOTX64.EFI: $(BUILD)/efi/efi/floor/floor.c.o
+	@mkdir -p $(dir $@)
+	$(EFI_LINK) $^
+$(BUILD)/floor.img: $(BUILD)/floor/BOOTX64.EFI tools/mkesp.sh
+	rm -rf $(BUILD)/floor/esp && mkdir -p $(BUILD)/floor/esp/EFI/BOOT
+	cp $< $(BUILD)/floor/esp/EFI/BOOT/BOOTX64.EFI
+	tools/mkesp.sh $@ $(BUILD)/floor/esp
+
 # ---------------------------------------------------------------- ESP
 # esp/ is the staging tree of the EFI system partition; build products are
 # copied in (and ignored by git), then build/esp.img is made with mtools.
@@ -187,7 +197,7 @@ $(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/tests/fuzz/%.c.o \
 	$(CLANG) $(FUZZCFLAGS) -o $@ $^
 
 # ---------------------------------------------------------------- targets
-.PHONY: all run test test-host test-fuzz-short fuzz-controls test-boot test-secureboot image bench fuzz debug clean help
+.PHONY: all run test test-host test-fuzz-short fuzz-controls test-boot test-secureboot image bench boot-bench fuzz debug clean help
 
 all: $(BUILD)/esp.img $(BUILD)/host/memmap ## build loader, kernel, ESP image and host tools
 
@@ -218,6 +228,9 @@ image: $(BUILD)/memboot.img ## GPT disk image for a real PC (dd to a USB stick),
 
 bench: $(BENCHES) ## benchmarks: `bench: <name> <value> <unit>` lines
 	@for b in $(BENCHES); do $$b || exit 1; done
+
+boot-bench: all $(BUILD)/floor.img ## boot time: floor vs memboot, interleaved, 5 boots each at 512M (slow; not in test)
+	python3 tools/boot-bench.py $(BUILD)/floor.img $(BUILD)/esp.img
 
 fuzz: $(FUZZERS) ## long libFuzzer runs (FUZZ_SECONDS each)
 	tools/run-fuzz.sh $(FUZZ_SECONDS)

@@ -81,6 +81,8 @@ EFI_STATUS handoff(EFI_HANDLE image, struct bootinfo *bi, uint64_t map_capacity,
 			EFI_PHYSICAL_ADDRESS page;
 			efi_bs->AllocatePages(AllocateAnyPages, EfiLoaderData, 1, &page);
 		}
+		/* Boot timeline: the last attempt's stamp is the one kept. */
+		bi->tsc_exit_boot_services = bootinfo_rdtsc();
 		st = efi_bs->ExitBootServices(image, key);
 		if (st == EFI_SUCCESS)
 			break;

@@ -413,6 +413,8 @@ EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	EFI_FILE_HANDLE root;
 	EFI_STATUS st;
 
+	/* Boot timeline: the loader's first stamp (kernel/time/boottime.h). */
+	bi->tsc_loader_entry = bootinfo_rdtsc();
 	efi_st = systab;
 	efi_bs = systab->BootServices;
 	lprintf("memboot: loader starting (%s)\n", loader_pins.enabled ?

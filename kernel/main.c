@@ -22,6 +22,7 @@
 #include "kernel/mem/kmem.h"
 #include "kernel/mem/selftest.h"
 #include "kernel/ramdisk/ramdisk.h"
+#include "kernel/time/boottime.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
 #include "mm/memmap.h"
@@ -135,6 +136,7 @@ void kmain(const struct bootinfo *bi)
 	/* The command line escaped: up to 4 bytes per byte of it. */
 	char cmdline[4 * BOOTINFO_CMDLINE_MAX];
 
+	boottime_mark(BOOT_KERNEL_ENTRY);
 	/* First: the loader's safety-net IDT (efi/safetynet.c) lives in its
 	 * identity mapping, which drop_identity_map removes; trap_init needs
 	 * nothing but the kernel image. */
@@ -161,6 +163,7 @@ void kmain(const struct bootinfo *bi)
 
 	memory_init(bi);
 	kmem_init(&kernel_pmm);
+	boottime_mark(BOOT_MEMORY_READY);
 	screen_init(bi);
 	selftest_run();
 	acpi_demo_run(bi, kmem_physmap());
@@ -170,6 +173,8 @@ void kmain(const struct bootinfo *bi)
 	if (fbcon_screen.fb)
 		mmpic_draw(&fbcon_screen, kernel_map, kernel_map_count);
 
+	boottime_mark(BOOT_DONE);
+	boottime_report(bi, kmem_physmap());
 	kprintf("memboot: done\n");
 	kernel_exit(0);
 }

@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define BOOTINFO_MAGIC   0x544f4f42424d454dULL /* "MEMBBOOT" little-endian */
-#define BOOTINFO_VERSION 1
+#define BOOTINFO_VERSION 2 /* 2: tsc_loader_entry, tsc_exit_boot_services */
 
 /* Flags (bootinfo.flags). */
 #define BOOTINFO_F_QEMU_EXIT  (1ULL << 0) /* exit through isa-debug-exit when done */
@@ -106,12 +106,27 @@ struct bootinfo {
 	uint64_t stack_size;        /* bytes, guard page not included */
 
 	char cmdline[BOOTINFO_CMDLINE_MAX]; /* \boot\cmdline, NUL-terminated ASCII */
+
+	/* Version 2: boot timeline, raw TSC values (RDTSC; the kernel finds
+	 * the frequency, kernel/time/tsc.h).  0 = not measured. */
+	uint64_t tsc_loader_entry;       /* first thing in efi_main */
+	uint64_t tsc_exit_boot_services; /* just before the ExitBootServices that succeeded */
 };
-_Static_assert(sizeof(struct bootinfo) == 640, "bootinfo layout");
+_Static_assert(sizeof(struct bootinfo) == 656, "bootinfo layout");
 _Static_assert(__builtin_offsetof(struct bootinfo, memmap_pa) == 40, "memmap_pa offset");
 _Static_assert(__builtin_offsetof(struct bootinfo, used) == 72, "used offset");
 _Static_assert(__builtin_offsetof(struct bootinfo, fb) == 264, "fb offset");
 _Static_assert(__builtin_offsetof(struct bootinfo, cmdline) == 384, "cmdline offset");
+_Static_assert(__builtin_offsetof(struct bootinfo, tsc_loader_entry) == 640, "tsc offset");
+
+/* Reads the time-stamp counter (cycles since CPU reset on real hardware;
+ * QEMU TCG counts from the host's).  Loader and kernel both stamp with it. */
+static inline uint64_t bootinfo_rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
 
 /* The raw descriptor as UEFI defines it (EFI_MEMORY_DESCRIPTOR); the firmware's
  * descriptor may be larger (memmap_desc_size), never smaller. */

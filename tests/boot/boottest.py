@@ -576,6 +576,163 @@ def safety_net_test(code, rip_off, vector, name, error, cr2=None):
     return run
 
 
+# ---------------------------------------------------------------- boot timeline
+
+BOOT_STAGES = ("loader-entry", "exit-boot-services", "kernel-entry", "memory-ready", "done")
+BOOT_STAGE_RE = re.compile(r"^boot: ([a-z-]+) (\d+)\.(\d{3}) ms$")
+BOOT_TSC_RE = re.compile(r"^boot: tsc (\d+)\.(\d{3}) MHz \((cpuid|hpet|pmtimer)\)$")
+# Plausible TSC frequencies: any x86 CPU since the Pentium, with margin.
+TSC_MHZ_MIN, TSC_MHZ_MAX = 100, 10000
+
+
+def parse_timeline(text):
+    """Parses the kernel's `boot:` lines (kernel/time/boottime.h).  Returns
+    (stages, mhz, source, fails): stages maps each stage to its time in
+    microseconds; fails lists every broken rule - the five stages each
+    once, in order, strictly increasing, then the tsc line with a
+    plausible frequency, all before `memboot: done`."""
+    fails, stages, order = [], {}, []
+    mhz = source = None
+    lines = text.splitlines()
+    done_at = lines.index("memboot: done") if "memboot: done" in lines else len(lines)
+    for i, l in enumerate(lines):
+        m, t = BOOT_STAGE_RE.match(l), BOOT_TSC_RE.match(l)
+        if m and m.group(1) in BOOT_STAGES:
+            if i > done_at:
+                fails.append(f"`{l}` after `memboot: done`")
+            if m.group(1) in stages:
+                fails.append(f"stage {m.group(1)} printed twice")
+            if mhz is not None:
+                fails.append(f"`{l}` after the tsc line")
+            stages[m.group(1)] = int(m.group(2)) * 1000 + int(m.group(3))
+            order.append(m.group(1))
+        elif t:
+            if mhz is not None:
+                fails.append("two tsc lines")
+            mhz = int(t.group(1)) + int(t.group(2)) / 1000
+            source = t.group(3)
+            if i > done_at:
+                fails.append("the tsc line is after `memboot: done`")
+        elif l.startswith("boot: ") and not l.startswith("boot: tsc frequency unknown"):
+            fails.append(f"malformed timeline line `{l}`")
+    if "boot: tsc frequency unknown" in text:
+        fails.append("the kernel found no TSC frequency source")
+    if [s for s in BOOT_STAGES if s in order] != order or len(order) != len(set(order)):
+        fails.append(f"stages in the order {order}, want {list(BOOT_STAGES)}")
+    missing = [s for s in BOOT_STAGES if s not in stages]
+    if missing:
+        fails.append(f"stages missing: {missing}")
+    times = [stages[s] for s in BOOT_STAGES if s in stages]
+    for a, b, ta, tb in zip(BOOT_STAGES, BOOT_STAGES[1:], times, times[1:]):
+        if tb <= ta:
+            fails.append(f"{b} at {tb} us is not after {a} at {ta} us")
+    if mhz is None:
+        fails.append("no `boot: tsc <MHz> MHz (<source>)` line")
+    elif not TSC_MHZ_MIN <= mhz <= TSC_MHZ_MAX:
+        fails.append(f"TSC at {mhz} MHz is outside {TSC_MHZ_MIN}..{TSC_MHZ_MAX} MHz")
+    return stages, mhz, source, fails
+
+
+def timed_boot(img, cfg, timeout=180):
+    """Boots img like boot(); returns (status, text, t_loader, t_done): host
+    seconds from QEMU's start to the arrival of the loader's first line and
+    of `memboot: done` (None if never seen)."""
+    env = dict(os.environ)
+    env.update({k: str(v) for k, v in cfg.items()})
+    env.update({"SERIAL": "stdio", "TIMEOUT": str(timeout), "DISK_WRITE": "0"})
+    t0 = time.monotonic()
+    p = subprocess.Popen([QEMU_RUN, img], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         start_new_session=True)
+    lines, t_loader, t_done = [], None, None
+    for raw in p.stdout:
+        line = raw.decode("utf-8", "replace").replace("\r", "")
+        lines.append(line)
+        if t_loader is None and line.startswith("memboot: loader starting"):
+            t_loader = time.monotonic() - t0
+        if line.rstrip("\n") == "memboot: done":
+            t_done = time.monotonic() - t0
+    return p.wait(), "".join(lines), t_loader, t_done
+
+
+def test_timeline(cfg, want_source):
+    """Boots with cfg; the TSC frequency must come from want_source (QEMU's
+    TCG CPUs have no CPUID leaf 0x15: the HPET, or with the HPET off the
+    PM timer).  The boot timeline against the host's clock: done - loader-entry is
+    positive and less than the wall-clock time from QEMU's start to
+    `memboot: done`, and within 15 % (+ 0.3 s of pipe and scheduling
+    slack) of the host-measured time between the loader's first line and
+    `memboot: done` - which a wrong TSC frequency would miss."""
+    def run():
+        fails = []
+        status, text, t_loader, t_done = timed_boot(os.path.join(BUILD, "esp.img"), cfg)
+        check_done(status, text, fails)
+        stages, mhz, source, pf = parse_timeline(text)
+        fails += pf
+        if source is not None and source != want_source:
+            fails.append(f"TSC frequency from {source}, want {want_source}")
+        if t_done is None or "done" not in stages or "loader-entry" not in stages:
+            return fails, text
+        span = (stages["done"] - stages["loader-entry"]) / 1e6
+        host = t_done - t_loader
+        if not 0 < span < t_done:
+            fails.append(f"done - loader-entry = {span:.3f} s, want 0 < it < {t_done:.3f} s "
+                         "(QEMU start to `memboot: done`, host clock)")
+        if abs(span - host) > 0.15 * host + 0.3:
+            fails.append(f"done - loader-entry = {span:.3f} s by the TSC at {mhz} MHz ({source}), "
+                         f"{host:.3f} s by the host clock")
+        text += (f"\n[timeline: {span:.3f} s by the TSC ({mhz} MHz, {source}), host {host:.3f} s "
+                 f"loader->done, {t_done:.3f} s QEMU start->done]\n")
+        return fails, text
+    return run
+
+
+def test_timeline_parser():
+    """Controls for parse_timeline on fabricated consoles: a good one
+    passes; a stage out of order, a time that does not increase, a missing
+    stage, a missing or implausible tsc line, a stage after `memboot:
+    done` are each caught."""
+    good = ["boot: loader-entry 5903.118 ms", "boot: exit-boot-services 5950.000 ms",
+            "boot: kernel-entry 5951.500 ms", "boot: memory-ready 6000.001 ms",
+            "boot: done 9000.000 ms", "boot: tsc 2999.998 MHz (hpet)", "memboot: done"]
+
+    def variant(f):
+        lines = list(good)
+        f(lines)
+        return "\n".join(lines) + "\n"
+
+    def swap(lines):
+        lines[2], lines[3] = lines[3], lines[2]
+
+    def same(lines):
+        lines[3] = "boot: memory-ready 5951.500 ms"
+
+    def after_done(lines):
+        lines.append(lines.pop(4))
+
+    controls = {
+        "out of order": (swap, "order"),
+        "not increasing": (same, "is not after"),
+        "missing stage": (lambda ls: ls.pop(1), "missing"),
+        "no tsc line": (lambda ls: ls.pop(5), "no `boot: tsc"),
+        "implausible tsc": (lambda ls: ls.__setitem__(5, "boot: tsc 12.000 MHz (cpuid)"), "outside"),
+        "after done": (after_done, "after `memboot: done`"),
+        "malformed": (lambda ls: ls.__setitem__(0, "boot: loader-entry 5903.1 ms"), "malformed"),
+    }
+
+    def run():
+        fails = []
+        stages, mhz, source, pf = parse_timeline(variant(lambda ls: None))
+        if pf or stages.get("loader-entry") != 5903118 or mhz != 2999.998 or source != "hpet":
+            fails.append(f"good console: {pf}, {stages}, {mhz}, {source}")
+        for name, (f, want) in controls.items():
+            pf = parse_timeline(variant(f))[3]
+            if not any(want in x for x in pf):
+                fails.append(f"control `{name}` not caught (want a reason with {want!r}): {pf}")
+        return fails, ""
+    return run
+
+
 TESTS = {
     "q35-512M-vs-shell": test_map_vs_shell({"MEM": "512M", "MACHINE": "q35"}),
     "q35-5G-vs-shell": test_map_vs_shell({"MEM": "5G", "MACHINE": "q35"}),
@@ -595,6 +752,10 @@ TESTS = {
     "cmdline-escaped": test_cmdline_escaped(),
     "exit-boot-services-retry": test_exit_retry(),
     "no-wb-above-4g": test_no_wb_above_4g(),
+    "boot-timeline-parser": test_timeline_parser(),
+    "boot-timeline": test_timeline({"MEM": "512M"}, "hpet"),
+    "boot-timeline-pmtimer": test_timeline({"MEM": "512M", "QEMU_EXTRA": "-machine hpet=off"},
+                                           "pmtimer"),
     # ud2 at the entry point.
     "safety-net-ud2": safety_net_test(b"\x0f\x0b", 0, 6, "invalid opcode", 0),
     # mov rax, [0xffffa00000000000]: a read of an unmapped kernel address.

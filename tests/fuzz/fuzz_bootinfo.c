@@ -10,8 +10,8 @@
  *
  * Input:  byte 0      mode bits (below): fix-ups that let the fuzzer reach
  *                     the accepting paths often; every field stays fuzzed
- *         1..640      struct bootinfo, raw (zero-padded if short)
- *         641..       the raw memory map, copied into the arena at
+ *         1..656      struct bootinfo v2, raw (zero-padded if short)
+ *         657..       the raw memory map, copied into the arena at
  *                     memmap_pa (zero-padded to memmap_size)
  *
  * Truth is a second reading of the raw bytes, written here from the
@@ -64,7 +64,7 @@ typedef unsigned __int128 u128;
 #define TEXT_MAX    160u                 /* bytes of printed text drawn: enough
 					   to wrap and scroll a small screen */
 #define MAP_CAP     4096u                /* kernel/main.c KERNEL_MAP_MAX */
-#define BI_SIZE     640u
+#define BI_SIZE     656u            /* v2: + the two boot-timeline stamps */
 
 /* Mode bits (input byte 0). */
 #define M_HEADER 0x01  /* magic, version, size, hhdm_offset made right */
@@ -78,8 +78,9 @@ enum {
 	O_MAGIC = 0, O_VERSION = 8, O_SIZE = 12, O_FLAGS = 16, O_HHDM_OFF = 24,
 	O_HHDM_SIZE = 32, O_MAP_PA = 40, O_MAP_SIZE = 48, O_DESC_SIZE = 56,
 	O_USED_COUNT = 68, O_USED = 72, O_FB = 264, O_RAMDISK_PA = 328,
-	O_RAMDISK_SIZE = 336, O_CMDLINE = 384,
+	O_RAMDISK_SIZE = 336, O_CMDLINE = 384, O_TSC_LOADER = 640, O_TSC_EBS = 648,
 };
+_Static_assert(sizeof(struct bootinfo) == BI_SIZE, "fuzz_bootinfo reads BootInfo v2");
 
 /* Rules of bootinfo_check's contract, one bit each. */
 enum rule {
@@ -181,7 +182,7 @@ static unsigned bootinfo_truth(const uint8_t *b)
 
 	if (rd(b + O_MAGIC, 8) != 0x544f4f42424d454dULL)   /* "MEMBBOOT" */
 		broken |= R_MAGIC;
-	if (rd(b + O_VERSION, 4) != 1)
+	if (rd(b + O_VERSION, 4) != 2)
 		broken |= R_VERSION;
 	if (rd(b + O_SIZE, 4) != BI_SIZE)
 		broken |= R_SIZE;

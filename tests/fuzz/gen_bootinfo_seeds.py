@@ -22,7 +22,7 @@ def desc(t, start, pages, ds=48, attr=0xf):
 
 def bootinfo(mapbytes, ds, used, fb=None, flags=0, cmdline=b'qemu-exit', hhdm=ARENA,
              map_pa=MAP_PA):
-    b = struct.pack('<QIIQQQQQIIII', MAGIC, 1, 640, flags | (2 if fb else 0), HHDM, hhdm,
+    b = struct.pack('<QIIQQQQQIIII', MAGIC, 2, 656, flags | (2 if fb else 0), HHDM, hhdm,
                     map_pa, len(mapbytes), ds, 1, 0, len(used))
     for pa, size, t in used + [(0, 0, 0)] * (8 - len(used)):
         b += struct.pack('<QQII', pa, size, t, 0)
@@ -32,7 +32,8 @@ def bootinfo(mapbytes, ds, used, fb=None, flags=0, cmdline=b'qemu-exit', hhdm=AR
     b += struct.pack('<QQ', 0, 0)                          # ramdisk
     b += struct.pack('<QQQQQ', 0x200000, 0xffffffff80000000, 0x40000, 0xffffffff7fff0000, 0x10000)
     b += cmdline + bytes(256 - len(cmdline))
-    assert len(b) == 640
+    b += struct.pack('<QQ', 0, 0)                          # v2: TSC stamps (not measured)
+    assert len(b) == 656
     return b
 
 

@@ -38,13 +38,23 @@ static void test_good(void)
 {
 	build_good();
 	CHECK(bootinfo_check(&bi, err, sizeof(err)) == 0, "rejected: %s", err);
+	CHECK(BOOTINFO_VERSION == 2 && sizeof(bi) == 656, "v%u, %zu bytes: the ABI moved",
+	      BOOTINFO_VERSION, sizeof(bi));
+	/* The boot-timeline stamps are data the kernel only prints: any
+	 * value, order included, passes. */
+	build_good(); bi.tsc_loader_entry = ~0ULL; bi.tsc_exit_boot_services = 1;
+	CHECK(bootinfo_check(&bi, err, sizeof(err)) == 0, "stamps rejected: %s", err);
 }
 
 /* Expect: magic, version and size are checked before anything else. */
 static void test_header(void)
 {
 	build_good(); bi.magic++;                 EXPECT_FAIL("bad magic");
-	build_good(); bi.version = 2;             EXPECT_FAIL("version 2");
+	build_good(); bi.version = 3;             EXPECT_FAIL("version 3");
+	/* A v1 loader (no boot-timeline stamps, 640 bytes) is refused by
+	 * its version, and a v2 header on the v1 size by the size. */
+	build_good(); bi.version = 1; bi.size = 640; EXPECT_FAIL("version 1");
+	build_good(); bi.size = 640;              EXPECT_FAIL("size 640, expected 656");
 	build_good(); bi.size = 100;              EXPECT_FAIL("size 100");
 	build_good(); bi.magic = 0; bi.size = 0;  EXPECT_FAIL("bad magic");
 	CHECK(bootinfo_check(NULL, err, sizeof(err)) == -1, "NULL accepted");

@@ -1,0 +1,48 @@
+/*
+ * kernel/time/boottime.h - the boot timeline: TSC stamps at five stages,
+ * two from the loader (BootInfo v2) and three from the kernel, printed as
+ * time since TSC 0 (CPU reset on hardware and KVM; under QEMU TCG the
+ * guest's TSC follows the host's, so the figures there are the host's
+ * uptime and only differences between them mean anything).
+ *
+ * Output (boottime_report, just before `memboot: done`), in this order:
+ *   boot: loader-entry <ms>.<3 digits> ms        efi_main's first statement
+ *   boot: exit-boot-services <ms> ms             before the ExitBootServices that succeeded
+ *   boot: kernel-entry <ms> ms                   kmain's first statement
+ *   boot: memory-ready <ms> ms                   after kmem_init
+ *   boot: done <ms> ms                           just before `memboot: done`
+ *   boot: tsc <MHz>.<3 digits> MHz (cpuid|hpet|pmtimer)
+ * or, when no frequency source works, one line:
+ *   boot: tsc frequency unknown (no CPUID leaf 0x15, HPET or PM timer): no timeline
+ */
+#ifndef KERNEL_TIME_BOOTTIME_H
+#define KERNEL_TIME_BOOTTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "kernel/mem/physmap.h"
+#include "shared/bootinfo.h"
+
+enum boot_stage {
+	BOOT_LOADER_ENTRY,
+	BOOT_EXIT_BOOT_SERVICES,
+	BOOT_KERNEL_ENTRY,
+	BOOT_MEMORY_READY,
+	BOOT_DONE,
+	BOOT_STAGES
+};
+
+/* Records the TSC now as the time of kernel stage s (a loader stage or a
+ * value out of range is ignored: those come from BootInfo). */
+void boottime_mark(enum boot_stage s);
+
+/* Finds the TSC frequency (kernel/time/tsc.h; may busy-wait for a
+ * calibration) and prints the timeline of the loader's stamps in bi and
+ * the kernel's, in the format above. */
+void boottime_report(const struct bootinfo *bi, const struct physmap *pm);
+
+/* Formats tsc at hz (> 0) as milliseconds with three decimals ("5903.118")
+ * into buf (n bytes); returns what fmt_snprintf returns. */
+int boottime_fmt_ms(char *buf, size_t n, uint64_t tsc, uint64_t hz);
+
+#endif
