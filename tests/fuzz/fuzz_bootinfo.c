@@ -442,7 +442,7 @@ NOCOV static void run_fbcon(const uint8_t *b, const struct bootinfo *bi, const s
 		return;
 	uint8_t *buf = malloc(size);
 	memset(buf, 0xa5, size);
-	struct fbcon c;
+	static struct fbcon c;   /* ~620 KiB: the cell grids */
 	int s = fbcon_init(&c, buf, &bi->fb);
 
 	uint32_t bpp = fb_bpp(fbb);
