@@ -26,6 +26,7 @@
 #include "lib/fmt.h"
 #include "lib/string.h"
 #include "mm/memmap.h"
+#include "mm/kalloc.h"
 #include "mm/paging.h"
 #include "mm/platform.h"
 #include "mm/pmm.h"
@@ -83,17 +84,26 @@ static void screen_init(const struct bootinfo *bi)
 			bi->fb.size, mm_status_str(s));
 		return;
 	}
-	s = fbcon_init(&fbcon_screen, (void *)(uintptr_t)va, &bi->fb);
-	if (s != FBCON_OK) {
-		kprintf("fbcon: %s (%ux%u, format %u, pitch %u)\n", fbcon_status_str(s), bi->fb.width,
-			bi->fb.height, bi->fb.format, bi->fb.pitch);
+	struct fbcon *c = kalloc(sizeof(*c), ALLOC_KERNEL | ALLOC_WRITABLE);
+	if (!c) {
+		kprintf("fbcon: no memory for the console's cell grids (%lu bytes)\n",
+			(uint64_t)sizeof(*c));
 		mem_unmap_addr(addrspace_kernel(), va, bi->fb.size);
 		return;
 	}
+	s = fbcon_init(c, (void *)(uintptr_t)va, &bi->fb);
+	if (s != FBCON_OK) {
+		kprintf("fbcon: %s (%ux%u, format %u, pitch %u)\n", fbcon_status_str(s), bi->fb.width,
+			bi->fb.height, bi->fb.format, bi->fb.pitch);
+		kfree(c, sizeof(*c));
+		mem_unmap_addr(addrspace_kernel(), va, bi->fb.size);
+		return;
+	}
+	fbcon_screen = c;
 	console_add_sink(fbcon_screen_write);
 	kprintf("fbcon: %ux%u framebuffer at phys 0x%lx (%s): %u x %u text cells\n", bi->fb.width,
 		bi->fb.height, bi->fb.pa, pat_wc ? "write-combining" : "write-through",
-		fbcon_screen.cols, fbcon_screen.rows);
+		c->cols, c->rows);
 }
 
 /* Sanitises and prints the memory map, then builds the frame allocator. */
@@ -170,8 +180,8 @@ void kmain(const struct bootinfo *bi)
 	ramdisk_run(bi, kmem_physmap());
 
 	/* Last, so a person at the screen sees it when the kernel stops. */
-	if (fbcon_screen.fb)
-		mmpic_draw(&fbcon_screen, kernel_map, kernel_map_count);
+	if (fbcon_screen && fbcon_screen->fb)
+		mmpic_draw(fbcon_screen, kernel_map, kernel_map_count);
 
 	boottime_mark(BOOT_DONE);
 	boottime_report(bi, kmem_physmap());

@@ -11,7 +11,7 @@
 #define LINE_STALE (UINT64_MAX - 1)     /* unknown: redraw the whole row */
 #define MARGIN_STALE 0xffffu
 
-struct fbcon fbcon_screen;
+struct fbcon *fbcon_screen;
 
 /* Returns a static string naming status s. */
 const char *fbcon_status_str(int s)
@@ -474,6 +474,6 @@ void fbcon_write(struct fbcon *c, const char *s, size_t n)
 /* Console sink: draws s on the screen console. */
 void fbcon_screen_write(const char *s, size_t n)
 {
-	if (fbcon_screen.fb)
-		fbcon_write(&fbcon_screen, s, n);
+	if (fbcon_screen && fbcon_screen->fb)
+		fbcon_write(fbcon_screen, s, n);
 }

@@ -153,11 +153,13 @@ void fbcon_fill_rect(struct fbcon *c, uint32_t x, uint32_t y, uint32_t w,
 		     uint32_t h, uint32_t rgb);
 
 /*
- * The screen console of the kernel: kmain initialises it with fbcon_init
- * and registers fbcon_screen_write with console_add_sink, so every byte the
- * kernel prints is also drawn on screen.
+ * The screen console of the kernel: kmain allocates it (kalloc: the cell
+ * grids are ~620 KiB, taken only when there is a framebuffer, not kept in
+ * the kernel image), initialises it with fbcon_init and registers
+ * fbcon_screen_write with console_add_sink, so every byte the kernel
+ * prints is also drawn on screen.  NULL without a screen.
  */
-extern struct fbcon fbcon_screen;
+extern struct fbcon *fbcon_screen;
 void fbcon_screen_write(const char *s, size_t n);
 
 #endif
