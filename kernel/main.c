@@ -175,9 +175,13 @@ void kmain(const struct bootinfo *bi)
 	kmem_init(&kernel_pmm);
 	boottime_mark(BOOT_MEMORY_READY);
 	screen_init(bi);
+	boottime_mark(BOOT_CONSOLE_READY);
 	selftest_run();
+	boottime_mark(BOOT_SELFTEST_DONE);
 	acpi_demo_run(bi, kmem_physmap());
+	boottime_mark(BOOT_ACPI_DONE);
 	ramdisk_run(bi, kmem_physmap());
+	boottime_mark(BOOT_RAMDISK_DONE);
 
 	/* Last, so a person at the screen sees it when the kernel stops. */
 	if (fbcon_screen && fbcon_screen->fb)

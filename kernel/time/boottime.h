@@ -1,6 +1,6 @@
 /*
- * kernel/time/boottime.h - the boot timeline: TSC stamps at five stages,
- * two from the loader (BootInfo v2) and three from the kernel, printed as
+ * kernel/time/boottime.h - the boot timeline: TSC stamps at nine stages,
+ * two from the loader (BootInfo v2) and seven from the kernel, printed as
  * time since TSC 0 (CPU reset on hardware and KVM; under QEMU TCG the
  * guest's TSC follows the host's, so the figures there are the host's
  * uptime and only differences between them mean anything).
@@ -10,6 +10,10 @@
  *   boot: exit-boot-services <ms> ms             before the ExitBootServices that succeeded
  *   boot: kernel-entry <ms> ms                   kmain's first statement
  *   boot: memory-ready <ms> ms                   after kmem_init
+ *   boot: console-ready <ms> ms                  framebuffer console up, early output replayed
+ *   boot: selftest-done <ms> ms                  after the mm selftest
+ *   boot: acpi-done <ms> ms                      after the ACPI / PCI demos
+ *   boot: ramdisk-done <ms> ms                   after the ramdisk listing
  *   boot: done <ms> ms                           just before `memboot: done`
  *   boot: tsc <MHz>.<3 digits> MHz (cpuid|hpet|pmtimer)
  * or, when no frequency source works, one line:
@@ -28,6 +32,10 @@ enum boot_stage {
 	BOOT_EXIT_BOOT_SERVICES,
 	BOOT_KERNEL_ENTRY,
 	BOOT_MEMORY_READY,
+	BOOT_CONSOLE_READY,
+	BOOT_SELFTEST_DONE,
+	BOOT_ACPI_DONE,
+	BOOT_RAMDISK_DONE,
 	BOOT_DONE,
 	BOOT_STAGES
 };
