@@ -101,6 +101,7 @@ static void screen_init(const struct bootinfo *bi)
 	}
 	fbcon_screen = c;
 	console_add_sink(fbcon_screen_write);
+	console_set_flush(fbcon_screen_flush);
 	kprintf("fbcon: %ux%u framebuffer at phys 0x%lx (%s): %u x %u text cells\n", bi->fb.width,
 		bi->fb.height, bi->fb.pa, pat_wc ? "write-combining" : "write-through",
 		c->cols, c->rows);
@@ -139,6 +140,14 @@ static void memory_init(const struct bootinfo *bi)
 	pmm_print(&kernel_pmm);
 }
 
+/* Ends boot stage s: the screen catches up with what the stage printed
+ * (one redraw per stage, not one per line), then the stamp. */
+static void stage(enum boot_stage s)
+{
+	console_flush();
+	boottime_mark(s);
+}
+
 void kmain(const struct bootinfo *bi);
 void kmain(const struct bootinfo *bi)
 {
@@ -175,19 +184,19 @@ void kmain(const struct bootinfo *bi)
 	kmem_init(&kernel_pmm);
 	boottime_mark(BOOT_MEMORY_READY);
 	screen_init(bi);
-	boottime_mark(BOOT_CONSOLE_READY);
+	stage(BOOT_CONSOLE_READY);
 	selftest_run();
-	boottime_mark(BOOT_SELFTEST_DONE);
+	stage(BOOT_SELFTEST_DONE);
 	acpi_demo_run(bi, kmem_physmap());
-	boottime_mark(BOOT_ACPI_DONE);
+	stage(BOOT_ACPI_DONE);
 	ramdisk_run(bi, kmem_physmap());
-	boottime_mark(BOOT_RAMDISK_DONE);
+	stage(BOOT_RAMDISK_DONE);
 
 	/* Last, so a person at the screen sees it when the kernel stops. */
 	if (fbcon_screen && fbcon_screen->fb)
 		mmpic_draw(fbcon_screen, kernel_map, kernel_map_count);
 
-	boottime_mark(BOOT_DONE);
+	stage(BOOT_DONE);
 	boottime_report(bi, kmem_physmap());
 	kprintf("memboot: done\n");
 	kernel_exit(0);

@@ -144,9 +144,26 @@ void kprintf(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Ends the run: QEMU exit with code, when BootInfo asked for it, else halt. */
+static void (*flush_hook)(void);
+
+/* See console.h. */
+void console_set_flush(void (*flush)(void))
+{
+	flush_hook = flush;
+}
+
+/* See console.h. */
+void console_flush(void)
+{
+	if (flush_hook)
+		flush_hook();
+}
+
+/* Ends the run: QEMU exit with code, when BootInfo asked for it, else
+ * halt; every sink shows everything first. */
 _Noreturn void kernel_exit(int code)
 {
+	console_flush();
 	if (bootinfo_qemu_exit())
 		outl(QEMU_EXIT, QEMU_EXIT_BASE + (uint32_t)code);
 	halt_forever();

@@ -20,6 +20,13 @@ void console_write(const char *s, size_t n);
 #define CONSOLE_MAX_SINKS 4
 int console_add_sink(void (*write)(const char *s, size_t n));
 
+/* Sinks may keep what they are given and show it later (the screen
+ * console draws on a flush): console_set_flush registers the one hook that
+ * makes them catch up, console_flush calls it.  kernel_exit (and so panic)
+ * flushes; kmain flushes at every boot stage. */
+void console_set_flush(void (*flush)(void));
+void console_flush(void);
+
 /* printf to the console; formats as lib/fmt.h describes. */
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void kvprintf(const char *fmt, va_list ap);

@@ -440,7 +440,7 @@ void fbcon_fill_rect(struct fbcon *c, uint32_t x, uint32_t y, uint32_t w,
 	}
 }
 
-void fbcon_write(struct fbcon *c, const char *s, size_t n)
+void fbcon_put(struct fbcon *c, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
@@ -468,12 +468,26 @@ void fbcon_write(struct fbcon *c, const char *s, size_t n)
 		mark_dirty(c, c->row, c->row + 1);
 		c->col++;
 	}
+}
+
+/* See fbcon.h. */
+void fbcon_write(struct fbcon *c, const char *s, size_t n)
+{
+	fbcon_put(c, s, n);
 	fbcon_flush(c);
 }
 
-/* Console sink: draws s on the screen console. */
+/* Console sink: puts s into the screen console's grid; the pixels follow
+ * on fbcon_screen_flush (console_flush). */
 void fbcon_screen_write(const char *s, size_t n)
 {
 	if (fbcon_screen && fbcon_screen->fb)
-		fbcon_write(fbcon_screen, s, n);
+		fbcon_put(fbcon_screen, s, n);
+}
+
+/* Console flush hook: draws what changed on the screen console. */
+void fbcon_screen_flush(void)
+{
+	if (fbcon_screen && fbcon_screen->fb)
+		fbcon_flush(fbcon_screen);
 }

@@ -134,6 +134,10 @@ int fbcon_init(struct fbcon *c, void *fb_va, const struct bootinfo_fb *fb);
  * the RAM grid, then draws what changed on screen (fbcon_flush). */
 void fbcon_write(struct fbcon *c, const char *s, size_t n);
 
+/* fbcon_write without the flush: the RAM grid only; the screen catches up
+ * on the next fbcon_flush (a burst of prints then costs one redraw). */
+void fbcon_put(struct fbcon *c, const char *s, size_t n);
+
 /* Draws every cell of the RAM grid that differs from the glass; only ever
  * stores pixels. */
 void fbcon_flush(struct fbcon *c);
@@ -161,5 +165,6 @@ void fbcon_fill_rect(struct fbcon *c, uint32_t x, uint32_t y, uint32_t w,
  */
 extern struct fbcon *fbcon_screen;
 void fbcon_screen_write(const char *s, size_t n);
+void fbcon_screen_flush(void);
 
 #endif

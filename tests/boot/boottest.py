@@ -589,7 +589,7 @@ TSC_MHZ_MIN, TSC_MHZ_MAX = 100, 10000
 def parse_timeline(text):
     """Parses the kernel's `boot:` lines (kernel/time/boottime.h).  Returns
     (stages, mhz, source, fails): stages maps each stage to its time in
-    microseconds; fails lists every broken rule - the five stages each
+    microseconds; fails lists every broken rule - the nine stages each
     once, in order, strictly increasing, then the tsc line with a
     plausible frequency, all before `memboot: done`."""
     fails, stages, order = [], {}, []
@@ -695,7 +695,10 @@ def test_timeline_parser():
     done` are each caught."""
     good = ["boot: loader-entry 5903.118 ms", "boot: exit-boot-services 5950.000 ms",
             "boot: kernel-entry 5951.500 ms", "boot: memory-ready 6000.001 ms",
+            "boot: console-ready 6010.000 ms", "boot: selftest-done 6200.000 ms",
+            "boot: acpi-done 6300.000 ms", "boot: ramdisk-done 6400.000 ms",
             "boot: done 9000.000 ms", "boot: tsc 2999.998 MHz (hpet)", "memboot: done"]
+    TSC = 9   # index of the tsc line
 
     def variant(f):
         lines = list(good)
@@ -715,8 +718,8 @@ def test_timeline_parser():
         "out of order": (swap, "order"),
         "not increasing": (same, "is not after"),
         "missing stage": (lambda ls: ls.pop(1), "missing"),
-        "no tsc line": (lambda ls: ls.pop(5), "no `boot: tsc"),
-        "implausible tsc": (lambda ls: ls.__setitem__(5, "boot: tsc 12.000 MHz (cpuid)"), "outside"),
+        "no tsc line": (lambda ls: ls.pop(TSC), "no `boot: tsc"),
+        "implausible tsc": (lambda ls: ls.__setitem__(TSC, "boot: tsc 12.000 MHz (cpuid)"), "outside"),
         "after done": (after_done, "after `memboot: done`"),
         "malformed": (lambda ls: ls.__setitem__(0, "boot: loader-entry 5903.1 ms"), "malformed"),
     }
