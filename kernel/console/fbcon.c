@@ -8,6 +8,7 @@
 #define CELL_STALE 0x80   /* shown grid only: the glass is unknown, redraw */
 /* shown_line / shown_margin values that name no line / colour. */
 #define LINE_NONE  UINT64_MAX           /* no rectangles on the glass */
+#define LINE_STALE (UINT64_MAX - 1)     /* rectangles kept, not yet on the glass */
 #define LINE_STALE (UINT64_MAX - 1)     /* unknown: redraw the whole row */
 #define MARGIN_STALE 0xffffu
 
@@ -425,17 +426,23 @@ void fbcon_fill_rect(struct fbcon *c, uint32_t x, uint32_t y, uint32_t w,
 	if (w == 0 || h == 0)
 		return;
 	idx = pal_index(c, fbcon_pixel(c, rgb));
-	fbcon_flush(c);      /* the glass matches the grid before rects go on it */
 	text_h = c->rows * FONT_H;
 	for (uint32_t yy = y; yy < y + h;) {
 		uint32_t r = yy / FONT_H, off = yy % FONT_H;
 		uint32_t hh = FONT_H - off;
 		if (hh > y + h - yy)
 			hh = y + h - yy;
-		if (yy < text_h)
-			rect_keep(c, r, x, w, off, hh, idx);
-		/* Below the text rows nothing scrolls: drawn, not kept. */
-		fill_native(c, x, yy, w, hh, c->palette[idx]);
+		if (yy < text_h && rect_keep(c, r, x, w, off, hh, idx) == 0) {
+			/* Kept: the next flush redraws the row from RAM with
+			 * it (one redraw per row, however many bars). */
+			c->shown_line[r] = LINE_STALE;
+			mark_dirty(c, r, r + 1);
+		} else {
+			/* Below the text rows nothing scrolls (and a rectangle
+			 * the table cannot keep is lost on the next scroll):
+			 * drawn now, not kept. */
+			fill_native(c, x, yy, w, hh, c->palette[idx]);
+		}
 		yy += hh;
 	}
 }

@@ -152,7 +152,10 @@ uint32_t fbcon_pixel(const struct fbcon *c, uint32_t rgb);
 
 /* Fills the pixel rectangle [x, x + w) x [y, y + h) with colour rgb,
  * clipped to the screen; the parts on text rows are remembered with their
- * line and scroll with it, text written later over a cell covers them. */
+ * line and scroll with it, text written later over a cell covers them.
+ * Those parts reach the glass on the next fbcon_flush (or fbcon_write),
+ * each row redrawn once however many rectangles it got; parts below the
+ * text rows are drawn at once. */
 void fbcon_fill_rect(struct fbcon *c, uint32_t x, uint32_t y, uint32_t w,
 		     uint32_t h, uint32_t rgb);
 

@@ -43,10 +43,10 @@ static size_t str_len(const char *s)
 	return n;
 }
 
-/* Writes NUL-terminated s on c. */
+/* Puts NUL-terminated s into c's grid; mmpic_draw flushes once at the end. */
 static void puts_c(struct fbcon *c, const char *s)
 {
-	fbcon_write(c, s, str_len(s));
+	fbcon_put(c, s, str_len(s));
 }
 
 /* Returns the last address of region r, saturated at 2^64 - 1. */
@@ -203,4 +203,5 @@ void mmpic_draw(struct fbcon *c, const struct mm_region *map, size_t n)
 		puts_c(c, "\n");
 	}
 	draw_legend(c);
+	fbcon_flush(c);   /* the whole picture reaches the glass in one redraw */
 }
