@@ -96,7 +96,7 @@ static int desc_at(const struct dmmap *m, uint64_t i, uint64_t *lo, uint64_t *hi
 		return -1;
 	*lo = PAGE_ROUND_DOWN(d->phys_start);
 	*hi = PAGE_ROUND_UP(end);
-	if (!(d->attribute & HHDM_EFI_MEMORY_WB) || (d->attribute & EFI_MEMORY_SP))
+	if (!(d->attribute & EFI_MEMORY_WB) || (d->attribute & EFI_MEMORY_SP))
 		return 0;
 	switch (d->type) {
 	case EFI_LOADER_CODE: case EFI_LOADER_DATA: case EFI_BS_CODE: case EFI_BS_DATA:

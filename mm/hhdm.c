@@ -11,7 +11,7 @@
 /* See hhdm.h.  The list is rule 1 of the theory. */
 int hhdm_desc_mapped(uint32_t efi_type, uint64_t attr)
 {
-	if (!(attr & HHDM_EFI_MEMORY_WB) || (attr & EFI_MEMORY_SP))
+	if (!(attr & EFI_MEMORY_WB) || (attr & EFI_MEMORY_SP))
 		return 0;    /* not cacheable, or specific-purpose (soft-reserved) */
 	switch (efi_type) {
 	case EFI_LOADER_CODE:

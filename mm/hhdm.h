@@ -44,9 +44,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* EFI_MEMORY_WB: the memory supports write-back caching (UEFI 2.10, 7.2). */
-#define HHDM_EFI_MEMORY_WB 0x8ULL
-
 /* A physical range [pa, pa + size) of the direct map. */
 struct hhdm_range {
 	uint64_t pa;

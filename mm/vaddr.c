@@ -516,31 +516,41 @@ static const char *free_refusal(const struct virtaddr_block *n, uint64_t va, uin
 	return NULL;
 }
 
-/* Returns MM_OK if [va, va + size) is exactly one block in use by owner;
- * otherwise reports it like a bad free and returns that free's status. */
-int virtaddr_check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t size,
-			 uint32_t owner, const char *who)
+/* virtaddr_check_owned, also setting *blk to the block at va (one lookup
+ * for the check and the free that follows it). */
+static int check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t size,
+		       uint32_t owner, const char *who, struct virtaddr_block **blk)
 {
 	int rc;
 	if (size == 0 || !page_aligned(va) || !page_aligned(size)) {
 		report_bad_free(s, who, va, size, "zero or unaligned", owner, NULL);
 		return MM_EINVAL;
 	}
-	const struct virtaddr_block *n = virtaddr_find(s, va);
+	struct virtaddr_block *n = virtaddr_find(s, va);
 	const char *why = free_refusal(n, va, size, owner, &rc);
 	if (why)
 		report_bad_free(s, who, va, size, why, owner, n);
+	*blk = n;
 	return rc;
+}
+
+/* Returns MM_OK if [va, va + size) is exactly one block in use by owner;
+ * otherwise reports it like a bad free and returns that free's status. */
+int virtaddr_check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t size,
+			 uint32_t owner, const char *who)
+{
+	struct virtaddr_block *n;
+	return check_owned(s, va, size, owner, who, &n);
 }
 
 /* Frees exactly one block in use by owner and merges it with free
  * neighbours. */
 int virtaddr_free_owned(struct virtaddr_space *s, uint64_t va, uint64_t size, uint32_t owner)
 {
-	int rc = virtaddr_check_owned(s, va, size, owner, "virtaddr_free");
+	struct virtaddr_block *n;
+	int rc = check_owned(s, va, size, owner, "virtaddr_free", &n);
 	if (rc != MM_OK)
 		return rc;
-	struct virtaddr_block *n = virtaddr_find(s, va);
 	n->owner = VIRTADDR_FREE_BLOCK;
 	s->nused--;
 	s->used_bytes -= size;

@@ -7,6 +7,7 @@
  */
 #include "kernel/acpi/acpi.h"
 #include "kernel/acpi/demo.h"
+#include "kernel/acpi/hpet_regs.h"
 #include "kernel/arch/io.h"
 #include "kernel/console/console.h"
 #include "kernel/pci/ecam.h"
@@ -39,20 +40,6 @@ static void count_unmap(void *ctx, void *va, uint64_t size)
 
 /* ---------------------------------------------------------------- HPET */
 
-/* Register offsets and fields (IA-PC HPET spec 1.0a, 2.3). */
-#define HPET_MMIO_SIZE   0x400   /* the register block is 1 KiB */
-#define HPET_CAP         0x000
-#define HPET_CONFIG      0x010
-#define HPET_COUNTER     0x0f0
-#define HPET_CAP_REV(c)      ((unsigned)((c) & 0xff))
-#define HPET_CAP_TIMERS(c)   ((unsigned)(((c) >> 8) & 0x1f) + 1)
-#define HPET_CAP_64BIT       (1ull << 13)
-#define HPET_CAP_VENDOR(c)   ((unsigned)(((c) >> 16) & 0xffff))
-#define HPET_CAP_PERIOD(c)   ((uint32_t)((c) >> 32))   /* femtoseconds per tick */
-#define HPET_CFG_ENABLE      (1ull << 0)
-/* The spec caps the period at 100 ns: a larger (or zero) value is not an
- * HPET. */
-#define HPET_MAX_PERIOD_FS   100000000u
 #define FS_PER_SEC           1000000000000000ull
 /* Busy-wait between the two counter reads: long enough for a 10 MHz or
  * faster counter to move, short enough not to be noticed. */

@@ -13,6 +13,7 @@
 #include "mm/kalloc.h"
 #include "lib/range.h"
 #include "mm/layout.h"
+#include "mm/memmap.h"
 #include "mm/platform.h"
 #include "mm/ptcheck.h"
 #include "mm/status.h"
@@ -304,7 +305,7 @@ static size_t old_rule_runs(const struct bootinfo *bi, const uint8_t *raw, uint6
 		int touched = 0;
 		for (uint64_t off = 0; off < bi->memmap_size && !touched; off += bi->memmap_desc_size) {
 			const struct bootinfo_efi_desc *d = (const void *)(raw + off);
-			touched = (d->attribute & HHDM_EFI_MEMORY_WB) && d->num_pages &&
+			touched = (d->attribute & EFI_MEMORY_WB) && d->num_pages &&
 				  ranges_overlap(d->phys_start, d->num_pages << PAGE_SHIFT, c, chunk);
 		}
 		if (!touched)

@@ -3,6 +3,7 @@
  */
 #include "kernel/acpi/acpi.h"
 #include "kernel/acpi/acpi_tables.h"
+#include "kernel/acpi/hpet_regs.h"
 #include "kernel/arch/io.h"
 #include "kernel/time/tsc.h"
 #include "lib/string.h"
@@ -15,16 +16,6 @@
 #define US_PER_SEC          1000000ull
 #define FS_PER_NS           1000000ull
 #define FS_PER_MS           1000000000000ull
-
-/* HPET registers (IA-PC HPET spec 1.0a, 2.3). */
-#define HPET_MMIO_SIZE      0x400
-#define HPET_CAP            0x000
-#define HPET_CONFIG         0x010
-#define HPET_COUNTER        0x0f0
-#define HPET_CAP_64BIT      (1ull << 13)
-#define HPET_CAP_PERIOD(c)  ((uint32_t)((c) >> 32))   /* fs per tick */
-#define HPET_CFG_ENABLE     (1ull << 0)
-#define HPET_MAX_PERIOD_FS  100000000u                /* the spec's bound: 100 ns */
 
 /* ACPI PM timer (ACPI 6.5, 4.8.3.3). */
 #define PMTIMER_HZ          3579545ull

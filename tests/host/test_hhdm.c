@@ -30,7 +30,7 @@
 #define DATA     "tests/data/memmaps/"
 #define MAXD     4096
 #define MAXR     4096
-#define WB       HHDM_EFI_MEMORY_WB
+#define WB       EFI_MEMORY_WB
 #define ATTR_RAM 0xfULL            /* UC | WC | WT | WB */
 #define ATTR_UC  0x1ULL
 #define GiB      (1ULL << 30)
