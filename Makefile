@@ -140,7 +140,7 @@ $(BUILD)/memboot.img: $(IMAGE_ESP)/.stamp tools/mkimage.sh
 # ---------------------------------------------------------------- host
 # mm/ built for the host under ASan/UBSan, with tools/host_platform.c.
 HOSTCFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -I. -fno-omit-frame-pointer \
-	-fsanitize=address,undefined -fno-sanitize-recover=undefined -MMD -MP
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined -pthread -MMD -MP
 HOST_LIB_SRC := $(sort $(wildcard mm/*.c)) tools/host_platform.c
 HOST_LIB_OBJ := $(patsubst %,$(BUILD)/host/%.o,$(HOST_LIB_SRC))
 
@@ -167,7 +167,7 @@ $(BUILD)/host/bin/%: $(BUILD)/host/tests/host/%.c.o $(HOST_LIB_OBJ) \
 	$(HOSTCC) $(HOSTCFLAGS) -o $@ $^
 
 # ---------------------------------------------------------------- bench
-BENCHCFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -I. -DNDEBUG -MMD -MP
+BENCHCFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -I. -DNDEBUG -pthread -MMD -MP
 BENCH_LIB_OBJ := $(patsubst %,$(BUILD)/bench/%.o,$(HOST_LIB_SRC))
 BENCHES := $(patsubst tests/bench/%.c,$(BUILD)/bench/bin/%,$(sort $(wildcard tests/bench/bench_*.c)))
 

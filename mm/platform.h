@@ -31,4 +31,22 @@ void mm_tlb_flush_page(uint64_t va);
 /* Drops all non-global TLB entries (no-op on the host). */
 void mm_tlb_flush_all(void);
 
+/* Most CPUs mm/ keeps per-CPU state for: every xAPIC ID fits (0..254),
+ * and per-CPU arrays indexed by mm_cpu_id() are sized by it. */
+#define MM_MAX_CPUS 256
+
+/* This CPU's number, 0 .. MM_MAX_CPUS-1 (0 is the boot CPU; on the host,
+ * the number the calling thread gave itself with host_set_cpu). */
+unsigned mm_cpu_id(void);
+
+/* Disables interrupts on this CPU and returns the state to restore (0 if
+ * they were off).  The host has no interrupts: returns 0. */
+uint64_t mm_irq_save(void);
+
+/* Re-enables interrupts if state (from mm_irq_save) says they were on. */
+void mm_irq_restore(uint64_t state);
+
+/* Tells the CPU it is spinning (PAUSE on x86). */
+void mm_cpu_relax(void);
+
 #endif

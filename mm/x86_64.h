@@ -68,6 +68,7 @@
 
 /* Control-register and MSR bits the loader and kernel set. */
 #define CR0_WP       (1ULL << 16)
+#define RFLAGS_IF    (1ULL << 9)  /* maskable interrupts enabled */
 #define MSR_EFER     0xc0000080
 #define EFER_NXE     (1ULL << 11)
 

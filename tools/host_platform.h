@@ -16,6 +16,10 @@
 /* (Re)creates the arena with size bytes, all zero.  Exits on failure. */
 void host_arena_init(uint64_t size);
 
+/* Makes the calling thread CPU number cpu (< MM_MAX_CPUS) for mm_cpu_id;
+ * a thread that never calls it is CPU 0. */
+void host_set_cpu(unsigned cpu);
+
 /* Starts collecting mm_printf output in a buffer instead of printing it. */
 void host_capture_begin(void);
 

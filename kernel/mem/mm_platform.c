@@ -10,6 +10,7 @@
 #include "mm/hhdm.h"
 #include "mm/platform.h"
 #include "mm/status.h"
+#include "mm/x86_64.h"
 
 /* The direct map's RAM ranges, as mm/hhdm.c works them out from the raw
  * map (the loader mapped the same plan); 4096 ranges (64 KiB) is ten
@@ -75,4 +76,31 @@ void mm_tlb_flush_page(uint64_t va)
 void mm_tlb_flush_all(void)
 {
 	write_cr3(read_cr3());
+}
+
+/* See mm/platform.h.  One CPU runs the kernel so far. */
+unsigned mm_cpu_id(void)
+{
+	return 0;
+}
+
+/* See mm/platform.h: RFLAGS.IF before the cli. */
+uint64_t mm_irq_save(void)
+{
+	uint64_t rflags;
+	__asm__ volatile("pushfq; popq %0; cli" : "=r"(rflags) : : "memory");
+	return rflags & RFLAGS_IF;
+}
+
+/* See mm/platform.h. */
+void mm_irq_restore(uint64_t state)
+{
+	if (state & RFLAGS_IF)
+		__asm__ volatile("sti" : : : "memory");
+}
+
+/* See mm/platform.h. */
+void mm_cpu_relax(void)
+{
+	__asm__ volatile("pause" : : : "memory");
 }
