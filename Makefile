@@ -166,6 +166,23 @@ $(BUILD)/host/bin/%: $(BUILD)/host/tests/host/%.c.o $(HOST_LIB_OBJ) \
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOSTCFLAGS) -o $@ $^
 
+# The same tests again under ThreadSanitizer, for those that start threads
+# (every tests/host/test_*.c that includes <pthread.h>): a data race between
+# host "CPUs" fails the run.
+TSANCFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -I. -fno-omit-frame-pointer \
+	-fsanitize=thread -pthread -MMD -MP
+TSAN_TESTS := $(patsubst tests/host/%.c,$(BUILD)/tsan/bin/%,$(sort $(shell grep -l '<pthread.h>' tests/host/test_*.c)))
+TSAN_LIB_OBJ := $(patsubst %,$(BUILD)/tsan/%.o,$(HOST_LIB_SRC))
+
+$(BUILD)/tsan/%.c.o: %.c | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(TSANCFLAGS) -c $< -o $@
+
+$(BUILD)/tsan/bin/%: $(BUILD)/tsan/tests/host/%.c.o $(TSAN_LIB_OBJ) \
+		$$(addprefix $(BUILD)/tsan/,$$(addsuffix .o,$$(TEST_SRC_$$*)))
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(TSANCFLAGS) -o $@ $^
+
 # ---------------------------------------------------------------- bench
 BENCHCFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -I. -DNDEBUG -pthread -MMD -MP
 BENCH_LIB_OBJ := $(patsubst %,$(BUILD)/bench/%.o,$(HOST_LIB_SRC))
@@ -213,8 +230,8 @@ test-fuzz-short: $(FUZZERS) ## the libFuzzer harnesses, 10 s each, and their con
 fuzz-controls: $(DEPS) ## put old bugs back (tests/fuzz/controls/*.patch): each harness must find its bug within 60 s
 	tools/fuzz-controls.sh 60
 
-test-host: $(HOST_TESTS) $(BUILD)/host/memmap ## host tests of mm/ and parsers (ASan/UBSan)
-	@tools/run-host-tests.sh $(HOST_TESTS)
+test-host: $(HOST_TESTS) $(TSAN_TESTS) $(BUILD)/host/memmap ## host tests of mm/ and parsers (ASan/UBSan; threaded ones under TSan too)
+	@tools/run-host-tests.sh $(HOST_TESTS) $(TSAN_TESTS)
 
 test-boot: all $(IMAGE_ESP)/.stamp ## QEMU boot tests (several configurations, in parallel)
 	python3 tests/boot/boottest.py

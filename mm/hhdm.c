@@ -43,7 +43,7 @@ struct span {
 static int read_span(const uint8_t *raw, uint32_t desc_size, uint64_t i, struct span *s)
 {
 	const struct bootinfo_efi_desc *d = (const void *)(raw + i * desc_size);
-	uint64_t start = d->phys_start, end;
+	uint64_t start = d->phys_start, end = 0;
 	int wraps = d->num_pages > (UINT64_MAX >> PAGE_SHIFT) ||
 		    !range_end(start, d->num_pages << PAGE_SHIFT, &end);
 	if (d->num_pages == 0)
