@@ -31,6 +31,14 @@ void mm_tlb_flush_page(uint64_t va);
 /* Drops all non-global TLB entries (no-op on the host). */
 void mm_tlb_flush_all(void);
 
+/* Makes every CPU that may hold a translation of the kernel's address
+ * space drop its TLB entries for the npages pages from va - this CPU and
+ * all others online - and returns once all have done so.  Pages whose
+ * entries were cleared may be reused only after it returns.  The caller
+ * holds no lock (other CPUs must be free to answer) and has interrupts on
+ * or is the only CPU.  Host: counts the call (host_shootdowns). */
+void mm_tlb_shootdown(uint64_t va, uint64_t npages);
+
 /* Most CPUs mm/ keeps per-CPU state for: every xAPIC ID fits (0..254),
  * and per-CPU arrays indexed by mm_cpu_id() are sized by it. */
 #define MM_MAX_CPUS 256

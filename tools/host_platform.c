@@ -112,6 +112,21 @@ void mm_tlb_flush_all(void)
 {
 }
 
+static uint64_t shootdowns;
+
+/* No TLB: counts shootdowns, so tests can see that one happened. */
+void mm_tlb_shootdown(uint64_t va, uint64_t npages)
+{
+	(void)va;
+	(void)npages;
+	__atomic_add_fetch(&shootdowns, 1, __ATOMIC_RELAXED);
+}
+
+uint64_t host_shootdowns(void)
+{
+	return __atomic_load_n(&shootdowns, __ATOMIC_RELAXED);
+}
+
 /* A host "CPU" is a thread: each thread names itself with host_set_cpu. */
 static _Thread_local unsigned host_cpu;
 

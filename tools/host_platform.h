@@ -20,6 +20,9 @@ void host_arena_init(uint64_t size);
  * a thread that never calls it is CPU 0. */
 void host_set_cpu(unsigned cpu);
 
+/* mm_tlb_shootdown calls so far (all threads). */
+uint64_t host_shootdowns(void);
+
 /* Starts collecting mm_printf output in a buffer instead of printing it. */
 void host_capture_begin(void);
 

@@ -78,6 +78,21 @@ void mm_tlb_flush_all(void)
 	write_cr3(read_cr3());
 }
 
+/* Above this many pages one full flush is cheaper than invlpg per page
+ * (Linux's tlb_single_page_flush_ceiling is 33). */
+#define TLB_FLUSH_CEILING 33
+
+/* See mm/platform.h.  One CPU runs the kernel so far: a local flush. */
+void mm_tlb_shootdown(uint64_t va, uint64_t npages)
+{
+	if (npages > TLB_FLUSH_CEILING) {
+		mm_tlb_flush_all();
+		return;
+	}
+	for (uint64_t i = 0; i < npages; i++)
+		invlpg(va + i * PAGE_SIZE);
+}
+
 /* See mm/platform.h.  One CPU runs the kernel so far. */
 unsigned mm_cpu_id(void)
 {
