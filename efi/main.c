@@ -202,6 +202,32 @@ static EFI_STATUS load_initrd(EFI_FILE_HANDLE root, struct bootinfo *bi)
 	return EFI_SUCCESS;
 }
 
+/* Prints the GOP mode the firmware set and the largest it offers (by
+ * pixels), from QueryMode: the mode is kept (on a PC the firmware picked
+ * the panel's native one); the line says what else there would be. */
+static void gop_list_modes(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop)
+{
+	uint32_t best = gop->Mode->Mode;
+	uint64_t best_px = 0, bw = 0, bh = 0;
+	for (uint32_t m = 0; m < gop->Mode->MaxMode; m++) {
+		EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *mi;
+		UINTN size;
+		if (EFI_ERROR(gop->QueryMode(gop, m, &size, &mi)))
+			continue;
+		uint64_t px = (uint64_t)mi->HorizontalResolution * mi->VerticalResolution;
+		if (px > best_px) {
+			best_px = px;
+			best = m;
+			bw = mi->HorizontalResolution;
+			bh = mi->VerticalResolution;
+		}
+		efi_bs->FreePool(mi);
+	}
+	lprintf("memboot: GOP mode %u of %u: %ux%u; the largest offered is mode %u, %lux%lu\n",
+		gop->Mode->Mode, gop->Mode->MaxMode, gop->Mode->Info->HorizontalResolution,
+		gop->Mode->Info->VerticalResolution, best, bw, bh);
+}
+
 /* Records the GOP framebuffer, if the firmware has one with a linear buffer. */
 static void find_gop(struct bootinfo *bi)
 {
@@ -210,6 +236,7 @@ static void find_gop(struct bootinfo *bi)
 	if (EFI_ERROR(efi_bs->LocateProtocol(&gop_guid, NULL, (void **)&gop)) || !gop->Mode)
 		return;
 	EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info = gop->Mode->Info;
+	gop_list_modes(gop);
 	if (info->PixelFormat != PixelRedGreenBlueReserved8BitPerColor &&
 	    info->PixelFormat != PixelBlueGreenRedReserved8BitPerColor &&
 	    info->PixelFormat != PixelBitMask)

@@ -41,9 +41,10 @@ static void count_unmap(void *ctx, void *va, uint64_t size)
 /* ---------------------------------------------------------------- HPET */
 
 #define FS_PER_SEC           1000000000000000ull
-/* Busy-wait between the two counter reads: long enough for a 10 MHz or
- * faster counter to move, short enough not to be noticed. */
-#define HPET_SPIN            200000
+/* Counter reads after the first before a counter that has not moved is
+ * called stopped: a 10 MHz or faster HPET moves within a few reads (each
+ * is an uncached MMIO access, ~1 us on hardware). */
+#define HPET_MAX_READS       100000
 
 static void hpet_demo(const struct acpi *a, const struct physmap *h)
 {
@@ -78,10 +79,9 @@ static void hpet_demo(const struct acpi *a, const struct physmap *h)
 		mmio_write64(r, HPET_CONFIG, cfg | HPET_CFG_ENABLE);
 	}
 	uint64_t mask = wide ? ~0ull : 0xffffffffull;
-	uint64_t t0 = mmio_read64(r, HPET_COUNTER) & mask;
-	for (volatile unsigned i = 0; i < HPET_SPIN; i++)
-		;
-	uint64_t t1 = mmio_read64(r, HPET_COUNTER) & mask;
+	uint64_t t0 = mmio_read64(r, HPET_COUNTER) & mask, t1 = t0;
+	for (unsigned i = 0; i < HPET_MAX_READS && t1 == t0; i++)
+		t1 = mmio_read64(r, HPET_COUNTER) & mask;
 	uint64_t ticks = (t1 - t0) & mask;
 	uint64_t ns = ticks < ~0ull / period ? ticks * period / 1000000 : ~0ull;
 	kprintf("hpet: counter 0x%016llx -> 0x%016llx (+%llu ticks, %llu ns): %s\n",

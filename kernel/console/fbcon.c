@@ -117,9 +117,15 @@ uint32_t fbcon_pixel(const struct fbcon *c, uint32_t rgb)
 static void fill_native(struct fbcon *c, uint32_t x, uint32_t y, uint32_t w,
 			uint32_t h, uint32_t v)
 {
+	uint64_t two = ((uint64_t)v << 32) | v;
+
 	for (uint32_t j = 0; j < h; j++) {
 		uint8_t *p = pixel_at(c, x, y + j);
-		for (uint32_t i = 0; i < w; i++, p += c->bpp)
+		uint32_t i = 0;
+		if (c->bpp == 4) /* two pixels per store: half the stores */
+			for (; i + 2 <= w; i += 2, p += 8)
+				__builtin_memcpy(p, &two, 8);
+		for (; i < w; i++, p += c->bpp)
 			put_pixel(c, p, v);
 	}
 	c->px_written += (uint64_t)w * h;
@@ -272,15 +278,16 @@ int fbcon_init(struct fbcon *c, void *fb_va, const struct bootinfo_fb *fb)
 	c->top_line = 0;
 	c->dirty_lo = c->dirty_hi = 0;
 	fbcon_set_colors(c, FBCON_FG_DEFAULT, FBCON_BG_DEFAULT);
-	for (uint32_t r = 0; r < c->rows; r++) {
+	for (uint32_t r = 0; r < c->rows; r++)
 		clear_ring_row(c, r);
-		c->shown_margin[r] = c->bg;
-		c->shown_line[r] = LINE_NONE;
-	}
-	/* The glass is all background, as blank cells draw it. */
-	for (uint32_t i = 0; i < c->rows * c->cols; i++)
-		c->shown[i] = c->text[i];
-	fill_native(c, 0, 0, c->width, c->height, c->palette[c->bg]);
+	/* What the firmware left on the glass is unknown: the first flush
+	 * draws every cell and margin (one write per pixel; a clear first
+	 * would be a second).  Only the strip below the last text row, which
+	 * no cell covers, is cleared now. */
+	shown_invalidate(c);
+	if (c->rows * FONT_H < c->height)
+		fill_native(c, 0, c->rows * FONT_H, c->width, c->height - c->rows * FONT_H,
+			    c->palette[c->bg]);
 	return FBCON_OK;
 }
 
@@ -297,10 +304,24 @@ static void draw_cell(struct fbcon *c, uint32_t col, uint32_t r, struct fbcon_ce
 	const uint8_t *g = font8x16_glyph(k.ch);
 	uint32_t fg = c->palette[k.fg], bg = c->palette[k.bg];
 
-	for (uint32_t y = 0; y < FONT_H; y++) {
-		uint8_t *p = pixel_at(c, col * FONT_W, r * FONT_H + y);
-		for (uint32_t x = 0; x < FONT_W; x++, p += c->bpp)
-			put_pixel(c, p, (g[y] & (0x80 >> x)) ? fg : bg);
+	if (c->bpp == 4) {
+		/* Pixel pairs, indexed by two glyph bits (the left pixel is the
+		 * higher bit): 4 eight-byte stores per glyph row, not 8. */
+		uint64_t pair[4] = {
+			((uint64_t)bg << 32) | bg, ((uint64_t)fg << 32) | bg,
+			((uint64_t)bg << 32) | fg, ((uint64_t)fg << 32) | fg,
+		};
+		for (uint32_t y = 0; y < FONT_H; y++) {
+			uint8_t *p = pixel_at(c, col * FONT_W, r * FONT_H + y);
+			for (uint32_t x = 0; x < FONT_W; x += 2, p += 8)
+				__builtin_memcpy(p, &pair[(g[y] >> (FONT_W - 2 - x)) & 3], 8);
+		}
+	} else {
+		for (uint32_t y = 0; y < FONT_H; y++) {
+			uint8_t *p = pixel_at(c, col * FONT_W, r * FONT_H + y);
+			for (uint32_t x = 0; x < FONT_W; x++, p += c->bpp)
+				put_pixel(c, p, (g[y] & (0x80 >> x)) ? fg : bg);
+		}
 	}
 	c->px_written += FONT_W * FONT_H;
 	c->shown[r * c->cols + col] = k;

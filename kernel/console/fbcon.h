@@ -124,8 +124,10 @@ const char *fbcon_status_str(int s);
 
 /*
  * fbcon_init - set up console c on the framebuffer fb (as the loader found
- * it) mapped at fb_va, clear it to the background and put the cursor home.
- * Colours start as FBCON_FG_DEFAULT on FBCON_BG_DEFAULT.
+ * it) mapped at fb_va and put the cursor home; the text grid is blank and
+ * the first fbcon_flush paints the whole screen (until then it shows what
+ * the firmware left, apart from the strip below the last text row, cleared
+ * now).  Colours start as FBCON_FG_DEFAULT on FBCON_BG_DEFAULT.
  * Returns FBCON_OK, FBCON_EFORMAT or FBCON_ESIZE (c is then unusable).
  */
 int fbcon_init(struct fbcon *c, void *fb_va, const struct bootinfo_fb *fb);

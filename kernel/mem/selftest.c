@@ -218,8 +218,12 @@ static uint64_t storm(struct pmm *pmm, int *dry)
  * emptying 64 GiB or 1 TiB page by page would take minutes under emulation.
  * The frame allocator is still genuinely empty when kalloc fails: the held
  * frames are allocated, in large contiguous runs that touch only the bitmap.
+ * The storm's own frames are one contiguous run, set aside first: left-over
+ * fragments scattered over RAM would each be the first touch of a host
+ * page under QEMU (a host page fault, often a 2 MiB one, per frame).
  */
-#define STORM_KEEP   4096            /* 16 MiB left for the storm itself */
+#define STORM_KEEP   512             /* 2 MiB for the storm: two 1 MiB
+					  * kallocs, then single pages */
 #define STORM_HOLDS  512             /* runs of held frames we can record */
 
 struct storm_hold {
@@ -228,20 +232,25 @@ struct storm_hold {
 
 static struct storm_hold holds[STORM_HOLDS];
 
-/* Allocates runs of frames (largest power of two first) until at most
- * STORM_KEEP are free or the record is full; returns the number of runs. */
+/* Leaves STORM_KEEP contiguous frames free (or, if no such run exists, at
+ * least STORM_KEEP frames) and holds the rest in runs (largest power of two
+ * first) until the record is full; returns the number of runs. */
 static int storm_hold(struct pmm *pmm, uint64_t *held)
 {
-	int n = 0;
+	uint64_t keep_pa;
+	int n = 0, keep = pmm_alloc_contig(pmm, STORM_KEEP, PAGE_SIZE, &keep_pa) == MM_OK;
+	uint64_t margin = keep ? 0 : STORM_KEEP;
 	*held = 0;
 	for (uint64_t run = 1ULL << 40; run >= 1 && n < STORM_HOLDS; run >>= 1) {
-		while (n < STORM_HOLDS && pmm->free >= STORM_KEEP + run &&
+		while (n < STORM_HOLDS && pmm->free >= margin + run &&
 		       pmm_alloc_contig(pmm, run, PAGE_SIZE, &holds[n].pa) == MM_OK) {
 			holds[n].count = run;
 			*held += run;
 			n++;
 		}
 	}
+	if (keep && pmm_free_contig(pmm, keep_pa, STORM_KEEP) != MM_OK)
+		panic("storm_hold: cannot give back the storm's own run at 0x%lx", keep_pa);
 	return n;
 }
 

@@ -27,6 +27,13 @@ screen must show `memboot: done` and the memory-map picture (`mmpic:`).  As
 a control, the same check against the log with one on-screen row altered
 must fail.
 
+Largest mode: the loader prints the GOP mode the firmware set and the
+largest its QueryMode offers (`memboot: GOP mode 0 of 30: 1280x800; the
+largest offered is mode 27, 2048x2048`); screendump-largest-mode boots
+once to read that line, then again with QEMU's VGA announcing that size as
+its preferred one (EDID xres/yres, which OVMF sets), requires the kernel's
+`fbcon:` line to name it and runs the screendump check there.
+
 Boots run in parallel, JOBS at once (default 3, at most 3).  Prints
 PASS/FAIL with the reasons and the console tail; the last line is
 `matrix: N passed, M failed`; exit status 1 on any failure.  Select tests
@@ -194,10 +201,11 @@ def screen_rows(ppm):
     return r.returncode, r.stdout.decode("utf-8", "replace").splitlines()
 
 
-def screendump_boot(d, cfg, timeout=180):
+def screendump_boot(d, cfg, timeout=180, extra=""):
     """Boots build/esp.img's tree with an empty cmdline, no serial port and
-    debugcon to d/debugcon.log; takes d/screen.ppm once `memboot: done` is
-    logged.  Returns (fails, log text, ppm path or None)."""
+    debugcon to d/debugcon.log (extra: more QEMU options); takes
+    d/screen.ppm once `memboot: done` is logged.  Returns (fails, log text,
+    ppm path or None)."""
     fails = []
     img = os.path.join(d, "halt.img")
     boottest.make_image(boottest.ESP, "", img)
@@ -207,7 +215,7 @@ def screendump_boot(d, cfg, timeout=180):
     env = dict(os.environ)
     env.update({k: str(v) for k, v in cfg.items()})
     env.update({"SERIAL": "none", "DEBUGCON": f"file:{log}",
-                "QEMU_EXTRA": f"-monitor unix:{sockp},server=on,wait=off",
+                "QEMU_EXTRA": f"-monitor unix:{sockp},server=on,wait=off {extra}",
                 "TIMEOUT": str(timeout), "DISK_WRITE": "0"})
     p = subprocess.Popen([boottest.QEMU_RUN, img], env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -284,11 +292,40 @@ def screendump_boot(d, cfg, timeout=180):
     return fails, t, ppm
 
 
-def screendump_test(png=None):
+GOP_RE = re.compile(r"^memboot: GOP mode \d+ of \d+: (\d+)x(\d+); "
+                    r"the largest offered is mode \d+, (\d+)x(\d+)$", re.M)
+
+
+def largest_mode(fails):
+    """Boots once with the default display and returns the largest GOP
+    mode the firmware's QueryMode offers, (width, height), as the loader
+    reports it; None (and a failure) if it does not."""
+    status, text = boottest.kernel_boot({"MACHINE": "q35", "MEM": "512M"})
+    m = GOP_RE.search(text)
+    if not m:
+        fails.append("the loader printed no `memboot: GOP mode` line")
+        return None
+    return int(m.group(3)), int(m.group(4))
+
+
+def screendump_test(png=None, largest=False):
+    """The screendump check at the firmware's default mode, or (largest)
+    at the largest mode it offers: QEMU's VGA then announces that size as
+    its preferred one (EDID), which OVMF sets, and the kernel keeps it."""
     def run():
         d = boottest.tmpdir()
         try:
-            fails, text, ppm = screendump_boot(d, {"MACHINE": "q35", "MEM": "512M"})
+            extra, fails = "", []
+            if largest:
+                wh = largest_mode(fails)
+                if not wh:
+                    return fails, ""
+                extra = f"-vga none -device VGA,xres={wh[0]},yres={wh[1]}"
+            fails, text, ppm = screendump_boot(d, {"MACHINE": "q35", "MEM": "512M"},
+                                               extra=extra)
+            if largest and not re.search(rf"^fbcon: {wh[0]}x{wh[1]} framebuffer ", text, re.M):
+                fails.append(f"the kernel's fbcon line does not name the largest mode "
+                             f"{wh[0]}x{wh[1]}")
             if not ppm:
                 return fails, text
             log = os.path.join(d, "debugcon.log")
@@ -341,6 +378,7 @@ def screendump_test(png=None):
 def tests(png=None):
     t = {cfg_name(*row): matrix_test(*row) for row in MATRIX}
     t["screendump-q35-512M-serial-none"] = screendump_test(png)
+    t["screendump-largest-mode"] = screendump_test(largest=True)
     return t
 
 

@@ -177,6 +177,41 @@ static void test_scroll_keeps_last_lines(void)
 }
 
 /*
+ * fbcon_init leaves the firmware's pixels to the first flush, which paints
+ * every pixel of the screen once: cells, the margin right of the last
+ * column (203 = 25 cells + 3 pixels) and the strip below the last row
+ * (cleared by init itself).
+ *   +-------------------------+---+
+ *   | cells (junk until flush)|mrg|
+ *   +-------------------------+---+
+ *   | strip: 5 rows, cleared at init  |
+ * Expect: after init, the strip is background and a cell still junk (the
+ * control: the check below sees an unpainted pixel); after one empty flush,
+ * every pixel on the screen is background.
+ */
+static void test_first_flush_paints_everything(void)
+{
+	struct screen s = screen_new(203, 16 * 3 + 5, BOOTINFO_FB_RGBX, 4, 8, NULL);
+	struct fbcon c;
+	REQUIRE(fbcon_init(&c, s.mem, &s.fb) == FBCON_OK, "init");
+	uint32_t junk = JUNK * 0x010101u;
+	CHECK(screen_rgb(&s, 0, 16 * 3 + 4) == FBCON_BG_DEFAULT, "strip not cleared at init: %06x",
+	      screen_rgb(&s, 0, 16 * 3 + 4));
+	CHECK(screen_rgb(&s, 5, 5) == junk, "control: a cell is painted before any flush (%06x)",
+	      screen_rgb(&s, 5, 5));
+	fbcon_flush(&c);
+	uint32_t bad = 0;
+	for (uint32_t y = 0; y < s.fb.height; y++)
+		for (uint32_t x = 0; x < s.fb.width; x++)
+			bad += screen_rgb(&s, x, y) != FBCON_BG_DEFAULT;
+	CHECK(bad == 0, "%u pixels not background after the first flush", bad);
+	CHECK(c.px_written == (uint64_t)s.fb.width * s.fb.height,
+	      "%lu pixel stores for a %u x %u screen: each pixel once", (unsigned long)c.px_written,
+	      s.fb.width, s.fb.height);
+	free(s.mem);
+}
+
+/*
  * Deferred wrap: a line of exactly `cols` characters then '\n' makes one
  * line break, not two; cols + 1 characters spill one onto the next line.
  *   |0123456789|     row 0
@@ -415,6 +450,7 @@ int main(void)
 	RUN(test_formats_and_pitch);
 	RUN(test_channel_order);
 	RUN(test_scroll_keeps_last_lines);
+	RUN(test_first_flush_paints_everything);
 	RUN(test_wrap);
 	RUN(test_controls);
 	RUN(test_fallback);
