@@ -579,7 +579,7 @@ def safety_net_test(code, rip_off, vector, name, error, cr2=None):
 # ---------------------------------------------------------------- boot timeline
 
 BOOT_STAGES = ("loader-entry", "exit-boot-services", "kernel-entry", "memory-ready",
-               "console-ready", "selftest-done", "acpi-done", "ramdisk-done", "done")
+               "console-ready", "smp-ready", "selftest-done", "acpi-done", "ramdisk-done", "done")
 BOOT_STAGE_RE = re.compile(r"^boot: ([a-z-]+) (\d+)\.(\d{3}) ms$")
 BOOT_TSC_RE = re.compile(r"^boot: tsc (\d+)\.(\d{3}) MHz \((cpuid|hpet|pmtimer)\)$")
 # Plausible TSC frequencies: any x86 CPU since the Pentium, with margin.
