@@ -51,6 +51,10 @@ EFI_BOOT_SERVICES *efi_bs;
 /* The cmdline word that makes the loader pose as firmware which leaves
  * EFI_MEMORY_WB off the RAM above 4 GiB (boot tests; handoff.c). */
 #define CMDLINE_NO_WB_ABOVE_4G "test-no-wb-above-4g"
+/* The cmdline word that makes the loader skip the AP trampoline pages, as
+ * if the firmware had none below 1 MiB (boot tests: the kernel then runs
+ * on one CPU). */
+#define CMDLINE_NO_TRAMPOLINE "test-no-trampoline"
 
 /* Returns 1 if word (a NUL-terminated string) is one of the
  * space-separated words of cmdline. */
@@ -125,8 +129,9 @@ static void reserve_trampoline(struct bootinfo *bi)
 {
 	EFI_PHYSICAL_ADDRESS a = BOOTINFO_TRAMPOLINE_LIMIT - 1;
 	uint64_t size = BOOTINFO_TRAMPOLINE_PAGES * PAGE_SIZE;
-	EFI_STATUS st = efi_bs->AllocatePages(AllocateMaxAddress, EfiLoaderData,
-					      BOOTINFO_TRAMPOLINE_PAGES, &a);
+	EFI_STATUS st = cmdline_has(bi->cmdline, CMDLINE_NO_TRAMPOLINE) ? EFI_OUT_OF_RESOURCES :
+		efi_bs->AllocatePages(AllocateMaxAddress, EfiLoaderData,
+				      BOOTINFO_TRAMPOLINE_PAGES, &a);
 	if (EFI_ERROR(st)) {
 		lprintf("memboot: no %llu pages below 1 MiB for the AP trampoline (status 0x%llx): the kernel will use one CPU\n",
 			(unsigned long long)BOOTINFO_TRAMPOLINE_PAGES, (unsigned long long)st);
