@@ -20,6 +20,7 @@ static int x2apic;
 static uint64_t base_pa;
 static volatile uint8_t *regs;   /* xAPIC register page, uncached */
 
+/* Reads APIC register off (xAPIC offset; the MSR in x2APIC mode). */
 static uint32_t rd(unsigned off)
 {
 	if (x2apic)
@@ -27,6 +28,7 @@ static uint32_t rd(unsigned off)
 	return *(volatile uint32_t *)(regs + off);
 }
 
+/* Writes APIC register off (xAPIC offset; the MSR in x2APIC mode). */
 static void wr(unsigned off, uint32_t v)
 {
 	if (x2apic)
