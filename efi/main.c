@@ -51,6 +51,10 @@ EFI_BOOT_SERVICES *efi_bs;
 /* The cmdline word that makes the loader pose as firmware which leaves
  * EFI_MEMORY_WB off the RAM above 4 GiB (boot tests; handoff.c). */
 #define CMDLINE_NO_WB_ABOVE_4G "test-no-wb-above-4g"
+/* The cmdline word that makes the loader skip the AP trampoline pages, as
+ * if the firmware had none below 1 MiB (boot tests: the kernel then runs
+ * on one CPU). */
+#define CMDLINE_NO_TRAMPOLINE "test-no-trampoline"
 
 /* Returns 1 if word (a NUL-terminated string) is one of the
  * space-separated words of cmdline. */
@@ -115,6 +119,30 @@ static void note_used(struct bootinfo *bi, uint64_t pa, uint64_t size, uint32_t 
 {
 	if (bi->used_count < BOOTINFO_MAX_USED)
 		bi->used[bi->used_count++] = (struct bootinfo_range){ pa, size, type, 0 };
+}
+
+/* Reserves BOOTINFO_TRAMPOLINE_PAGES pages below 1 MiB for the APs'
+ * real-mode start (a startup IPI names a page there): loader data, listed
+ * as a trampoline used range.  If the firmware has none left, says so and
+ * leaves bi->trampoline_pa/size 0 - the kernel then runs on one CPU. */
+static void reserve_trampoline(struct bootinfo *bi)
+{
+	EFI_PHYSICAL_ADDRESS a = BOOTINFO_TRAMPOLINE_LIMIT - 1;
+	uint64_t size = BOOTINFO_TRAMPOLINE_PAGES * PAGE_SIZE;
+	EFI_STATUS st = cmdline_has(bi->cmdline, CMDLINE_NO_TRAMPOLINE) ? EFI_OUT_OF_RESOURCES :
+		efi_bs->AllocatePages(AllocateMaxAddress, EfiLoaderData,
+				      BOOTINFO_TRAMPOLINE_PAGES, &a);
+	if (EFI_ERROR(st)) {
+		lprintf("memboot: no %llu pages below 1 MiB for the AP trampoline (status 0x%llx): the kernel will use one CPU\n",
+			(unsigned long long)BOOTINFO_TRAMPOLINE_PAGES, (unsigned long long)st);
+		return;
+	}
+	efi_bs->SetMem((void *)(uintptr_t)a, size, 0);
+	bi->trampoline_pa = a;
+	bi->trampoline_size = size;
+	note_used(bi, a, size, BOOTINFO_USED_TRAMPOLINE);
+	lprintf("memboot: AP trampoline at phys 0x%llx (%llu pages)\n", (unsigned long long)a,
+		(unsigned long long)BOOTINFO_TRAMPOLINE_PAGES);
 }
 
 /* Reads \boot\cmdline into bi->cmdline (first line, at most 255 bytes) and
@@ -469,6 +497,10 @@ EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	note_used(bi, stack_pa, KSTACK_SIZE, BOOTINFO_USED_STACK);
 	bi->stack_top_va = KSTACK_TOP;
 	bi->stack_size = KSTACK_SIZE;
+
+	/* The APs' trampoline pages below 1 MiB (before the map probe, so the
+	 * direct map covers them); without them the kernel runs on one CPU. */
+	reserve_trampoline(bi);
 
 	/* The safety net's area (efi/safetynet.c), before the map probe so the
 	 * plan sees it as loader data. */

@@ -7,7 +7,8 @@
  *   3. print the raw firmware map (`memmap -sfo` lines), sanitise it and
  *      print the result (`memmap:` lines, the more-reliable line if any);
  *   4. frame allocator from the sanitised map (`pmm:` line);
- *   5. virtual memory (kmem), the framebuffer console, the mm selftest,
+ *   5. virtual memory (kmem), the framebuffer console, the other CPUs
+ *      (kernel/smp: bring-up and the shootdown proof), the mm selftest,
  *      the ACPI demos and the ramdisk, all through mem_map_addr;
  *   6. `memboot: done`, then QEMU exit or halt.
  */
@@ -22,6 +23,8 @@
 #include "kernel/mem/kmem.h"
 #include "kernel/mem/selftest.h"
 #include "kernel/ramdisk/ramdisk.h"
+#include "kernel/smp/percpu.h"
+#include "kernel/smp/smp.h"
 #include "kernel/time/boottime.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
@@ -156,7 +159,10 @@ void kmain(const struct bootinfo *bi)
 	char cmdline[4 * BOOTINFO_CMDLINE_MAX];
 
 	boottime_mark(BOOT_KERNEL_ENTRY);
-	/* First: the loader's safety-net IDT (efi/safetynet.c) lives in its
+	/* This CPU's per-CPU block (GS base): mm_cpu_id, trap_catch and every
+	 * lock need it. */
+	percpu_init_bsp();
+	/* Then: the loader's safety-net IDT (efi/safetynet.c) lives in its
 	 * identity mapping, which drop_identity_map removes; trap_init needs
 	 * nothing but the kernel image. */
 	trap_init();
@@ -185,6 +191,9 @@ void kmain(const struct bootinfo *bi)
 	boottime_mark(BOOT_MEMORY_READY);
 	screen_init(bi);
 	stage(BOOT_CONSOLE_READY);
+	smp_init(bi, kmem_physmap());
+	smp_selftest_run();
+	stage(BOOT_SMP_READY);
 	selftest_run();
 	stage(BOOT_SELFTEST_DONE);
 	acpi_demo_run(bi, kmem_physmap());

@@ -13,7 +13,7 @@
  *    write-back is no RAM to run the kernel on; loader memory so marked is
  *    not reclaimed either); the attributes of other types change nothing.
  *    Every bootinfo used range becomes one of the "overlay" types kernel /
- *    bootinfo / ramdisk.  Zero-length ranges and ranges whose end does not
+ *    bootinfo / ramdisk / trampoline.  Zero-length ranges and ranges whose end does not
  *    fit in 64 bits are dropped with a warning naming them.
  *
  * 2. Where ranges overlap, the most restrictive type wins: each type has a
@@ -85,7 +85,7 @@ static const uint8_t type_rank[MR_NTYPES] = {
 	[MR_ACPI_NVS] = 3,   [MR_RUNTIME] = 4,        [MR_PERSISTENT] = 5,
 	[MR_SOFT_RESERVED] = 6, [MR_MMIO] = 7,        [MR_UNUSABLE] = 8,
 	[MR_RESERVED] = 9,   [MR_RAMDISK] = 10,       [MR_BOOTINFO] = 11,
-	[MR_KERNEL] = 12,
+	[MR_TRAMPOLINE] = 12, [MR_KERNEL] = 13,
 };
 
 /* The region type whose rank is r (inverse of type_rank). */
@@ -161,6 +161,8 @@ uint32_t memmap_used_type_to_region(uint32_t used_type)
 		return MR_BOOTINFO;
 	case BOOTINFO_USED_RAMDISK:
 		return MR_RAMDISK;
+	case BOOTINFO_USED_TRAMPOLINE:
+		return MR_TRAMPOLINE;
 	default: /* an unknown use is still in use: never hand it out */
 		return MR_KERNEL;
 	}
@@ -176,7 +178,7 @@ const char *memmap_type_name(uint32_t t)
 		[MR_MMIO] = "mmio",           [MR_RUNTIME] = "runtime",
 		[MR_LOADER] = "loader",       [MR_KERNEL] = "kernel",
 		[MR_RAMDISK] = "ramdisk",     [MR_BOOTINFO] = "bootinfo",
-		[MR_SOFT_RESERVED] = "soft-reserved",
+		[MR_SOFT_RESERVED] = "soft-reserved", [MR_TRAMPOLINE] = "trampoline",
 	};
 	return t < MR_NTYPES ? names[t] : "?";
 }

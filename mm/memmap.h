@@ -44,6 +44,7 @@ enum mm_region_type {
 	MR_RAMDISK,
 	MR_BOOTINFO,
 	MR_SOFT_RESERVED, /* RAM the firmware marks specific-purpose (EFI_MEMORY_SP) */
+	MR_TRAMPOLINE, /* the loader's pages below 1 MiB for the APs' real-mode start */
 	MR_NTYPES
 };
 
@@ -96,7 +97,8 @@ uint32_t memmap_efi_desc_to_region(uint32_t efi_type, uint64_t attr);
 
 /* Returns the region type a loader-used range of type used_type
  * (BOOTINFO_USED_*) becomes: kernel, page tables, stack -> MR_KERNEL;
- * bootinfo -> MR_BOOTINFO; ramdisk -> MR_RAMDISK; unknown -> MR_KERNEL. */
+ * bootinfo -> MR_BOOTINFO; ramdisk -> MR_RAMDISK; trampoline ->
+ * MR_TRAMPOLINE; unknown -> MR_KERNEL. */
 uint32_t memmap_used_type_to_region(uint32_t used_type);
 
 

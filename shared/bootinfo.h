@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define BOOTINFO_MAGIC   0x544f4f42424d454dULL /* "MEMBBOOT" little-endian */
-#define BOOTINFO_VERSION 2 /* 2: tsc_loader_entry, tsc_exit_boot_services */
+#define BOOTINFO_VERSION 3 /* 2: tsc_loader_entry, tsc_exit_boot_services; 3: trampoline */
 
 /* Flags (bootinfo.flags). */
 #define BOOTINFO_F_QEMU_EXIT  (1ULL << 0) /* exit through isa-debug-exit when done */
@@ -39,6 +39,8 @@
 #define BOOTINFO_USED_BOOTINFO   3 /* this struct and the raw map after it */
 #define BOOTINFO_USED_STACK      4 /* kernel stack, guard page not included */
 #define BOOTINFO_USED_RAMDISK    5 /* \boot\initrd as read from the ESP */
+#define BOOTINFO_USED_TRAMPOLINE 6 /* pages below 1 MiB for the APs' real-mode start */
+#define BOOTINFO_USED_LAST       BOOTINFO_USED_TRAMPOLINE
 
 #define BOOTINFO_MAX_USED    8
 #define BOOTINFO_CMDLINE_MAX 256
@@ -111,13 +113,27 @@ struct bootinfo {
 	 * the frequency, kernel/time/tsc.h).  0 = not measured. */
 	uint64_t tsc_loader_entry;       /* first thing in efi_main */
 	uint64_t tsc_exit_boot_services; /* just before the ExitBootServices that succeeded */
+
+	/* Version 3: pages the loader reserved below 1 MiB (AllocatePages,
+	 * AllocateMaxAddress) for the application processors' real-mode
+	 * start (kernel/smp/trampoline.S): a startup IPI names a 4 KiB page
+	 * below 1 MiB.  Also listed in used[] as BOOTINFO_USED_TRAMPOLINE.
+	 * 0 / 0 = the loader could not get them: the kernel runs on one CPU. */
+	uint64_t trampoline_pa;          /* physical base, page-aligned, < 1 MiB */
+	uint64_t trampoline_size;        /* bytes, whole pages, end <= 1 MiB */
 };
-_Static_assert(sizeof(struct bootinfo) == 656, "bootinfo layout");
+_Static_assert(sizeof(struct bootinfo) == 672, "bootinfo layout");
 _Static_assert(__builtin_offsetof(struct bootinfo, memmap_pa) == 40, "memmap_pa offset");
 _Static_assert(__builtin_offsetof(struct bootinfo, used) == 72, "used offset");
 _Static_assert(__builtin_offsetof(struct bootinfo, fb) == 264, "fb offset");
 _Static_assert(__builtin_offsetof(struct bootinfo, cmdline) == 384, "cmdline offset");
 _Static_assert(__builtin_offsetof(struct bootinfo, tsc_loader_entry) == 640, "tsc offset");
+_Static_assert(__builtin_offsetof(struct bootinfo, trampoline_pa) == 656, "trampoline offset");
+
+/* The trampoline area: BOOTINFO_TRAMPOLINE_PAGES pages, all below
+ * BOOTINFO_TRAMPOLINE_LIMIT (a SIPI vector is a page number < 256). */
+#define BOOTINFO_TRAMPOLINE_PAGES 5
+#define BOOTINFO_TRAMPOLINE_LIMIT 0x100000ULL
 
 /* Reads the time-stamp counter (cycles since CPU reset on real hardware;
  * QEMU TCG counts from the host's).  Loader and kernel both stamp with it. */

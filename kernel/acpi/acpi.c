@@ -303,6 +303,42 @@ void acpi_table_unmap(const struct acpi *a, const struct acpi_table_info *t, con
 	hunmap(a->pm, va, t->length);
 }
 
+/* See acpi.h. */
+enum acpi_status acpi_init_quiet(struct acpi *a, const struct physmap *pm, uint64_t rsdp_pa)
+{
+	memset(a, 0, sizeof(*a));
+	a->pm = pm;
+	a->rsdp_pa = rsdp_pa;
+	if (!rsdp_pa)
+		return ACPI_E_NO_RSDP;
+	const struct acpi_rsdp *r = pm->map(pm->ctx, rsdp_pa, sizeof(*r), PHYSMAP_CACHED);
+	if (!r)
+		return ACPI_E_NO_RSDP;
+	int ok = memcmp(r->signature, ACPI_RSDP_SIG, 8) == 0 &&
+		 acpi_checksum_ok(r, ACPI_RSDP_V1_LEN);
+	int x = ok && r->revision >= 2 && r->xsdt_pa && acpi_checksum_ok(r, sizeof(*r));
+	uint64_t root_pa = x ? r->xsdt_pa : r->rsdt_pa;
+	uint32_t esize = x ? 8 : 4;
+	pm->unmap(pm->ctx, (void *)r, sizeof(*r));
+	struct acpi_table_info root;
+	if (!ok || acpi_table_load(pm, root_pa, &root) != ACPI_OK ||
+	    memcmp(root.sig, x ? "XSDT" : "RSDT", 4) != 0)
+		return ACPI_E_NO_RSDP;
+	const uint8_t *tab = pm->map(pm->ctx, root_pa, root.length, PHYSMAP_CACHED);
+	if (!tab)
+		return ACPI_E_NO_RSDP;
+	uint32_t n = (root.length - (uint32_t)sizeof(struct acpi_sdt_header)) / esize;
+	for (uint32_t i = 0; i < n && a->count < ACPI_MAX_TABLES; i++) {
+		const uint8_t *e = tab + sizeof(struct acpi_sdt_header) + (uint64_t)i * esize;
+		uint64_t pa = 0;
+		memcpy(&pa, e, esize);
+		acpi_table_load(pm, pa, &a->tables[a->count++]);
+	}
+	pm->unmap(pm->ctx, (void *)tab, root.length);
+	return ACPI_OK;
+}
+
+
 /* ---------------------------------------------------------------- MADT */
 
 /* Minimum length of each known subtable type; 0 = unknown, only the 2-byte

@@ -104,6 +104,13 @@ struct acpi {
  * still be bad: see tables[].status), else the reason. */
 enum acpi_status acpi_init(struct acpi *a, const struct physmap *pm, uint64_t rsdp_pa);
 
+/* Fills a's table list like acpi_init, but prints nothing (the ACPI demo
+ * prints the tables once; the TSC calibration and the SMP start read them
+ * before): checksummed RSDP, XSDT if revision >= 2 else RSDT, every entry
+ * through acpi_table_load.  Returns ACPI_OK, or ACPI_E_NO_RSDP when there
+ * is no usable RSDP or root table. */
+enum acpi_status acpi_init_quiet(struct acpi *a, const struct physmap *pm, uint64_t rsdp_pa);
+
 /* Loads the table at pa: header, length check, whole table, checksum.  Fills
  * *out (as far as it could read) and returns out->status.  Maps nothing
  * after it returns. */

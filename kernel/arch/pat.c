@@ -2,24 +2,12 @@
  * kernel/arch/pat.c - program IA32_PAT; see kernel/arch/pat.h.
  */
 #include <stdint.h>
+#include "kernel/arch/io.h"
 #include "kernel/arch/pat.h"
 #include "mm/x86_64.h"
 
 #define CPUID_1_EDX_PAT (1u << 16)   /* SDM vol. 2, CPUID leaf 1 EDX bit 16 */
 
-static uint64_t rdmsr(uint32_t msr)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return (uint64_t)hi << 32 | lo;
-}
-
-static void wrmsr(uint32_t msr, uint64_t v)
-{
-	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
-			 : "memory");
-}
 
 /* See pat.h.  No mapping uses entry 7 yet (nothing sets the 4 KiB PAT bit
  * before the framebuffer is mapped), so no cached line or TLB entry can

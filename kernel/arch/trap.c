@@ -1,15 +1,18 @@
 /*
  * kernel/arch/trap.c - GDT, TSS and IDT, and what happens on a CPU exception.
  *
- * The kernel runs with interrupts off; only the 32 exception vectors have
- * handlers.  #DF, #PF, NMI and #MC run on their own IST stacks, so a
+ * The boot CPU runs with interrupts off; the 32 exception vectors and the
+ * three interrupt vectors of kernel/smp (two IPIs, the spurious vector)
+ * have handlers.  #DF, #PF, NMI and #MC run on their own IST stacks, so a
  * kernel-stack overflow (a #PF on the guard page with no usable stack) is
- * still reported instead of ending in a triple fault.
+ * still reported instead of ending in a triple fault.  Every CPU has its
+ * own GDT, TSS and IST stacks (struct trap_cpu); the IDT is shared.
  */
 #include <stdint.h>
 #include "kernel/console/console.h"
 #include "kernel/arch/io.h"
 #include "kernel/arch/trap.h"
+#include "kernel/smp/percpu.h"
 
 #define SEL_KCODE 0x08
 #define SEL_KDATA 0x10
@@ -22,25 +25,6 @@
 #define GDT_TSS_TYPE 0x89ULL    /* present, 64-bit TSS (available) */
 #define IDT_INTGATE  0x8e       /* present, DPL 0, 64-bit interrupt gate */
 
-/* IST slots (1-based in the gate; tss.ist[slot - 1] holds the stack). */
-#define IST_DF    1
-#define IST_PF    2
-#define IST_NMI   3         /* NMI and machine check share it */
-#define IST_COUNT 3
-/* 16 KiB per IST stack: the handler prints with a 256-byte line buffer and
- * calls nothing deep; four times what it needs. */
-#define IST_SIZE  16384
-
-struct tss {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-} __attribute__((packed));
-_Static_assert(sizeof(struct tss) == 104, "TSS layout");
 
 struct idt_gate {
 	uint16_t off_lo;
@@ -58,18 +42,20 @@ struct desc_ptr {
 	uint64_t base;
 } __attribute__((packed));
 
-static struct tss tss;
-static uint64_t gdt[SEL_TSS / 8 + 2];
-static struct idt_gate idt[T_EXCEPTIONS];
+_Static_assert(SEL_TSS / 8 + 2 == TRAP_GDT_ENTRIES, "GDT size");
+
+static struct trap_cpu bsp_tables;
+static struct idt_gate idt[T_VECTORS];
 static uint8_t ist_stacks[IST_COUNT][IST_SIZE] __attribute__((aligned(16)));
 
 extern const uint64_t trap_stub_table[T_EXCEPTIONS];
+extern const uint64_t trap_irq_stub_table[3];
 extern char trap_catch_resume[];
 
-/* trap_catch state, shared with kernel/arch/trapentry.S. */
-uint64_t trap_catch_active;
-uint64_t trap_catch_rsp;
-struct trap_caught *trap_catch_out;
+/* The interrupt vectors with a stub, in trap_irq_stub_table's order. */
+static const unsigned irq_vectors[3] = { T_IPI_SHOOTDOWN, T_IPI_CALL, T_SPURIOUS };
+/* Their handlers (trap_set_irq); written before the vector can fire. */
+static void (*irq_handlers[T_VECTORS])(void);
 
 static const char *const vector_names[T_EXCEPTIONS] = {
 	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
@@ -82,34 +68,39 @@ static const char *const vector_names[T_EXCEPTIONS] = {
 	"VMM communication", "security", "reserved",
 };
 
-/* See trap.h. */
-void trap_init(void)
+/* Fills tc: TSS with the IST stacks at ist_top[], GDT with it. */
+static void tables_fill(struct trap_cpu *tc, const uint64_t ist_top[IST_COUNT])
 {
 	for (int i = 0; i < IST_COUNT; i++)
-		tss.ist[i] = (uint64_t)(uintptr_t)&ist_stacks[i][IST_SIZE];
-	tss.iomap_base = sizeof(tss);
+		tc->tss.ist[i] = ist_top[i];
+	tc->tss.iomap_base = sizeof(tc->tss);
 
-	uint64_t base = (uint64_t)(uintptr_t)&tss, limit = sizeof(tss) - 1;
-	gdt[0] = 0;
-	gdt[SEL_KCODE / 8] = GDT_KCODE64;
-	gdt[SEL_KDATA / 8] = GDT_KDATA;
+	uint64_t base = (uint64_t)(uintptr_t)&tc->tss, limit = sizeof(tc->tss) - 1;
+	tc->gdt[0] = 0;
+	tc->gdt[SEL_KCODE / 8] = GDT_KCODE64;
+	tc->gdt[SEL_KDATA / 8] = GDT_KDATA;
 	/* A 64-bit TSS descriptor takes two slots: limit, base 23:0, type,
 	 * limit 19:16, base 31:24 in the first; base 63:32 in the second. */
-	gdt[SEL_TSS / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (GDT_TSS_TYPE << 40) |
-			   ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
-	gdt[SEL_TSS / 8 + 1] = base >> 32;
+	tc->gdt[SEL_TSS / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (GDT_TSS_TYPE << 40) |
+			       ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
+	tc->gdt[SEL_TSS / 8 + 1] = base >> 32;
+}
 
-	for (int v = 0; v < T_EXCEPTIONS; v++) {
-		uint64_t off = trap_stub_table[v];
-		idt[v] = (struct idt_gate){
-			.off_lo = off & 0xffff, .sel = SEL_KCODE,
-			.ist = v == T_DF ? IST_DF : v == T_PF ? IST_PF :
-			       (v == T_NMI || v == T_MC) ? IST_NMI : 0,
-			.type = IDT_INTGATE, .off_mid = (off >> 16) & 0xffff, .off_hi = off >> 32,
-		};
-	}
+/* Sets IDT gate v to the stub at off, on IST slot ist (0: none). */
+static void gate_set(unsigned v, uint64_t off, uint8_t ist)
+{
+	idt[v] = (struct idt_gate){
+		.off_lo = off & 0xffff, .sel = SEL_KCODE, .ist = ist,
+		.type = IDT_INTGATE, .off_mid = (off >> 16) & 0xffff, .off_hi = off >> 32,
+	};
+}
 
-	struct desc_ptr gp = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+/* Loads tc's GDT and TSS and the shared IDT on this CPU; the GS base (this
+ * CPU's per-CPU block) survives the null selector load into GS. */
+static void tables_load(struct trap_cpu *tc)
+{
+	uint64_t gs_base = rdmsr(MSR_GS_BASE);
+	struct desc_ptr gp = { sizeof(tc->gdt) - 1, (uint64_t)(uintptr_t)tc->gdt };
 	struct desc_ptr ip = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 	__asm__ volatile(
 		"lgdt %0\n\t"
@@ -129,6 +120,40 @@ void trap_init(void)
 		"lidt %4\n\t"
 		: : "m"(gp), "i"(SEL_KCODE), "i"(SEL_KDATA), "r"(SEL_TSS), "m"(ip)
 		: "rax", "memory");
+	wrmsr(MSR_GS_BASE, gs_base);
+}
+
+/* See trap.h. */
+void trap_init(void)
+{
+	uint64_t ist_top[IST_COUNT];
+	for (int i = 0; i < IST_COUNT; i++)
+		ist_top[i] = (uint64_t)(uintptr_t)&ist_stacks[i][IST_SIZE];
+	tables_fill(&bsp_tables, ist_top);
+	for (unsigned v = 0; v < T_EXCEPTIONS; v++)
+		gate_set(v, trap_stub_table[v], v == T_DF ? IST_DF : v == T_PF ? IST_PF :
+			 (v == T_NMI || v == T_MC) ? IST_NMI : 0);
+	for (unsigned i = 0; i < sizeof(irq_vectors) / sizeof(irq_vectors[0]); i++)
+		gate_set(irq_vectors[i], trap_irq_stub_table[i], 0);
+	tables_load(&bsp_tables);
+}
+
+/* See trap.h. */
+void trap_init_cpu(struct trap_cpu *tc, const uint64_t ist_top[IST_COUNT])
+{
+	tables_fill(tc, ist_top);
+	tables_load(tc);
+}
+
+/* See trap.h. */
+void trap_set_irq(unsigned v, void (*fn)(void))
+{
+	for (unsigned i = 0; i < sizeof(irq_vectors) / sizeof(irq_vectors[0]); i++)
+		if (irq_vectors[i] == v) {
+			irq_handlers[v] = fn;
+			return;
+		}
+	panic("trap_set_irq: vector %u has no stub", v);
 }
 
 /* Prints everything known about an unexpected exception. */
@@ -138,7 +163,7 @@ static void trap_dump(const struct trap_frame *f, uint64_t cr2)
 		f->vector < T_EXCEPTIONS ? vector_names[f->vector] : "?", f->error);
 	kprintf("trap: rip %016lx cs %04lx rflags %016lx rsp %016lx ss %04lx\n",
 		f->rip, f->cs, f->rflags, f->rsp, f->ss);
-	kprintf("trap: cr2 %016lx cr3 %016lx\n", cr2, read_cr3());
+	kprintf("trap: cr2 %016lx cr3 %016lx cpu %u\n", cr2, read_cr3(), this_cpu()->cpu);
 	if (f->vector == T_PF)
 		kprintf("trap: page fault: %s, %s, %s%s\n",
 			f->error & PF_ERR_P ? "protection violation" : "page not present",
@@ -156,12 +181,18 @@ void trap_handler(struct trap_frame *f);
 void trap_handler(struct trap_frame *f)
 {
 	uint64_t cr2 = read_cr2();
+	struct percpu *pc = this_cpu();
 
-	if (trap_catch_active && f->vector != T_NMI && f->vector != T_MC) {
-		trap_catch_active = 0;
-		*trap_catch_out = (struct trap_caught){ f->vector, f->error, f->rip, cr2 };
+	if (f->vector >= T_EXCEPTIONS && irq_handlers[f->vector]) {
+		irq_handlers[f->vector]();
+		return;
+	}
+	if (pc->catch_active && f->vector < T_EXCEPTIONS && f->vector != T_NMI &&
+	    f->vector != T_MC) {
+		pc->catch_active = 0;
+		*pc->catch_out = (struct trap_caught){ f->vector, f->error, f->rip, cr2 };
 		f->rip = (uint64_t)(uintptr_t)trap_catch_resume;
-		f->rsp = trap_catch_rsp;
+		f->rsp = pc->catch_rsp;
 		f->cs = SEL_KCODE;
 		f->ss = SEL_KDATA;
 		return;

@@ -5,7 +5,13 @@
  * Each stub makes the stack look the same for every vector: an error code
  * (the CPU's, or a pushed 0) and the vector number below the CPU's frame;
  * trap_common then pushes the general registers to form struct trap_frame.
+ * The interrupt vectors of kernel/smp (trap.h: T_IPI_*, T_SPURIOUS) enter
+ * the same way, with error code 0; trap_handler sends them to their
+ * handlers.
  */
+#include "kernel/smp/percpu.h"
+#include "kernel/arch/trap.h"
+
 	.text
 
 .macro TRAP_NOERR vec
@@ -55,6 +61,16 @@ TRAP_NOERR 28
 TRAP_ERR   29
 TRAP_ERR   30
 TRAP_NOERR 31
+.macro TRAP_IRQ name vec
+trap_stub_\name:
+	pushq $0
+	pushq $\vec
+	jmp trap_common
+.endm
+
+TRAP_IRQ shootdown T_IPI_SHOOTDOWN
+TRAP_IRQ call      T_IPI_CALL
+TRAP_IRQ spurious  T_SPURIOUS
 
 trap_common:
 	pushq %rax
@@ -99,12 +115,17 @@ trap_stub_table:
 	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 	.quad trap_stub_\v
 	.endr
+	.globl trap_irq_stub_table
+trap_irq_stub_table:            /* trap.c: irq_vectors[] order */
+	.quad trap_stub_shootdown
+	.quad trap_stub_call
+	.quad trap_stub_spurious
 
 /*
  * int trap_catch(void (*fn)(void *), void *arg, struct trap_caught *out)
  * Saves the callee-saved registers on the stack and the stack pointer in
- * trap_catch_rsp, then calls fn(arg).  trap_handler resumes a caught fault
- * at trap_catch_resume with RSP = trap_catch_rsp.
+ * this CPU's per-CPU block (catch_rsp), then calls fn(arg).  trap_handler
+ * resumes a caught fault at trap_catch_resume with RSP = catch_rsp.
  */
 	.text
 	.globl trap_catch
@@ -117,13 +138,13 @@ trap_catch:
 	pushq %r14
 	pushq %r15
 	sub $8, %rsp            /* 6 pushes + return address: realign to 16 */
-	mov %rsp, trap_catch_rsp(%rip)
-	mov %rdx, trap_catch_out(%rip)
-	movq $1, trap_catch_active(%rip)
+	mov %rsp, %gs:PERCPU_CATCH_RSP
+	mov %rdx, %gs:PERCPU_CATCH_OUT
+	movq $1, %gs:PERCPU_CATCH_ACTIVE
 	mov %rdi, %rax
 	mov %rsi, %rdi
 	call *%rax
-	movq $0, trap_catch_active(%rip)
+	movq $0, %gs:PERCPU_CATCH_ACTIVE
 	xor %eax, %eax
 	jmp 1f
 trap_catch_resume:

@@ -52,7 +52,7 @@ int bootinfo_check(const struct bootinfo *bi, char *err, size_t errlen)
 	for (uint32_t i = 0; i < bi->used_count; i++) {
 		const struct bootinfo_range *r = &bi->used[i];
 		if (r->size == 0 || range_wraps(r->pa, r->size) || (r->pa | r->size) & PAGE_MASK ||
-		    r->type < BOOTINFO_USED_KERNEL || r->type > BOOTINFO_USED_RAMDISK)
+		    r->type < BOOTINFO_USED_KERNEL || r->type > BOOTINFO_USED_LAST)
 			FAIL("used range %u [0x%llx, +0x%llx) type %u is empty, wraps, is not page-aligned or has an unknown type",
 			     i, (unsigned long long)r->pa, (unsigned long long)r->size, r->type);
 	}
@@ -71,6 +71,21 @@ int bootinfo_check(const struct bootinfo *bi, char *err, size_t errlen)
 	    (bi->ramdisk_size == 0 || range_wraps(bi->ramdisk_pa, bi->ramdisk_size)))
 		FAIL("ramdisk [0x%llx, +0x%llx) is empty or wraps",
 		     (unsigned long long)bi->ramdisk_pa, (unsigned long long)bi->ramdisk_size);
+	/* The trampoline (v3): none (0, 0), or whole pages below 1 MiB that a
+	 * trampoline used range holds, so the sanitiser keeps them out of the
+	 * frame allocator while the APs start from them. */
+	if (bi->trampoline_pa || bi->trampoline_size) {
+		int held = 0;
+		for (uint32_t i = 0; i < bi->used_count && !held; i++)
+			held = bi->used[i].type == BOOTINFO_USED_TRAMPOLINE &&
+			       range_inside(bi->trampoline_pa, bi->trampoline_size, bi->used[i].pa,
+					    bi->used[i].pa + bi->used[i].size);
+		if (bi->trampoline_size == 0 || (bi->trampoline_pa | bi->trampoline_size) & PAGE_MASK ||
+		    !range_within(bi->trampoline_pa, bi->trampoline_size, BOOTINFO_TRAMPOLINE_LIMIT) ||
+		    !held)
+			FAIL("trampoline [0x%llx, +0x%llx) is empty, not page-aligned, not below 1 MiB or not in a trampoline used range",
+			     (unsigned long long)bi->trampoline_pa, (unsigned long long)bi->trampoline_size);
+	}
 	int nul = 0;
 	for (size_t i = 0; i < sizeof(bi->cmdline) && !nul; i++)
 		nul = bi->cmdline[i] == '\0';

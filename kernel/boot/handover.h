@@ -22,7 +22,9 @@
  * version, size first; then the direct map, the raw map (descriptor size
  * >= 40, size a multiple of it, an 8-byte aligned start, inside the direct
  * map), the used ranges
- * (count, no wrap), the ramdisk and the command line (NUL-terminated).
+ * (count, no wrap, known type), the ramdisk, the trampoline (none, or whole
+ * pages below 1 MiB inside a trampoline used range) and the command line
+ * (NUL-terminated).
  * Portable (host-tested).  Returns 0, or -1 with a reason in err.
  */
 int bootinfo_check(const struct bootinfo *bi, char *err, size_t errlen);

@@ -4,11 +4,22 @@
  * COM1 is probed with the scratch register first: a PC without a UART (or
  * QEMU -serial none) gets no serial output and no busy-wait on a missing
  * line-status register.
+ *
+ * Locking: console_lock (an mm_lock: interrupts off while held) makes each
+ * console_write - one line of kprintf - whole on every output, so lines of
+ * two CPUs never interleave mid-line.  It protects the outputs, the early
+ * buffer and the sink table.  A CPU that writes while it holds it already
+ * (a fault inside a sink, reported by the trap handler) writes without it;
+ * once a panic has begun, a writer that cannot get the lock within
+ * PANIC_LOCK_SPIN tries (its holder may be the CPU that broke) writes
+ * without it: the panic message gets out, perhaps mixed with another line.
  */
 #include "kernel/console/console.h"
 #include "lib/fmt.h"
 #include "kernel/arch/io.h"
 #include "kernel/boot/handover.h"
+#include "mm/lock.h"
+#include "mm/platform.h"
 
 #define COM1        0x3f8
 /* 16550 UART registers (offsets from the base port) and the bits used. */
@@ -42,6 +53,11 @@
  * still shows the whole boot. */
 #define CONSOLE_EARLY_SIZE 65536
 
+/* Tries for the console lock once a panic has begun (~ a few ms). */
+#define PANIC_LOCK_SPIN 1000000
+
+static struct mm_lock console_lock = MM_LOCK_INIT("console");
+static uint32_t panicking;
 static int com1_ok;
 static char early[CONSOLE_EARLY_SIZE];
 static size_t early_len, early_lost;
@@ -71,8 +87,9 @@ static void com1_putc(char c)
 	outb(COM1, (uint8_t)c);
 }
 
-/* See console.h. */
-void console_write(const char *s, size_t n)
+/* Writes n bytes to every output; the caller holds console_lock or has
+ * decided to go without it (console_write). */
+static void write_all(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (com1_ok) {
@@ -93,11 +110,42 @@ void console_write(const char *s, size_t n)
 	}
 }
 
+/* Takes console_lock for an output step (see the top): returns 1 if taken
+ * (release with mm_unlock), 0 if the step goes without it - this CPU holds
+ * it already, or a panic is under way and the lock stayed busy. */
+static int console_enter(void)
+{
+	if (mm_lock_held(&console_lock))
+		return 0;
+	if (__atomic_load_n(&panicking, __ATOMIC_RELAXED)) {
+		for (int i = 0; i < PANIC_LOCK_SPIN; i++) {
+			if (mm_trylock(&console_lock))
+				return 1;
+			mm_cpu_relax();
+		}
+		return 0;
+	}
+	mm_lock(&console_lock);
+	return 1;
+}
+
+/* See console.h. */
+void console_write(const char *s, size_t n)
+{
+	int locked = console_enter();
+	write_all(s, n);
+	if (locked)
+		mm_unlock(&console_lock);
+}
+
 /* See console.h. */
 int console_add_sink(void (*write)(const char *s, size_t n))
 {
-	if (nsinks == CONSOLE_MAX_SINKS)
+	mm_lock(&console_lock);
+	if (nsinks == CONSOLE_MAX_SINKS) {
+		mm_unlock(&console_lock);
 		return -1;
+	}
 	sinks[nsinks++] = write;
 	write(early, early_len);
 	if (early_lost) {
@@ -106,6 +154,7 @@ int console_add_sink(void (*write)(const char *s, size_t n))
 			"console: %lu earlier bytes are on serial/debugcon only\n", (unsigned long)early_lost);
 		write(note, n);
 	}
+	mm_unlock(&console_lock);
 	return 0;
 }
 
@@ -155,8 +204,11 @@ void console_set_flush(void (*flush)(void))
 /* See console.h. */
 void console_flush(void)
 {
+	int locked = console_enter();
 	if (flush_hook)
 		flush_hook();
+	if (locked)
+		mm_unlock(&console_lock);
 }
 
 /* Ends the run: QEMU exit with code, when BootInfo asked for it, else
@@ -173,6 +225,7 @@ _Noreturn void kernel_exit(int code)
 /* See console.h. */
 _Noreturn void kvpanic(const char *fmt, va_list ap)
 {
+	__atomic_store_n(&panicking, 1, __ATOMIC_RELAXED);
 	kprintf("panic: ");
 	kvprintf(fmt, ap);
 	kprintf("\n");

@@ -25,6 +25,7 @@ static const struct {
 	[MR_RAMDISK]    = {0xfabed4, "ramdisk"},
 	[MR_BOOTINFO]   = {0xbfef45, "bootinfo"},
 	[MR_SOFT_RESERVED] = {0x469990, "soft-rsvd"},
+	[MR_TRAMPOLINE] = {0xaaffc3, "trampoline"},
 	[HOLE]          = {0x383838, "hole"},
 };
 

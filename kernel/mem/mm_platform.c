@@ -7,6 +7,8 @@
 #include "kernel/console/console.h"
 #include "kernel/arch/io.h"
 #include "kernel/mem/kmem.h"
+#include "kernel/smp/percpu.h"
+#include "kernel/smp/smp.h"
 #include "mm/hhdm.h"
 #include "mm/platform.h"
 #include "mm/status.h"
@@ -78,25 +80,21 @@ void mm_tlb_flush_all(void)
 	write_cr3(read_cr3());
 }
 
-/* Above this many pages one full flush is cheaper than invlpg per page
- * (Linux's tlb_single_page_flush_ceiling is 33). */
-#define TLB_FLUSH_CEILING 33
-
-/* See mm/platform.h.  One CPU runs the kernel so far: a local flush. */
+/* See mm/platform.h: this CPU (invlpg up to SMP_FLUSH_CEILING pages, a
+ * full flush above), then every other online CPU by IPI, waiting for
+ * their acknowledgements (kernel/smp/shootdown.c). */
 void mm_tlb_shootdown(uint64_t va, uint64_t npages)
 {
-	if (npages > TLB_FLUSH_CEILING) {
-		mm_tlb_flush_all();
-		return;
-	}
-	for (uint64_t i = 0; i < npages; i++)
-		invlpg(va + i * PAGE_SIZE);
+	smp_shootdown(va, npages);
 }
 
-/* See mm/platform.h.  One CPU runs the kernel so far. */
+/* See mm/platform.h: one GS-relative load from this CPU's block
+ * (kernel/smp/percpu.h), set up before kmain uses any lock. */
 unsigned mm_cpu_id(void)
 {
-	return 0;
+	unsigned cpu;
+	__asm__ volatile("movl %%gs:%c1, %0" : "=r"(cpu) : "i"(PERCPU_CPU));
+	return cpu;
 }
 
 /* See mm/platform.h: RFLAGS.IF before the cli. */

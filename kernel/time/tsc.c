@@ -121,53 +121,15 @@ static uint64_t tsc_hz_pmtimer(uint16_t port, unsigned bits)
 	return plausible((t1 - t0) * PMTIMER_HZ / ticks);
 }
 
-/* Fills a's table list from the RSDP at rsdp_pa like acpi_init, but
- * without printing (the ACPI demo prints the tables once): checksummed
- * RSDP, XSDT if revision >= 2 else RSDT, every entry through
- * acpi_table_load.  Returns 0, or -1 if there is no usable root. */
-static int acpi_tables_quiet(struct acpi *a, const struct physmap *pm, uint64_t rsdp_pa)
-{
-	memset(a, 0, sizeof(*a));
-	a->pm = pm;
-	a->rsdp_pa = rsdp_pa;
-	if (!rsdp_pa)
-		return -1;
-	const struct acpi_rsdp *r = pm->map(pm->ctx, rsdp_pa, sizeof(*r), PHYSMAP_CACHED);
-	if (!r)
-		return -1;
-	int ok = memcmp(r->signature, ACPI_RSDP_SIG, 8) == 0 &&
-		 acpi_checksum_ok(r, ACPI_RSDP_V1_LEN);
-	int x = ok && r->revision >= 2 && r->xsdt_pa && acpi_checksum_ok(r, sizeof(*r));
-	uint64_t root_pa = x ? r->xsdt_pa : r->rsdt_pa;
-	uint32_t esize = x ? 8 : 4;
-	pm->unmap(pm->ctx, (void *)r, sizeof(*r));
-	struct acpi_table_info root;
-	if (!ok || acpi_table_load(pm, root_pa, &root) != ACPI_OK ||
-	    memcmp(root.sig, x ? "XSDT" : "RSDT", 4) != 0)
-		return -1;
-	const uint8_t *tab = pm->map(pm->ctx, root_pa, root.length, PHYSMAP_CACHED);
-	if (!tab)
-		return -1;
-	uint32_t n = (root.length - (uint32_t)sizeof(struct acpi_sdt_header)) / esize;
-	for (uint32_t i = 0; i < n && a->count < ACPI_MAX_TABLES; i++) {
-		const uint8_t *e = tab + sizeof(struct acpi_sdt_header) + (uint64_t)i * esize;
-		uint64_t pa = 0;
-		memcpy(&pa, e, esize);
-		acpi_table_load(pm, pa, &a->tables[a->count++]);
-	}
-	pm->unmap(pm->ctx, (void *)tab, root.length);
-	return 0;
-}
-
-/* See tsc.h. */
-int tsc_freq_find(uint64_t rsdp_pa, const struct physmap *pm, struct tsc_freq *out)
+/* The measurement behind tsc_freq_find. */
+static int tsc_freq_measure(uint64_t rsdp_pa, const struct physmap *pm, struct tsc_freq *out)
 {
 	static struct acpi a;
 	out->hz = plausible(tsc_hz_cpuid());
 	out->source = TSC_SRC_CPUID;
 	if (out->hz)
 		return 0;
-	if (acpi_tables_quiet(&a, pm, rsdp_pa) == 0) {
+	if (acpi_init_quiet(&a, pm, rsdp_pa) == ACPI_OK) {
 		struct acpi_hpet_info hpet;
 		struct acpi_fadt_info fadt;
 		if (acpi_get_hpet(&a, &hpet) == ACPI_OK &&
@@ -185,4 +147,19 @@ int tsc_freq_find(uint64_t rsdp_pa, const struct physmap *pm, struct tsc_freq *o
 	out->hz = 0;
 	out->source = TSC_SRC_NONE;
 	return -1;
+}
+
+/* See tsc.h: the first frequency found is kept, so a second caller (the
+ * SMP start's timeouts, then the boot timeline) pays no calibration. */
+int tsc_freq_find(uint64_t rsdp_pa, const struct physmap *pm, struct tsc_freq *out)
+{
+	static struct tsc_freq known;
+	if (known.hz) {
+		*out = known;
+		return 0;
+	}
+	int r = tsc_freq_measure(rsdp_pa, pm, out);
+	if (r == 0)
+		known = *out;
+	return r;
 }

@@ -34,7 +34,8 @@ struct tsc_freq {
 /* Returns "cpuid", "hpet", "pmtimer" or "none". */
 const char *tsc_source_str(enum tsc_source s);
 
-/* Finds the TSC frequency (see the top), reaching the ACPI tables under
+/* Finds the TSC frequency (see the top) - once: later calls return the
+ * frequency found first - reaching the ACPI tables under
  * rsdp_pa (0: none) and the HPET only through pm; maps nothing after it
  * returns and prints nothing.  Calibration busy-waits TSC_CAL_MS.  Returns
  * 0 and fills *out, or -1 (out->hz = 0, source none) when no method

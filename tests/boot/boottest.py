@@ -264,12 +264,76 @@ def check_acpi_common(text, fails):
         fails.append("hello.txt not printed")
 
 
+SMP_ONLINE_RE = re.compile(r"^smp: (\d+) of (\d+) CPUs online in \d+\.\d{3} ms \((xapic|x2apic)\)$", re.M)
+# The proof lines of kernel/smp/smp_selftest.c: <hits>/<others> each.
+SMP_PROOF = ("call: ", "guard: ", "shootdown control: ", "shootdown: ")
+
+
+def check_smp(text, smp, fails, tried=None):
+    """`smp: <smp> of <tried> CPUs online` (tried defaults to smp) and, with
+    other CPUs, every proof line of the SMP selftest with all of them."""
+    tried = smp if tried is None else tried
+    m = SMP_ONLINE_RE.findall(text)
+    if len(m) != 1:
+        fails.append(f"{len(m)} `smp: N of M CPUs online` lines, want 1")
+    elif (int(m[0][0]), int(m[0][1])) != (smp, tried):
+        fails.append(f"smp: {m[0][0]} of {m[0][1]} CPUs online, want {smp} of {tried}")
+    if smp > 1:
+        for p in SMP_PROOF:
+            if not re.search(rf"^smp: {p}{smp - 1}/{smp - 1} CPUs ", text, re.M):
+                fails.append(f"no `smp: {p}{smp - 1}/{smp - 1} CPUs ...` line")
+        if not re.search(rf"^smp: shootdown storm: {smp} CPUs x \d+ shootdowns at once: done$", text, re.M):
+            fails.append("no `smp: shootdown storm` line")
+
+
 def check_cpus(text, smp, fails):
     m = re.search(r"^acpi: MADT cpus=(\d+) ioapics=(\d+)$", text, re.M)
     if not m:
         fails.append("no `acpi: MADT cpus=` line")
     elif int(m.group(1)) != smp:
         fails.append(f"MADT cpus={m.group(1)}, QEMU has -smp {smp}")
+    check_smp(text, smp, fails)
+
+
+def test_smp_ghost():
+    """-smp 2,maxcpus=4: the MADT lists 4 CPUs, 2 enabled (hot-plug slots
+    are never started), and the cmdline word test-smp-ghost adds APIC ID
+    254, which no CPU has: it is reported as not started and the boot
+    goes on, bounded by the start timeout."""
+    def run():
+        fails = []
+        status, text = boot_tree(lambda t: None, {"MEM": "512M", "SMP": "2,maxcpus=4"}, 180,
+                                 cmdline="qemu-exit test-smp-ghost")
+        check_done(status, text, fails)
+        m = re.search(r"^acpi: MADT cpus=(\d+) ioapics=\d+$", text, re.M)
+        if not m or m.group(1) != "2":
+            fails.append(f"MADT cpus={m and m.group(1)}, want the 2 enabled of maxcpus=4")
+        if not re.search(r"^acpi: MADT disabled-cpus=2 ", text, re.M):
+            fails.append("no `acpi: MADT disabled-cpus=2` line (QEMU's hot-plug slots)")
+        if not re.search(r"^smp: CPU apic 254 did not start$", text, re.M):
+            fails.append("no `smp: CPU apic 254 did not start` line")
+        check_smp(text, 2, fails, tried=3)
+        return fails, text
+    return run
+
+
+def test_smp_no_trampoline():
+    """The loader's cmdline word test-no-trampoline makes it skip the low
+    pages: the kernel says why it uses one CPU and boots on."""
+    def run():
+        fails = []
+        status, text = boot_tree(lambda t: None, {"MEM": "512M", "SMP": 2}, 180,
+                                 cmdline="qemu-exit test-no-trampoline")
+        check_done(status, text, fails)
+        if not re.search(r"^memboot: no 5 pages below 1 MiB for the AP trampoline", text, re.M):
+            fails.append("no loader line about the missing trampoline pages")
+        if not re.search(r"^smp: one CPU: the loader reserved no trampoline pages below 1 MiB$",
+                         text, re.M):
+            fails.append("no `smp: one CPU: the loader reserved no trampoline pages` line")
+        if SMP_ONLINE_RE.search(text):
+            fails.append("an `smp: N of M CPUs online` line without a trampoline")
+        return fails, text
+    return run
 
 
 def test_acpi_q35():
@@ -579,7 +643,7 @@ def safety_net_test(code, rip_off, vector, name, error, cr2=None):
 # ---------------------------------------------------------------- boot timeline
 
 BOOT_STAGES = ("loader-entry", "exit-boot-services", "kernel-entry", "memory-ready",
-               "console-ready", "selftest-done", "acpi-done", "ramdisk-done", "done")
+               "console-ready", "smp-ready", "selftest-done", "acpi-done", "ramdisk-done", "done")
 BOOT_STAGE_RE = re.compile(r"^boot: ([a-z-]+) (\d+)\.(\d{3}) ms$")
 BOOT_TSC_RE = re.compile(r"^boot: tsc (\d+)\.(\d{3}) MHz \((cpuid|hpet|pmtimer)\)$")
 # Plausible TSC frequencies: any x86 CPU since the Pentium, with margin.
@@ -744,6 +808,8 @@ TESTS = {
     "q35-1T": test_huge("1T", (1 << 40) - (1 << 32), 1 << 40),
     "acpi-q35-smp4": test_acpi_q35(),
     "acpi-pc-smp1": test_acpi_pc(),
+    "smp-ghost-hotplug-slots": test_smp_ghost(),
+    "smp-no-trampoline": test_smp_no_trampoline(),
     "ramdisk-bad-checksum": test_bad_ramdisk(),
     "elf-bad-magic": broken_kernel_test("magic", mut_magic, r"bad ELF magic"),
     "elf-truncated": broken_kernel_test("truncated", mut_truncate, r"truncated"),

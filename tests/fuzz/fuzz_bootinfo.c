@@ -10,8 +10,8 @@
  *
  * Input:  byte 0      mode bits (below): fix-ups that let the fuzzer reach
  *                     the accepting paths often; every field stays fuzzed
- *         1..656      struct bootinfo v2, raw (zero-padded if short)
- *         657..       the raw memory map, copied into the arena at
+ *         1..672      struct bootinfo v3, raw (zero-padded if short)
+ *         673..       the raw memory map, copied into the arena at
  *                     memmap_pa (zero-padded to memmap_size)
  *
  * Truth is a second reading of the raw bytes, written here from the
@@ -64,7 +64,7 @@ typedef unsigned __int128 u128;
 #define TEXT_MAX    160u                 /* bytes of printed text drawn: enough
 					   to wrap and scroll a small screen */
 #define MAP_CAP     4096u                /* kernel/main.c KERNEL_MAP_MAX */
-#define BI_SIZE     656u            /* v2: + the two boot-timeline stamps */
+#define BI_SIZE     672u            /* v3: + the trampoline pages */
 
 /* Mode bits (input byte 0). */
 #define M_HEADER 0x01  /* magic, version, size, hhdm_offset made right */
@@ -79,8 +79,9 @@ enum {
 	O_HHDM_SIZE = 32, O_MAP_PA = 40, O_MAP_SIZE = 48, O_DESC_SIZE = 56,
 	O_USED_COUNT = 68, O_USED = 72, O_FB = 264, O_RAMDISK_PA = 328,
 	O_RAMDISK_SIZE = 336, O_CMDLINE = 384, O_TSC_LOADER = 640, O_TSC_EBS = 648,
+	O_TRAMP_PA = 656, O_TRAMP_SIZE = 664,
 };
-_Static_assert(sizeof(struct bootinfo) == BI_SIZE, "fuzz_bootinfo reads BootInfo v2");
+_Static_assert(sizeof(struct bootinfo) == BI_SIZE, "fuzz_bootinfo reads BootInfo v3");
 
 /* Rules of bootinfo_check's contract, one bit each. */
 enum rule {
@@ -88,7 +89,7 @@ enum rule {
 	R_HHDM_OFF = 1u << 3, R_HHDM_SIZE = 1u << 4, R_DESC = 1u << 5,
 	R_MAP_SIZE = 1u << 6, R_MAP_WHERE = 1u << 7, R_USED_COUNT = 1u << 8,
 	R_USED = 1u << 9, R_RAMDISK = 1u << 10, R_CMDLINE = 1u << 11,
-	R_MAP_ALIGN = 1u << 12, R_MAP_KEPT = 1u << 13,
+	R_MAP_ALIGN = 1u << 12, R_MAP_KEPT = 1u << 13, R_TRAMP = 1u << 14,
 };
 
 /* bootinfo_check's message (its start) -> the rule it claims is broken. */
@@ -100,6 +101,7 @@ static const struct { const char *prefix; unsigned rule; } msg_rules[] = {
 	{ "ramdisk", R_RAMDISK }, { "command line", R_CMDLINE },
 	{ "memory map address", R_MAP_ALIGN },
 	{ "no bootinfo used range holds the memory map", R_MAP_KEPT },
+	{ "trampoline", R_TRAMP },
 };
 
 /* The harness's own per-frame and per-byte loops are not coverage-guided:
@@ -182,7 +184,7 @@ static unsigned bootinfo_truth(const uint8_t *b)
 
 	if (rd(b + O_MAGIC, 8) != 0x544f4f42424d454dULL)   /* "MEMBBOOT" */
 		broken |= R_MAGIC;
-	if (rd(b + O_VERSION, 4) != 2)
+	if (rd(b + O_VERSION, 4) != 3)
 		broken |= R_VERSION;
 	if (rd(b + O_SIZE, 4) != BI_SIZE)
 		broken |= R_SIZE;
@@ -204,7 +206,7 @@ static unsigned bootinfo_truth(const uint8_t *b)
 		const uint8_t *u = b + O_USED + 24 * i;
 		uint64_t upa = rd(u, 8), usz = rd(u + 8, 8);
 		uint32_t t = (uint32_t)rd(u + 16, 4);
-		if (usz == 0 || (u128)upa + usz >= TWO64 || upa % PG || usz % PG || t < 1 || t > 5)
+		if (usz == 0 || (u128)upa + usz >= TWO64 || upa % PG || usz % PG || t < 1 || t > 6)
 			broken |= R_USED;
 	}
 	int kept = 0;     /* the map inside a bootinfo (type 3) used range */
@@ -221,6 +223,20 @@ static unsigned bootinfo_truth(const uint8_t *b)
 		broken |= R_RAMDISK;
 	if (!memchr(b + O_CMDLINE, 0, BOOTINFO_CMDLINE_MAX))
 		broken |= R_CMDLINE;
+	/* The trampoline: none (0, 0), or whole pages ending at or below
+	 * 1 MiB inside a trampoline (type 6) used range. */
+	u128 tpa = rd(b + O_TRAMP_PA, 8), tsz = rd(b + O_TRAMP_SIZE, 8);
+	if (tpa || tsz) {
+		int held = 0;
+		for (uint32_t i = 0; i < n && i < BOOTINFO_MAX_USED; i++) {
+			const uint8_t *u = b + O_USED + 24 * i;
+			u128 upa = rd(u, 8), uend = upa + rd(u + 8, 8);
+			if (rd(u + 16, 4) == 6 && tpa >= upa && tpa + tsz <= uend)
+				held = 1;
+		}
+		if (tsz == 0 || tpa % PG || tsz % PG || tpa + tsz > 0x100000 || !held)
+			broken |= R_TRAMP;
+	}
 	return broken;
 }
 

@@ -105,6 +105,7 @@ static const int ref_rank[REF_NTYPES] = {
 	[MR_RESERVED]   = 80,
 	[MR_RAMDISK]    = 90,
 	[MR_BOOTINFO]   = 100,
+	[MR_TRAMPOLINE] = 105,
 	[MR_KERNEL]     = 110,
 };
 
@@ -414,6 +415,7 @@ static uint32_t ref_used_type(uint32_t t)
 	switch (t) {
 	case 3: return MR_BOOTINFO;        /* BOOTINFO_USED_BOOTINFO */
 	case 5: return MR_RAMDISK;         /* BOOTINFO_USED_RAMDISK */
+	case 6: return MR_TRAMPOLINE;      /* BOOTINFO_USED_TRAMPOLINE */
 	default: return MR_KERNEL;         /* kernel, page tables, stack, unknown */
 	}
 }

@@ -21,8 +21,8 @@ def desc(t, start, pages, ds=48, attr=0xf):
 
 
 def bootinfo(mapbytes, ds, used, fb=None, flags=0, cmdline=b'qemu-exit', hhdm=ARENA,
-             map_pa=MAP_PA):
-    b = struct.pack('<QIIQQQQQIIII', MAGIC, 2, 656, flags | (2 if fb else 0), HHDM, hhdm,
+             map_pa=MAP_PA, tramp=(0, 0)):
+    b = struct.pack('<QIIQQQQQIIII', MAGIC, 3, 672, flags | (2 if fb else 0), HHDM, hhdm,
                     map_pa, len(mapbytes), ds, 1, 0, len(used))
     for pa, size, t in used + [(0, 0, 0)] * (8 - len(used)):
         b += struct.pack('<QQII', pa, size, t, 0)
@@ -33,7 +33,8 @@ def bootinfo(mapbytes, ds, used, fb=None, flags=0, cmdline=b'qemu-exit', hhdm=AR
     b += struct.pack('<QQQQQ', 0x200000, 0xffffffff80000000, 0x40000, 0xffffffff7fff0000, 0x10000)
     b += cmdline + bytes(256 - len(cmdline))
     b += struct.pack('<QQ', 0, 0)                          # v2: TSC stamps (not measured)
-    assert len(b) == 656
+    b += struct.pack('<QQ', *tramp)                        # v3: trampoline pages
+    assert len(b) == 672
     return b
 
 
@@ -48,7 +49,7 @@ def sfo_map(path, ds):
 
 
 USED = [(0x200000, 0x40000, 1), (0x300000, 0x20000, 2), (MAP_PA, 0x1000, 3),
-        (0x400000, 0x10000, 4), (0x500000, 0x3000, 5)]
+        (0x400000, 0x10000, 4), (0x500000, 0x3000, 5), (0x8000, 0x5000, 6)]
 small = b''.join([desc(3, 0, 1), desc(7, 0x1000, 0x9f), desc(2, MAP_PA, 1),
                   desc(7, 0x100000, 0x700), desc(4, 0x800000, 0x100), desc(9, 0x900000, 0x10),
                   desc(10, 0x910000, 2), desc(7, 0x912000, 0x6ee), desc(11, 0xfeb00000, 0x10),
@@ -57,7 +58,8 @@ two48 = desc(7, 0x1000, 0x9f) + desc(7, 0x100000, 0x300)
 two40 = desc(7, 0x1000, 0x9f, 40) + desc(7, 0x100000, 0xf00, 40)
 seeds = {
     # mode 0: every field as given; 32-bit BGRX 128x48 screen
-    'small-bgrx': bytes([0]) + bootinfo(small, 48, USED, (0x80000000, 512 * 48, 128, 48, 512, 1, (0, 0, 0, 0))) + small,
+    'small-bgrx': bytes([0]) + bootinfo(small, 48, USED, (0x80000000, 512 * 48, 128, 48, 512, 1, (0, 0, 0, 0)),
+                                       tramp=(0x8000, 0x5000)) + small,
     # 16-bit 5:6:5 bitmask screen, odd pitch with padding, no cmdline
     'small-565': bytes([0]) + bootinfo(small, 48, USED[:3], (0x80000000, 203 * 40, 100, 40, 203, 2,
                                                            (0xf800, 0x7e0, 0x1f, 0)), cmdline=b'') + small,

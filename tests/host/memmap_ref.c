@@ -27,7 +27,7 @@ static const uint8_t ref_rank[MR_NTYPES] = {
 	[MR_USABLE] = 0,   [MR_LOADER] = 1,   [MR_ACPI_DATA] = 2,  [MR_ACPI_NVS] = 3,
 	[MR_RUNTIME] = 4,  [MR_PERSISTENT] = 5, [MR_SOFT_RESERVED] = 6, [MR_MMIO] = 7,
 	[MR_UNUSABLE] = 8, [MR_RESERVED] = 9, [MR_RAMDISK] = 10,   [MR_BOOTINFO] = 11,
-	[MR_KERNEL] = 12,
+	[MR_TRAMPOLINE] = 12, [MR_KERNEL] = 13,
 };
 
 /* The region type whose rank is r. */

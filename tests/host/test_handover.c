@@ -38,7 +38,7 @@ static void test_good(void)
 {
 	build_good();
 	CHECK(bootinfo_check(&bi, err, sizeof(err)) == 0, "rejected: %s", err);
-	CHECK(BOOTINFO_VERSION == 2 && sizeof(bi) == 656, "v%u, %zu bytes: the ABI moved",
+	CHECK(BOOTINFO_VERSION == 3 && sizeof(bi) == 672, "v%u, %zu bytes: the ABI moved",
 	      BOOTINFO_VERSION, sizeof(bi));
 	/* The boot-timeline stamps are data the kernel only prints: any
 	 * value, order included, passes. */
@@ -50,11 +50,15 @@ static void test_good(void)
 static void test_header(void)
 {
 	build_good(); bi.magic++;                 EXPECT_FAIL("bad magic");
-	build_good(); bi.version = 3;             EXPECT_FAIL("version 3");
+	build_good(); bi.version = 4;             EXPECT_FAIL("version 4");
+	/* A v2 loader (no trampoline, 656 bytes) is refused by its version,
+	 * and a v3 header on the v2 size by the size. */
+	build_good(); bi.version = 2; bi.size = 656; EXPECT_FAIL("version 2");
+	build_good(); bi.size = 656;              EXPECT_FAIL("size 656, expected 672");
 	/* A v1 loader (no boot-timeline stamps, 640 bytes) is refused by
 	 * its version, and a v2 header on the v1 size by the size. */
 	build_good(); bi.version = 1; bi.size = 640; EXPECT_FAIL("version 1");
-	build_good(); bi.size = 640;              EXPECT_FAIL("size 640, expected 656");
+	build_good(); bi.size = 640;              EXPECT_FAIL("size 640, expected 672");
 	build_good(); bi.size = 100;              EXPECT_FAIL("size 100");
 	build_good(); bi.magic = 0; bi.size = 0;  EXPECT_FAIL("bad magic");
 	CHECK(bootinfo_check(NULL, err, sizeof(err)) == -1, "NULL accepted");
@@ -98,11 +102,45 @@ static void test_ranges(void)
 	CHECK(bootinfo_check(&bi, err, sizeof(err)) == 0, "map at the end of its range: %s", err);
 }
 
+/* Adds a good trampoline: 5 pages at 0x8000, in a trampoline used range. */
+static void add_trampoline(void)
+{
+	bi.used[bi.used_count++] = (struct bootinfo_range){ 0x8000, 0x5000, BOOTINFO_USED_TRAMPOLINE, 0 };
+	bi.trampoline_pa = 0x8000;
+	bi.trampoline_size = 0x5000;
+}
+
+/* Expect: no trampoline (0, 0) and a good one pass; a trampoline that is
+ * empty, unaligned, reaches 1 MiB or lies outside its used range fails;
+ * the trampoline used type is known, one past it is not. */
+static void test_trampoline(void)
+{
+	build_good();
+	CHECK(bootinfo_check(&bi, err, sizeof(err)) == 0, "no trampoline rejected: %s", err);
+	build_good(); add_trampoline();
+	CHECK(bootinfo_check(&bi, err, sizeof(err)) == 0, "good trampoline rejected: %s", err);
+	/* The highest legal place: its last page is the one below 1 MiB. */
+	build_good(); add_trampoline(); bi.used[2].pa = bi.trampoline_pa = 0x100000 - 0x5000;
+	CHECK(bootinfo_check(&bi, err, sizeof(err)) == 0, "trampoline up to 1 MiB rejected: %s", err);
+	build_good(); add_trampoline(); bi.used[2].pa = bi.trampoline_pa = 0x100000 - 0x4000;
+	EXPECT_FAIL("trampoline");                       /* one page past 1 MiB */
+	build_good(); add_trampoline(); bi.trampoline_size = 0; EXPECT_FAIL("trampoline");
+	build_good(); add_trampoline(); bi.trampoline_pa = 0x8800; EXPECT_FAIL("trampoline");
+	build_good(); add_trampoline(); bi.trampoline_size = 0x5800; EXPECT_FAIL("trampoline");
+	build_good(); add_trampoline(); bi.trampoline_size = 0x6000; EXPECT_FAIL("trampoline");
+	build_good(); add_trampoline(); bi.trampoline_pa = UINT64_MAX - 0xfff; EXPECT_FAIL("trampoline");
+	build_good(); add_trampoline(); bi.used[2].type = BOOTINFO_USED_STACK; EXPECT_FAIL("trampoline");
+	build_good(); add_trampoline(); bi.used_count = 2; EXPECT_FAIL("trampoline");
+	build_good(); bi.trampoline_pa = 0x8000;        EXPECT_FAIL("trampoline");
+	build_good(); bi.used[1].type = BOOTINFO_USED_LAST + 1; EXPECT_FAIL("unknown type");
+}
+
 int main(void)
 {
 	RUN(test_good);
 	RUN(test_header);
 	RUN(test_map);
 	RUN(test_ranges);
+	RUN(test_trampoline);
 	return harness_done("handover");
 }

@@ -300,6 +300,9 @@ static void test_type_mapping(void)
 	CHECK(memmap_used_type_to_region(BOOTINFO_USED_PAGETABLES) == MR_KERNEL, "pt");
 	CHECK(memmap_used_type_to_region(BOOTINFO_USED_BOOTINFO) == MR_BOOTINFO, "bi");
 	CHECK(memmap_used_type_to_region(BOOTINFO_USED_RAMDISK) == MR_RAMDISK, "rd");
+	CHECK(memmap_used_type_to_region(BOOTINFO_USED_TRAMPOLINE) == MR_TRAMPOLINE, "trampoline");
+	CHECK(memmap_used_type_to_region(BOOTINFO_USED_LAST + 1) == MR_KERNEL, "unknown");
+	CHECK(!strcmp(memmap_type_name(MR_TRAMPOLINE), "trampoline"), "trampoline name");
 }
 
 /*
