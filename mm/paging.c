@@ -585,7 +585,7 @@ static void lazy_queue(struct addrspace *as, struct virtaddr_block *b, uint64_t 
 	b->lazy_next = as->lazy;
 	as->lazy = b;
 	as->lazy_pages += count;
-	int full = as->lazy_pages >= PAGING_LAZY_MAX_PAGES;
+	int full = as->lazy_pages >= as->lazy_max;
 	mm_unlock(&as->lazy_lock);
 	if (full)
 		purge_round(as);
@@ -611,6 +611,11 @@ static void as_init(struct addrspace *as, struct pmm *pmm, struct mm_lock *klock
 	mm_lock_init(&as->lock, "paging");
 	mm_lock_init(&as->lazy_lock, "paging lazy");
 	as->klock = klock ? klock : &as->lock;
+	as->lazy_max = pmm->total / PAGING_LAZY_RAM_SHARE;
+	if (as->lazy_max > PAGING_LAZY_MAX_PAGES)
+		as->lazy_max = PAGING_LAZY_MAX_PAGES;
+	if (!as->lazy_max)
+		as->lazy_max = 1;
 	as->pmm = pmm;
 	as->kwin = kwin;
 	as->user = user;

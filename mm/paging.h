@@ -88,12 +88,13 @@
  *     A purge round takes the whole lazy list and the dead list, issues ONE
  *     shootdown over the union of their ranges, then finalizes every block
  *     and frees the block's range.  A round runs when the lazy list holds
- *     PAGING_LAZY_MAX_PAGES pages; paging_purge runs rounds until nothing
+ *     lazy_max pages (PAGING_LAZY_MAX_PAGES, at most 1/PAGING_LAZY_RAM_SHARE
+ *     of the pmm's frames); paging_purge runs rounds until nothing
  *     is pending (before a baseline comparison), and every allocation that
  *     would fail for lack of frames or addresses purges and tries once more
  *     (mm/vaddr.h theory 7 for the vaddr spaces), so out of memory still
  *     means out of memory.  Dead tables count in lazy_pages too, so held
- *     memory is bounded by PAGING_LAZY_MAX_PAGES plus one round's tables.
+ *     memory is bounded by lazy_max plus one round's tables.
  *     ptcheck sees neither pending entries as mappings nor dead tables; it
  *     checks that a pending entry's owned frame is still allocated.
  *     Address spaces sharing a kernel half keep their own lazy lists.
@@ -133,6 +134,11 @@
  * 2-page kfree costs one shootdown per 4096 frees. */
 #define PAGING_LAZY_MAX_PAGES 8192
 
+/* ...and at most this share of the pmm's frames (1/16), so a small machine
+ * does not keep a large part of its memory waiting for a purge (128 MiB:
+ * 2 MiB; from 512 MiB on the 32 MiB above is the bound). */
+#define PAGING_LAZY_RAM_SHARE 16
+
 /* Counters of unmaps and shootdowns (paging_stats). */
 struct paging_stats {
 	uint64_t unmaps;       /* unmapping calls that succeeded */
@@ -144,9 +150,10 @@ struct paging_stats {
 struct addrspace {
 	struct mm_lock lock;          /* "paging": see theory 6 */
 	struct mm_lock *klock;        /* the kernel half's lock (theory 6) */
-	struct mm_lock lazy_lock;     /* "paging lazy": the six fields below */
+	struct mm_lock lazy_lock;     /* "paging lazy": lazy .. inflight below */
 	struct virtaddr_block *lazy;  /* pending blocks (theory 8), newest first */
 	uint64_t lazy_pages;          /* their pages + dead tables */
+	uint64_t lazy_max;            /* a round when lazy_pages reaches it (const) */
 	uint64_t dead_pa;             /* parked empty tables, chained by word 0 */
 	uint64_t ndead;               /* how many */
 	uint64_t dead_lo, dead_hi;    /* pages whose walks used them: [lo, hi) */
