@@ -199,8 +199,9 @@ int paging_prepopulate(struct addrspace *as, uint64_t va, uint64_t size);
 int map_pages(struct addrspace *as, uint64_t va, uint64_t pa, uint64_t count,
 	      unsigned flags);
 
-/* Unmaps count pages from va (mapped by map_pages), frees table pages that
- * become empty and flushes the TLB.  All or nothing (theory 7): a page not
+/* Unmaps count pages from va (mapped by map_pages), shoots down every
+ * CPU's TLB entries for them and frees table pages that become empty, all
+ * before it returns (theory 8).  All or nothing (theory 7): a page not
  * mapped (MM_ENOENT), under a large page (MM_EINVAL), owning its frame or
  * inside a kalloc / mem_map_addr block (MM_EOWNER) refuses the whole call,
  * reported with the counts; nothing changes. */
@@ -212,7 +213,7 @@ int unmap_pages(struct addrspace *as, uint64_t va, uint64_t count);
 int mem_map_pages_at(struct addrspace *as, uint64_t va, uint64_t count, unsigned flags);
 
 /* Unmaps count pages at va (mapped by mem_map_pages_at) and returns their
- * frames to the pmm.  All or nothing as unmap_pages: a page that does not
+ * frames to the pmm once every CPU's TLB is shot down (theory 8).  All or nothing as unmap_pages: a page that does not
  * own its frame (map_pages) is MM_EOWNER. */
 int mem_unmap_pages(struct addrspace *as, uint64_t va, uint64_t count);
 
@@ -242,9 +243,11 @@ int paging_unmap_lazy(struct addrspace *as, struct virtaddr_space *s, uint64_t v
 int mem_map_addr(struct addrspace *as, uint64_t pa, uint64_t size, unsigned flags,
 		 uint64_t *va);
 
-/* Undoes mem_map_addr(pa, size) that returned va.  MM_OK; a range that is
- * not exactly one mem_map_addr block is refused with nothing changed:
- * MM_ENOENT, MM_EOWNER (kalloc or virtaddr_alloc made it) or MM_EINVAL. */
+/* Undoes mem_map_addr(pa, size) that returned va, lazily (theory 8: the
+ * range faults on this CPU at once and is reused after a purge round).
+ * MM_OK; a range that is not exactly one mem_map_addr block is refused with
+ * nothing changed: MM_ENOENT (a pending one too), MM_EOWNER (kalloc or
+ * virtaddr_alloc made it) or MM_EINVAL. */
 int mem_unmap_addr(struct addrspace *as, uint64_t va, uint64_t size);
 
 /* Runs purge rounds (theory 8) until nothing is pending in as - none on
