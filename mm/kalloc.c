@@ -23,16 +23,6 @@ static uint64_t direct_pa(const void *p)
 	return (uint64_t)((uintptr_t)p - (uintptr_t)mm_phys_to_virt(0));
 }
 
-/* Returns the vaddr space of as holding va, or NULL. */
-static struct virtaddr_space *space_of(struct addrspace *as, uint64_t va)
-{
-	if (as->kwin && va >= as->kwin->base && va < as->kwin->end)
-		return as->kwin;
-	if (as->user && va >= as->user->base && va < as->user->end)
-		return as->user;
-	return NULL;
-}
-
 /* Allocates size bytes in as; NULL on any failure (nothing leaked). */
 void *kalloc_in(struct addrspace *as, size_t size, int flags)
 {
@@ -46,7 +36,9 @@ void *kalloc_in(struct addrspace *as, size_t size, int flags)
 	uint64_t npages = PAGE_ROUND_UP(size) >> PAGE_SHIFT;
 	int user = (flags & ALLOC_USER) != 0;
 	if (!user && npages == 1 && (flags & ALLOC_WRITABLE)) {
-		if (pmm_alloc(as->pmm, &pa) != MM_OK)
+		/* Out of frames: pending frees may hold some (paging.h theory 8). */
+		if (pmm_alloc(as->pmm, &pa) != MM_OK &&
+		    (!paging_purge(as) || pmm_alloc(as->pmm, &pa) != MM_OK))
 			return NULL;
 		if (pmm_tag(as->pmm, pa) != MM_OK)
 			mm_panic("kalloc_in: fresh frame 0x%llx cannot be tagged",
@@ -105,19 +97,13 @@ int kfree_in(struct addrspace *as, void *ptr, size_t size)
 				 (unsigned long long)pa);
 		return MM_OK;
 	}
-	struct virtaddr_space *vs = space_of(as, va);
+	struct virtaddr_space *vs = addrspace_vspace(as, va);
 	if (!vs)
 		return bad_free(ptr, size, "neither the direct map nor a kalloc window");
-	/* Block first (right size, made by kalloc), then every page mapped
-	 * and owned; only then is anything changed. */
-	int rc = virtaddr_check_owned(vs, va, npages << PAGE_SHIFT, VIRTADDR_OWNER_KALLOC, "kfree");
-	if (rc == MM_OK)
-		rc = paging_unmap_block(as, va, npages, 1, VIRTADDR_OWNER_KALLOC, "kfree");
-	if (rc != MM_OK)
-		return rc;
-	if (virtaddr_free_owned(vs, va, npages << PAGE_SHIFT, VIRTADDR_OWNER_KALLOC) != MM_OK)
-		mm_panic("kfree_in: block 0x%llx checked but not freed", (unsigned long long)va);
-	return MM_OK;
+	/* Block first (right size, made by kalloc, not already freed), then
+	 * every page mapped and owned; only then is anything changed.  The
+	 * frames and the range are freed by a later purge round. */
+	return paging_unmap_lazy(as, vs, va, npages, 1, VIRTADDR_OWNER_KALLOC, "kfree");
 }
 
 /* kalloc_in on the kernel's address space. */

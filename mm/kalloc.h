@@ -10,6 +10,15 @@
  * costs one pmm_alloc.  Memory is zeroed and never
  * executable.  kfree must get the same size back.
  *
+ * On many CPUs: kalloc has no lock of its own (mm/paging.h theory 6).  Two
+ * kfrees of one pointer race to claim its block (or, for a direct-map page,
+ * to pmm_untag it): exactly one wins, the other is a reported bad free.
+ * kfree of a window range is lazy (mm/paging.h theory 8): the range faults
+ * on this CPU at once, its frames and addresses come back at the next purge
+ * round (paging_purge forces one); a kalloc that finds no frame or range
+ * purges and tries once more.  kalloc / kfree may shoot down TLBs: call them
+ * with no mm lock held and interrupts on (or on the only CPU).
+ *
  * kalloc / kfree use the kernel's address space (addrspace_kernel());
  * kalloc_in / kfree_in take one explicitly (host tests, user spaces).
  */

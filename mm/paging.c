@@ -33,13 +33,25 @@ static uint64_t level_span(int level)
 	return 1ULL << PX_SHIFT(level);
 }
 
+/* Returns the paging lock of the half holding va (theory 6). */
+static struct mm_lock *half_lock(const struct addrspace *as, uint64_t va)
+{
+	return va < USER_END ? (struct mm_lock *)&as->lock : as->klock;
+}
+
+/* Adds n to one of as's counters (atomic: theory 6). */
+static void count_add(uint64_t *c, int64_t n)
+{
+	__atomic_add_fetch(c, (uint64_t)n, __ATOMIC_RELAXED);
+}
+
 /* Takes a zeroed frame for a page table.  MM_OK or MM_ENOMEM. */
 static int table_alloc(struct addrspace *as, uint64_t *pa)
 {
 	if (pmm_alloc(as->pmm, pa) != MM_OK)
 		return MM_ENOMEM;
 	memset(mm_phys_to_virt(*pa), 0, PAGE_SIZE);
-	as->table_pages++;
+	count_add(&as->table_pages, 1);
 	return MM_OK;
 }
 
@@ -49,10 +61,10 @@ static void table_free(struct addrspace *as, uint64_t pa)
 	if (pmm_free(as->pmm, pa) != MM_OK)
 		mm_panic("table_free: table page 0x%llx was not allocated",
 			 (unsigned long long)pa);
-	as->table_pages--;
+	count_add(&as->table_pages, -1);
 }
 
-/* Returns 1 if no entry of table t is in use. */
+/* Returns 1 if no entry of table t is in use (pending entries are). */
 static int table_empty(const uint64_t *t)
 {
 	for (unsigned i = 0; i < PT_ENTRIES; i++)
@@ -60,7 +72,6 @@ static int table_empty(const uint64_t *t)
 			return 0;
 	return 1;
 }
-
 /* Returns the PTE bits flags ask for in a leaf entry. */
 uint64_t paging_pte_bits(unsigned flags)
 {
@@ -106,13 +117,14 @@ static int check_range(uint64_t va, uint64_t count, unsigned flags)
  * Walks to the page table (level 1) covering va.  With create, missing
  * tables are made.  Returns the table, or NULL with *err (MM_ENOENT: a
  * table is missing; MM_EBUSY: a large page is in the way; MM_ENOMEM) and
- * *level the level whose entry stopped the walk.
+ * *level the level whose entry stopped the walk.  Paging lock held.
  */
 static uint64_t *walk_pt(struct addrspace *as, uint64_t va, int create,
 			 int *err, int *level)
 {
 	uint64_t *t = table_at(as->root_pa);
 
+	MM_LOCK_ASSERT_HELD(half_lock(as, va));
 	for (int l = 4; l > 1; l--) {
 		uint64_t *e = &t[PX(l, va)];
 		*level = l;
@@ -136,16 +148,40 @@ static uint64_t *walk_pt(struct addrspace *as, uint64_t va, int create,
 	return t;
 }
 
+/* ------------------------------------------------------------- dead tables */
+
+/* Parks the unlinked, empty table page pa, which walks of va used, on the
+ * dead list (theory 8).  Paging lock held; takes the lazy lock. */
+static void park_table(struct addrspace *as, uint64_t pa, uint64_t va)
+{
+	uint64_t *t = table_at(pa);
+	uint64_t page = PAGE_ROUND_DOWN(va);
+
+	mm_lock(&as->lazy_lock);
+	t[0] = as->dead_pa;       /* page aligned: a not-present entry */
+	as->dead_pa = pa;
+	if (!as->ndead || page < as->dead_lo)
+		as->dead_lo = page;
+	if (!as->ndead || page + PAGE_SIZE > as->dead_hi)
+		as->dead_hi = page + PAGE_SIZE;
+	as->ndead++;
+	as->lazy_pages++;
+	mm_unlock(&as->lazy_lock);
+}
+
 /*
- * Frees the tables on the path to va that are empty, bottom-up.  PDPTs of
- * the kernel half are kept (shared by every space, theory 4).
+ * Unlinks the tables on the path to va that are empty, bottom-up, and parks
+ * them.  PDPTs of the kernel half are kept (shared by every space, theory
+ * 4).  Returns the number parked.  Paging lock held.
  */
-static void prune_path(struct addrspace *as, uint64_t va)
+static uint64_t park_path(struct addrspace *as, uint64_t va)
 {
 	uint64_t *ent[5];
 	uint64_t *t = table_at(as->root_pa);
+	uint64_t parked = 0;
 	int l;
 
+	MM_LOCK_ASSERT_HELD(half_lock(as, va));
 	for (l = 4; l > 1; l--) {
 		uint64_t *e = &t[PX(l, va)];
 		if (!(*e & PTE_P) || (l < 4 && (*e & PTE_PS)))
@@ -162,9 +198,89 @@ static void prune_path(struct addrspace *as, uint64_t va)
 			break;
 		uint64_t pa = *e & PTE_ADDR;
 		*e = 0;
-		mm_tlb_flush_page(va);   /* drops paging-structure caches for va */
-		table_free(as, pa);
+		park_table(as, pa, va);
+		parked++;
 	}
+	return parked;
+}
+
+/* Dead tables taken off the list for one shootdown. */
+struct dead_batch {
+	uint64_t pa, n;     /* chain head and length */
+	uint64_t lo, hi;    /* pages to invalidate: [lo, hi) */
+};
+
+/* Takes the whole dead list into *d and counts it in flight.  Lazy lock
+ * held. */
+static void dead_take(struct addrspace *as, struct dead_batch *d)
+{
+	MM_LOCK_ASSERT_HELD(&as->lazy_lock);
+	d->pa = as->dead_pa;
+	d->n = as->ndead;
+	d->lo = as->dead_lo;
+	d->hi = as->dead_hi;
+	as->dead_pa = 0;
+	as->ndead = 0;
+	as->lazy_pages -= d->n;
+}
+
+/* Frees the tables of d: a shootdown issued after they were parked has
+ * returned.  No lock held. */
+static void dead_free(struct addrspace *as, struct dead_batch *d)
+{
+	uint64_t pa = d->pa;
+	for (uint64_t i = 0; i < d->n; i++) {
+		uint64_t *t = table_at(pa);
+		uint64_t next = t[0];
+		t[0] = 0;
+		table_free(as, pa);
+		pa = next;
+	}
+}
+
+/* Widens [*lo, *hi) (empty if *lo == *hi) to cover [a, b). */
+static void widen(uint64_t *lo, uint64_t *hi, uint64_t a, uint64_t b)
+{
+	if (*lo == *hi) {
+		*lo = a;
+		*hi = b;
+		return;
+	}
+	if (a < *lo)
+		*lo = a;
+	if (b > *hi)
+		*hi = b;
+}
+
+/* Shoots down [lo, hi) on every CPU and counts it.  No lock held. */
+static void shoot(struct addrspace *as, uint64_t lo, uint64_t hi)
+{
+	mm_tlb_shootdown(lo, (hi - lo) >> PAGE_SHIFT);
+	count_add(&as->stats.shootdowns, 1);
+}
+
+/* Ends a round: one fewer in flight. */
+static void round_done(struct addrspace *as)
+{
+	mm_lock(&as->lazy_lock);
+	as->inflight--;
+	mm_unlock(&as->lazy_lock);
+}
+
+/* If tables are parked, shoots down once and frees them.  No lock held. */
+static void dead_round(struct addrspace *as)
+{
+	struct dead_batch d;
+	mm_lock(&as->lazy_lock);
+	dead_take(as, &d);
+	if (d.n)
+		as->inflight++;
+	mm_unlock(&as->lazy_lock);
+	if (!d.n)
+		return;
+	shoot(as, d.lo, d.hi);
+	dead_free(as, &d);
+	round_done(as);
 }
 
 /* ------------------------------------------------------------- core loops */
@@ -173,6 +289,7 @@ static void prune_path(struct addrspace *as, uint64_t va)
  * Maps count pages from va.  With alloc, each page gets a fresh zeroed frame
  * (pa is ignored); otherwise frames pa, pa + 4 KiB, ...  Stops at the first
  * problem; *done gets the number of pages mapped.  MM_OK or an error.
+ * Paging lock held.
  */
 static int map_core(struct addrspace *as, uint64_t va, uint64_t pa, uint64_t count,
 		    uint64_t bits, int alloc, uint64_t *done)
@@ -180,6 +297,7 @@ static int map_core(struct addrspace *as, uint64_t va, uint64_t pa, uint64_t cou
 	uint64_t i = 0;
 	int err = MM_OK, level;
 
+	MM_LOCK_ASSERT_HELD(half_lock(as, va));
 	while (i < count) {
 		uint64_t v = va + (i << PAGE_SHIFT);
 		uint64_t *pt = walk_pt(as, v, 1, &err, &level);
@@ -192,7 +310,7 @@ static int map_core(struct addrspace *as, uint64_t va, uint64_t pa, uint64_t cou
 		uint64_t *e = &pt[x], *stop = e + n;
 		for (; e < stop; e++, i++) {
 			uint64_t f;
-			if (*e & PTE_P) {
+			if (*e) {     /* mapped, or pending (theory 8) */
 				err = MM_EBUSY;
 				break;
 			}
@@ -217,13 +335,14 @@ static int map_core(struct addrspace *as, uint64_t va, uint64_t pa, uint64_t cou
 
 /* What the leaves of a page range hold (unmap_survey). */
 struct leaf_survey {
-	uint64_t missing;   /* pages not mapped */
+	uint64_t missing;   /* pages not mapped (pending ones included) */
 	uint64_t large;     /* pages under a 2 MiB / 1 GiB page */
 	uint64_t owned;     /* 4 KiB pages with PTE_OWNED (frame is the mapping's) */
 	uint64_t borrowed;  /* 4 KiB pages without it (frame is someone else's) */
 };
 
-/* Counts what count pages from va hold, changing nothing. */
+/* Counts what count pages from va hold, changing nothing.  Paging lock
+ * held. */
 static void unmap_survey(struct addrspace *as, uint64_t va, uint64_t count,
 			 struct leaf_survey *sv)
 {
@@ -272,21 +391,23 @@ static void unmap_survey(struct addrspace *as, uint64_t va, uint64_t count,
 }
 
 /*
- * Unmaps count pages from va, every one of them a mapped 4 KiB page (the
- * caller made sure: unmap_survey, or pages it just mapped); owned frames
- * go back to the pmm.  Empty tables are freed.
+ * Step a of theory 8: turns count mapped 4 KiB leaves from va (the caller
+ * made sure: unmap_survey, or pages it just mapped) into pending entries.
+ * With local_flush this CPU's TLB entries for them go too.  Paging lock
+ * held.
  */
-static void unmap_core(struct addrspace *as, uint64_t va, uint64_t count)
+static void mark_pending(struct addrspace *as, uint64_t va, uint64_t count, int local_flush)
 {
-	int per_page = count <= PAGING_FLUSH_ALL_PAGES;
+	int per_page = local_flush && count <= PAGING_FLUSH_ALL_PAGES;
 	uint64_t i = 0;
 	int err, level;
 
+	MM_LOCK_ASSERT_HELD(half_lock(as, va));
 	while (i < count) {
 		uint64_t v = va + (i << PAGE_SHIFT);
 		uint64_t *pt = walk_pt(as, v, 0, &err, &level);
 		if (!pt)
-			mm_panic("unmap_core: va 0x%llx has no page table (level %d entry: %s)",
+			mm_panic("mark_pending: va 0x%llx has no page table (level %d entry: %s)",
 				 (unsigned long long)v, level, mm_status_str(err));
 		unsigned x = PX(1, v);
 		uint64_t n = PT_ENTRIES - x;
@@ -295,33 +416,235 @@ static void unmap_core(struct addrspace *as, uint64_t va, uint64_t count)
 		for (uint64_t *e = &pt[x], *stop = e + n; e < stop; e++, v += PAGE_SIZE) {
 			uint64_t pte = *e;
 			if (!(pte & PTE_P))
-				mm_panic("unmap_core: va 0x%llx is not mapped", (unsigned long long)v);
-			*e = 0;
+				mm_panic("mark_pending: va 0x%llx is not mapped", (unsigned long long)v);
+			*e = (pte & (PTE_ADDR | PTE_OWNED)) | PTE_PENDING;
 			if (per_page)
 				mm_tlb_flush_page(v);
-			if ((pte & PTE_OWNED) && pmm_free(as->pmm, pte & PTE_ADDR) != MM_OK)
-				mm_panic("unmap_core: frame 0x%llx at va 0x%llx was not allocated",
-					 (unsigned long long)(pte & PTE_ADDR),
-					 (unsigned long long)v);
 		}
-		prune_path(as, va + (i << PAGE_SHIFT));
 		i += n;
 	}
-	if (!per_page)
+	if (local_flush && !per_page)
 		mm_tlb_flush_all();
 }
 
+/*
+ * Step c of theory 8: count pending leaves from va, whose shootdown has
+ * returned, are cleared; owned frames go back to the pmm; tables that
+ * become empty are parked.  Returns the number of tables parked.  Paging
+ * lock held.
+ */
+static uint64_t finalize(struct addrspace *as, uint64_t va, uint64_t count)
+{
+	uint64_t i = 0, parked = 0;
+	int err, level;
+
+	MM_LOCK_ASSERT_HELD(half_lock(as, va));
+	while (i < count) {
+		uint64_t v = va + (i << PAGE_SHIFT);
+		uint64_t *pt = walk_pt(as, v, 0, &err, &level);
+		if (!pt)
+			mm_panic("finalize: va 0x%llx has no page table (level %d entry: %s)",
+				 (unsigned long long)v, level, mm_status_str(err));
+		unsigned x = PX(1, v);
+		uint64_t n = PT_ENTRIES - x;
+		if (n > count - i)
+			n = count - i;
+		for (uint64_t *e = &pt[x], *stop = e + n; e < stop; e++, v += PAGE_SIZE) {
+			uint64_t pte = *e;
+			if ((pte & (PTE_P | PTE_PENDING)) != PTE_PENDING)
+				mm_panic("finalize: va 0x%llx entry 0x%llx is not pending",
+					 (unsigned long long)v, (unsigned long long)pte);
+			*e = 0;
+			if ((pte & PTE_OWNED) && pmm_free(as->pmm, pte & PTE_ADDR) != MM_OK)
+				mm_panic("finalize: frame 0x%llx at va 0x%llx was not allocated",
+					 (unsigned long long)(pte & PTE_ADDR),
+					 (unsigned long long)v);
+		}
+		parked += park_path(as, va + (i << PAGE_SHIFT));
+		i += n;
+	}
+	return parked;
+}
+
+/*
+ * Steps b and c for count leaves from va that the caller made pending and
+ * then dropped the paging lock: one shootdown (which also frees the dead
+ * tables parked before it), finalize, and a second shootdown if that
+ * parked tables, so frames and tables are back when it returns.
+ */
+static void unmap_after_mark(struct addrspace *as, uint64_t va, uint64_t count)
+{
+	struct dead_batch d;
+	uint64_t lo = va, hi = va + (count << PAGE_SHIFT);
+
+	mm_lock(&as->lazy_lock);
+	dead_take(as, &d);
+	as->inflight++;
+	mm_unlock(&as->lazy_lock);
+	if (d.n)
+		widen(&lo, &hi, d.lo, d.hi);
+	shoot(as, lo, hi);
+	dead_free(as, &d);
+	mm_lock(half_lock(as, va));
+	uint64_t parked = finalize(as, va, count);
+	mm_unlock(half_lock(as, va));
+	round_done(as);
+	if (parked)
+		dead_round(as);
+}
+
+/* ------------------------------------------------------------- lazy list */
+
+/* Returns the vaddr space of as holding va, or NULL. */
+struct virtaddr_space *addrspace_vspace(struct addrspace *as, uint64_t va)
+{
+	if (as->kwin && va >= as->kwin->base && va < as->kwin->end)
+		return as->kwin;
+	if (as->user && va >= as->user->base && va < as->user->end)
+		return as->user;
+	return NULL;
+}
+
+/*
+ * One purge round (theory 8): takes the lazy list and the dead list, shoots
+ * down their union once, frees the dead tables, finalizes every block and
+ * frees its range.  Returns the blocks' pages plus the tables freed (0:
+ * nothing was pending).  No lock held.
+ */
+static uint64_t purge_round(struct addrspace *as)
+{
+	struct dead_batch d;
+	struct virtaddr_block *list;
+	uint64_t lo = 0, hi = 0, pages = 0;
+
+	mm_lock(&as->lazy_lock);
+	list = as->lazy;
+	as->lazy = NULL;
+	dead_take(as, &d);
+	as->lazy_pages = 0;           /* the blocks' pages left with the list */
+	if (list || d.n)
+		as->inflight++;
+	mm_unlock(&as->lazy_lock);
+	if (!list && !d.n)
+		return 0;
+	/* Pending blocks' base and size never change (mm/vaddr.h theory 7). */
+	for (struct virtaddr_block *b = list; b; b = b->lazy_next) {
+		widen(&lo, &hi, b->base, b->base + b->size);
+		pages += b->size >> PAGE_SHIFT;
+	}
+	if (d.n)
+		widen(&lo, &hi, d.lo, d.hi);
+	shoot(as, lo, hi);
+	count_add(&as->stats.purges, 1);
+	dead_free(as, &d);
+	while (list) {
+		struct virtaddr_block *b = list;
+		list = b->lazy_next;
+		struct virtaddr_space *vs = addrspace_vspace(as, b->base);
+		if (!vs)
+			mm_panic("purge_round: pending block 0x%llx is in no space of this address space",
+				 (unsigned long long)b->base);
+		mm_lock(half_lock(as, b->base));
+		finalize(as, b->base, b->size >> PAGE_SHIFT);
+		mm_unlock(half_lock(as, b->base));
+		virtaddr_free_pending(vs, b);
+	}
+	round_done(as);
+	return pages + d.n;
+}
+
+/* Runs purge rounds until nothing is pending. */
+uint64_t paging_purge(struct addrspace *as)
+{
+	uint64_t total = 0;
+	for (;;) {
+		uint64_t got = purge_round(as);
+		total += got;
+		if (got)
+			continue;
+		mm_lock(&as->lazy_lock);
+		int busy = as->inflight || as->lazy || as->ndead;
+		mm_unlock(&as->lazy_lock);
+		if (!busy)
+			return total;
+		mm_cpu_relax();   /* another CPU's round: wait for it, lock-free */
+	}
+}
+
+/* The vaddr spaces' reclaim hook (mm/vaddr.h theory 7). */
+static void purge_hook(void *arg)
+{
+	paging_purge(arg);
+}
+
+/* Queues pending block b of count pages; runs a round if the list is full.
+ * No lock held. */
+static void lazy_queue(struct addrspace *as, struct virtaddr_block *b, uint64_t count)
+{
+	mm_lock(&as->lazy_lock);
+	b->lazy_next = as->lazy;
+	as->lazy = b;
+	as->lazy_pages += count;
+	int full = as->lazy_pages >= as->lazy_max;
+	mm_unlock(&as->lazy_lock);
+	if (full)
+		purge_round(as);
+}
+
+/* Copies the counters. */
+void paging_stats(const struct addrspace *as, struct paging_stats *st)
+{
+	st->unmaps = __atomic_load_n(&as->stats.unmaps, __ATOMIC_RELAXED);
+	st->lazy_unmaps = __atomic_load_n(&as->stats.lazy_unmaps, __ATOMIC_RELAXED);
+	st->shootdowns = __atomic_load_n(&as->stats.shootdowns, __ATOMIC_RELAXED);
+	st->purges = __atomic_load_n(&as->stats.purges, __ATOMIC_RELAXED);
+}
+
 /* ------------------------------------------------------------- public */
+
+/* Sets up the locks and counters of a zeroed as; klock is the kernel
+ * half's lock (NULL: as's own). */
+static void as_init(struct addrspace *as, struct pmm *pmm, struct mm_lock *klock,
+		    struct virtaddr_space *kwin, struct virtaddr_space *user)
+{
+	memset(as, 0, sizeof(*as));
+	mm_lock_init(&as->lock, "paging");
+	mm_lock_init(&as->lazy_lock, "paging lazy");
+	as->klock = klock ? klock : &as->lock;
+	as->lazy_max = pmm->total / PAGING_LAZY_RAM_SHARE;
+	if (as->lazy_max > PAGING_LAZY_MAX_PAGES)
+		as->lazy_max = PAGING_LAZY_MAX_PAGES;
+	if (!as->lazy_max)
+		as->lazy_max = 1;
+	as->pmm = pmm;
+	as->kwin = kwin;
+	as->user = user;
+}
+
+/* Makes as the reclaimer of its vaddr spaces that have none. */
+static void as_hook(struct addrspace *as)
+{
+	struct virtaddr_space *spaces[2] = { as->kwin, as->user };
+	for (int k = 0; k < 2; k++) {
+		struct virtaddr_space *s = spaces[k];
+		if (!s)
+			continue;
+		mm_lock(&s->lock);
+		if (!s->reclaim) {
+			s->reclaim = purge_hook;
+			s->reclaim_arg = as;
+		}
+		mm_unlock(&s->lock);
+	}
+}
 
 /* Adopts a live root table. */
 int addrspace_adopt(struct addrspace *as, struct pmm *pmm, uint64_t root_pa,
 		    struct virtaddr_space *kwin, struct virtaddr_space *user)
 {
-	memset(as, 0, sizeof(*as));
+	as_init(as, pmm, NULL, kwin, user);
 	as->root_pa = root_pa & PTE_ADDR;
-	as->pmm = pmm;
-	as->kwin = kwin;
-	as->user = user;
+	as_hook(as);
 	return MM_OK;
 }
 
@@ -329,19 +652,19 @@ int addrspace_adopt(struct addrspace *as, struct pmm *pmm, uint64_t root_pa,
 int addrspace_create(struct addrspace *as, struct pmm *pmm, const struct addrspace *kernel,
 		     struct virtaddr_space *kwin, struct virtaddr_space *user)
 {
-	memset(as, 0, sizeof(*as));
-	as->pmm = pmm;
-	as->kwin = kwin;
-	as->user = user;
+	as_init(as, pmm, kernel ? kernel->klock : NULL, kwin, user);
 	if (table_alloc(as, &as->root_pa) != MM_OK)
 		return MM_ENOMEM;
 	as->owns_root = 1;
 	as->owns_kernel_half = kernel == NULL;
 	if (kernel) {
 		uint64_t *dst = table_at(as->root_pa), *src = table_at(kernel->root_pa);
+		mm_lock(as->klock);
 		for (unsigned i = PML4_KERNEL_SLOT; i < PT_ENTRIES; i++)
 			dst[i] = src[i];
+		mm_unlock(as->klock);
 	}
+	as_hook(as);
 	return MM_OK;
 }
 
@@ -349,6 +672,19 @@ int addrspace_create(struct addrspace *as, struct pmm *pmm, const struct addrspa
  * recursion); leaf frames and large pages are not touched. */
 void addrspace_destroy(struct addrspace *as)
 {
+	paging_purge(as);
+	struct virtaddr_space *spaces[2] = { as->kwin, as->user };
+	for (int k = 0; k < 2; k++) {
+		struct virtaddr_space *s = spaces[k];
+		if (!s)
+			continue;
+		mm_lock(&s->lock);
+		if (s->reclaim_arg == as) {
+			s->reclaim = NULL;
+			s->reclaim_arg = NULL;
+		}
+		mm_unlock(&s->lock);
+	}
 	if (!as->owns_root)
 		return;
 	uint64_t *pml4 = table_at(as->root_pa);
@@ -388,22 +724,65 @@ int paging_prepopulate(struct addrspace *as, uint64_t va, uint64_t size)
 	last &= ~(span - 1);
 	for (uint64_t v = first;; v += span) {
 		uint64_t *e = &pml4[PX(4, v)], pa;
+		int rc = MM_OK;
+		mm_lock(half_lock(as, v));
 		if (!(*e & PTE_P)) {
-			if (table_alloc(as, &pa) != MM_OK)
-				return MM_ENOMEM;
-			*e = pa | PTE_P | PTE_W | (v < USER_END ? PTE_U : 0);
+			rc = table_alloc(as, &pa);
+			if (rc == MM_OK)
+				*e = pa | PTE_P | PTE_W | (v < USER_END ? PTE_U : 0);
 		}
+		mm_unlock(half_lock(as, v));
+		if (rc != MM_OK)
+			return MM_ENOMEM;
 		if (v == last)
 			break;
 	}
 	return MM_OK;
 }
 
+/*
+ * Maps count pages from va (checked by check_range) once: all or nothing;
+ * on failure the pages mapped so far go through the whole unmap protocol
+ * (theory 8) and tables made for nothing are parked and freed.
+ */
+static int map_once(struct addrspace *as, uint64_t va, uint64_t pa, uint64_t count,
+		    uint64_t bits, int alloc)
+{
+	uint64_t done, parked = 0;
+	struct mm_lock *l = half_lock(as, va);
+
+	mm_lock(l);
+	int rc = map_core(as, va, pa, count, bits, alloc, &done);
+	if (rc != MM_OK) {
+		mark_pending(as, va, done, 0);
+		parked = park_path(as, va + (done << PAGE_SHIFT));
+	}
+	mm_unlock(l);
+	if (rc != MM_OK && done)
+		unmap_after_mark(as, va, done);
+	if (parked)
+		dead_round(as);
+	return rc;
+}
+
+/* map_once, and once more after a purge if it ran out of frames. */
+static int map_range(struct addrspace *as, uint64_t va, uint64_t pa, uint64_t count,
+		     unsigned flags, int alloc)
+{
+	int rc = check_range(va, count, flags);
+	if (rc != MM_OK)
+		return rc;
+	for (int attempt = 0;; attempt++) {
+		rc = map_once(as, va, pa, count, paging_pte_bits(flags), alloc);
+		if (rc != MM_ENOMEM || attempt || !paging_purge(as))
+			return rc;
+	}
+}
+
 /* Maps count pages va -> pa; all or nothing. */
 int map_pages(struct addrspace *as, uint64_t va, uint64_t pa, uint64_t count,
 	      unsigned flags)
 {
-	uint64_t done;
 	int rc = check_range(va, count, flags);
 
 	if (rc != MM_OK)
@@ -412,12 +791,7 @@ int map_pages(struct addrspace *as, uint64_t va, uint64_t pa, uint64_t count,
 	if ((pa & PAGE_MASK) || !range_last(pa, count << PAGE_SHIFT, &pa_last) ||
 	    pa_last > (PTE_ADDR | PAGE_MASK))
 		return MM_EINVAL;
-	rc = map_core(as, va, pa, count, paging_pte_bits(flags), 0, &done);
-	if (rc != MM_OK) {
-		unmap_core(as, va, done);
-		prune_path(as, va + (done << PAGE_SHIFT));
-	}
-	return rc;
+	return map_range(as, va, pa, count, flags, 0);
 }
 
 /*
@@ -430,40 +804,31 @@ static int window_check(struct addrspace *as, uint64_t va, uint64_t count, uint3
 {
 	struct virtaddr_space *spaces[2] = { as->kwin, as->user };
 	uint64_t len = count << PAGE_SHIFT;
+	struct virtaddr_block b;
 
 	for (int k = 0; k < 2; k++) {
 		struct virtaddr_space *s = spaces[k];
 		if (!s || !ranges_overlap(va, len, s->base, s->end - s->base))
 			continue;
-		const struct virtaddr_block *b = virtaddr_find(s, va > s->base ? va : s->base);
-		for (; b && ranges_overlap(va, len, b->base, b->size); b = b->next) {
-			if (!b->owner || b->owner == VIRTADDR_OWNER_CALLER || b->owner == owner)
-				continue;
-			mm_printf("%s: va 0x%llx count %llu: pages of [0x%llx, +0x%llx), which %s made: "
-				  "free it with that (nothing changed)\n", who,
-				  (unsigned long long)va, (unsigned long long)count,
-				  (unsigned long long)b->base, (unsigned long long)b->size,
-				  virtaddr_owner_name(b->owner));
-			return MM_EOWNER;
-		}
+		if (!virtaddr_foreign(s, va, len, owner, &b))
+			continue;
+		mm_printf("%s: va 0x%llx count %llu: pages of [0x%llx, +0x%llx), which %s made: "
+			  "free it with that (nothing changed)\n", who,
+			  (unsigned long long)va, (unsigned long long)count,
+			  (unsigned long long)b.base, (unsigned long long)b.size,
+			  virtaddr_owner_name(b.owner));
+		return MM_EOWNER;
 	}
 	return MM_OK;
 }
 
-/* See paging.h: the all-or-nothing unmap behind every unmapping call. */
-int paging_unmap_block(struct addrspace *as, uint64_t va, uint64_t count, int free_frames,
-		       uint32_t owner, const char *who)
+/* The checks of paging_unmap_block after check_range: the window, then
+ * every leaf.  MM_OK or the reported refusal.  Paging lock held. */
+static int unmap_checks(struct addrspace *as, uint64_t va, uint64_t count, int free_frames,
+			uint32_t owner, const char *who)
 {
 	struct leaf_survey sv = { 0 };
-	int rc = check_range(va, count, 0);
-
-	if (rc != MM_OK) {
-		mm_printf("%s: va 0x%llx count %llu: not a page range that may be unmapped "
-			  "(unaligned, empty, wrapping, non-canonical, page 0 or the direct map)\n",
-			  who, (unsigned long long)va, (unsigned long long)count);
-		return rc;
-	}
-	rc = window_check(as, va, count, owner, who);
+	int rc = window_check(as, va, count, owner, who);
 	if (rc != MM_OK)
 		return rc;
 	unmap_survey(as, va, count, &sv);
@@ -478,7 +843,69 @@ int paging_unmap_block(struct addrspace *as, uint64_t va, uint64_t count, int fr
 			  "own their frames (mem_map_pages_at/kalloc: use mem_unmap_pages/kfree)");
 		return sv.large ? MM_EINVAL : sv.missing ? MM_ENOENT : MM_EOWNER;
 	}
-	unmap_core(as, va, count);
+	return MM_OK;
+}
+
+/* Reports a range check_range refused, for `who`. */
+static void report_range(const char *who, uint64_t va, uint64_t count)
+{
+	mm_printf("%s: va 0x%llx count %llu: not a page range that may be unmapped "
+		  "(unaligned, empty, wrapping, non-canonical, page 0 or the direct map)\n",
+		  who, (unsigned long long)va, (unsigned long long)count);
+}
+
+/* See paging.h: the all-or-nothing unmap behind every unmapping call. */
+int paging_unmap_block(struct addrspace *as, uint64_t va, uint64_t count, int free_frames,
+		       uint32_t owner, const char *who)
+{
+	int rc = check_range(va, count, 0);
+
+	if (rc != MM_OK) {
+		report_range(who, va, count);
+		return rc;
+	}
+	struct mm_lock *l = half_lock(as, va);
+	mm_lock(l);
+	rc = unmap_checks(as, va, count, free_frames, owner, who);
+	if (rc == MM_OK)
+		mark_pending(as, va, count, 0);
+	mm_unlock(l);
+	if (rc != MM_OK)
+		return rc;
+	unmap_after_mark(as, va, count);
+	count_add(&as->stats.unmaps, 1);
+	return MM_OK;
+}
+
+/* See paging.h: kfree's and mem_unmap_addr's lazy unmap. */
+int paging_unmap_lazy(struct addrspace *as, struct virtaddr_space *s, uint64_t va,
+		      uint64_t count, int free_frames, uint32_t owner, const char *who)
+{
+	struct virtaddr_block *b = NULL;
+	int rc = check_range(va, count, 0);
+
+	if (rc != MM_OK) {
+		report_range(who, va, count);
+		return rc;
+	}
+	struct mm_lock *l = half_lock(as, va);
+	mm_lock(l);
+	/* Block first (right size, right maker, not pending), then every
+	 * page; the claim cannot fail after the check, as every free of a
+	 * block of this half holds this lock. */
+	rc = virtaddr_check_owned(s, va, count << PAGE_SHIFT, owner, who);
+	if (rc == MM_OK)
+		rc = unmap_checks(as, va, count, free_frames, owner, who);
+	if (rc == MM_OK)
+		rc = virtaddr_claim_owned(s, va, count << PAGE_SHIFT, owner, who, &b);
+	if (rc == MM_OK)
+		mark_pending(as, va, count, 1);
+	mm_unlock(l);
+	if (rc != MM_OK)
+		return rc;
+	count_add(&as->stats.unmaps, 1);
+	count_add(&as->stats.lazy_unmaps, 1);
+	lazy_queue(as, b, count);
 	return MM_OK;
 }
 
@@ -491,17 +918,7 @@ int unmap_pages(struct addrspace *as, uint64_t va, uint64_t count)
 /* Allocates and maps count frames at va; all or nothing. */
 int mem_map_pages_at(struct addrspace *as, uint64_t va, uint64_t count, unsigned flags)
 {
-	uint64_t done;
-	int rc = check_range(va, count, flags);
-
-	if (rc != MM_OK)
-		return rc;
-	rc = map_core(as, va, 0, count, paging_pte_bits(flags), 1, &done);
-	if (rc != MM_OK) {
-		unmap_core(as, va, done);
-		prune_path(as, va + (done << PAGE_SHIFT));
-	}
-	return rc;
+	return map_range(as, va, 0, count, flags, 1);
 }
 
 /* Unmaps count pages at va and frees their frames. */
@@ -548,7 +965,7 @@ int mem_map_addr(struct addrspace *as, uint64_t pa, uint64_t size, unsigned flag
 	return MM_OK;
 }
 
-/* Undoes mem_map_addr. */
+/* Undoes mem_map_addr (lazily: theory 8). */
 int mem_unmap_addr(struct addrspace *as, uint64_t va, uint64_t size)
 {
 	uint64_t first, count;
@@ -558,18 +975,8 @@ int mem_unmap_addr(struct addrspace *as, uint64_t va, uint64_t size)
 			  "or wrapping range\n", (unsigned long long)va, (unsigned long long)size);
 		return MM_EINVAL;
 	}
-	int rc = virtaddr_check_owned(as->kwin, first, count << PAGE_SHIFT,
-				      VIRTADDR_OWNER_MAP_ADDR, "mem_unmap_addr");
-	if (rc == MM_OK)
-		rc = paging_unmap_block(as, first, count, 0, VIRTADDR_OWNER_MAP_ADDR,
-					"mem_unmap_addr");
-	if (rc != MM_OK)
-		return rc;
-	if (virtaddr_free_owned(as->kwin, first, count << PAGE_SHIFT,
-				VIRTADDR_OWNER_MAP_ADDR) != MM_OK)
-		mm_panic("mem_unmap_addr: block 0x%llx checked but not freed",
-			 (unsigned long long)first);
-	return MM_OK;
+	return paging_unmap_lazy(as, as->kwin, first, count, 0, VIRTADDR_OWNER_MAP_ADDR,
+				 "mem_unmap_addr");
 }
 
 /* Registers the kernel's address space. */
@@ -588,18 +995,23 @@ struct addrspace *addrspace_kernel(void)
 int paging_query(const struct addrspace *as, uint64_t va, uint64_t *pa, uint64_t *pte)
 {
 	const uint64_t *t = table_at(as->root_pa);
+	struct mm_lock *l = half_lock(as, va);
+	int rc = MM_ENOENT;
 
-	for (int l = 4; l >= 1; l--) {
-		uint64_t e = t[PX(l, va)];
+	mm_lock(l);
+	for (int l4 = 4; l4 >= 1; l4--) {
+		uint64_t e = t[PX(l4, va)];
 		if (!(e & PTE_P))
-			return MM_ENOENT;
-		if (l == 1 || (l < 4 && (e & PTE_PS))) {
-			uint64_t span = level_span(l);
+			break;
+		if (l4 == 1 || (l4 < 4 && (e & PTE_PS))) {
+			uint64_t span = level_span(l4);
 			*pa = ((e & PTE_ADDR) & ~(span - 1)) + (va & (span - 1));
 			*pte = e;
-			return MM_OK;
+			rc = MM_OK;
+			break;
 		}
 		t = table_at(e);
 	}
-	return MM_ENOENT;
+	mm_unlock(l);
+	return rc;
 }

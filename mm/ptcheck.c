@@ -65,13 +65,60 @@ static void check_leaf(struct ptwalk *w, uint64_t va, uint64_t size, uint64_t e,
 		violation(w, va, e, "owned mapping of a large page or of a frame that is not RAM");
 }
 
+/* Checks a pending leaf (mm/paging.h theory 8): its owned frame must stay
+ * allocated until the shootdown has returned and finalize frees it. */
+static void check_pending(struct ptwalk *w, uint64_t va, uint64_t e)
+{
+	if (e & PTE_OWNED)
+		check_frame(w, va, e, "pending entry's owned frame is free RAM");
+}
+
 /* Folds table entry e into the path permissions. */
 static uint64_t path_of(uint64_t path, uint64_t e)
 {
 	return (path & e & (PTE_W | PTE_U)) | ((path | e) & PTE_NX);
 }
 
-/* Walks every level of as. */
+/* Walks PML4 slot i4 (entry e4) of a space, three levels down. */
+static void walk_slot(struct ptwalk *w, unsigned i4, uint64_t e4, uint64_t top)
+{
+	uint64_t p4 = path_of(top, e4);
+	check_frame(w, va_of(i4, 0, 0, 0), e4, "table page is free RAM");
+	const uint64_t *pdpt = mm_phys_to_virt(e4 & PTE_ADDR);
+	for (unsigned i3 = 0; i3 < PT_ENTRIES; i3++) {
+		uint64_t e3 = pdpt[i3];
+		if (!(e3 & PTE_P))
+			continue;
+		if (e3 & PTE_PS) {
+			check_leaf(w, va_of(i4, i3, 0, 0), HUGE_SIZE, e3, p4);
+			continue;
+		}
+		uint64_t p3 = path_of(p4, e3);
+		check_frame(w, va_of(i4, i3, 0, 0), e3, "table page is free RAM");
+		const uint64_t *pd = mm_phys_to_virt(e3 & PTE_ADDR);
+		for (unsigned i2 = 0; i2 < PT_ENTRIES; i2++) {
+			uint64_t e2 = pd[i2];
+			if (!(e2 & PTE_P))
+				continue;
+			if (e2 & PTE_PS) {
+				check_leaf(w, va_of(i4, i3, i2, 0), LARGE_SIZE, e2, p3);
+				continue;
+			}
+			uint64_t p2 = path_of(p3, e2);
+			check_frame(w, va_of(i4, i3, i2, 0), e2, "table page is free RAM");
+			const uint64_t *pt = mm_phys_to_virt(e2 & PTE_ADDR);
+			for (unsigned i1 = 0; i1 < PT_ENTRIES; i1++) {
+				if (pt[i1] & PTE_P)
+					check_leaf(w, va_of(i4, i3, i2, i1), PAGE_SIZE, pt[i1], p2);
+				else if (pt[i1] & PTE_PENDING)
+					check_pending(w, va_of(i4, i3, i2, i1), pt[i1]);
+			}
+		}
+	}
+}
+
+/* Walks every level of as, each PML4 slot under the paging lock of its
+ * half (mm/paging.h theory 6). */
 int ptcheck(const struct addrspace *as, const struct pmm *pmm, uint64_t *leaves)
 {
 	struct ptwalk w = { .pmm = pmm };
@@ -79,40 +126,13 @@ int ptcheck(const struct addrspace *as, const struct pmm *pmm, uint64_t *leaves)
 	const uint64_t top = PTE_W | PTE_U;   /* nothing restricted yet */
 
 	for (unsigned i4 = 0; i4 < PT_ENTRIES; i4++) {
+		uint64_t va = va_of(i4, 0, 0, 0);
+		struct mm_lock *l = va < USER_END ? (struct mm_lock *)&as->lock : as->klock;
+		mm_lock(l);
 		uint64_t e4 = pml4[i4];
-		if (!(e4 & PTE_P))
-			continue;
-		uint64_t p4 = path_of(top, e4);
-		check_frame(&w, va_of(i4, 0, 0, 0), e4, "table page is free RAM");
-		const uint64_t *pdpt = mm_phys_to_virt(e4 & PTE_ADDR);
-		for (unsigned i3 = 0; i3 < PT_ENTRIES; i3++) {
-			uint64_t e3 = pdpt[i3];
-			if (!(e3 & PTE_P))
-				continue;
-			if (e3 & PTE_PS) {
-				check_leaf(&w, va_of(i4, i3, 0, 0), HUGE_SIZE, e3, p4);
-				continue;
-			}
-			uint64_t p3 = path_of(p4, e3);
-			check_frame(&w, va_of(i4, i3, 0, 0), e3, "table page is free RAM");
-			const uint64_t *pd = mm_phys_to_virt(e3 & PTE_ADDR);
-			for (unsigned i2 = 0; i2 < PT_ENTRIES; i2++) {
-				uint64_t e2 = pd[i2];
-				if (!(e2 & PTE_P))
-					continue;
-				if (e2 & PTE_PS) {
-					check_leaf(&w, va_of(i4, i3, i2, 0), LARGE_SIZE, e2, p3);
-					continue;
-				}
-				uint64_t p2 = path_of(p3, e2);
-				check_frame(&w, va_of(i4, i3, i2, 0), e2, "table page is free RAM");
-				const uint64_t *pt = mm_phys_to_virt(e2 & PTE_ADDR);
-				for (unsigned i1 = 0; i1 < PT_ENTRIES; i1++)
-					if (pt[i1] & PTE_P)
-						check_leaf(&w, va_of(i4, i3, i2, i1), PAGE_SIZE,
-							   pt[i1], p2);
-			}
-		}
+		if (e4 & PTE_P)
+			walk_slot(&w, i4, e4, top);
+		mm_unlock(l);
 	}
 	if (w.bad > PTCHECK_PRINT_MAX)
 		mm_printf("ptcheck: %d more violations not printed\n", w.bad - PTCHECK_PRINT_MAX);

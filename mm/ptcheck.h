@@ -13,7 +13,11 @@
  *     map HHDM_BASE + pa to pa (its 4 KiB edge pages alias free RAM by
  *     design and are not flagged for it),
  *   - a PTE_OWNED leaf that is a large page or whose frame is not RAM,
- *   - anything mapped at page 0.
+ *   - anything mapped at page 0,
+ *   - a pending entry (mm/paging.h theory 8: not present, PTE_PENDING)
+ *     whose owned frame is free RAM: it must stay allocated until the
+ *     shootdown has returned.  Pending entries are not leaves otherwise.
+ * Each PML4 slot is walked under the paging lock of its half.
  */
 #ifndef MM_PTCHECK_H
 #define MM_PTCHECK_H

@@ -29,7 +29,7 @@ static uint64_t block_end(const struct virtaddr_block *b)
 
 /* ------------------------------------------------------------- node pool */
 
-/* Pushes node n on the spare list of s. */
+/* Pushes node n on the spare list of s (lock held). */
 static void node_put(struct virtaddr_space *s, struct virtaddr_block *n)
 {
 	n->next = s->spare;
@@ -55,6 +55,7 @@ static struct virtaddr_block *node_get(struct virtaddr_space *s)
  * they are spare nodes, not a leak). */
 static int node_reserve(struct virtaddr_space *s, uint64_t k)
 {
+	MM_LOCK_ASSERT_HELD(&s->lock);
 	while (s->nspare < k) {
 		uint64_t pa;
 		if (pmm_alloc(s->pmm, &pa) != MM_OK)
@@ -333,22 +334,52 @@ static void carve(struct virtaddr_space *s, struct virtaddr_block *n,
 int virtaddr_init(struct virtaddr_space *s, struct pmm *pmm, uint64_t base, uint64_t end)
 {
 	memset(s, 0, sizeof(*s));
+	mm_lock_init(&s->lock, "vaddr");
 	if (!page_aligned(base) || !page_aligned(end) || end <= base)
 		return MM_EINVAL;
 	s->base = base;
 	s->end = end;
 	s->pmm = pmm;
 	s->rng = 0x9e3779b9u;   /* any non-zero seed; fixed for reproducibility */
-	if (node_reserve(s, 1) != MM_OK)
-		return MM_ENOMEM;
-	struct virtaddr_block *n = node_get(s);
-	n->base = base;
-	n->size = end - base;
-	n->prio = next_prio(s);
-	fix(n);
-	s->head = s->root = n;
-	s->nblocks = 1;
-	return MM_OK;
+	mm_lock(&s->lock);      /* node_reserve asserts it; nobody else sees s yet */
+	int rc = node_reserve(s, 1);
+	if (rc == MM_OK) {
+		struct virtaddr_block *n = node_get(s);
+		n->base = base;
+		n->size = end - base;
+		n->prio = next_prio(s);
+		fix(n);
+		s->head = s->root = n;
+		s->nblocks = 1;
+	}
+	mm_unlock(&s->lock);
+	return rc;
+}
+
+/* Sets the reclaim hook of s. */
+void virtaddr_set_reclaim(struct virtaddr_space *s, void (*fn)(void *arg), void *arg)
+{
+	mm_lock(&s->lock);
+	s->reclaim = fn;
+	s->reclaim_arg = arg;
+	mm_unlock(&s->lock);
+}
+
+/* Runs the reclaim hook of s if it has one and something is pending;
+ * returns 1 if it ran (the caller retries once).  No lock held. */
+static int reclaim(struct virtaddr_space *s, int nomem)
+{
+	mm_lock(&s->lock);
+	void (*fn)(void *) = s->reclaim;
+	void *arg = s->reclaim_arg;
+	/* Out of nodes (nomem) may be frames held by any pending free; a busy
+	 * or full space only by pending blocks of s itself. */
+	int any = nomem || s->npending;
+	mm_unlock(&s->lock);
+	if (!fn || !any)
+		return 0;
+	fn(arg);
+	return 1;
 }
 
 /* Returns every node frame to the frame allocator. */
@@ -407,17 +438,11 @@ int virtaddr_alloc(struct virtaddr_space *s, uint64_t size, uint64_t align, uint
 	return virtaddr_alloc_owned(s, size, align, VIRTADDR_OWNER_CALLER, va);
 }
 
-/* Allocates the lowest aligned fit of size bytes, tagged with owner. */
-int virtaddr_alloc_owned(struct virtaddr_space *s, uint64_t size, uint64_t align,
-			 uint32_t owner, uint64_t *va)
+/* virtaddr_alloc_owned with s->lock held: one try. */
+static int alloc_locked(struct virtaddr_space *s, uint64_t size, uint64_t align,
+			uint32_t owner, uint64_t *va)
 {
-	if (align == 0)
-		align = PAGE_SIZE;
-	if (size == 0 || !page_aligned(size) || align < PAGE_SIZE || !is_pow2(align) ||
-	    !owner_ok(owner))
-		return MM_EINVAL;
-	if (size > s->end - s->base)
-		return MM_ENOMEM;
+	MM_LOCK_ASSERT_HELD(&s->lock);
 	if (node_reserve(s, VIRTADDR_SPLIT_NODES) != MM_OK)
 		return MM_ENOMEM;
 	uint64_t a;
@@ -429,15 +454,31 @@ int virtaddr_alloc_owned(struct virtaddr_space *s, uint64_t size, uint64_t align
 	return MM_OK;
 }
 
-/* Claims exactly [va, va + size) or reports how much of it is taken. */
-int virtaddr_take(struct virtaddr_space *s, uint64_t va, uint64_t size, int *taken)
+/* Allocates the lowest aligned fit of size bytes, tagged with owner; on
+ * MM_ENOMEM reclaims pending frees and tries once more (theory 7). */
+int virtaddr_alloc_owned(struct virtaddr_space *s, uint64_t size, uint64_t align,
+			 uint32_t owner, uint64_t *va)
 {
-	if (taken)
-		*taken = VIRTADDR_FREE;
-	if (size == 0 || !page_aligned(va) || !page_aligned(size))
+	if (align == 0)
+		align = PAGE_SIZE;
+	if (size == 0 || !page_aligned(size) || align < PAGE_SIZE || !is_pow2(align) ||
+	    !owner_ok(owner))
 		return MM_EINVAL;
-	if (!range_inside(va, size, s->base, s->end))
-		return MM_ERANGE;
+	if (size > s->end - s->base)
+		return MM_ENOMEM;
+	for (int attempt = 0;; attempt++) {
+		mm_lock(&s->lock);
+		int rc = alloc_locked(s, size, align, owner, va);
+		mm_unlock(&s->lock);
+		if (rc != MM_ENOMEM || attempt || !reclaim(s, 1))
+			return rc;
+	}
+}
+
+/* virtaddr_take with s->lock held: one try. */
+static int take_locked(struct virtaddr_space *s, uint64_t va, uint64_t size, int *taken)
+{
+	MM_LOCK_ASSERT_HELD(&s->lock);
 	if (node_reserve(s, VIRTADDR_SPLIT_NODES) != MM_OK)
 		return MM_ENOMEM;
 	struct virtaddr_block *n = virtaddr_find(s, va);
@@ -456,6 +497,28 @@ int virtaddr_take(struct virtaddr_space *s, uint64_t va, uint64_t size, int *tak
 	if (taken)
 		*taken = any_free ? VIRTADDR_PARTLY : VIRTADDR_WHOLLY;
 	return MM_EBUSY;
+}
+
+/* Claims exactly [va, va + size) or reports how much of it is taken; a
+ * range held by pending frees is reclaimed and tried once more. */
+int virtaddr_take(struct virtaddr_space *s, uint64_t va, uint64_t size, int *taken)
+{
+	if (taken)
+		*taken = VIRTADDR_FREE;
+	if (size == 0 || !page_aligned(va) || !page_aligned(size))
+		return MM_EINVAL;
+	if (!range_inside(va, size, s->base, s->end))
+		return MM_ERANGE;
+	for (int attempt = 0;; attempt++) {
+		mm_lock(&s->lock);
+		int rc = take_locked(s, va, size, taken);
+		mm_unlock(&s->lock);
+		if ((rc != MM_ENOMEM && rc != MM_EBUSY) || attempt ||
+		    !reclaim(s, rc == MM_ENOMEM))
+			return rc;
+		if (taken)
+			*taken = VIRTADDR_FREE;
+	}
 }
 
 /* Reports a bad free by `who` for owner with every argument, the reason
@@ -480,6 +543,7 @@ static void report_bad_free(const struct virtaddr_space *s, const char *who, uin
 /* Removes block x from list and tree and recycles its node. */
 static void block_drop(struct virtaddr_space *s, struct virtaddr_block *x)
 {
+	MM_LOCK_ASSERT_HELD(&s->lock);
 	list_remove(s, x);
 	tree_remove(s, x);
 	node_put(s, x);
@@ -504,10 +568,14 @@ static const char *free_refusal(const struct virtaddr_block *n, uint64_t va, uin
 		return "outside the space";
 	if (!n->owner)
 		return "not allocated";
+	if (n->pending && n->base == va)
+		return "already freed (its unmap is pending)";
 	if (n->base != va)
 		return "not the start of a block";
 	if (n->size != size)
 		return "size differs from the allocation";
+	if (n->pending)
+		return "already freed (its unmap is pending)";
 	if (n->owner != owner) {
 		*rc = MM_EOWNER;
 		return "made by another allocator";
@@ -522,6 +590,7 @@ static int check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t siz
 		       uint32_t owner, const char *who, struct virtaddr_block **blk)
 {
 	int rc;
+	MM_LOCK_ASSERT_HELD(&s->lock);
 	if (size == 0 || !page_aligned(va) || !page_aligned(size)) {
 		report_bad_free(s, who, va, size, "zero or unaligned", owner, NULL);
 		return MM_EINVAL;
@@ -539,21 +608,22 @@ static int check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t siz
 int virtaddr_check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t size,
 			 uint32_t owner, const char *who)
 {
+	struct virtaddr_space *w = (struct virtaddr_space *)s;   /* the lock only */
 	struct virtaddr_block *n;
-	return check_owned(s, va, size, owner, who, &n);
+	mm_lock(&w->lock);
+	int rc = check_owned(s, va, size, owner, who, &n);
+	mm_unlock(&w->lock);
+	return rc;
 }
 
-/* Frees exactly one block in use by owner and merges it with free
- * neighbours. */
-int virtaddr_free_owned(struct virtaddr_space *s, uint64_t va, uint64_t size, uint32_t owner)
+/* Turns block n (in use, its counts already taken off) free and merges it
+ * with free neighbours. */
+static void release(struct virtaddr_space *s, struct virtaddr_block *n)
 {
-	struct virtaddr_block *n;
-	int rc = check_owned(s, va, size, owner, "virtaddr_free", &n);
-	if (rc != MM_OK)
-		return rc;
+	MM_LOCK_ASSERT_HELD(&s->lock);
 	n->owner = VIRTADDR_FREE_BLOCK;
-	s->nused--;
-	s->used_bytes -= size;
+	n->pending = 0;
+	n->lazy_next = NULL;
 	struct virtaddr_block *p = n->prev;
 	if (p && !p->owner) {
 		p->size += n->size;
@@ -566,7 +636,74 @@ int virtaddr_free_owned(struct virtaddr_space *s, uint64_t va, uint64_t size, ui
 		block_drop(s, x);
 	}
 	fix_up(n);
-	return MM_OK;
+}
+
+/* Frees exactly one block in use by owner and merges it with free
+ * neighbours. */
+int virtaddr_free_owned(struct virtaddr_space *s, uint64_t va, uint64_t size, uint32_t owner)
+{
+	struct virtaddr_block *n;
+	mm_lock(&s->lock);
+	int rc = check_owned(s, va, size, owner, "virtaddr_free", &n);
+	if (rc == MM_OK) {
+		s->nused--;
+		s->used_bytes -= size;
+		release(s, n);
+	}
+	mm_unlock(&s->lock);
+	return rc;
+}
+
+/* Marks one block in use by owner pending (theory 7). */
+int virtaddr_claim_owned(struct virtaddr_space *s, uint64_t va, uint64_t size,
+			 uint32_t owner, const char *who, struct virtaddr_block **blk)
+{
+	struct virtaddr_block *n;
+	mm_lock(&s->lock);
+	int rc = check_owned(s, va, size, owner, who, &n);
+	if (rc == MM_OK) {
+		n->pending = 1;
+		n->lazy_next = NULL;
+		s->nused--;
+		s->used_bytes -= size;
+		s->npending++;
+		s->pending_bytes += size;
+		*blk = n;
+	}
+	mm_unlock(&s->lock);
+	return rc;
+}
+
+/* Frees a pending block once its unmap is complete. */
+void virtaddr_free_pending(struct virtaddr_space *s, struct virtaddr_block *b)
+{
+	mm_lock(&s->lock);
+	if (!b->owner || !b->pending || virtaddr_find(s, b->base) != b)
+		mm_panic("virtaddr_free_pending: block [0x%llx, +0x%llx) of space [0x%llx, 0x%llx) "
+			 "is not pending", (unsigned long long)b->base, (unsigned long long)b->size,
+			 (unsigned long long)s->base, (unsigned long long)s->end);
+	s->npending--;
+	s->pending_bytes -= b->size;
+	release(s, b);
+	mm_unlock(&s->lock);
+}
+
+/* Looks for a block overlapping [va, va + len) made by another API. */
+int virtaddr_foreign(struct virtaddr_space *s, uint64_t va, uint64_t len, uint32_t owner,
+		     struct virtaddr_block *found)
+{
+	int hit = 0;
+	mm_lock(&s->lock);
+	const struct virtaddr_block *b = virtaddr_find(s, va > s->base ? va : s->base);
+	for (; b && ranges_overlap(va, len, b->base, b->size); b = b->next) {
+		if (!b->owner || b->owner == VIRTADDR_OWNER_CALLER || b->owner == owner)
+			continue;
+		*found = *b;
+		hit = 1;
+		break;
+	}
+	mm_unlock(&s->lock);
+	return hit;
 }
 
 /* ------------------------------------------------------------- checking */
@@ -596,11 +733,12 @@ static const struct virtaddr_block *tree_next(const struct virtaddr_block *n)
 	return n->parent;
 }
 
-/* Verifies the theory statement's invariants; returns the number broken. */
-int virtaddr_check(const struct virtaddr_space *s)
+/* virtaddr_check with s->lock held. */
+static int check_locked(const struct virtaddr_space *s)
 {
 	int bad = 0;
 	uint64_t at = s->base, nblocks = 0, nused = 0, used_bytes = 0;
+	uint64_t npending = 0, pending_bytes = 0;
 	const struct virtaddr_block *b, *t = s->root;
 
 	if (!s->head || s->head->prev)
@@ -619,7 +757,12 @@ int virtaddr_check(const struct virtaddr_space *s)
 			bad += check_fail(s, b, "two free neighbours");
 		if (b->owner >= VIRTADDR_OWNERS)
 			bad += check_fail(s, b, "unknown owner tag");
-		if (b->owner) {
+		if (b->pending && !b->owner)
+			bad += check_fail(s, b, "pending block that is free");
+		if (b->owner && b->pending) {
+			npending++;
+			pending_bytes += b->size;
+		} else if (b->owner) {
 			nused++;
 			used_bytes += b->size;
 		}
@@ -643,7 +786,18 @@ int virtaddr_check(const struct virtaddr_space *s)
 		bad += check_fail(s, NULL, "blocks end before the space does");
 	if (t)
 		bad += check_fail(s, t, "tree has more nodes than the list");
-	if (nblocks != s->nblocks || nused != s->nused || used_bytes != s->used_bytes)
+	if (nblocks != s->nblocks || nused != s->nused || used_bytes != s->used_bytes ||
+	    npending != s->npending || pending_bytes != s->pending_bytes)
 		bad += check_fail(s, NULL, "counters disagree with the list");
+	return bad;
+}
+
+/* Verifies the theory statement's invariants; returns the number broken. */
+int virtaddr_check(const struct virtaddr_space *s)
+{
+	struct virtaddr_space *w = (struct virtaddr_space *)s;   /* the lock only */
+	mm_lock(&w->lock);
+	int bad = check_locked(s);
+	mm_unlock(&w->lock);
 	return bad;
 }

@@ -28,8 +28,17 @@
  *  4. Every operation that can fail takes its nodes before it changes
  *     anything, so a failed call (MM_ENOMEM) leaves the space as it was.
  *
- *  5. Locking: none inside; the caller serialises calls on one space.
- *     (memboot runs on one CPU with interrupts off during mm work.)
+ *  5. Locking: each space has one lock, s->lock ("vaddr"), taken by every
+ *     public function below except virtaddr_init / virtaddr_destroy (the
+ *     space is private then) and virtaddr_find (inspection by single-threaded
+ *     tests).  It guards the list, the tree, the spare nodes, the counters
+ *     and every block's fields except lazy_next (the lazy list's lock in
+ *     mm/paging.h guards that).  Internal helpers assert it held.  Taken
+ *     after a paging lock, before the pmm's (order in mm/paging.h theory 6);
+ *     held with interrupts off (mm/lock.h), never across a TLB shootdown.
+ *     A free that must wait for other CPUs' TLBs works in two steps:
+ *     virtaddr_claim_owned marks the block pending (theory 7), and
+ *     virtaddr_free_pending frees it once the shootdown has returned.
  *
  *  6. Every block in use carries the tag of the API that made it
  *     (enum virtaddr_owner).  A free names the owner it expects, and a
@@ -38,12 +47,25 @@
  *     cannot free a kalloc range, and virtaddr_free frees only what
  *     virtaddr_alloc / virtaddr_take made.
  *
+ *  7. Pending blocks.  A block claimed for a lazy unmap (kfree,
+ *     mem_unmap_addr: mm/paging.h theory 8) keeps its owner tag and its
+ *     place but is no longer in use for its maker: it counts in npending /
+ *     pending_bytes instead of nused / used_bytes, every free, check or
+ *     claim of it is refused as already freed (MM_ENOENT), and no
+ *     allocation can take its range until virtaddr_free_pending frees it.
+ *     When an allocation fails (MM_ENOMEM, or virtaddr_take finds its range
+ *     busy) and the space has a reclaim hook (virtaddr_set_reclaim: the
+ *     paging layer's purge), the hook runs with no lock held and the
+ *     allocation is tried once more, so pending frees never turn into a
+ *     false out-of-memory.
+ *
  * All addresses and sizes are bytes and must be multiples of PAGE_SIZE.
  */
 #ifndef MM_VADDR_H
 #define MM_VADDR_H
 
 #include <stdint.h>
+#include "mm/lock.h"
 #include "mm/pmm.h"
 
 /* One block [base, base + size): a list node and a treap node at once. */
@@ -53,8 +75,10 @@ struct virtaddr_block {
 	struct virtaddr_block *prev, *next;           /* address-ordered list */
 	struct virtaddr_block *left, *right, *parent; /* treap */
 	uint64_t max_free;  /* largest free block size in this subtree */
+	struct virtaddr_block *lazy_next;  /* pending: next on a lazy list (theory 7) */
 	uint32_t prio;      /* treap priority: parent's is >= child's */
-	uint32_t owner;     /* VIRTADDR_FREE_BLOCK, or the API that made it */
+	uint16_t owner;     /* VIRTADDR_FREE_BLOCK, or the API that made it */
+	uint16_t pending;   /* 1: claimed for a lazy unmap, freed by its purge */
 };
 
 /* Owner tags of blocks (theory 6).  0 is free, so `if (b->owner)` reads
@@ -68,6 +92,7 @@ enum virtaddr_owner {
 };
 
 struct virtaddr_space {
+	struct mm_lock lock;            /* guards everything below (theory 5) */
 	uint64_t base, end;             /* the space: [base, end) */
 	struct pmm *pmm;                /* where node frames come from */
 	struct virtaddr_block *head;    /* lowest block (list head) */
@@ -77,9 +102,13 @@ struct virtaddr_space {
 	uint64_t frames_pa;             /* node frames, chained through slot 0 */
 	uint64_t node_frames;           /* frames holding nodes */
 	uint64_t nblocks;               /* blocks on the list */
-	uint64_t nused;                 /* blocks in use */
-	uint64_t used_bytes;            /* bytes in use */
+	uint64_t nused;                 /* blocks in use (pending ones excluded) */
+	uint64_t used_bytes;            /* bytes in use (pending ones excluded) */
+	uint64_t npending;              /* pending blocks (theory 7) */
+	uint64_t pending_bytes;         /* their bytes */
 	uint32_t rng;                   /* xorshift32 state for priorities */
+	void (*reclaim)(void *arg);     /* frees pending blocks (theory 7), or NULL */
+	void *reclaim_arg;
 };
 
 /* Nodes per frame; slot 0 of each frame is the frame-chain link. */
@@ -133,10 +162,32 @@ int virtaddr_free_owned(struct virtaddr_space *s, uint64_t va, uint64_t size, ui
 int virtaddr_check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t size,
 			 uint32_t owner, const char *who);
 
+/* Marks [va, va + size), exactly one block in use made by owner, pending
+ * (theory 7); *blk gets the block, to be handed to virtaddr_free_pending.
+ * Refusals as virtaddr_check_owned (reported as `who`; a pending block is
+ * MM_ENOENT, already freed); nothing changes then. */
+int virtaddr_claim_owned(struct virtaddr_space *s, uint64_t va, uint64_t size,
+			 uint32_t owner, const char *who, struct virtaddr_block **blk);
+
+/* Frees pending block b (from virtaddr_claim_owned) and merges it with free
+ * neighbours.  Panics if b is not a pending block of s. */
+void virtaddr_free_pending(struct virtaddr_space *s, struct virtaddr_block *b);
+
+/* Returns 1 if a block of s in use or pending overlapping [va, va + len)
+ * was made by an API other than virtaddr_alloc/take and owner, copying its
+ * base, size and tag to *found; else 0. */
+int virtaddr_foreign(struct virtaddr_space *s, uint64_t va, uint64_t len, uint32_t owner,
+		     struct virtaddr_block *found);
+
+/* Sets the hook allocations call before they give up (theory 7); fn runs
+ * with no lock held and may free pending blocks of s. */
+void virtaddr_set_reclaim(struct virtaddr_space *s, void (*fn)(void *arg), void *arg);
+
 /* Returns the name of an owner tag, for reports. */
 const char *virtaddr_owner_name(uint32_t owner);
 
-/* Returns the block containing va, or NULL if va is outside the space. */
+/* Returns the block containing va, or NULL if va is outside the space.
+ * Takes no lock: for inspection while no other CPU uses s (tests). */
 struct virtaddr_block *virtaddr_find(const struct virtaddr_space *s, uint64_t va);
 
 /* Verifies every invariant of the theory statement (O(n)); prints each
