@@ -193,6 +193,7 @@ void kmain(const struct bootinfo *bi)
 	stage(BOOT_CONSOLE_READY);
 	smp_init(bi, kmem_physmap());
 	smp_selftest_run();
+	smp_stress_run();
 	stage(BOOT_SMP_READY);
 	selftest_run();
 	stage(BOOT_SELFTEST_DONE);

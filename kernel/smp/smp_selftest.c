@@ -11,9 +11,10 @@
  *              TLB; every AP reads P again and must NOT fault and see the
  *              old bytes - the test can see a missing shootdown.  The PTE
  *              is put back.
- *   shootdown: the APs read P; the BSP unmaps it through mm/ (unmap_pages)
- *              and calls mm_tlb_shootdown; every AP's next read must fault
- *              (trap_catch on the AP) with CR2 = P.
+ *   shootdown: the APs read P; the BSP unmaps it through mm/ (unmap_pages,
+ *              which shoots down before it returns: mm/paging.h theory 8);
+ *              every AP's next read must fault (trap_catch on the AP) with
+ *              CR2 = P.
  *   storm:     every CPU at once does SMP_STORM shootdowns of its own
  *              (each waits for all the others): must end, no deadlock.
  * Lines:
@@ -188,14 +189,13 @@ static unsigned shootdown_rounds(unsigned others)
 		__atomic_store_n(pte, saved, __ATOMIC_SEQ_CST);
 	}
 
-	/* The real thing: unmap through mm/, shoot down, every read faults. */
+	/* The real thing: unmap through mm/ (it shoots down), every read faults. */
 	ran = probe_all(probe_read, 0, &hits);
 	fails += ran != others || hits != others;
 	if (unmap_pages(as, va, 1) != MM_OK) {
 		kprintf("smp: shootdown: unmap_pages refused the test page\n");
 		fails++;
 	}
-	mm_tlb_shootdown(va, 1);
 	ran = probe_all(probe_read, 1, &hits);
 	kprintf("smp: shootdown: %u/%u CPUs faulted on the unmapped page\n", hits, others);
 	fails += ran != others || hits != others;
