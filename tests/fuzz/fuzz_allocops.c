@@ -220,7 +220,7 @@ MODEL static void take_snap(struct snap *s, uint64_t va, uint64_t n)
 	if (pmm->meta_size > sizeof(s->meta))
 		FAIL("metadata larger than the snapshot buffer");
 	memcpy(s->meta, mm_phys_to_virt(pmm->meta_pa), pmm->meta_size);
-	s->free = pmm->free;
+	s->free = pmm_free_frames(pmm);
 	s->tables = as.table_pages;
 	s->kwin_h = list_hash(&kwin);
 	s->user_h = list_hash(&user);
@@ -624,7 +624,7 @@ static void setup(void)
 	memset(owner_of, 0, sizeof(owner_of));
 	nstale = 0;
 	pmm = fixture_init(RAM);
-	free0 = pmm->free;
+	free0 = pmm_free_frames(pmm);
 	if (virtaddr_init(&kwin, pmm, KWIN_BASE, KWIN_END) != MM_OK ||
 	    virtaddr_init(&user, pmm, USER_BASE, USER_END) != MM_OK ||
 	    addrspace_create(&as, pmm, NULL, &kwin, &user) != MM_OK)
@@ -641,10 +641,10 @@ static void teardown(void)
 	addrspace_destroy(&as);
 	virtaddr_destroy(&kwin);
 	virtaddr_destroy(&user);
-	if (pmm->free != free0)
+	if (pmm_free_frames(pmm) != free0)
 		FAIL("teardown: %llu frames free, %llu at the start (lost %lld)",
-		     (unsigned long long)pmm->free, (unsigned long long)free0,
-		     (long long)(free0 - pmm->free));
+		     (unsigned long long)pmm_free_frames(pmm), (unsigned long long)free0,
+		     (long long)(free0 - pmm_free_frames(pmm)));
 	if (pmm_check(pmm) != MM_OK)
 		FAIL("teardown: pmm_check");
 }
