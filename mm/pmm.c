@@ -32,8 +32,9 @@
  *    fragmented memory is.  Both levels are updated only when a word turns
  *    full or stops being full: O(1) per allocation and free.
  *
- * 4. Next fit: hint is the bitmap word of the last single-frame allocation;
- *    the next search starts there and wraps around once.  chint does the
+ * 4. Next fit: hint is the bitmap word of the last single-frame allocation
+ *    (of a CPU without a cache; each cache's refills have their own hint,
+ *    see pcp_open); the next search starts there and wraps around once.  chint does the
  *    same for contiguous requests (a frame number).  Hints only change
  *    where a search starts, never what it can find.
  *
@@ -150,8 +151,12 @@ struct pmm_pcp {
 				 PMM_PCP_HIGH: a fresh cache sends its first
 				 free to the slow path, which registers it */
 	int64_t net;          /* cached bits set minus cleared by the owner */
-	uint64_t ram_hint;    /* map index of the region of the owner's last free */
-	uint64_t pad[5];
+	uint64_t ram_lo;      /* frames [ram_lo, ram_lo + ram_len): usable RAM */
+	uint64_t ram_len;     /* without metadata, around the owner's last slow
+				 free; the fast path frees there unchecked */
+	uint64_t ram_hint;    /* map index of that region */
+	uint64_t hint;        /* next-fit word of the owner's refills (lock) */
+	uint64_t pad[2];
 	uint64_t slot[PMM_PCP_HIGH];   /* frame numbers, oldest first; 0 = emptied */
 };
 
@@ -430,16 +435,17 @@ int pmm_init(struct pmm *p, const struct mm_region *map, size_t count)
 /* ---------------------------------------------------------------- bitmap
  * Everything in this section runs with p->lock held. */
 
-/* Takes one frame from the bitmap: MM_OK with its number in *f, or
+/* Takes one frame from the bitmap, searching from word *hint (next fit;
+ * *hint gets the word taken from): MM_OK with its number in *f, or
  * MM_ENOMEM if the bitmap has none.  Lock held (asserted by the callers,
  * once per batch). */
-static int bitmap_take(struct pmm *p, uint64_t *f)
+static int bitmap_take(struct pmm *p, uint64_t *hint, uint64_t *f)
 {
 	uint64_t w, word, bit;
 
 	if (p->bitmap_free == 0)
 		return MM_ENOMEM;
-	w = p->hint;
+	w = *hint < p->nwords ? *hint : 0;
 	word = p->bitmap[w];
 	if (word == WORD_ALL_SET) {     /* the hint word is used up: search */
 		w = find_word_from(p, w);
@@ -456,7 +462,7 @@ static int bitmap_take(struct pmm *p, uint64_t *f)
 	if (word == WORD_ALL_SET)
 		summary_clear(p, w);
 	STORE(p->bitmap_free, p->bitmap_free - 1);
-	p->hint = w;
+	*hint = w;
 	*f = bit_number(w, bit);
 	return MM_OK;
 }
@@ -511,12 +517,18 @@ static inline struct pmm_pcp *pcp_of(const struct pmm *p, unsigned cpu)
 }
 
 /* First slow path of CPU cpu on its cache c: opens it for the fast paths
- * and makes thieves look at it.  Lock held. */
+ * and makes thieves look at it.  Its refills start at a word of their own,
+ * cpu/ncpus of the way through the bitmap, so that two CPUs' cached frames
+ * do not share the bitmap and cached words (and cache lines: one line of
+ * the cached bitmap covers 512 frames) which the fast paths read and
+ * atomically update - one next-fit hint for all would deal out
+ * neighbouring frames, half a word each.  Lock held. */
 static void pcp_open(struct pmm *p, struct pmm_pcp *c, unsigned cpu)
 {
 	MM_LOCK_ASSERT_HELD(&p->lock);
 	if (c->limit)
 		return;
+	c->hint = p->nwords / p->ncpus * cpu;
 	STORE(c->limit, PMM_PCP_HIGH);
 	if (cpu + 1 > p->cpus_seen)
 		STORE(p->cpus_seen, cpu + 1);
@@ -540,7 +552,7 @@ static void pcp_refill(struct pmm *p, struct pmm_pcp *c)
 
 	MM_LOCK_ASSERT_HELD(&p->lock);
 	for (int i = 0; i < PMM_PCP_BATCH && c->count < c->limit; i++) {
-		if (bitmap_take(p, &f) != MM_OK)
+		if (bitmap_take(p, &c->hint, &f) != MM_OK)
 			return;
 		if (!cache_mark(p, f))
 			mm_panic("pmm_alloc: frame 0x%llx free in the bitmap but cached",
@@ -573,8 +585,9 @@ static void pcp_drain(struct pmm *p, struct pmm_pcp *c)
 
 /* pmm_alloc when this CPU's cache is empty or absent: under the lock, one
  * frame for the caller (from the bitmap; if that is empty, first reclaimed
- * from the other caches), then a batch for the cache.  Interrupts are off. */
-static int alloc_slow(struct pmm *p, unsigned cpu, uint64_t *pa)
+ * from the other caches), then a batch for the cache.  Interrupts are off.
+ * Kept out of line: the fast path stays a leaf. */
+static __attribute__((noinline)) int alloc_slow(struct pmm *p, unsigned cpu, uint64_t *pa)
 {
 	struct pmm_pcp *c = pcp_of(p, cpu);
 	uint64_t f;
@@ -585,7 +598,7 @@ static int alloc_slow(struct pmm *p, unsigned cpu, uint64_t *pa)
 		pcp_open(p, c, cpu);
 	if (p->bitmap_free == 0)
 		reclaim(p, PMM_PCP_BATCH);
-	st = bitmap_take(p, &f);
+	st = bitmap_take(p, c ? &c->hint : &p->hint, &f);
 	if (st == MM_OK && c)
 		pcp_refill(p, c);
 	mm_unlock(&p->lock);
@@ -777,11 +790,30 @@ not_ram:
 	return MM_ERANGE;
 }
 
+/* Sets c's fast-path range to the part of usable region map[idx] that
+ * holds frame f and no metadata frame. */
+static void pcp_set_range(const struct pmm *p, struct pmm_pcp *c, size_t idx, uint64_t f)
+{
+	const struct mm_region *r = &p->map[idx];
+	uint64_t lo = r->base >> PAGE_SHIFT, hi = (r->base + r->size) >> PAGE_SHIFT;
+	uint64_t mlo = p->meta_pa >> PAGE_SHIFT, mhi = (p->meta_pa + p->meta_size) >> PAGE_SHIFT;
+
+	if (mlo < hi && mhi > lo) {      /* the metadata splits the region */
+		if (f < mlo)
+			hi = mlo;
+		else
+			lo = mhi;
+	}
+	c->ram_hint = idx;
+	c->ram_lo = lo;
+	c->ram_len = hi - lo;
+}
+
 /* pmm_free when the fast path could not decide: under the lock, the full
  * check (which reports a bad free), then into this CPU's cache (draining
  * it first if full) or, for a CPU without one, into the bitmap.
- * Interrupts are off. */
-static int free_slow(struct pmm *p, unsigned cpu, uint64_t pa)
+ * Interrupts are off.  Kept out of line: the fast path stays a leaf. */
+static __attribute__((noinline)) int free_slow(struct pmm *p, unsigned cpu, uint64_t pa)
 {
 	struct pmm_pcp *c = pcp_of(p, cpu);
 	uint64_t f = pa >> PAGE_SHIFT;
@@ -808,7 +840,7 @@ static int free_slow(struct pmm *p, unsigned cpu, uint64_t pa)
 		goto out;
 	}
 	pcp_push(c, f);
-	c->ram_hint = hint;
+	pcp_set_range(p, c, hint, f);
 out:
 	mm_unlock(&p->lock);
 	return st;
@@ -821,18 +853,15 @@ int pmm_free(struct pmm *p, uint64_t pa)
 	uint64_t f = pa >> PAGE_SHIFT;
 	int st;
 
-	/* Fast path, the usual case: the CPU has a cache with room, the
-	 * region of its last free holds pa, pa is usable and not the
-	 * metadata, the frame is allocated and untagged, and its cached bit
-	 * was clear (set now).  Anything else goes through free_slow, which
-	 * reports it. */
+	/* Fast path, the usual case: the CPU has a cache with room, pa is an
+	 * aligned frame of the usable range (no metadata) of its last slow
+	 * free, allocated and untagged, and its cached bit was clear (set
+	 * now).  Anything else goes through free_slow, which reports it. */
 	if (cpu < p->ncpus) {
 		struct pmm_pcp *c = &p->pcp[cpu];
-		const struct mm_region *r = &p->map[c->ram_hint];
 		uint64_t w = bit_word(f), m = 1ULL << bit_index(f);
 		uint32_t n = c->count;
-		if (!(pa & PAGE_MASK) && pa - r->base < r->size && r->type == MR_USABLE &&
-		    f < p->nframes && pa - p->meta_pa >= p->meta_size && n < c->limit &&
+		if (!(pa & PAGE_MASK) && f - c->ram_lo < c->ram_len && n < c->limit &&
 		    (LOAD(p->bitmap[w]) & m) && !(LOAD(p->tags[w]) & m) && cache_mark(p, f)) {
 			STORE(c->slot[n], f);
 			STORE(c->count, n + 1);

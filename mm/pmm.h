@@ -58,7 +58,8 @@ struct pmm {
 	uint64_t total;       /* usable frames (RAM the allocator manages) */
 	uint64_t bitmap_free; /* frames free in the bitmap (cached ones are not:
 				 pmm_free_frames counts both) */
-	uint64_t hint;        /* next-fit: bitmap word to start searching at */
+	uint64_t hint;        /* next-fit: bitmap word to start searching at (CPUs
+				 without a cache; a cache has its own) */
 	const struct mm_region *map; /* the sanitised map it was built from */
 	size_t map_count;
 	uint64_t meta_pa;     /* physical range holding bitmap + summary */

@@ -288,8 +288,8 @@ static void test_nearly_full(void)
  *   1M           4G                    1T
  *   |UUUU (3G)...|UUUUUUUUUUUUUUUUUUUUU|
  * Expect: a 1 TiB map (what `make run MEM=1T` gives) initialises with 32 MiB
- * of bitmap from the first region, counts every frame, and hands out a
- * frame at the very top.  (The sanitiser's 16 TiB case is in test_memmap.c;
+ * of bitmap from the first region, counts every frame, has a cache for
+ * every CPU, and hands out frames at the very top.  (The sanitiser's 16 TiB case is in test_memmap.c;
  * here 16 TiB would only cost 512 MiB of host memory and time.)
  */
 static void test_1_tib(void)
@@ -304,10 +304,11 @@ static void test_1_tib(void)
 	      (unsigned long long)p.total);
 	CHECK(p.meta_pa == MiB && p.meta_size >= 32 * MiB, "meta %#llx+%#llx",
 	      (unsigned long long)p.meta_pa, (unsigned long long)p.meta_size);
-	p.hint = p.nwords - 1;
-	CHECK(pmm_alloc(&p, &pa) == MM_OK && pa == TiB - 64 * PG, "top %#llx",
+	CHECK(p.ncpus == MM_MAX_CPUS, "caches %u", p.ncpus);
+	p.chint = TiB / PG - 64;            /* bitmap search, no cache */
+	CHECK(pmm_alloc_contig(&p, 2, 2 * PG, &pa) == MM_OK && pa == TiB - 64 * PG, "top %#llx",
 	      (unsigned long long)pa);
-	CHECK(pmm_free(&p, pa) == MM_OK, "free top");
+	CHECK(pmm_free_contig(&p, pa, 2) == MM_OK, "free top");
 	CHECK(pmm_check(&p) == MM_OK, "check");
 }
 
