@@ -10,11 +10,17 @@
  * count equals the model's.  A bad free must fail and change nothing.  Every
  * 100k steps, and at the end, a full scan compares every frame and runs
  * pmm_check.  Phases alternate between filling and draining memory so the
- * allocator runs nearly full, fragmented, and out of memory.
+ * allocator runs nearly full, fragmented, and out of memory.  Every step
+ * runs on a host CPU picked at random (four with frame caches, one
+ * without), so frames go back on other CPUs than they came from, bad frees
+ * hit frames cached elsewhere, and running dry means stealing from the
+ * other caches: the model counts cached frames as free, and an ENOMEM for
+ * a single frame is right only when the model has none free.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm/platform.h"
 #include "mm/pmm.h"
 #include "mm/status.h"
 #include "tests/host/harness.h"
@@ -125,6 +131,7 @@ static void test_random(void)
 	int st0 = pmm_init(&p, map, NMAP);
 	REQUIRE(st0 == MM_OK, "init %s", mm_status_str(st0));
 	nframes = p.nframes;
+	REQUIRE(p.ncpus > 3 && p.ncpus < MM_MAX_CPUS, "caches %u", p.ncpus);
 	owner = calloc(nframes, sizeof(*owner));
 	lives = calloc(nframes, sizeof(*lives));
 	REQUIRE(owner && lives, "calloc");
@@ -143,6 +150,8 @@ static void test_random(void)
 	for (int step = 0; step < STEPS; step++) {
 		if (step % PHASE == 0)
 			fill = !fill;
+		static const unsigned cpus[] = { 0, 1, 2, 3, MM_MAX_CPUS - 1 };
+		host_set_cpu(cpus[rnd() % 5]);
 		unsigned r = (unsigned)(rnd() % 100);
 		unsigned alloc_pct = fill ? 70 : 30;
 
@@ -217,6 +226,7 @@ static void test_random(void)
 		if (step % SCAN_EVERY == SCAN_EVERY - 1 && !full_scan(&p, step))
 			return;
 	}
+	host_set_cpu(0);
 	full_scan(&p, STEPS);
 	printf("pmm_random: %lu single, %lu contiguous, %lu frees, %lu ENOMEM, %lu bad frees\n",
 	       n_alloc, n_contig, n_free, n_enomem, n_bad);
