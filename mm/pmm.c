@@ -32,8 +32,9 @@
  *    fragmented memory is.  Both levels are updated only when a word turns
  *    full or stops being full: O(1) per allocation and free.
  *
- * 4. Next fit: hint is the bitmap word of the last single-frame allocation;
- *    the next search starts there and wraps around once.  chint does the
+ * 4. Next fit: hint is the bitmap word of the last single-frame allocation
+ *    (of a CPU without a cache; each cache's refills have their own hint,
+ *    see pcp_open); the next search starts there and wraps around once.  chint does the
  *    same for contiguous requests (a frame number).  Hints only change
  *    where a search starts, never what it can find.
  *
@@ -43,17 +44,19 @@
  *    continue from u + 1.  Every frame is scanned O(1) times per search.
  *
  * 6. Frees are checked before anything changes: the frame must lie in a
- *    usable region (map lookup, cached in ram_hint), must not be the
- *    allocator's own metadata, and must be allocated.  A bad free is printed
+ *    usable region (map lookup, cached in a per-CPU ram_hint), must not be
+ *    the allocator's own metadata, must be allocated (not free, not cached)
+ *    and not tagged.  A bad free is printed
  *    with its address and returns an error; the bitmap is left untouched.
  *    A multi-frame free checks every frame first (all or nothing).
  *
- * 7. Invariants (pmm_check verifies them): free == number of clear bits;
- *    summary and summary2 exactly reflect the level below; every frame
- *    outside the usable regions and every padding bit is set; a tagged
- *    frame is allocated.
+ * 7. Invariants (pmm_check verifies them): bitmap_free == number of clear
+ *    bits; summary and summary2 exactly reflect the level below; every
+ *    frame outside the usable regions and every padding bit is set; a
+ *    tagged frame is allocated; a cached frame is used in the bitmap and
+ *    untagged; the caches agree with the cached bits (11).
  *
- * 9. Tags: a second bitmap, one bit per frame, that an owner sets on the
+ * 8. Tags: a second bitmap, one bit per frame, that an owner sets on the
  *    frames it hands out itself (kalloc's direct-map pages).  pmm_free
  *    refuses a tagged frame, and the owner frees only frames it tagged,
  *    so a stale or cross-API free is caught even after the frame went to
@@ -61,19 +64,125 @@
  *    as much as the bitmap itself; 2 bits per frame in all, plus the
  *    summaries' 1/64 + 1/4096).
  *
- * 8. Locking: none inside; the caller serialises calls on one pmm (memboot
- *    does mm work on one CPU with interrupts off).  No recursion; O(1) stack.
+ * 9. Per-CPU caches (Linux's per-CPU pagesets, Bonwick's magazines).  A
+ *    CPU with a number below ncpus has a cache: a stack of up to
+ *    PMM_PCP_HIGH frame numbers in the metadata (struct pmm_pcp).  pmm_alloc
+ *    pops from it and pmm_free pushes onto it without the lock; an empty
+ *    cache is refilled with PMM_PCP_BATCH frames from the bitmap and a full
+ *    one drains its PMM_PCP_BATCH oldest frames to the bitmap, under the
+ *    lock (constants justified in mm/pmm.h).  A cached frame stays "used" in
+ *    the bitmap (searches and contiguous requests never see it) and has its
+ *    bit set in `cached`, one bit per frame.  A frame is thus in exactly one
+ *    of four states:
+ *        free       bitmap 0  cached 0  tag 0
+ *        cached     bitmap 1  cached 1  tag 0
+ *        allocated  bitmap 1  cached 0  tag 0 or 1 (tagged)
+ *    and frames outside RAM, the metadata, are bitmap 1 for ever.
+ *    CPUs without a cache (numbers >= ncpus, see PMM_PCP_RAM_FRAMES) and
+ *    contiguous or aligned requests go to the bitmap under the lock.
+ *
+ * 10. The cached bit is the token.  Setting it (atomic fetch-or, in
+ *    pmm_free) puts a frame into the caches; whoever clears it (atomic
+ *    fetch-and: the owner popping it, the owner draining it, another CPU
+ *    stealing it) owns the frame.  So:
+ *      - a double free is caught cheaply: a cached frame reads "not
+ *        allocated", and of two frees of one frame only one can set the bit
+ *        (the other is refused with nothing changed), on any CPUs;
+ *      - stealing needs no lock on the victim's cache: a thief (holding the
+ *        allocator lock) reads the victim's count and slots with relaxed
+ *        loads, claims frames by clearing their bits, then empties the slot
+ *        it took (compare-and-swap frame -> 0; frame 0 is never RAM, so an
+ *        emptied slot never claims anything).  The owner, popping the same
+ *        slot, finds the bit clear and skips it.  Any frame whose bit is
+ *        set is a cached frame wherever its slot is, so a stale read can
+ *        only claim a frame that was really cached;
+ *      - the fast paths take no lock and touch only the CPU's own cache line
+ *        and the frame's bitmap, tag and cached words: one atomic per call.
+ *    Stealing happens when a CPU finds its cache and the bitmap empty: it
+ *    claims up to a batch from the other caches into the bitmap, then
+ *    refills.  A failed contiguous request drains every cache into the
+ *    bitmap and searches again.  So MM_ENOMEM means that no frame was free
+ *    in the bitmap or in any cache when the lock holder looked.
+ *
+ * 11. Counting.  Cached frames are free frames: pmm_free_frames (and the
+ *    `pmm:` line, pmm_totals) is bitmap_free plus the number of set cached
+ *    bits, which is kept without a shared counter: each cache's `net`
+ *    (written only by its owner) counts the bits the owner set minus those
+ *    it cleared, lock_net (written under the lock) the bits thieves cleared;
+ *    their sum is the number of set bits whenever no CPU is inside the
+ *    allocator.  pmm_check verifies it, and that every set bit has exactly
+ *    one slot in some cache (every other slot is 0 or emptied).
+ *
+ * 12. Locking.  One lock per allocator, `lock` (mm/lock.h), protects the
+ *    bitmap's contents, the summary levels, hint, chint, ram_hint and
+ *    bitmap_free; functions that need it assert it (MM_LOCK_ASSERT_HELD).
+ *    It is the innermost lock of mm/: callers (vaddr, paging, kalloc) may
+ *    hold theirs when they call in, the allocator calls nothing that locks.
+ *    Interrupts are off while it is held (mm_lock) and on the fast paths
+ *    (mm_irq_save), so an interrupt handler on this CPU never finds its
+ *    CPU's cache half updated, and the CPU number read at entry stays the
+ *    CPU's.  A cache's count, slots and limit are written only by its owner
+ *    (interrupts off) - the slots and count also by its owner's drain and
+ *    a thief's emptying compare-and-swap, both under the lock - and read by
+ *    thieves under the lock.  Without the lock: the tag and cached bits
+ *    (atomic read-modify-write, several CPUs share a word), lock-free
+ *    readers of the bitmap (relaxed loads; writers hold the lock and store
+ *    atomically).  Lock-free reads of bitmap_free, net, lock_net are
+ *    relaxed loads: a snapshot.  No recursion; O(1) stack.
  */
 #include "lib/bitops.h"
 #include "lib/range.h"
 #include "mm/pmm.h"
 #include "mm/bootalloc.h"
 #include "lib/string.h"
+#include "mm/lock.h"
 #include "mm/platform.h"
 #include "mm/status.h"
 #include "mm/x86_64.h"
 
 #define NONE       UINT64_MAX /* "no frame / no word" from the search helpers */
+#define CACHE_LINE 64         /* x86: per-CPU caches start on their own line */
+
+/* One CPU's cache (theory 9-12).  The header fills one cache line so that
+ * the owner's fast path touches one line of its own before the slots. */
+struct pmm_pcp {
+	uint32_t count;       /* slots [0, count) are the cache's */
+	uint32_t limit;       /* 0 until the owner's first slow path, then
+				 PMM_PCP_HIGH: a fresh cache sends its first
+				 free to the slow path, which registers it */
+	int64_t net;          /* cached bits set minus cleared by the owner */
+	uint64_t ram_lo;      /* frames [ram_lo, ram_lo + ram_len): usable RAM */
+	uint64_t ram_len;     /* without metadata, around the owner's last slow
+				 free; the fast path frees there unchecked */
+	uint64_t ram_hint;    /* map index of that region */
+	uint64_t hint;        /* next-fit word of the owner's refills (lock) */
+	uint64_t pad[2];
+	uint64_t slot[PMM_PCP_HIGH];   /* frame numbers, oldest first; 0 = emptied */
+};
+
+_Static_assert(sizeof(struct pmm_pcp) == CACHE_LINE + 8 * PMM_PCP_HIGH, "pmm_pcp header is one line");
+
+/* Relaxed atomic access: plain moves on x86, but a race-free read of a word
+ * another CPU writes (and ThreadSanitizer knows it). */
+#define LOAD(x)     __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+/* Puts frame f into the caches: sets its cached bit (release: what its last
+ * owner wrote is visible to whoever claims it).  1 if the bit was clear,
+ * 0 if it was already set (the frame is cached: a double free). */
+static inline int cache_mark(struct pmm *p, uint64_t f)
+{
+	uint64_t m = 1ULL << bit_index(f);
+	return !(__atomic_fetch_or(&p->cached[bit_word(f)], m, __ATOMIC_RELEASE) & m);
+}
+
+/* Takes frame f out of the caches: clears its cached bit.  1 if it was set
+ * (the frame is now the caller's), 0 if someone else took it first. */
+static inline int cache_claim(struct pmm *p, uint64_t f)
+{
+	uint64_t m = 1ULL << bit_index(f);
+	return (__atomic_fetch_and(&p->cached[bit_word(f)], ~m, __ATOMIC_ACQUIRE) & m) != 0;
+}
 
 /* Bitmap word w just became full: clear its summary bit (and summary2's). */
 static inline void summary_clear(struct pmm *p, uint64_t w)
@@ -153,7 +262,8 @@ static uint64_t next_used_frame(const struct pmm *p, uint64_t f, uint64_t end)
 }
 
 /* Sets (used = 1) or clears bits [f, end) word by word, keeping the summary
- * levels in step when update_summary is set.  The caller keeps free. */
+ * levels in step when update_summary is set.  The caller keeps bitmap_free
+ * and holds the lock (or is pmm_init: nobody else can see p yet). */
 static void set_frames(struct pmm *p, uint64_t f, uint64_t end, int used, int update_summary)
 {
 	while (f < end) {
@@ -162,12 +272,13 @@ static void set_frames(struct pmm *p, uint64_t f, uint64_t end, int used, int up
 		uint64_t wend = bit_word_start(w + 1);
 		unsigned hi = end >= wend ? BITS_PER_WORD : bit_index(end);
 		uint64_t m = bit_mask(lo, hi), old = p->bitmap[w];
+		uint64_t v = used ? old | m : old & ~m;
 
-		p->bitmap[w] = used ? old | m : old & ~m;
+		STORE(p->bitmap[w], v);
 		if (update_summary) {
-			if (used && p->bitmap[w] == WORD_ALL_SET && old != WORD_ALL_SET)
+			if (used && v == WORD_ALL_SET && old != WORD_ALL_SET)
 				summary_clear(p, w);
-			else if (!used && old == WORD_ALL_SET && p->bitmap[w] != WORD_ALL_SET)
+			else if (!used && old == WORD_ALL_SET && v != WORD_ALL_SET)
 				summary_set(p, w);
 		}
 		f = end >= wend ? wend : end;
@@ -237,10 +348,20 @@ static int check_map(const struct mm_region *map, size_t count, uint64_t *total,
 	return MM_OK;
 }
 
+/* Number of CPU caches for total usable frames (mm/pmm.h: one per
+ * PMM_PCP_RAM_FRAMES, between PMM_PCP_MIN_CPUS and MM_MAX_CPUS). */
+static uint32_t caches_for(uint64_t total)
+{
+	uint64_t n = total / PMM_PCP_RAM_FRAMES;
+	if (n < PMM_PCP_MIN_CPUS)
+		n = PMM_PCP_MIN_CPUS;
+	return n > MM_MAX_CPUS ? MM_MAX_CPUS : (uint32_t)n;
+}
+
 int pmm_init_boot(struct pmm *p, const struct mm_region *map, size_t count,
 		  struct bootalloc *ba)
 {
-	uint64_t total, top, handed = 0, cur = 0;
+	uint64_t total, top, handed = 0, cur = 0, words, pcp_off;
 	int st = check_map(map, count, &total, &top);
 
 	if (st != MM_OK)
@@ -253,7 +374,11 @@ int pmm_init_boot(struct pmm *p, const struct mm_region *map, size_t count,
 	p->nwords = bit_words(top);
 	p->nsum = bit_words(p->nwords);
 	p->nsum2 = bit_words(p->nsum);
-	p->meta_size = PAGE_ROUND_UP((2 * p->nwords + p->nsum + p->nsum2) * sizeof(uint64_t));
+	p->ncpus = caches_for(total);
+	/* bitmap, summary, summary2, tags, cached; then the caches, on a line */
+	words = 3 * p->nwords + p->nsum + p->nsum2;
+	pcp_off = (words * sizeof(uint64_t) + CACHE_LINE - 1) & ~(uint64_t)(CACHE_LINE - 1);
+	p->meta_size = PAGE_ROUND_UP(pcp_off + p->ncpus * sizeof(struct pmm_pcp));
 	st = bootalloc_alloc(ba, p->meta_size, PAGE_SIZE, &p->meta_pa);
 	if (st != MM_OK)
 		return MM_ENOMEM;
@@ -261,7 +386,10 @@ int pmm_init_boot(struct pmm *p, const struct mm_region *map, size_t count,
 	p->summary = p->bitmap + p->nwords;
 	p->summary2 = p->summary + p->nsum;
 	p->tags = p->summary2 + p->nsum2;
-	memset(p->tags, 0, p->nwords * sizeof(uint64_t));
+	p->cached = p->tags + p->nwords;
+	p->pcp = (struct pmm_pcp *)((uint8_t *)p->bitmap + pcp_off);
+	memset(p->tags, 0, 2 * p->nwords * sizeof(uint64_t));     /* tags, cached */
+	memset(p->pcp, 0, p->ncpus * sizeof(struct pmm_pcp));
 
 	/* Holes used, usable regions free, padding after nframes used. */
 	for (size_t i = 0; i < count; i++) {
@@ -274,7 +402,7 @@ int pmm_init_boot(struct pmm *p, const struct mm_region *map, size_t count,
 	}
 	init_frames(p, cur, bit_word_start(p->nwords), 1);
 
-	/* Everything the boot allocator handed out, the bitmap included. */
+	/* Everything the boot allocator handed out, the metadata included. */
 	for (size_t i = 0; i < ba->nranges; i++) {
 		uint64_t b = ba->ranges[i].pa >> PAGE_SHIFT;
 		uint64_t n = ba->ranges[i].size >> PAGE_SHIFT;
@@ -283,10 +411,13 @@ int pmm_init_boot(struct pmm *p, const struct mm_region *map, size_t count,
 	}
 	build_summaries(p);
 	p->total = total;
-	p->free = total - handed;
+	p->bitmap_free = total - handed;
 	p->hint = 0;
 	p->chint = 0;
 	p->ram_hint = 0;
+	mm_lock_init(&p->lock, "pmm");
+	p->cpus_seen = 0;
+	p->lock_net = 0;
 	/* The boot allocator is retired: make a stray later use fail loudly. */
 	ba->count = 0;
 	ba->idx = 0;
@@ -301,32 +432,204 @@ int pmm_init(struct pmm *p, const struct mm_region *map, size_t count)
 	return pmm_init_boot(p, map, count, &ba);
 }
 
-int pmm_alloc(struct pmm *p, uint64_t *pa)
+/* ---------------------------------------------------------------- bitmap
+ * Everything in this section runs with p->lock held. */
+
+/* Takes one frame from the bitmap, searching from word *hint (next fit;
+ * *hint gets the word taken from): MM_OK with its number in *f, or
+ * MM_ENOMEM if the bitmap has none.  Lock held (asserted by the callers,
+ * once per batch). */
+static int bitmap_take(struct pmm *p, uint64_t *hint, uint64_t *f)
 {
 	uint64_t w, word, bit;
 
-	if (p->free == 0)
+	if (p->bitmap_free == 0)
 		return MM_ENOMEM;
-	w = p->hint;
+	w = *hint < p->nwords ? *hint : 0;
 	word = p->bitmap[w];
 	if (word == WORD_ALL_SET) {     /* the hint word is used up: search */
 		w = find_word_from(p, w);
 		if (w == NONE)
 			w = find_word_from(p, 0);
 		if (w == NONE)
-			mm_panic("pmm_alloc: free count %llu but no free frame",
-				 (unsigned long long)p->free);
+			mm_panic("bitmap_take: free count %llu but no free frame",
+				 (unsigned long long)p->bitmap_free);
 		word = p->bitmap[w];
 	}
 	bit = bit_lowest(~word);
 	word |= 1ULL << bit;
-	p->bitmap[w] = word;
+	STORE(p->bitmap[w], word);
 	if (word == WORD_ALL_SET)
 		summary_clear(p, w);
-	p->free--;
-	p->hint = w;
-	*pa = bit_number(w, bit) << PAGE_SHIFT;
+	STORE(p->bitmap_free, p->bitmap_free - 1);
+	*hint = w;
+	*f = bit_number(w, bit);
 	return MM_OK;
+}
+
+/* Gives frame f (used, not cached, not tagged) back to the bitmap.  Lock
+ * held (asserted by the callers). */
+static void bitmap_give(struct pmm *p, uint64_t f)
+{
+	uint64_t w = bit_word(f), old = p->bitmap[w];
+
+	STORE(p->bitmap[w], old & ~(1ULL << bit_index(f)));
+	if (old == WORD_ALL_SET)
+		summary_set(p, w);
+	STORE(p->bitmap_free, p->bitmap_free + 1);
+}
+
+/* Claims up to want cached frames from the caches of every CPU seen so far
+ * and gives them back to the bitmap (theory 10: the thief's side).  Returns
+ * how many.  Lock held. */
+static uint64_t reclaim(struct pmm *p, uint64_t want)
+{
+	uint64_t got = 0;
+	uint32_t seen = p->cpus_seen;
+
+	MM_LOCK_ASSERT_HELD(&p->lock);
+	for (uint32_t cpu = 0; cpu < seen && got < want; cpu++) {
+		struct pmm_pcp *c = &p->pcp[cpu];
+		uint32_t n = LOAD(c->count);
+		if (n > PMM_PCP_HIGH)
+			mm_panic("reclaim: cache of CPU %u holds %u frames", cpu, n);
+		for (uint32_t i = 0; i < n && got < want; i++) {
+			uint64_t f = LOAD(c->slot[i]);
+			if (f == 0 || f >= p->nframes || !cache_claim(p, f))
+				continue;
+			/* Ours now; empty its slot unless the owner already reused it. */
+			__atomic_compare_exchange_n(&c->slot[i], &f, 0, 0, __ATOMIC_RELAXED,
+						    __ATOMIC_RELAXED);
+			bitmap_give(p, f);
+			got++;
+		}
+	}
+	STORE(p->lock_net, p->lock_net - (int64_t)got);
+	return got;
+}
+
+/* ---------------------------------------------------------------- caches */
+
+/* Returns this CPU's cache, or NULL if CPU cpu has none. */
+static inline struct pmm_pcp *pcp_of(const struct pmm *p, unsigned cpu)
+{
+	return cpu < p->ncpus ? &p->pcp[cpu] : NULL;
+}
+
+/* First slow path of CPU cpu on its cache c: opens it for the fast paths
+ * and makes thieves look at it.  Its refills start at a word of their own,
+ * cpu/ncpus of the way through the bitmap, so that two CPUs' cached frames
+ * do not share the bitmap and cached words (and cache lines: one line of
+ * the cached bitmap covers 512 frames) which the fast paths read and
+ * atomically update - one next-fit hint for all would deal out
+ * neighbouring frames, half a word each.  Lock held. */
+static void pcp_open(struct pmm *p, struct pmm_pcp *c, unsigned cpu)
+{
+	MM_LOCK_ASSERT_HELD(&p->lock);
+	if (c->limit)
+		return;
+	c->hint = p->nwords / p->ncpus * cpu;
+	STORE(c->limit, PMM_PCP_HIGH);
+	if (cpu + 1 > p->cpus_seen)
+		STORE(p->cpus_seen, cpu + 1);
+}
+
+/* Pushes frame f, already marked cached, onto the owner's cache c. */
+static inline void pcp_push(struct pmm_pcp *c, uint64_t f)
+{
+	uint32_t n = c->count;
+
+	STORE(c->slot[n], f);
+	STORE(c->count, n + 1);
+	STORE(c->net, c->net + 1);
+}
+
+/* Moves up to PMM_PCP_BATCH frames from the bitmap into the owner's empty
+ * cache c.  Lock held. */
+static void pcp_refill(struct pmm *p, struct pmm_pcp *c)
+{
+	uint64_t f;
+
+	MM_LOCK_ASSERT_HELD(&p->lock);
+	for (int i = 0; i < PMM_PCP_BATCH && c->count < c->limit; i++) {
+		if (bitmap_take(p, &c->hint, &f) != MM_OK)
+			return;
+		if (!cache_mark(p, f))
+			mm_panic("pmm_alloc: frame 0x%llx free in the bitmap but cached",
+				 (unsigned long long)(f << PAGE_SHIFT));
+		pcp_push(c, f);
+	}
+}
+
+/* Gives the PMM_PCP_BATCH oldest frames of the owner's full cache c back
+ * to the bitmap and moves the rest down.  Lock held (thieves, who also
+ * read the slots, are kept out). */
+static void pcp_drain(struct pmm *p, struct pmm_pcp *c)
+{
+	uint32_t n = c->count, k = n < PMM_PCP_BATCH ? n : PMM_PCP_BATCH;
+
+	MM_LOCK_ASSERT_HELD(&p->lock);
+	for (uint32_t i = 0; i < k; i++) {
+		uint64_t f = c->slot[i];
+		if (f && cache_claim(p, f)) {
+			bitmap_give(p, f);
+			STORE(c->net, c->net - 1);
+		}
+	}
+	for (uint32_t i = k; i < n; i++)
+		STORE(c->slot[i - k], c->slot[i]);
+	STORE(c->count, n - k);
+}
+
+/* ---------------------------------------------------------------- alloc */
+
+/* pmm_alloc when this CPU's cache is empty or absent: under the lock, one
+ * frame for the caller (from the bitmap; if that is empty, first reclaimed
+ * from the other caches), then a batch for the cache.  Interrupts are off.
+ * Kept out of line: the fast path stays a leaf. */
+static __attribute__((noinline)) int alloc_slow(struct pmm *p, unsigned cpu, uint64_t *pa)
+{
+	struct pmm_pcp *c = pcp_of(p, cpu);
+	uint64_t f;
+	int st;
+
+	mm_lock(&p->lock);
+	if (c)
+		pcp_open(p, c, cpu);
+	if (p->bitmap_free == 0)
+		reclaim(p, PMM_PCP_BATCH);
+	st = bitmap_take(p, c ? &c->hint : &p->hint, &f);
+	if (st == MM_OK && c)
+		pcp_refill(p, c);
+	mm_unlock(&p->lock);
+	if (st == MM_OK)
+		*pa = f << PAGE_SHIFT;
+	return st;
+}
+
+int pmm_alloc(struct pmm *p, uint64_t *pa)
+{
+	uint64_t irq = mm_irq_save();
+	unsigned cpu = mm_cpu_id();
+	int st;
+
+	if (cpu < p->ncpus) {           /* fast path: pop from this CPU's cache */
+		struct pmm_pcp *c = &p->pcp[cpu];
+		uint32_t n = c->count;
+		while (n > 0) {
+			uint64_t f = LOAD(c->slot[--n]);
+			STORE(c->count, n);
+			if (cache_claim(p, f)) {    /* else a thief took it: next */
+				STORE(c->net, c->net - 1);
+				mm_irq_restore(irq);
+				*pa = f << PAGE_SHIFT;
+				return MM_OK;
+			}
+		}
+	}
+	st = alloc_slow(p, cpu, pa);
+	mm_irq_restore(irq);
+	return st;
 }
 
 /* Returns the first frame f in [lo, hi) with f % a == 0 and [f, f + n) all
@@ -352,6 +655,20 @@ static uint64_t contig_search(const struct pmm *p, uint64_t lo, uint64_t hi,
 	}
 }
 
+/* Next-fit search for n free frames aligned to a frames, or NONE.  Lock
+ * held. */
+static uint64_t contig_find(const struct pmm *p, uint64_t n, uint64_t a)
+{
+	uint64_t f = NONE;
+
+	if (n > p->bitmap_free)
+		return NONE;
+	f = contig_search(p, p->chint, p->nframes, n, a);
+	if (f == NONE && p->chint != 0)
+		f = contig_search(p, 0, p->nframes, n, a);
+	return f;
+}
+
 int pmm_alloc_contig(struct pmm *p, uint64_t count, uint64_t align, uint64_t *pa)
 {
 	uint64_t a, f;
@@ -360,20 +677,27 @@ int pmm_alloc_contig(struct pmm *p, uint64_t count, uint64_t align, uint64_t *pa
 		return MM_EINVAL;
 	if (count == 1 && align == PAGE_SIZE)
 		return pmm_alloc(p, pa);
-	if (count > p->free)
+	if (count > p->total)
 		return MM_ENOMEM;
 	a = align >> PAGE_SHIFT;
-	f = contig_search(p, p->chint, p->nframes, count, a);
-	if (f == NONE && p->chint != 0)
-		f = contig_search(p, 0, p->nframes, count, a);
-	if (f == NONE)
+	mm_lock(&p->lock);
+	f = contig_find(p, count, a);
+	/* Cached frames are free frames: give them all back and look again. */
+	if (f == NONE && reclaim(p, UINT64_MAX) > 0)
+		f = contig_find(p, count, a);
+	if (f == NONE) {
+		mm_unlock(&p->lock);
 		return MM_ENOMEM;
+	}
 	set_frames(p, f, f + count, 1, 1);
-	p->free -= count;
+	STORE(p->bitmap_free, p->bitmap_free - count);
 	p->chint = f + count;
+	mm_unlock(&p->lock);
 	*pa = f << PAGE_SHIFT;
 	return MM_OK;
 }
+
+/* ---------------------------------------------------------------- free */
 
 /* Returns the map region holding pa (binary search), or NULL. */
 static const struct mm_region *region_of(const struct pmm *p, uint64_t pa, size_t *idx)
@@ -405,27 +729,29 @@ int pmm_is_ram(const struct pmm *p, uint64_t pa)
 
 int pmm_is_allocated(const struct pmm *p, uint64_t pa)
 {
-	uint64_t f = pa >> PAGE_SHIFT;
-	return pmm_is_ram(p, pa) && bit_test(p->bitmap, f);
+	uint64_t f = pa >> PAGE_SHIFT, w = bit_word(f), m = 1ULL << bit_index(f);
+	return pmm_is_ram(p, pa) && (LOAD(p->bitmap[w]) & m) && !(LOAD(p->cached[w]) & m);
 }
 
 /* Checks [pa, pa + n frames) can be freed: usable RAM (regions looked up
- * from the cached ram_hint), not the allocator's metadata, every frame
- * allocated.  Reports the first bad frame as fn(pa, n) and returns the
- * status; MM_OK if all is well. */
-static int check_free(struct pmm *p, const char *fn, uint64_t pa, uint64_t n)
+ * from *hint, which gets the last region's index), not the allocator's
+ * metadata, every frame allocated (not free, not cached) and untagged.
+ * Reports the first bad frame as fn(pa, n) and returns the status; MM_OK
+ * if all is well.  Lock held: the bitmap does not change under it. */
+static int check_free(struct pmm *p, const char *fn, uint64_t pa, uint64_t n, size_t *hint)
 {
 	uint64_t f = pa >> PAGE_SHIFT, end = 0, x;
 
+	MM_LOCK_ASSERT_HELD(&p->lock);
 	if ((pa & PAGE_MASK) || n == 0 || !range_end(f, n, &end)) {
 		mm_printf("%s: bad argument pa 0x%llx, %llu frames\n", fn,
 			  (unsigned long long)pa, (unsigned long long)n);
 		return MM_EINVAL;
 	}
 	for (x = f; x < end;) {         /* every frame in usable regions */
-		const struct mm_region *r = &p->map[p->ram_hint];
+		const struct mm_region *r = &p->map[*hint];
 		uint64_t xpa = x << PAGE_SHIFT;
-		if (xpa - r->base >= r->size && !(r = region_of(p, xpa, &p->ram_hint)))
+		if (xpa - r->base >= r->size && !(r = region_of(p, xpa, hint)))
 			goto not_ram;
 		if (r->type != MR_USABLE || x >= p->nframes)
 			goto not_ram;
@@ -440,7 +766,9 @@ static int check_free(struct pmm *p, const char *fn, uint64_t pa, uint64_t n)
 		uint64_t w = bit_word(x), wend = bit_word_start(w + 1);
 		unsigned lo = bit_index(x);
 		unsigned hi = end >= wend ? BITS_PER_WORD : bit_index(end);
-		uint64_t m = bit_mask(lo, hi), clear = ~p->bitmap[w] & m, tagged = p->tags[w] & m;
+		uint64_t m = bit_mask(lo, hi);
+		uint64_t clear = (~p->bitmap[w] | LOAD(p->cached[w])) & m;
+		uint64_t tagged = LOAD(p->tags[w]) & m;
 		if (clear) {
 			mm_printf("%s(0x%llx, %llu): frame 0x%llx is not allocated\n", fn,
 				  (unsigned long long)pa, (unsigned long long)n,
@@ -462,84 +790,239 @@ not_ram:
 	return MM_ERANGE;
 }
 
+/* Sets c's fast-path range to the part of usable region map[idx] that
+ * holds frame f and no metadata frame. */
+static void pcp_set_range(const struct pmm *p, struct pmm_pcp *c, size_t idx, uint64_t f)
+{
+	const struct mm_region *r = &p->map[idx];
+	uint64_t lo = r->base >> PAGE_SHIFT, hi = (r->base + r->size) >> PAGE_SHIFT;
+	uint64_t mlo = p->meta_pa >> PAGE_SHIFT, mhi = (p->meta_pa + p->meta_size) >> PAGE_SHIFT;
+
+	if (mlo < hi && mhi > lo) {      /* the metadata splits the region */
+		if (f < mlo)
+			hi = mlo;
+		else
+			lo = mhi;
+	}
+	c->ram_hint = idx;
+	c->ram_lo = lo;
+	c->ram_len = hi - lo;
+}
+
+/* pmm_free when the fast path could not decide: under the lock, the full
+ * check (which reports a bad free), then into this CPU's cache (draining
+ * it first if full) or, for a CPU without one, into the bitmap.
+ * Interrupts are off.  Kept out of line: the fast path stays a leaf. */
+static __attribute__((noinline)) int free_slow(struct pmm *p, unsigned cpu, uint64_t pa)
+{
+	struct pmm_pcp *c = pcp_of(p, cpu);
+	uint64_t f = pa >> PAGE_SHIFT;
+	size_t hint;
+	int st;
+
+	mm_lock(&p->lock);
+	hint = c ? c->ram_hint : p->ram_hint;
+	st = check_free(p, "pmm_free", pa, 1, &hint);
+	if (st != MM_OK)
+		goto out;
+	if (!c) {
+		bitmap_give(p, f);
+		p->ram_hint = hint;
+		goto out;
+	}
+	pcp_open(p, c, cpu);
+	if (c->count >= c->limit)
+		pcp_drain(p, c);
+	if (!cache_mark(p, f)) {        /* cached since check_free looked */
+		mm_printf("pmm_free(0x%llx, 1): frame 0x%llx is not allocated\n",
+			  (unsigned long long)pa, (unsigned long long)pa);
+		st = MM_ENOENT;
+		goto out;
+	}
+	pcp_push(c, f);
+	pcp_set_range(p, c, hint, f);
+out:
+	mm_unlock(&p->lock);
+	return st;
+}
+
 int pmm_free(struct pmm *p, uint64_t pa)
 {
-	uint64_t f = pa >> PAGE_SHIFT, w = bit_word(f), old;
-	const struct mm_region *r = &p->map[p->ram_hint];
+	uint64_t irq = mm_irq_save();
+	unsigned cpu = mm_cpu_id();
+	uint64_t f = pa >> PAGE_SHIFT;
+	int st;
 
-	/* Fast path, the usual case: the cached region holds pa, it is
-	 * usable, not the metadata, and the frame is allocated.  Anything
-	 * else goes through check_free, which reports it. */
-	if ((pa & PAGE_MASK) || pa - r->base >= r->size || r->type != MR_USABLE ||
-	    f >= p->nframes || pa - p->meta_pa < p->meta_size ||
-	    !bit_test(p->bitmap, f) || bit_test(p->tags, f)) {
-		int st = check_free(p, "pmm_free", pa, 1);
-		if (st != MM_OK)
-			return st;
+	/* Fast path, the usual case: the CPU has a cache with room, pa is an
+	 * aligned frame of the usable range (no metadata) of its last slow
+	 * free, allocated and untagged, and its cached bit was clear (set
+	 * now).  Anything else goes through free_slow, which reports it. */
+	if (cpu < p->ncpus) {
+		struct pmm_pcp *c = &p->pcp[cpu];
+		uint64_t w = bit_word(f), m = 1ULL << bit_index(f);
+		uint32_t n = c->count;
+		if (!(pa & PAGE_MASK) && f - c->ram_lo < c->ram_len && n < c->limit &&
+		    (LOAD(p->bitmap[w]) & m) && !(LOAD(p->tags[w]) & m) && cache_mark(p, f)) {
+			STORE(c->slot[n], f);
+			STORE(c->count, n + 1);
+			STORE(c->net, c->net + 1);
+			mm_irq_restore(irq);
+			return MM_OK;
+		}
 	}
-	old = p->bitmap[w];
-	p->bitmap[w] = old & ~(1ULL << bit_index(f));
-	if (old == WORD_ALL_SET)
-		summary_set(p, w);
-	p->free++;
-	return MM_OK;
+	st = free_slow(p, cpu, pa);
+	mm_irq_restore(irq);
+	return st;
 }
 
 int pmm_free_contig(struct pmm *p, uint64_t pa, uint64_t count)
 {
 	uint64_t f = pa >> PAGE_SHIFT;
-	int st = check_free(p, "pmm_free_contig", pa, count);
+	int st;
 
-	if (st != MM_OK)
-		return st;
-	set_frames(p, f, f + count, 0, 1);
-	p->free += count;
-	return MM_OK;
+	mm_lock(&p->lock);
+	st = check_free(p, "pmm_free_contig", pa, count, &p->ram_hint);
+	if (st == MM_OK) {
+		set_frames(p, f, f + count, 0, 1);
+		STORE(p->bitmap_free, p->bitmap_free + count);
+	}
+	mm_unlock(&p->lock);
+	return st;
 }
+
+/* ---------------------------------------------------------------- tags */
 
 int pmm_is_tagged(const struct pmm *p, uint64_t pa)
 {
-	return pmm_is_allocated(p, pa) && bit_test(p->tags, pa >> PAGE_SHIFT);
+	uint64_t f = pa >> PAGE_SHIFT;
+	return pmm_is_allocated(p, pa) && (LOAD(p->tags[bit_word(f)]) & (1ULL << bit_index(f)));
 }
 
 int pmm_tag(struct pmm *p, uint64_t pa)
 {
-	uint64_t f = pa >> PAGE_SHIFT;
+	uint64_t f = pa >> PAGE_SHIFT, m = 1ULL << bit_index(f);
 
 	if ((pa & PAGE_MASK) || !pmm_is_allocated(p, pa) ||
 	    pa - p->meta_pa < p->meta_size)
 		return MM_ENOENT;
-	if (bit_test(p->tags, f))
-		return MM_EBUSY;
-	bit_set(p->tags, f);
+	if (__atomic_fetch_or(&p->tags[bit_word(f)], m, __ATOMIC_RELAXED) & m)
+		return MM_EBUSY;        /* was set: nothing changed */
 	return MM_OK;
 }
 
 int pmm_untag(struct pmm *p, uint64_t pa)
 {
-	uint64_t f = pa >> PAGE_SHIFT;
+	uint64_t f = pa >> PAGE_SHIFT, m = 1ULL << bit_index(f);
 
 	if ((pa & PAGE_MASK) || !pmm_is_tagged(p, pa))
 		return MM_ENOENT;
-	bit_clear(p->tags, f);
+	if (!(__atomic_fetch_and(&p->tags[bit_word(f)], ~m, __ATOMIC_RELAXED) & m))
+		return MM_ENOENT;       /* untagged meanwhile: nothing changed */
 	return MM_OK;
+}
+
+/* ---------------------------------------------------------------- counts */
+
+uint64_t pmm_cached_frames(const struct pmm *p)
+{
+	int64_t n = LOAD(p->lock_net);
+	uint32_t seen = LOAD(p->cpus_seen);
+
+	for (uint32_t cpu = 0; cpu < seen; cpu++)
+		n += LOAD(p->pcp[cpu].net);
+	return n > 0 ? (uint64_t)n : 0;  /* mid-update snapshots may dip */
+}
+
+uint64_t pmm_free_frames(const struct pmm *p)
+{
+	return LOAD(p->bitmap_free) + pmm_cached_frames(p);
+}
+
+uint64_t pmm_drain_all(struct pmm *p)
+{
+	mm_lock(&p->lock);
+	uint64_t n = reclaim(p, UINT64_MAX);
+	mm_unlock(&p->lock);
+	return n;
 }
 
 void pmm_totals(const struct pmm *p, uint64_t *total, uint64_t *free, uint64_t *used)
 {
+	uint64_t f = pmm_free_frames(p);
+
 	if (total)
 		*total = p->total;
 	if (free)
-		*free = p->free;
+		*free = f;
 	if (used)
-		*used = p->total - p->free;
+		*used = p->total - f;
 }
 
 void pmm_print(const struct pmm *p)
 {
+	uint64_t f = pmm_free_frames(p);
+
 	mm_printf("pmm: %llu free frames of %llu (%llu MiB free)\n",
-		  (unsigned long long)p->free, (unsigned long long)p->total,
-		  (unsigned long long)(p->free >> (20 - PAGE_SHIFT)));
+		  (unsigned long long)f, (unsigned long long)p->total,
+		  (unsigned long long)(f >> (20 - PAGE_SHIFT)));
+}
+
+/* ---------------------------------------------------------------- check */
+
+/* A 64-bit mix of frame number f (splitmix64's finaliser): the caches and
+ * the cached bits are compared as multisets by count and sum of mixes. */
+static uint64_t mix(uint64_t f)
+{
+	f = (f ^ (f >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	f = (f ^ (f >> 27)) * 0x94d049bb133111ebULL;
+	return f ^ (f >> 31);
+}
+
+/* Checks the caches against the cached bits (theory 11): every live slot
+ * is 0 or a cached frame, the cached frames and the non-zero slots are the
+ * same multiset (each cached frame in exactly one slot), the net counts
+ * add up.  Prints the first violation and returns MM_EINVAL. */
+static int check_caches(const struct pmm *p)
+{
+	uint64_t bits = 0, bsum = 0, slots = 0, ssum = 0;
+	int64_t net = LOAD(p->lock_net);
+
+	for (uint64_t w = 0; w < p->nwords; w++) {
+		uint64_t c = LOAD(p->cached[w]);
+		bits += bit_count(c);
+		for (; c; c &= c - 1)
+			bsum += mix(bit_number(w, bit_lowest(c)));
+	}
+	for (uint32_t cpu = 0; cpu < p->ncpus; cpu++) {
+		const struct pmm_pcp *c = &p->pcp[cpu];
+		uint32_t n = LOAD(c->count), lim = LOAD(c->limit);
+		if ((lim != 0 && lim != PMM_PCP_HIGH) || n > lim ||
+		    (cpu >= p->cpus_seen && (lim || c->net))) {
+			mm_printf("pmm_check: cache of CPU %u: count %u limit %u (CPUs seen %u)\n",
+				  cpu, n, lim, p->cpus_seen);
+			return MM_EINVAL;
+		}
+		net += LOAD(c->net);
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t f = LOAD(c->slot[i]);
+			if (f == 0)
+				continue;
+			if (f >= p->nframes || !(LOAD(p->cached[bit_word(f)]) & (1ULL << bit_index(f)))) {
+				mm_printf("pmm_check: cache of CPU %u slot %u: frame 0x%llx is not cached\n",
+					  cpu, i, (unsigned long long)(f << PAGE_SHIFT));
+				return MM_EINVAL;
+			}
+			slots++;
+			ssum += mix(f);
+		}
+	}
+	if (bits != slots || bsum != ssum || net != (int64_t)bits) {
+		mm_printf("pmm_check: %llu cached frames, %llu in cache slots (sums %s), net count %lld\n",
+			  (unsigned long long)bits, (unsigned long long)slots,
+			  bsum == ssum ? "agree" : "differ", (long long)net);
+		return MM_EINVAL;
+	}
+	return MM_OK;
 }
 
 int pmm_check(const struct pmm *p)
@@ -547,17 +1030,23 @@ int pmm_check(const struct pmm *p)
 	uint64_t clear = 0, cur = 0;
 
 	for (uint64_t w = 0; w < p->nwords; w++) {
-		int has_free = p->bitmap[w] != WORD_ALL_SET;
+		uint64_t bm = p->bitmap[w], tg = LOAD(p->tags[w]), ca = LOAD(p->cached[w]);
+		int has_free = bm != WORD_ALL_SET;
 		int bit = (int)bit_test(p->summary, w);
 		if (has_free != bit) {
 			mm_printf("pmm_check: summary bit of word %llu is %d\n",
 				  (unsigned long long)w, bit);
 			return MM_EINVAL;
 		}
-		clear += BITS_PER_WORD - bit_count(p->bitmap[w]);
-		if (p->tags[w] & ~p->bitmap[w]) {
+		clear += BITS_PER_WORD - bit_count(bm);
+		if (tg & ~bm) {
 			mm_printf("pmm_check: a free frame of word %llu is tagged\n",
 				  (unsigned long long)w);
+			return MM_EINVAL;
+		}
+		if ((ca & ~bm) || (ca & tg)) {
+			mm_printf("pmm_check: a cached frame of word %llu is %s\n",
+				  (unsigned long long)w, (ca & ~bm) ? "free in the bitmap" : "tagged");
 			return MM_EINVAL;
 		}
 	}
@@ -569,9 +1058,9 @@ int pmm_check(const struct pmm *p)
 			return MM_EINVAL;
 		}
 	}
-	if (clear != p->free) {
+	if (clear != p->bitmap_free) {
 		mm_printf("pmm_check: %llu clear bits, free count %llu\n",
-			  (unsigned long long)clear, (unsigned long long)p->free);
+			  (unsigned long long)clear, (unsigned long long)p->bitmap_free);
 		return MM_EINVAL;
 	}
 	/* Holes between usable regions and the padding after nframes. */
@@ -593,5 +1082,5 @@ int pmm_check(const struct pmm *p)
 			cur = e;
 		}
 	}
-	return MM_OK;
+	return check_caches(p);
 }

@@ -1,18 +1,52 @@
 /*
  * mm/pmm.h - physical frame allocator: a bitmap of 4 KiB frames with a
- * summary level, bootstrapped by a bump boot allocator over the sanitised map.
+ * summary level, bootstrapped by a bump boot allocator over the sanitised
+ * map, with a per-CPU cache of single frames in front of it.
  *
- * Implementation: mm/bootalloc.c, mm/pmm.c.  One instance per "machine";
- * the kernel has one (kernel_pmm), host tests make as many as they like.
+ * Implementation: mm/bootalloc.c, mm/pmm.c (theory statement, locking).
+ * One instance per "machine"; the kernel has one (kernel_pmm), host tests
+ * make as many as they like.  Every function may be called from any CPU
+ * at any time (the allocator locks itself); pmm_check and the fields of
+ * struct pmm are for tests, read while no other CPU uses the allocator.
  */
 #ifndef MM_PMM_H
 #define MM_PMM_H
 
 #include <stdint.h>
 #include <stddef.h>
+#include "mm/lock.h"
 #include "mm/memmap.h"
 
 struct bootalloc;
+
+/*
+ * Per-CPU frame caches (mm/pmm.c theory 9).  A CPU refills its empty cache
+ * with PMM_PCP_BATCH frames, and drains PMM_PCP_BATCH when PMM_PCP_HIGH are
+ * cached, each time under the allocator lock.  Batch 32: the lock and the
+ * bitmap walk are paid once per 32 frames (Linux's pcp batch is 63 on big
+ * zones; the walk at 99.9% full is the cost that matters, and 32 keeps the
+ * lock hold under a few microseconds even there).  High = 2 x batch, the
+ * two-magazine rule (Bonwick): after a refill or a drain the cache holds
+ * exactly one batch, so at least a batch of allocations or of frees runs
+ * without the lock whatever the pattern - alternating alloc/free never
+ * thrashes.  The slots are 64-bit frame numbers: 64 + 8 x 64 = 576 bytes a
+ * CPU.
+ */
+#define PMM_PCP_BATCH 32
+#define PMM_PCP_HIGH  (2 * PMM_PCP_BATCH)
+
+/* RAM per cache: a machine gets one CPU cache per 16 x PMM_PCP_HIGH frames
+ * (4 MiB) of RAM, between PMM_PCP_MIN_CPUS and MM_MAX_CPUS caches, so what
+ * the caches can hold is at most 1/16 of RAM on any machine big enough to
+ * matter (and 256 caches, 144 KiB of metadata, from 1 GiB up).  CPUs with
+ * a higher number take frames from the bitmap under the lock. */
+#define PMM_PCP_RAM_FRAMES (16 * PMM_PCP_HIGH)
+
+/* Caches even on the smallest machine: host tests and the 4 MiB fuzzing
+ * machine exercise stealing between several caches (4 x 576 bytes). */
+#define PMM_PCP_MIN_CPUS 4
+
+struct pmm_pcp;     /* one CPU's cache, in the metadata (mm/pmm.c) */
 
 struct pmm {
 	uint64_t *bitmap;     /* 1 bit per frame, 1 = used; via mm_phys_to_virt */
@@ -22,8 +56,10 @@ struct pmm {
 	uint64_t nframes;     /* frames covered: up to the highest usable frame */
 	uint64_t nwords;      /* bitmap words */
 	uint64_t total;       /* usable frames (RAM the allocator manages) */
-	uint64_t free;        /* frames free now */
-	uint64_t hint;        /* next-fit: bitmap word to start searching at */
+	uint64_t bitmap_free; /* frames free in the bitmap (cached ones are not:
+				 pmm_free_frames counts both) */
+	uint64_t hint;        /* next-fit: bitmap word to start searching at (CPUs
+				 without a cache; a cache has its own) */
 	const struct mm_region *map; /* the sanitised map it was built from */
 	size_t map_count;
 	uint64_t meta_pa;     /* physical range holding bitmap + summary */
@@ -33,7 +69,16 @@ struct pmm {
 	uint64_t nsum;        /* summary words */
 	uint64_t nsum2;       /* summary2 words */
 	uint64_t chint;       /* next-fit for contiguous requests: a frame number */
-	size_t ram_hint;      /* map index of the last region pmm_free looked up */
+	size_t ram_hint;      /* map index of the last region a CPU without a
+				 cache freed into (the lock's) */
+	/* Per-CPU caches and the lock (mm/pmm.c theory 9-12): */
+	struct mm_lock lock;  /* the bitmap, summaries, hints, bitmap_free */
+	uint64_t *cached;     /* 1 bit per frame, 1 = in a CPU cache (atomic) */
+	struct pmm_pcp *pcp;  /* ncpus caches, in the metadata */
+	uint32_t ncpus;       /* CPUs 0 .. ncpus-1 have a cache */
+	uint32_t cpus_seen;   /* 1 + highest CPU whose cache was ever used */
+	int64_t lock_net;     /* cached bits cleared under the lock by a CPU
+				 other than the cache's owner (steals), negative */
 };
 
 /* Builds the allocator over the usable regions of map[0..count).  The
@@ -51,17 +96,21 @@ int pmm_init(struct pmm *pmm, const struct mm_region *map, size_t count);
 int pmm_init_boot(struct pmm *pmm, const struct mm_region *map, size_t count,
 		  struct bootalloc *ba);
 
-/* Allocates one frame; *pa gets its physical address.  MM_OK or MM_ENOMEM. */
+/* Allocates one frame; *pa gets its physical address.  MM_OK or MM_ENOMEM.
+ * Served from this CPU's cache (refilled from the bitmap, then from other
+ * CPUs' caches): MM_ENOMEM means no frame was free anywhere. */
 int pmm_alloc(struct pmm *pmm, uint64_t *pa);
 
 /* Allocates count contiguous frames whose first address is a multiple of
  * align (bytes, a power of two >= 4096).  MM_OK, MM_ENOMEM or MM_EINVAL. */
 int pmm_alloc_contig(struct pmm *pmm, uint64_t count, uint64_t align, uint64_t *pa);
 
-/* Frees the frame at pa.  A frame that is not allocated (MM_ENOENT), not RAM
- * or one of the allocator's own bitmap frames (MM_ERANGE), or tagged
- * (MM_EBUSY: its owner frees it, see pmm_tag) is reported with its address
- * via mm_printf and nothing changes; MM_EINVAL if pa is not page aligned. */
+/* Frees the frame at pa (into this CPU's cache; any CPU may free any
+ * frame).  A frame that is not allocated (MM_ENOENT: free, or already in a
+ * CPU cache), not RAM or one of the allocator's own metadata frames
+ * (MM_ERANGE), or tagged (MM_EBUSY: its owner frees it, see pmm_tag) is
+ * reported with its address via mm_printf and nothing changes; MM_EINVAL
+ * if pa is not page aligned. */
 int pmm_free(struct pmm *pmm, uint64_t pa);
 
 /* Frees count frames from pa; all-or-nothing: checks every frame first. */
@@ -80,22 +129,38 @@ int pmm_untag(struct pmm *pmm, uint64_t pa);
 /* Returns 1 if the frame at pa is managed RAM, allocated and tagged. */
 int pmm_is_tagged(const struct pmm *pmm, uint64_t pa);
 
-/* Returns 1 if the frame at pa is managed RAM and currently allocated. */
+/* Returns 1 if the frame at pa is managed RAM and currently allocated (a
+ * frame in a CPU cache is free, not allocated). */
 int pmm_is_allocated(const struct pmm *pmm, uint64_t pa);
 
 /* Returns 1 if the frame at pa is usable RAM managed by this allocator. */
 int pmm_is_ram(const struct pmm *pmm, uint64_t pa);
 
-/* Totals in frames: usable RAM managed, free now, used now (= total - free,
- * the allocator's own bitmap included).  Any pointer may be NULL. */
+/* Frames free now: free in the bitmap plus cached on any CPU (a cached
+ * frame is free: any CPU gets it before MM_ENOMEM).  Exact when no other
+ * CPU is inside the allocator; a snapshot otherwise. */
+uint64_t pmm_free_frames(const struct pmm *pmm);
+
+/* Totals in frames: usable RAM managed, free now (pmm_free_frames), used
+ * now (= total - free, the allocator's own metadata included).  Any
+ * pointer may be NULL. */
 void pmm_totals(const struct pmm *pmm, uint64_t *total, uint64_t *free, uint64_t *used);
 
-/* Prints `pmm: <free> free frames of <total> (<MiB> MiB free)`. */
+/* Prints `pmm: <free> free frames of <total> (<MiB> MiB free)`, free as
+ * pmm_free_frames counts it. */
 void pmm_print(const struct pmm *pmm);
 
+/* Frames in CPU caches now (part of pmm_free_frames). */
+uint64_t pmm_cached_frames(const struct pmm *pmm);
+
+/* Gives every frame in every CPU cache back to the bitmap (what a failed
+ * contiguous request does before it gives up); returns how many. */
+uint64_t pmm_drain_all(struct pmm *pmm);
+
 /* Checks every invariant (summary levels match the bitmap, free count, holes
- * and padding marked used); O(frames).  Prints the first violation and
- * returns MM_EINVAL, or returns MM_OK.  For tests and debugging. */
+ * and padding marked used, cached frames and the caches agree); O(frames).
+ * Prints the first violation and returns MM_EINVAL, or returns MM_OK.  For
+ * tests and debugging, while no other CPU uses the allocator. */
 int pmm_check(const struct pmm *pmm);
 
 #endif

@@ -203,7 +203,7 @@ static uint64_t storm(struct pmm *pmm, int *dry)
 			n++;
 		}
 	}
-	*dry = pmm->free == 0;
+	*dry = pmm_free_frames(pmm) == 0;
 	while (head) {
 		void *next = *(void **)head;
 		kfree(head, ((uint64_t *)head)[1]);
@@ -242,7 +242,7 @@ static int storm_hold(struct pmm *pmm, uint64_t *held)
 	uint64_t margin = keep ? 0 : STORM_KEEP;
 	*held = 0;
 	for (uint64_t run = 1ULL << 40; run >= 1 && n < STORM_HOLDS; run >>= 1) {
-		while (n < STORM_HOLDS && pmm->free >= margin + run &&
+		while (n < STORM_HOLDS && pmm_free_frames(pmm) >= margin + run &&
 		       pmm_alloc_contig(pmm, run, PAGE_SIZE, &holds[n].pa) == MM_OK) {
 			holds[n].count = run;
 			*held += run;
@@ -265,16 +265,16 @@ static void test_oom_storm(void)
 
 	storm(pmm, &dry);
 	paging_purge(addrspace_kernel());   /* lazy kfrees back (mm/paging.h theory 8) */
-	uint64_t base = pmm->free;
+	uint64_t base = pmm_free_frames(pmm);
 	uint64_t n = storm(pmm, &dry);
 	paging_purge(addrspace_kernel());
-	uint64_t after = pmm->free;
+	uint64_t after = pmm_free_frames(pmm);
 	expect(dry, "OOM storm: the pmm ran empty and kalloc returned NULL");
 	expect(after == base, "OOM storm: free frames back at the baseline");
 	int bad = 0;
 	for (int i = 0; i < nholds; i++)
 		bad |= pmm_free_contig(pmm, holds[i].pa, holds[i].count) != MM_OK;
-	expect(!bad && pmm->free == base + held, "OOM storm: the frames held aside are given back");
+	expect(!bad && pmm_free_frames(pmm) == base + held, "OOM storm: the frames held aside are given back");
 	kprintf("selftest: OOM storm: %lu allocations, %lu free frames before and %lu after (%lu more held aside in %d runs)\n",
 		n, base, after, held, nholds);
 }

@@ -10,13 +10,31 @@
  *   pmm_contig_512_2m  ns per 512-frame, 2 MiB-aligned pmm_alloc_contig +
  *                      pmm_free_contig pair (16 GiB, empty)
  *   pmm_init_16g / pmm_init_1t   ms for pmm_init (best of REPEAT runs)
+ * and, all with the same pattern (BATCH allocations, then their frees, the
+ * last first) on one thread with the per-CPU cache unless said otherwise:
+ *   freelist_pair      ns per pop + push of a plain stack of frame numbers
+ *                      (tests/bench/freelist.c): the limit
+ *   pmm_pair_16g_0     ns per pmm pair, 16 GiB, empty
+ *   pmm_pair_16g_99.9  16 GiB, 99.9% allocated (0.1% random frames free)
+ *   pmm_pair_1t_99.9   1 TiB, 99.9% allocated: the bitmap is 32 MiB, a walk
+ *                      of it misses the CPU caches
+ *   pmm_pair_1t_99.9_batch4096  the same with 4096 allocations before the
+ *                      frees: 64 refills and drains per round, so this is
+ *                      the bitmap's cost through the cache (not a goal line)
+ *   pmm_pair_threads1 / pmm_pair_threads2  ns per pair per thread, 16 GiB,
+ *                      with 1 and 2 threads (host CPUs 0 and 1) at once
+ *   pmm_ratio_*        the pmm pair lines over freelist_pair of this run
+ * BENCH_PAIRS=<n> in the environment runs n pairs per measurement instead of
+ * PAIRS (for valgrind --tool=callgrind instruction counts).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "mm/pmm.h"
 #include "mm/status.h"
+#include "tests/bench/freelist.h"
 #include "tools/host_platform.h"
 
 #define MiB 0x100000ULL
@@ -32,6 +50,7 @@
 			    * disturbed figure) */
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
+static uint64_t npairs = PAIRS;   /* BENCH_PAIRS overrides */
 
 /* xorshift64*. */
 static uint64_t rnd(void)
@@ -97,7 +116,7 @@ static double pair_ns(unsigned pct)
 	double best = 1e30;
 	for (int rep = 0; rep < REPS; rep++) {   /* rep 0 warms up */
 		t0 = now_ns();
-		for (int i = 0; i < PAIRS / BATCH; i++) {
+		for (uint64_t i = 0; i < npairs / BATCH; i++) {
 			for (int j = 0; j < BATCH; j++)
 				if (pmm_alloc(&p, &pa[j]) != MM_OK)
 					ok(MM_ENOMEM, "pair alloc");
@@ -109,7 +128,7 @@ static double pair_ns(unsigned pct)
 		if (rep > 0 && t1 - t0 < best)
 			best = t1 - t0;
 	}
-	return best / PAIRS;
+	return best / (npairs / BATCH * BATCH);
 }
 
 /* Returns ns per 512-frame 2 MiB-aligned alloc + free pair. */
@@ -154,12 +173,181 @@ static double init_ms(uint64_t top)
 	return best / 1e6;
 }
 
+/* Allocates every free frame: the largest contiguous runs first (a 1 TiB
+ * pool in a few hundred calls), then single frames. */
+static void fill_all(struct pmm *p)
+{
+	uint64_t pa;
+
+	for (uint64_t run = 1ULL << 28; run > 1; run >>= 1)
+		while (pmm_alloc_contig(p, run, PG, &pa) == MM_OK)
+			;
+	while (pmm_alloc(p, &pa) == MM_OK)
+		;
+}
+
+/* Fills p to (1000 - free_permille) / 10 percent: allocates everything,
+ * then frees total * free_permille / 1000 random allocated frames (not
+ * the metadata); the frees pass through CPU 0's cache. */
+static void fill_permille(struct pmm *p, unsigned free_permille)
+{
+	uint64_t want = p->total * free_permille / 1000, done = 0;
+
+	fill_all(p);
+	while (done < want) {
+		uint64_t a = rnd() % p->nframes * PG;
+		if (pmm_is_allocated(p, a) && !(a >= p->meta_pa && a < p->meta_pa + p->meta_size)) {
+			ok(pmm_free(p, a), "fill free");
+			done++;
+		}
+	}
+}
+
+/* Best ns per pair of rounds of batch pmm_alloc then batch pmm_free (the
+ * last first) on p from the calling thread; rep 0 warms up. */
+static double pmm_pairs(struct pmm *p, int batch)
+{
+	static _Thread_local uint64_t pa[4096];
+	double best = 1e30;
+
+	for (int rep = 0; rep < REPS; rep++) {
+		double t0 = now_ns();
+		for (uint64_t i = 0; i < npairs / batch; i++) {
+			for (int j = 0; j < batch; j++)
+				if (pmm_alloc(p, &pa[j]) != MM_OK)
+					ok(MM_ENOMEM, "pair alloc");
+			for (int j = batch - 1; j >= 0; j--)
+				if (pmm_free(p, pa[j]) != MM_OK)
+					ok(MM_ENOENT, "pair free");
+		}
+		double t = now_ns() - t0;
+		if (rep > 0 && t < best)
+			best = t;
+	}
+	return best / (npairs / batch * batch);
+}
+
+/* The same rounds on a plain stack holding the frames of 16 GiB. */
+static double freelist_pairs(void)
+{
+	static struct freelist fl;
+	uint64_t pa[BATCH];
+	double best = 1e30;
+
+	fl.cap = 16 * GiB / PG;
+	fl.frames = malloc(fl.cap * sizeof(uint64_t));
+	if (!fl.frames)
+		ok(MM_ENOMEM, "freelist");
+	for (fl.top = 0; fl.top < fl.cap; fl.top++)
+		fl.frames[fl.top] = fl.cap - fl.top;
+	for (int rep = 0; rep < REPS; rep++) {
+		double t0 = now_ns();
+		for (uint64_t i = 0; i < npairs / BATCH; i++) {
+			for (int j = 0; j < BATCH; j++)
+				if (freelist_alloc(&fl, &pa[j]))
+					ok(MM_ENOMEM, "freelist alloc");
+			for (int j = BATCH - 1; j >= 0; j--)
+				if (freelist_free(&fl, pa[j]))
+					ok(MM_ENOENT, "freelist free");
+		}
+		double t = now_ns() - t0;
+		if (rep > 0 && t < best)
+			best = t;
+	}
+	free(fl.frames);
+	return best / (npairs / BATCH * BATCH);
+}
+
+struct pair_thread {
+	struct pmm *p;
+	unsigned cpu;
+	pthread_barrier_t *start;
+	double ns;
+};
+
+/* One host CPU of the threads benchmark. */
+static void *pair_thread_run(void *arg)
+{
+	struct pair_thread *t = arg;
+
+	host_set_cpu(t->cpu);
+	pthread_barrier_wait(t->start);
+	t->ns = pmm_pairs(t->p, BATCH);
+	return NULL;
+}
+
+/* ns per pair per thread (the mean over threads) with n threads on one
+ * empty 16 GiB pmm at once. */
+static double threads_ns(unsigned n)
+{
+	static struct pmm p;
+	pthread_t tid[2];
+	struct pair_thread t[2];
+	pthread_barrier_t start;
+	double sum = 0;
+
+	ok(pmm_init(&p, map16, 2), "init");
+	pthread_barrier_init(&start, NULL, n);
+	for (unsigned i = 0; i < n; i++) {
+		t[i] = (struct pair_thread){ &p, i, &start, 0 };
+		pthread_create(&tid[i], NULL, pair_thread_run, &t[i]);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		pthread_join(tid[i], NULL);
+		sum += t[i].ns;
+	}
+	pthread_barrier_destroy(&start);
+	ok(pmm_check(&p), "check after threads");
+	return sum / n;
+}
+
+/* The per-CPU cache lines (see the header comment). */
+static void cache_lines(void)
+{
+	static const struct mm_region map1t[] = {
+		{ .base = PG, .size = 0x9f000, .type = MR_USABLE },
+		{ .base = MiB, .size = TiB - MiB, .type = MR_USABLE },
+	};
+	struct pmm p;
+	double fl = freelist_pairs(), t16_0, t16_999, t1t, t1t_b, th1, th2;
+
+	printf("bench: freelist_pair %.1f ns\n", fl);
+	ok(pmm_init(&p, map16, 2), "init");
+	t16_0 = pmm_pairs(&p, BATCH);
+	printf("bench: pmm_pair_16g_0 %.1f ns\n", t16_0);
+	ok(pmm_init(&p, map16, 2), "init");
+	fill_permille(&p, 1);
+	t16_999 = pmm_pairs(&p, BATCH);
+	printf("bench: pmm_pair_16g_99.9 %.1f ns\n", t16_999);
+	host_arena_init(TiB);
+	ok(pmm_init(&p, map1t, 2), "init");
+	fill_permille(&p, 1);
+	t1t = pmm_pairs(&p, BATCH);
+	printf("bench: pmm_pair_1t_99.9 %.1f ns\n", t1t);
+	t1t_b = pmm_pairs(&p, 4096);
+	printf("bench: pmm_pair_1t_99.9_batch4096 %.1f ns\n", t1t_b);
+	ok(pmm_check(&p), "check 1t");
+	host_arena_init(HOST_ARENA_DEFAULT);
+	th1 = threads_ns(1);
+	printf("bench: pmm_pair_threads1 %.1f ns\n", th1);
+	th2 = threads_ns(2);
+	printf("bench: pmm_pair_threads2 %.1f ns\n", th2);
+	printf("bench: pmm_ratio_16g_0_freelist %.2f x\n", t16_0 / fl);
+	printf("bench: pmm_ratio_16g_99.9_freelist %.2f x\n", t16_999 / fl);
+	printf("bench: pmm_ratio_1t_99.9_freelist %.2f x\n", t1t / fl);
+	printf("bench: pmm_ratio_threads2_threads1 %.2f x\n", th2 / th1);
+}
+
 int main(void)
 {
 	static const unsigned pcts[] = { 0, 50, 90, 99 };
 	double t[4];
+	const char *env = getenv("BENCH_PAIRS");
 
+	if (env && atoll(env) >= BATCH)
+		npairs = (uint64_t)atoll(env);
 	host_arena_init(HOST_ARENA_DEFAULT);
+	cache_lines();
 	for (int i = 0; i < 4; i++) {
 		t[i] = pair_ns(pcts[i]);
 		printf("bench: pmm_pair_%upct %.1f ns\n", pcts[i], t[i]);

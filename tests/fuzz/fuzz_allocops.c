@@ -27,6 +27,12 @@
  * end: pmm_check, virtaddr_check, ptcheck.  Teardown frees everything
  * through the right APIs: the free count must be back to where it began.
  *
+ * Each step runs on a host CPU chosen by the op byte's high bits (CPUs 0-3
+ * have frame caches on this machine, CPU MM_MAX_CPUS - 1 has none), so
+ * frames are allocated on one CPU and freed on another, double frees hit
+ * frames cached on another CPU, and allocations steal from other caches
+ * when the machine runs dry.
+ *
  * Input: a sequence of 4-byte steps [op, a, b, c].
  */
 #include <stdint.h>
@@ -220,7 +226,7 @@ MODEL static void take_snap(struct snap *s, uint64_t va, uint64_t n)
 	if (pmm->meta_size > sizeof(s->meta))
 		FAIL("metadata larger than the snapshot buffer");
 	memcpy(s->meta, mm_phys_to_virt(pmm->meta_pa), pmm->meta_size);
-	s->free = pmm->free;
+	s->free = pmm_free_frames(pmm);
 	s->tables = as.table_pages;
 	s->kwin_h = list_hash(&kwin);
 	s->user_h = list_hash(&user);
@@ -616,15 +622,25 @@ static void op_bad(uint8_t a, uint8_t b, uint8_t c)
 
 /* ---------------------------------------------------------------- driver */
 
+/* The CPU a step runs on: op byte bits 3-7 (bits 0-2 pick the op). */
+static unsigned step_cpu(uint8_t op)
+{
+	static const unsigned cpus[] = { 0, 1, 2, 3, MM_MAX_CPUS - 1 };
+	return cpus[(op >> 3) % (sizeof(cpus) / sizeof(cpus[0]))];
+}
+
 static void setup(void)
 {
+	host_set_cpu(0);
 	host_arena_init(FIX_RAM_BASE + RAM);
 	memset(recs, 0, sizeof(recs));
 	memset(stale, 0, sizeof(stale));
 	memset(owner_of, 0, sizeof(owner_of));
 	nstale = 0;
 	pmm = fixture_init(RAM);
-	free0 = pmm->free;
+	if (pmm->ncpus != 4)
+		FAIL("setup: %u frame caches, the CPU choice expects 4", pmm->ncpus);
+	free0 = pmm_free_frames(pmm);
 	if (virtaddr_init(&kwin, pmm, KWIN_BASE, KWIN_END) != MM_OK ||
 	    virtaddr_init(&user, pmm, USER_BASE, USER_END) != MM_OK ||
 	    addrspace_create(&as, pmm, NULL, &kwin, &user) != MM_OK)
@@ -641,10 +657,10 @@ static void teardown(void)
 	addrspace_destroy(&as);
 	virtaddr_destroy(&kwin);
 	virtaddr_destroy(&user);
-	if (pmm->free != free0)
+	if (pmm_free_frames(pmm) != free0)
 		FAIL("teardown: %llu frames free, %llu at the start (lost %lld)",
-		     (unsigned long long)pmm->free, (unsigned long long)free0,
-		     (long long)(free0 - pmm->free));
+		     (unsigned long long)pmm_free_frames(pmm), (unsigned long long)free0,
+		     (long long)(free0 - pmm_free_frames(pmm)));
 	if (pmm_check(pmm) != MM_OK)
 		FAIL("teardown: pmm_check");
 }
@@ -655,6 +671,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t steps = size / 4 < MAXSTEPS ? size / 4 : MAXSTEPS;
 	for (size_t i = 0; i < steps; i++) {
 		const uint8_t *s = data + 4 * i;
+		host_set_cpu(step_cpu(s[0]));
 		switch (s[0] % 8) {
 		case 0: op_pmm_alloc(s[1], s[2]); break;
 		case 1: op_kalloc(s[1], s[2]); break;

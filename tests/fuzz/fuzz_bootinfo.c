@@ -540,7 +540,7 @@ static void run_kernel(const uint8_t *b, const struct bootinfo *bi, const uint8_
 			pmm_print(&pmm);
 		if (verbose)
 			fprintf(stderr, "fuzz_bootinfo: %zu regions, pmm_init %s, %llu free of %llu\n",
-				count, mm_status_str(s), (unsigned long long)pmm.free,
+				count, mm_status_str(s), (unsigned long long)pmm_free_frames(&pmm),
 				(unsigned long long)pmm.total);
 	} else if (verbose) {
 		fprintf(stderr, "fuzz_bootinfo: %zu regions, RAM beyond the arena: no pmm\n", count);

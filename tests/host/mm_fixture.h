@@ -42,7 +42,7 @@ static inline uint64_t fixture_squeeze(struct pmm *pmm, uint64_t keep,
 				       uint64_t *out, uint64_t cap)
 {
 	uint64_t n = 0, pa;
-	while (pmm->free > keep && n < cap && pmm_alloc(pmm, &pa) == MM_OK)
+	while (pmm_free_frames(pmm) > keep && n < cap && pmm_alloc(pmm, &pa) == MM_OK)
 		out[n++] = pa;
 	return n;
 }

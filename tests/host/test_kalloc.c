@@ -20,7 +20,7 @@ static uint64_t free0;
 static void setup(void)
 {
 	pmm = fixture_init(32ULL << 20);
-	free0 = pmm->free;
+	free0 = pmm_free_frames(pmm);
 	if (virtaddr_init(&kwin, pmm, KWIN_BASE, KWIN_END) != MM_OK ||
 	    virtaddr_init(&user, pmm, USER_BASE, USER_END) != MM_OK ||
 	    addrspace_create(&as, pmm, NULL, &kwin, &user) != MM_OK) {
@@ -35,8 +35,8 @@ static void teardown_check(void)
 	addrspace_destroy(&as);
 	virtaddr_destroy(&kwin);
 	virtaddr_destroy(&user);
-	CHECK(pmm->free == free0, "leak: free %llu, was %llu",
-	      (unsigned long long)pmm->free, (unsigned long long)free0);
+	CHECK(pmm_free_frames(pmm) == free0, "leak: free %llu, was %llu",
+	      (unsigned long long)pmm_free_frames(pmm), (unsigned long long)free0);
 }
 
 /* Returns the leaf PTE of pointer p (0 if unmapped). */
@@ -54,15 +54,15 @@ static uint64_t pte_of(const void *p)
 static void test_single_page_uses_direct_map(void)
 {
 	setup();
-	uint64_t before = pmm->free;
+	uint64_t before = pmm_free_frames(pmm);
 	uint8_t *p = kalloc_in(&as, 100, ALLOC_KERNEL | ALLOC_WRITABLE);
 	REQUIRE(p, "kalloc");
 	CHECK(kwin.nused == 0, "window used");
-	CHECK(pmm->free == before - 1, "one frame");
+	CHECK(pmm_free_frames(pmm) == before - 1, "one frame");
 	CHECK(p[0] == 0 && p[PAGE_SIZE - 1] == 0, "not zeroed");
 	memset(p, 0xaa, PAGE_SIZE);
 	CHECK(kfree_in(&as, p, 100) == MM_OK, "kfree");
-	CHECK(pmm->free == before, "frame back");
+	CHECK(pmm_free_frames(pmm) == before, "frame back");
 	teardown_check();
 }
 
@@ -157,7 +157,7 @@ static void test_oom_unwinds(void)
 	int ok_at = -1;
 	for (uint64_t keep = 0; keep <= 48; keep++) {
 		uint64_t n = fixture_squeeze(pmm, keep, held, 10000);
-		uint64_t before = pmm->free;
+		uint64_t before = pmm_free_frames(pmm);
 		void *p = kalloc_in(&as, PG(40), ALLOC_WRITABLE);
 		if (p) {
 			ok_at = (int)keep;
@@ -165,8 +165,8 @@ static void test_oom_unwinds(void)
 			fixture_release(pmm, held, n);
 			break;
 		}
-		CHECK(pmm->free == before && kwin.used_bytes == 0, "keep %llu: free %llu/%llu",
-		      (unsigned long long)keep, (unsigned long long)pmm->free,
+		CHECK(pmm_free_frames(pmm) == before && kwin.used_bytes == 0, "keep %llu: free %llu/%llu",
+		      (unsigned long long)keep, (unsigned long long)pmm_free_frames(pmm),
 		      (unsigned long long)before);
 		fixture_release(pmm, held, n);
 	}

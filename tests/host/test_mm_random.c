@@ -66,7 +66,7 @@ static uint8_t *model_of(uint64_t va)
  * was (a node frame taken on the way stays as spare nodes, by design). */
 static uint64_t held_frames(void)
 {
-	return pmm->free + kwin.node_frames + user.node_frames;
+	return pmm_free_frames(pmm) + kwin.node_frames + user.node_frames;
 }
 
 /* Direct-map pointer -> pa. */
@@ -204,7 +204,7 @@ static int step(void)
 static void test_random_mixed(void)
 {
 	pmm = fixture_init(RAM);
-	uint64_t free0 = pmm->free;
+	uint64_t free0 = pmm_free_frames(pmm);
 	nframes = (FIX_RAM_BASE + RAM) >> PAGE_SHIFT;
 	owner = calloc(nframes, sizeof(*owner));
 	memset(kmodel, 0, sizeof(kmodel));
@@ -242,7 +242,7 @@ static void test_random_mixed(void)
 	addrspace_destroy(&as);
 	virtaddr_destroy(&kwin);
 	virtaddr_destroy(&user);
-	CHECK(pmm->free == free0, "leak: free %llu, was %llu", (unsigned long long)pmm->free,
+	CHECK(pmm_free_frames(pmm) == free0, "leak: free %llu, was %llu", (unsigned long long)pmm_free_frames(pmm),
 	      (unsigned long long)free0);
 	free(owner);
 }

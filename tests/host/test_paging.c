@@ -18,13 +18,13 @@
 static struct addrspace as;
 static struct virtaddr_space kwin;
 static struct pmm *pmm;
-static uint64_t free0;   /* pmm->free right after the fixture */
+static uint64_t free0;   /* pmm_free_frames(pmm) right after the fixture */
 
 /* Fresh 64 MiB machine and an empty address space with a kernel window. */
 static void setup(void)
 {
 	pmm = fixture_init(64ULL << 20);
-	free0 = pmm->free;
+	free0 = pmm_free_frames(pmm);
 	if (virtaddr_init(&kwin, pmm, KWIN_BASE, KWIN_END) != MM_OK ||
 	    addrspace_create(&as, pmm, NULL, &kwin, NULL) != MM_OK) {
 		printf("setup failed\n");
@@ -37,8 +37,8 @@ static void teardown_check(void)
 {
 	addrspace_destroy(&as);
 	virtaddr_destroy(&kwin);
-	CHECK(pmm->free == free0, "leak: free %llu, was %llu",
-	      (unsigned long long)pmm->free, (unsigned long long)free0);
+	CHECK(pmm_free_frames(pmm) == free0, "leak: free %llu, was %llu",
+	      (unsigned long long)pmm_free_frames(pmm), (unsigned long long)free0);
 }
 
 /* Returns the leaf entry of va (0 if unmapped); *pa gets its frame. */
@@ -234,7 +234,7 @@ static void test_mem_map_pages_at_unwinds_on_oom(void)
 	int ok_at = -1;
 	for (uint64_t keep = 0; keep < 620; keep += 1) {
 		uint64_t n = fixture_squeeze(pmm, keep, held, 20000);
-		uint64_t before = pmm->free;
+		uint64_t before = pmm_free_frames(pmm);
 		int rc = mem_map_pages_at(&as, UVA, 600, MAPF_WRITE | MAPF_USER | MAPF_NOEXEC);
 		if (rc == MM_OK) {
 			ok_at = (int)keep;
@@ -242,9 +242,9 @@ static void test_mem_map_pages_at_unwinds_on_oom(void)
 			break;
 		}
 		CHECK(rc == MM_ENOMEM, "keep %llu: rc %d", (unsigned long long)keep, rc);
-		CHECK(pmm->free == before && as.table_pages == tables && !leaf(UVA, NULL),
+		CHECK(pmm_free_frames(pmm) == before && as.table_pages == tables && !leaf(UVA, NULL),
 		      "keep %llu: free %llu before %llu tables %llu", (unsigned long long)keep,
-		      (unsigned long long)pmm->free, (unsigned long long)before,
+		      (unsigned long long)pmm_free_frames(pmm), (unsigned long long)before,
 		      (unsigned long long)as.table_pages);
 		fixture_release(pmm, held, n);
 	}

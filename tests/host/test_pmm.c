@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "mm/bootalloc.h"
+#include "mm/platform.h"
 #include "mm/pmm.h"
 #include "mm/status.h"
 #include "tests/host/harness.h"
+#include "tools/host_platform.h"
 
 #define KiB 0x400ULL
 #define MiB 0x100000ULL
@@ -86,7 +88,7 @@ static void test_alloc_all(void)
 		seen |= bit;
 	}
 	CHECK(pmm_alloc(&p, &pa) == MM_ENOMEM, "exhausted");
-	CHECK(p.free == 0, "free %llu", (unsigned long long)p.free);
+	CHECK(pmm_free_frames(&p) == 0, "free %llu", (unsigned long long)pmm_free_frames(&p));
 	REQUIRE_OK(pmm_free(&p, MiB + 7 * PG), "free");
 	CHECK(pmm_alloc(&p, &pa) == MM_OK && pa == MiB + 7 * PG, "realloc %#llx",
 	      (unsigned long long)pa);
@@ -144,7 +146,7 @@ static void test_bad_frees(void)
 	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
 	REQUIRE_OK(pmm_alloc(&p, &pa), "alloc");
 	REQUIRE_OK(pmm_free(&p, pa), "free");
-	free0 = p.free;
+	free0 = pmm_free_frames(&p);
 
 	host_capture_begin();
 	CHECK(pmm_free(&p, pa) == MM_ENOENT, "double free");
@@ -165,7 +167,7 @@ static void test_bad_frees(void)
 	txt = host_capture_end();
 	CHECK(strstr(txt, "bitmap") && strstr(txt, "0x30000c"), "messages: %s", txt);
 
-	CHECK(p.free == free0, "free %llu want %llu", (unsigned long long)p.free,
+	CHECK(pmm_free_frames(&p) == free0, "free %llu want %llu", (unsigned long long)pmm_free_frames(&p),
 	      (unsigned long long)free0);
 	CHECK(pmm_check(&p) == MM_OK, "check");
 }
@@ -189,13 +191,13 @@ static void test_free_contig_all_or_nothing(void)
 	REQUIRE_OK(pmm_alloc_contig(&p, 4, PG, &pa), "alloc 4");
 	REQUIRE(pa == 3 * MiB, "pa %#llx", (unsigned long long)pa);
 	REQUIRE_OK(pmm_free(&p, 3 * MiB + 2 * PG), "free frame 2");
-	free0 = p.free;
+	free0 = pmm_free_frames(&p);
 	host_capture_begin();
 	CHECK(pmm_free_contig(&p, 3 * MiB, 4) == MM_ENOENT, "partial");
 	CHECK(pmm_free_contig(&p, 2 * MiB - PG, 2) == MM_ERANGE, "into the hole");
 	txt = host_capture_end();
 	CHECK(strstr(txt, "0x302000") && strstr(txt, "0x200000"), "messages: %s", txt);
-	CHECK(p.free == free0 && pmm_is_allocated(&p, 3 * MiB), "nothing freed");
+	CHECK(pmm_free_frames(&p) == free0 && pmm_is_allocated(&p, 3 * MiB), "nothing freed");
 	CHECK(pmm_check(&p) == MM_OK, "check");
 }
 
@@ -217,7 +219,7 @@ static void test_init_boot_takeover(void)
 	REQUIRE_OK(pmm_init_boot(&p, map, N(map), &ba), "init");
 	CHECK(early == MiB && p.meta_pa == MiB + 4 * PG, "early %#llx meta %#llx",
 	      (unsigned long long)early, (unsigned long long)p.meta_pa);
-	CHECK(p.free == 256 - 5, "free %llu", (unsigned long long)p.free);
+	CHECK(pmm_free_frames(&p) == 256 - 5, "free %llu", (unsigned long long)pmm_free_frames(&p));
 	for (int i = 0; i < 4; i++)
 		CHECK(pmm_is_allocated(&p, early + i * PG), "early frame %d", i);
 	CHECK(pmm_free_contig(&p, early, 4) == MM_OK, "early frames are freeable");
@@ -249,7 +251,10 @@ static void test_init_rejects(void)
  *   1M                                 1M + 64M
  *   |MM xxxxxxxxxxxxxxxxxxxxxxxxxxx . xx|    (one free frame far away)
  * Expect: with every frame but one allocated, the hint at the start and the
- * free frame near the end, pmm_alloc still finds it (summary levels).
+ * free frame near the end, pmm_alloc still finds it (summary levels).  The
+ * frees and allocations that matter run on a CPU without a cache, so they
+ * go to the bitmap (on a CPU with one, the freed frame would just come back
+ * from its cache).
  */
 static void test_nearly_full(void)
 {
@@ -260,9 +265,13 @@ static void test_nearly_full(void)
 	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
 	while (pmm_alloc(&p, &pa) == MM_OK)
 		n++;
-	/* Metadata: 16384 frames = 256 bitmap words + 256 tag words + 4 summary
-	 * words + 1 summary2 word = 4136 bytes = 2 pages. */
-	CHECK(n == 64 * MiB / PG - 2, "allocated %llu", (unsigned long long)n);
+	/* Metadata: 16640 frames = 260 bitmap words + 260 tag words + 260
+	 * cached words + 5 summary words + 1 summary2 word = 6288 bytes,
+	 * rounded to a cache line: 6336; then one CPU cache per 1024 frames
+	 * of the 16384: 16 x 576 bytes = 9216; 15552 bytes = 4 pages. */
+	CHECK(p.ncpus == 16, "caches %u", p.ncpus);
+	CHECK(n == 64 * MiB / PG - 4, "allocated %llu", (unsigned long long)n);
+	host_set_cpu(MM_MAX_CPUS - 1);
 	uint64_t far = MiB + 60 * MiB + 17 * PG;
 	REQUIRE_OK(pmm_free(&p, far), "free far frame");
 	p.hint = 0;
@@ -271,6 +280,7 @@ static void test_nearly_full(void)
 	p.hint = p.nwords - 1;              /* wrap around from the end */
 	CHECK(pmm_alloc(&p, &pa) == MM_OK && pa == MiB + 8 * PG, "wrapped to %#llx",
 	      (unsigned long long)pa);
+	host_set_cpu(0);
 	CHECK(pmm_check(&p) == MM_OK, "check");
 }
 
@@ -278,8 +288,8 @@ static void test_nearly_full(void)
  *   1M           4G                    1T
  *   |UUUU (3G)...|UUUUUUUUUUUUUUUUUUUUU|
  * Expect: a 1 TiB map (what `make run MEM=1T` gives) initialises with 32 MiB
- * of bitmap from the first region, counts every frame, and hands out a
- * frame at the very top.  (The sanitiser's 16 TiB case is in test_memmap.c;
+ * of bitmap from the first region, counts every frame, has a cache for
+ * every CPU, and hands out frames at the very top.  (The sanitiser's 16 TiB case is in test_memmap.c;
  * here 16 TiB would only cost 512 MiB of host memory and time.)
  */
 static void test_1_tib(void)
@@ -294,10 +304,11 @@ static void test_1_tib(void)
 	      (unsigned long long)p.total);
 	CHECK(p.meta_pa == MiB && p.meta_size >= 32 * MiB, "meta %#llx+%#llx",
 	      (unsigned long long)p.meta_pa, (unsigned long long)p.meta_size);
-	p.hint = p.nwords - 1;
-	CHECK(pmm_alloc(&p, &pa) == MM_OK && pa == TiB - 64 * PG, "top %#llx",
+	CHECK(p.ncpus == MM_MAX_CPUS, "caches %u", p.ncpus);
+	p.chint = TiB / PG - 64;            /* bitmap search, no cache */
+	CHECK(pmm_alloc_contig(&p, 2, 2 * PG, &pa) == MM_OK && pa == TiB - 64 * PG, "top %#llx",
 	      (unsigned long long)pa);
-	CHECK(pmm_free(&p, pa) == MM_OK, "free top");
+	CHECK(pmm_free_contig(&p, pa, 2) == MM_OK, "free top");
 	CHECK(pmm_check(&p) == MM_OK, "check");
 }
 
@@ -331,13 +342,13 @@ static void test_tags_misuse(void)
 	CHECK(pmm_tag(&p, a) == MM_EBUSY, "tag twice");
 	CHECK(pmm_is_tagged(&p, a) && !pmm_is_tagged(&p, b), "is_tagged");
 	memcpy(meta, p.bitmap, p.meta_size);
-	uint64_t free_before = p.free;
+	uint64_t free_before = pmm_free_frames(&p);
 	host_capture_begin();
 	int r1 = pmm_free(&p, a), r2 = pmm_free_contig(&p, a, 3), r3 = pmm_free_contig(&p, b - PG, 2);
 	const char *out = host_capture_end();
 	CHECK(r1 == MM_EBUSY && r2 == MM_EBUSY && r3 == MM_EBUSY, "%d %d %d", r1, r2, r3);
 	CHECK(strstr(out, "tagged"), "report: %s", out);
-	CHECK(!memcmp(meta, p.bitmap, p.meta_size) && p.free == free_before,
+	CHECK(!memcmp(meta, p.bitmap, p.meta_size) && pmm_free_frames(&p) == free_before,
 	      "a refused free changed the metadata");
 	REQUIRE_OK(pmm_untag(&p, a), "untag");
 	CHECK(pmm_untag(&p, a) == MM_ENOENT, "untag twice");

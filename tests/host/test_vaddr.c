@@ -230,7 +230,7 @@ static void test_node_oom(void)
 {
 	static uint64_t held[8192];
 	struct pmm *pmm = setup(1 << 20);
-	uint64_t base_free = pmm->free + sp.node_frames, va;
+	uint64_t base_free = pmm_free_frames(pmm) + sp.node_frames, va;
 	/* Use up the spare nodes: every other page keeps one node per block. */
 	while (sp.nspare >= 2) {
 		int rc = virtaddr_take(&sp, SP_BASE + PG(2 * sp.nblocks), PG(1), NULL);
@@ -246,7 +246,7 @@ static void test_node_oom(void)
 	CHECK(sp.nblocks == blocks + 2, "blocks %llu", (unsigned long long)sp.nblocks);
 	CHECK(virtaddr_check(&sp) == 0, "invariants");
 	virtaddr_destroy(&sp);
-	CHECK(pmm->free == base_free, "free %llu want %llu", (unsigned long long)pmm->free,
+	CHECK(pmm_free_frames(pmm) == base_free, "free %llu want %llu", (unsigned long long)pmm_free_frames(pmm),
 	      (unsigned long long)base_free);
 }
 

@@ -1,0 +1,1 @@
+BENCH_SRC_bench_pmm := tests/bench/freelist.c
