@@ -42,34 +42,9 @@
 #define FW_SIZE    0x8000ULL
 #define RACE_ROUNDS 200
 
-/* ------------------------------------------------ pmm and printf wrappers */
+/* ------------------------------------------------ printf wrapper */
 
-/* See test_mm_smp.mk: one mutex around the pmm until it locks itself. */
-static pthread_mutex_t pmm_mx = PTHREAD_MUTEX_INITIALIZER;
-
-int __real_pmm_alloc(struct pmm *pmm, uint64_t *pa);
-int __real_pmm_free(struct pmm *pmm, uint64_t pa);
-int __real_pmm_tag(struct pmm *pmm, uint64_t pa);
-int __real_pmm_untag(struct pmm *pmm, uint64_t pa);
-int __real_pmm_is_allocated(const struct pmm *pmm, uint64_t pa);
-int __real_pmm_is_ram(const struct pmm *pmm, uint64_t pa);
-
-#define PMM_WRAP(ret, name, params, args)		\
-	ret __wrap_##name params;			\
-	ret __wrap_##name params			\
-	{						\
-		pthread_mutex_lock(&pmm_mx);		\
-		ret r = __real_##name args;		\
-		pthread_mutex_unlock(&pmm_mx);		\
-		return r;				\
-	}
-PMM_WRAP(int, pmm_alloc, (struct pmm *p, uint64_t *pa), (p, pa))
-PMM_WRAP(int, pmm_free, (struct pmm *p, uint64_t pa), (p, pa))
-PMM_WRAP(int, pmm_tag, (struct pmm *p, uint64_t pa), (p, pa))
-PMM_WRAP(int, pmm_untag, (struct pmm *p, uint64_t pa), (p, pa))
-PMM_WRAP(int, pmm_is_allocated, (const struct pmm *p, uint64_t pa), (p, pa))
-PMM_WRAP(int, pmm_is_ram, (const struct pmm *p, uint64_t pa), (p, pa))
-
+/* See test_mm_smp.mk. */
 /* Reports from mm/ (refusals): counted by kind, the last one kept. */
 static pthread_mutex_t print_mx = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t reports, reports_pending, reports_unallocated;
@@ -112,7 +87,7 @@ static uint64_t held0, tables0;
 /* Frames free or holding vaddr nodes (nodes are kept for reuse by design). */
 static uint64_t held_frames(void)
 {
-	return pmm->free + kwin.node_frames + user.node_frames;
+	return pmm_free_frames(pmm) + kwin.node_frames + user.node_frames;
 }
 
 /* A 1 GiB kernel window (its PML4 entry made now, so the table count has a
@@ -618,7 +593,7 @@ static void test_lazy_pending_refusals(void)
 	CHECK(kwin.npending == 1 && kwin.nused == 0 && kwin.pending_bytes == 3 * PAGE_SIZE,
 	      "pending %llu used %llu", (unsigned long long)kwin.npending,
 	      (unsigned long long)kwin.nused);
-	uint64_t free_before = pmm->free, tables = as.table_pages;
+	uint64_t free_before = pmm_free_frames(pmm), tables = as.table_pages;
 	reports_reset();
 	CHECK(kfree_in(&as, p, 3 * PAGE_SIZE) == MM_ENOENT, "second kfree");
 	CHECK(reports_pending == 1, "report: %s", last_report);
@@ -628,7 +603,7 @@ static void test_lazy_pending_refusals(void)
 	CHECK(map_pages(&as, va, FW_PA, 3, MAPF_NOEXEC) == MM_EBUSY, "map over pending");
 	CHECK(reports_pending == 3 && reports == 4, "reports %llu pending %llu",
 	      (unsigned long long)reports, (unsigned long long)reports_pending);
-	CHECK(pmm->free == free_before && as.table_pages == tables && kwin.npending == 1 &&
+	CHECK(pmm_free_frames(pmm) == free_before && as.table_pages == tables && kwin.npending == 1 &&
 	      virtaddr_check(&kwin) == 0, "a refusal changed something");
 	CHECK(ptcheck(&as, pmm, NULL) == 0, "ptcheck with a pending block");
 	/* Control: the same checks see a pending frame freed behind mm/'s back. */
@@ -638,7 +613,7 @@ static void test_lazy_pending_refusals(void)
 	REQUIRE(pmm_alloc(pmm, &again) == MM_OK && again == pa[1], "frame back");
 	uint64_t got = paging_purge(&as);
 	CHECK(got >= 3 && host_shootdowns() > shots, "purge %llu", (unsigned long long)got);
-	CHECK(pmm->free >= free_before + 3 && !pmm_is_allocated(pmm, pa[0]) && kwin.npending == 0,
+	CHECK(pmm_free_frames(pmm) >= free_before + 3 && !pmm_is_allocated(pmm, pa[0]) && kwin.npending == 0,
 	      "purge gave back");
 	reports_reset();
 	CHECK(kfree_in(&as, p, 3 * PAGE_SIZE) == MM_ENOENT && reports_unallocated == 1,
@@ -662,8 +637,8 @@ static void test_oom_purges_pending(void)
 	void *p = kalloc_in(&as, 8 * PAGE_SIZE, ALLOC_KERNEL | ALLOC_WRITABLE);
 	CHECK(p == NULL, "9th page from nowhere");
 	kfree_in(&as, warm, 8 * PAGE_SIZE);
-	CHECK(pmm->free < 8, "control: frames %llu free while pending",
-	      (unsigned long long)pmm->free);
+	CHECK(pmm_free_frames(pmm) < 8, "control: frames %llu free while pending",
+	      (unsigned long long)pmm_free_frames(pmm));
 	p = kalloc_in(&as, 8 * PAGE_SIZE, ALLOC_KERNEL | ALLOC_WRITABLE);
 	CHECK(p != NULL, "kalloc did not purge the pending free");
 	if (p)
