@@ -522,6 +522,7 @@ static uint64_t purge_round(struct addrspace *as)
 	as->lazy = NULL;
 	dead_take(as, &d);
 	as->lazy_pages = 0;           /* the blocks' pages left with the list */
+	as->lazy_blocks = 0;
 	if (list || d.n)
 		as->inflight++;
 	mm_unlock(&as->lazy_lock);
@@ -585,7 +586,8 @@ static void lazy_queue(struct addrspace *as, struct virtaddr_block *b, uint64_t 
 	b->lazy_next = as->lazy;
 	as->lazy = b;
 	as->lazy_pages += count;
-	int full = as->lazy_pages >= as->lazy_max;
+	as->lazy_blocks++;
+	int full = as->lazy_pages >= as->lazy_max || as->lazy_blocks >= PAGING_LAZY_MAX_BLOCKS;
 	mm_unlock(&as->lazy_lock);
 	if (full)
 		purge_round(as);

@@ -139,6 +139,12 @@
  * 2 MiB; from 512 MiB on the 32 MiB above is the bound). */
 #define PAGING_LAZY_RAM_SHARE 16
 
+/* ...and at most this many pending blocks: each pins a vaddr node (80
+ * bytes) until its round, and node frames stay in the space's pool once
+ * taken; 256 blocks are 5 frames of nodes.  A 1-page kfree then costs one
+ * shootdown per 256 frees (4 per 1,000). */
+#define PAGING_LAZY_MAX_BLOCKS 256
+
 /* Counters of unmaps and shootdowns (paging_stats). */
 struct paging_stats {
 	uint64_t unmaps;       /* unmapping calls that succeeded */
@@ -153,6 +159,7 @@ struct addrspace {
 	struct mm_lock lazy_lock;     /* "paging lazy": lazy .. inflight below */
 	struct virtaddr_block *lazy;  /* pending blocks (theory 8), newest first */
 	uint64_t lazy_pages;          /* their pages + dead tables */
+	uint64_t lazy_blocks;         /* blocks on the lazy list */
 	uint64_t lazy_max;            /* a round when lazy_pages reaches it (const) */
 	uint64_t dead_pa;             /* parked empty tables, chained by word 0 */
 	uint64_t ndead;               /* how many */

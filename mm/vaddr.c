@@ -792,6 +792,15 @@ static int check_locked(const struct virtaddr_space *s)
 	return bad;
 }
 
+/* See vaddr.h. */
+int virtaddr_reserve(struct virtaddr_space *s, uint64_t nodes)
+{
+	mm_lock(&s->lock);
+	int st = node_reserve(s, nodes);
+	mm_unlock(&s->lock);
+	return st;
+}
+
 /* Verifies the theory statement's invariants; returns the number broken. */
 int virtaddr_check(const struct virtaddr_space *s)
 {

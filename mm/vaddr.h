@@ -190,6 +190,13 @@ const char *virtaddr_owner_name(uint32_t owner);
  * Takes no lock: for inspection while no other CPU uses s (tests). */
 struct virtaddr_block *virtaddr_find(const struct virtaddr_space *s, uint64_t va);
 
+/* Makes sure nodes spare nodes are in s's pool (taking frames from the
+ * pmm), so that the next operations need no frame for their nodes: a
+ * caller that compares free frames before and after a burst of work
+ * reserves for the burst first.  MM_OK or MM_ENOMEM (frames taken so far
+ * stay in the pool). */
+int virtaddr_reserve(struct virtaddr_space *s, uint64_t nodes);
+
 /* Verifies every invariant of the theory statement (O(n)); prints each
  * broken one and returns their number (0 = consistent). */
 int virtaddr_check(const struct virtaddr_space *s);

@@ -285,6 +285,20 @@ def check_smp(text, smp, fails, tried=None):
                 fails.append(f"no `smp: {p}{smp - 1}/{smp - 1} CPUs ...` line")
         if not re.search(rf"^smp: shootdown storm: {smp} CPUs x \d+ shootdowns at once: done$", text, re.M):
             fails.append("no `smp: shootdown storm` line")
+        # The all-CPU stress (kernel/smp/smp_stress.c): every CPU ran it,
+        # no error, the free-frame count back at its baseline, ptcheck
+        # clean, and its control (a frame claimed twice) caught.
+        m = re.search(r"^smp: stress: (\d+) CPUs x \d+ ops: (\d+) errors, "
+                      r"free frames (\d+) before, (\d+) after$", text, re.M)
+        if not m:
+            fails.append("no `smp: stress: N CPUs x M ops` line")
+        elif int(m.group(1)) != smp or m.group(2) != "0" or m.group(3) != m.group(4):
+            fails.append(f"smp stress: {m.group(0)}")
+        if not re.search(r"^smp: stress: \d+ unmaps, \d+ shootdowns \(\d+ per 1,000 unmaps\), "
+                         r"ptcheck 0 violations$", text, re.M):
+            fails.append("no clean `smp: stress: ... ptcheck 0 violations` line")
+        if not re.search(r"^smp: stress: control, one frame claimed twice: caught$", text, re.M):
+            fails.append("the smp stress control was not caught")
 
 
 def check_cpus(text, smp, fails):
