@@ -8,5 +8,5 @@ FUZZ_SRC_fuzz_memmap := mm/memmap.c mm/status.c
 $(BUILD)/fuzz/tests/fuzz/fuzz_memmap.c.o: FUZZCFLAGS += -fno-sanitize-coverage=trace-cmp
 FUZZ_SRC_fuzz_elf := efi/elf.c lib/fmt.c
 FUZZ_SRC_fuzz_bootinfo := kernel/boot/handover.c lib/fmt.c mm/memmap.c mm/memmap_print.c \
-	mm/pmm.c mm/bootalloc.c mm/status.c tools/host_platform.c \
+	mm/pmm.c mm/bootalloc.c mm/lock.c mm/status.c tools/host_platform.c \
 	kernel/console/fbcon.c kernel/console/font8x16.c kernel/console/mmpic.c
