@@ -475,10 +475,13 @@ NOCOV static void run_fbcon(const uint8_t *b, const struct bootinfo *bi, const s
 	if (s == FBCON_OK) {
 		if (c.bpp != bpp)
 			DIE("fbcon: %u bytes per pixel, expected %u", c.bpp, bpp);
+		/* fbcon_init leaves the glass to the first flush, which must
+		 * paint every visible pixel. */
+		fbcon_flush(&c);
 		for (uint64_t y = 0; y < h; y++)
 			for (uint64_t x = 0; x < (uint64_t)w * bpp; x++)
 				if (buf[y * pitch + x])
-					DIE("fbcon_init left pixel byte (%llu, %llu) not background",
+					DIE("fbcon_init + first flush left pixel byte (%llu, %llu) not background",
 					    (unsigned long long)x, (unsigned long long)y);
 		fbcon_write(&c, text, len);
 		mmpic_draw(&c, r, count);
