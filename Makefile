@@ -39,7 +39,7 @@ KCFLAGS = --target=x86_64-unknown-none-elf -std=c11 -ffreestanding -nostdinc \
 
 # lib/ is the freestanding ground floor (formatter, string functions), mm/
 # the portable memory manager, kernel/ the rest by subsystem (README: layout).
-LIB_SRC    := lib/fmt.c lib/string.c
+LIB_SRC    := lib/cmdline.c lib/fmt.c lib/string.c
 KERNEL_SRC := $(sort $(shell find kernel -name '*.c' -o -name '*.S') $(wildcard mm/*.c) $(LIB_SRC))
 KERNEL_OBJ := $(patsubst %,$(BUILD)/kernel/%.o,$(KERNEL_SRC))
 

@@ -18,6 +18,7 @@
  *   5. allocate BootInfo with room for the final map; ExitBootServices;
  *      safety-net IDT; jump (efi/handoff.c).
  */
+#include "lib/cmdline.h"
 #include "efi/elf.h"
 #include "efi/loader.h"
 #include "efi/pins.h"
@@ -56,21 +57,6 @@ EFI_BOOT_SERVICES *efi_bs;
  * on one CPU). */
 #define CMDLINE_NO_TRAMPOLINE "test-no-trampoline"
 
-/* Returns 1 if word (a NUL-terminated string) is one of the
- * space-separated words of cmdline. */
-static int cmdline_has(const char *cmdline, const char *word)
-{
-	size_t len = strlen(word);
-	for (const char *w = cmdline; *w;) {
-		const char *e = w;
-		while (*e && *e != ' ')
-			e++;
-		if ((size_t)(e - w) == len && !memcmp(w, word, len))
-			return 1;
-		w = *e ? e + 1 : e;
-	}
-	return 0;
-}
 /* Byte offset of the revision in the RSDP (ACPI 6.5, 5.2.5.3). */
 #define RSDP_REVISION_OFFSET 15
 

@@ -2,6 +2,7 @@
  * kernel/smp/smp.c - bringing up the other CPUs, their idle loop and
  * smp_call (theory in kernel/smp/smp.h).
  */
+#include "lib/cmdline.h"
 #include "kernel/acpi/acpi.h"
 #include "kernel/arch/io.h"
 #include "kernel/arch/pat.h"
@@ -387,21 +388,6 @@ static void report_mismatch(unsigned n)
 			(m & SMP_MISMATCH_CR4) ? " CR4" : "", (m & SMP_MISMATCH_EFER) ? " EFER" : "",
 			(m & SMP_MISMATCH_PAT) ? " PAT" : "");
 	}
-}
-
-/* Returns 1 if word is one of the space-separated words of cmdline. */
-static int cmdline_has(const char *cmdline, const char *word)
-{
-	size_t len = strlen(word);
-	for (const char *w = cmdline; *w;) {
-		const char *e = w;
-		while (*e && *e != ' ')
-			e++;
-		if ((size_t)(e - w) == len && !memcmp(w, word, len))
-			return 1;
-		w = *e ? e + 1 : e;
-	}
-	return 0;
 }
 
 /* See smp.h. */

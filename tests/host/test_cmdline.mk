@@ -1,0 +1,1 @@
+TEST_SRC_test_cmdline := lib/cmdline.c
