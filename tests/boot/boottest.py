@@ -774,10 +774,11 @@ def test_timeline_parser():
     done` are each caught."""
     good = ["boot: loader-entry 5903.118 ms", "boot: exit-boot-services 5950.000 ms",
             "boot: kernel-entry 5951.500 ms", "boot: memory-ready 6000.001 ms",
-            "boot: console-ready 6010.000 ms", "boot: selftest-done 6200.000 ms",
+            "boot: console-ready 6010.000 ms", "boot: smp-ready 6100.000 ms",
+            "boot: selftest-done 6200.000 ms",
             "boot: acpi-done 6300.000 ms", "boot: ramdisk-done 6400.000 ms",
             "boot: done 9000.000 ms", "boot: tsc 2999.998 MHz (hpet)", "memboot: done"]
-    TSC = 9   # index of the tsc line
+    TSC = 10   # index of the tsc line
 
     def variant(f):
         lines = list(good)
