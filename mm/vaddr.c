@@ -32,6 +32,12 @@ static uint64_t block_end(const struct virtaddr_block *b)
 _Static_assert(sizeof(struct virtaddr_block) == 48, "virtaddr_block: 48 bytes");
 _Static_assert(sizeof(struct virtaddr_index) % 64 == 0, "virtaddr_index: whole cache lines");
 
+/* A place in the index: entry i of node x. */
+struct ix_cursor {
+	struct virtaddr_index *x;
+	unsigned i;
+};
+
 /* Index nodes an insertion may need: a split of every level and a new root. */
 #define IX_INSERT_NODES(s) ((s)->height + 1)
 /* Fewest entries of an index node other than the root (theory 2). */
@@ -198,6 +204,42 @@ static void ix_fix_up(struct virtaddr_index *x)
 	}
 }
 
+/*
+ * Carries up a change of x that left its lowest key alone: one entry's
+ * free size went from old to m (an entry put in: old 0; taken out: m 0).
+ * Each level's largest size follows from that entry alone unless it held
+ * the largest and shrank (then the node is scanned); the walk stops where
+ * a parent's entry does not change.
+ */
+static void ix_carry(struct virtaddr_index *x, uint64_t old, uint64_t m)
+{
+	while (x->parent) {
+		struct virtaddr_index *p = x->parent;
+		unsigned j = ix_slot(x);
+		uint64_t was = p->max_free[j], now;
+		if (m >= was)
+			now = m;
+		else if (old < was)
+			return;          /* not the largest before or after */
+		else
+			now = ix_max(x);
+		if (now == was)
+			return;
+		p->max_free[j] = now;
+		old = was;
+		m = now;
+		x = p;
+	}
+}
+
+/* Sets the free size of entry c to m and carries the change up. */
+static void ix_update(struct ix_cursor c, uint64_t m)
+{
+	uint64_t old = c.x->max_free[c.i];
+	c.x->max_free[c.i] = m;
+	ix_carry(c.x, old, m);
+}
+
 /* Writes entry (key, m, ptr) at pos of x, which has room, shifting the
  * entries from pos right.  A child gets x as its parent. */
 static void ix_put_entry(struct virtaddr_index *x, unsigned pos, uint64_t key, uint64_t m,
@@ -256,22 +298,31 @@ static void ix_refresh(struct virtaddr_index *x, unsigned i)
  * right), splitting full nodes up the tree; IX_INSERT_NODES(s) index nodes
  * must be reserved.  A split moves the upper half of a full node into a
  * new right sibling, which is then inserted into the parent the same way.
+ * *at (if not NULL) gets the place the entry landed.
  */
 static void ix_insert(struct virtaddr_space *s, struct virtaddr_index *x, unsigned pos,
-		      uint64_t key, uint64_t m, void *ptr)
+		      uint64_t key, uint64_t m, void *ptr, struct ix_cursor *at)
 {
-	for (;;) {
+	for (int first = 1;; first = 0) {
 		if (x->n < VIRTADDR_FANOUT) {
 			ix_put_entry(x, pos, key, m, ptr);
-			ix_fix_up(x);
+			if (at)
+				*at = (struct ix_cursor){ x, pos };
+			if (pos && first)   /* only this entry changed */
+				ix_carry(x, 0, m);
+			else
+				ix_fix_up(x);
 			return;
 		}
 		struct virtaddr_index *y = ix_get(s, x->leaf);
 		ix_move_tail(y, x, IX_MIN);
+		struct ix_cursor c = { x, pos };
 		if (pos > IX_MIN)
-			ix_put_entry(y, pos - IX_MIN, key, m, ptr);
-		else
-			ix_put_entry(x, pos, key, m, ptr);
+			c = (struct ix_cursor){ y, pos - IX_MIN };
+		ix_put_entry(c.x, c.i, key, m, ptr);
+		if (at)
+			*at = c;
+		at = NULL;   /* the levels above insert y and refresh x's entry */
 		if (!x->parent) {
 			struct virtaddr_index *r = ix_get(s, 0);
 			ix_put_entry(r, 0, x->key[0], ix_max(x), x);
@@ -295,11 +346,13 @@ static void ix_insert(struct virtaddr_space *s, struct virtaddr_index *x, unsign
  * takes one from a sibling that can spare it, or else merges with that
  * sibling (the right one of the pair is recycled and its entry removed
  * from the parent the same way); an inner root left with one child gives
- * way to it.
+ * way to it.  Returns 1 if only x changed (the entries before pos keep
+ * their places), 0 if entries moved between nodes.
  */
-static void ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsigned pos)
+static int ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsigned pos)
 {
-	for (;;) {
+	for (int plain = 1;; plain = 0) {
+		uint64_t old = x->max_free[pos];
 		ix_take_entry(x, pos);
 		if (!x->parent) {
 			if (!x->leaf && x->n == 1) {
@@ -309,11 +362,14 @@ static void ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsign
 				s->nix--;
 				ix_put(s, x);
 			}
-			return;
+			return plain;
 		}
 		if (x->n >= IX_MIN) {
-			ix_fix_up(x);
-			return;
+			if (pos && plain)   /* only this entry changed */
+				ix_carry(x, old, 0);
+			else
+				ix_fix_up(x);
+			return plain;
 		}
 		struct virtaddr_index *p = x->parent, *l, *r;
 		unsigned i = ix_slot(x), ri = i ? i : 1;   /* r is entry ri of p */
@@ -339,7 +395,7 @@ static void ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsign
 		ix_refresh(l, ri - 1);
 		ix_refresh(r, ri);
 		ix_fix_up(p);
-		return;
+		return 0;
 	}
 }
 
@@ -398,24 +454,15 @@ static struct virtaddr_index *ix_locate(const struct virtaddr_space *s,
 	return x;
 }
 
-/* Sets the free size the index records for block b (after b changed). */
-static void ix_set_free(struct virtaddr_space *s, struct virtaddr_block *b)
-{
-	unsigned i;
-	struct virtaddr_index *x = ix_locate(s, b, &i);
-	x->max_free[i] = block_free(b);
-	ix_fix_up(x);
-}
-
 /* Returns the lowest free block with room for size bytes at a multiple of
- * align (*va gets that address), or NULL.  An in-order walk of the index
+ * align (*va gets that address, *at its entry), or NULL.  An in-order walk of the index
  * that skips entries whose largest free size is below size; with page
  * alignment the first leaf entry it reaches fits (O(height)), larger
  * alignments may move on to the next entries. */
-static struct virtaddr_block *lowest_fit(const struct virtaddr_space *s,
-					 uint64_t size, uint64_t align, uint64_t *va)
+static struct virtaddr_block *lowest_fit(const struct virtaddr_space *s, uint64_t size,
+					 uint64_t align, uint64_t *va, struct ix_cursor *at)
 {
-	const struct virtaddr_index *x = s->root;
+	struct virtaddr_index *x = s->root;
 	unsigned i = 0;
 
 	for (;;) {
@@ -439,6 +486,7 @@ static struct virtaddr_block *lowest_fit(const struct virtaddr_space *s,
 		uint64_t a;
 		if (align_up(n->base, align, &a) && a - n->base <= n->size - size) {
 			*va = a;
+			*at = (struct ix_cursor){ x, i };
 			return n;
 		}
 		i++;
@@ -485,17 +533,17 @@ static void list_remove(struct virtaddr_space *s, struct virtaddr_block *n)
 
 /*
  * Marks [va, va + size) in use by owner inside free block n, splitting off
- * the free rest before and after.  VIRTADDR_SPLIT_NODES nodes must be reserved.
+ * the free rest before and after; c is n's entry in the index.  op_reserve
+ * must have run.
  *
  *   before:  |<---------------- n (free) ---------------->|
  *   after:   |<- f (free) ->|<- n (used) ->|<- t (free) ->|
  */
-static void carve(struct virtaddr_space *s, struct virtaddr_block *n,
+static void carve(struct virtaddr_space *s, struct ix_cursor c,
 		  uint64_t va, uint64_t size, uint32_t owner)
 {
+	struct virtaddr_block *n = c.x->ptr[c.i];
 	uint64_t end = block_end(n);
-	unsigned i;
-	struct virtaddr_index *x = ix_locate(s, n, &i);
 
 	if (va > n->base) {
 		/* f takes n's entry (same key); n moves in right after it. */
@@ -503,26 +551,24 @@ static void carve(struct virtaddr_space *s, struct virtaddr_block *n,
 		f->base = n->base;
 		f->size = va - n->base;
 		list_insert_before(s, n, f);
-		x->ptr[i] = f;
-		x->max_free[i] = f->size;
+		c.x->ptr[c.i] = f;
+		ix_update(c, f->size);
 		n->base = va;
 		n->size = size;
 		n->owner = owner;
-		ix_insert(s, x, i + 1, va, 0, n);
+		ix_insert(s, c.x, c.i + 1, va, 0, n, &c);
 		s->nblocks++;
 	} else {
 		n->size = size;
 		n->owner = owner;
-		x->max_free[i] = 0;
-		ix_fix_up(x);
+		ix_update(c, 0);
 	}
 	if (va + size < end) {
 		struct virtaddr_block *t = node_get(s);
 		t->base = va + size;
 		t->size = end - (va + size);
 		list_insert_after(n, t);
-		x = ix_locate(s, n, &i);
-		ix_insert(s, x, i + 1, t->base, t->size, t);
+		ix_insert(s, c.x, c.i + 1, t->base, t->size, t, NULL);
 		s->nblocks++;
 	}
 	s->nused++;
@@ -638,10 +684,10 @@ static int alloc_locked(struct virtaddr_space *s, uint64_t size, uint64_t align,
 	if (op_reserve(s) != MM_OK)
 		return MM_ENOMEM;
 	uint64_t a;
-	struct virtaddr_block *n = lowest_fit(s, size, align, &a);
-	if (!n)
+	struct ix_cursor c;
+	if (!lowest_fit(s, size, align, &a, &c))
 		return MM_ENOMEM;
-	carve(s, n, a, size, owner);
+	carve(s, c, a, size, owner);
 	*va = a;
 	return MM_OK;
 }
@@ -673,13 +719,15 @@ static int take_locked(struct virtaddr_space *s, uint64_t va, uint64_t size, int
 	MM_LOCK_ASSERT_HELD(&s->lock);
 	if (op_reserve(s) != MM_OK)
 		return MM_ENOMEM;
-	struct virtaddr_block *n = virtaddr_find(s, va);
-	if (!n)
+	struct ix_cursor c;
+	c.x = ix_leaf_of(s, va, &c.i);
+	struct virtaddr_block *n = c.x->ptr[c.i];
+	if (va - n->base >= n->size)
 		mm_panic("virtaddr_take: no block holds 0x%llx in [0x%llx, 0x%llx)",
 			 (unsigned long long)va, (unsigned long long)s->base,
 			 (unsigned long long)s->end);
 	if (!n->owner && va + size <= block_end(n)) {
-		carve(s, n, va, size, VIRTADDR_OWNER_CALLER);
+		carve(s, c, va, size, VIRTADDR_OWNER_CALLER);
 		return MM_OK;
 	}
 	int any_free = 0;
@@ -732,18 +780,6 @@ static void report_bad_free(const struct virtaddr_space *s, const char *who, uin
 	mm_printf("\n");
 }
 
-/* Removes block x from list and index and recycles it. */
-static void block_drop(struct virtaddr_space *s, struct virtaddr_block *x)
-{
-	unsigned i;
-	MM_LOCK_ASSERT_HELD(&s->lock);
-	struct virtaddr_index *ix = ix_locate(s, x, &i);
-	ix_remove(s, ix, i);
-	list_remove(s, x);
-	node_put(s, x);
-	s->nblocks--;
-}
-
 /* Frees exactly one block the caller made and merges it with free
  * neighbours. */
 int virtaddr_free(struct virtaddr_space *s, uint64_t va, uint64_t size)
@@ -778,10 +814,10 @@ static const char *free_refusal(const struct virtaddr_block *n, uint64_t va, uin
 	return NULL;
 }
 
-/* virtaddr_check_owned, also setting *blk to the block at va (one lookup
- * for the check and the free that follows it). */
+/* virtaddr_check_owned, also setting *at to the entry of the block at va
+ * (one lookup for the check and the free that follows it). */
 static int check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t size,
-		       uint32_t owner, const char *who, struct virtaddr_block **blk)
+		       uint32_t owner, const char *who, struct ix_cursor *at)
 {
 	int rc;
 	MM_LOCK_ASSERT_HELD(&s->lock);
@@ -789,11 +825,13 @@ static int check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t siz
 		report_bad_free(s, who, va, size, "zero or unaligned", owner, NULL);
 		return MM_EINVAL;
 	}
-	struct virtaddr_block *n = virtaddr_find(s, va);
+	at->x = ix_leaf_of(s, va, &at->i);
+	struct virtaddr_block *n = at->x->ptr[at->i];
+	if (va - n->base >= n->size)
+		n = NULL;     /* va is below the space */
 	const char *why = free_refusal(n, va, size, owner, &rc);
 	if (why)
 		report_bad_free(s, who, va, size, why, owner, n);
-	*blk = n;
 	return rc;
 }
 
@@ -803,46 +841,71 @@ int virtaddr_check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t s
 			 uint32_t owner, const char *who)
 {
 	struct virtaddr_space *w = (struct virtaddr_space *)s;   /* the lock only */
-	struct virtaddr_block *n;
+	struct ix_cursor c;
 	mm_lock(&w->lock);
-	int rc = check_owned(s, va, size, owner, who, &n);
+	int rc = check_owned(s, va, size, owner, who, &c);
 	mm_unlock(&w->lock);
 	return rc;
 }
 
-/* Turns block n (in use, its counts already taken off) free and merges it
- * with free neighbours. */
-static void release(struct virtaddr_space *s, struct virtaddr_block *n)
+/* Removes block b, entry c of the index, from list and index and recycles
+ * it.  Returns 1 if the entries before c kept their places. */
+static int block_drop(struct virtaddr_space *s, struct ix_cursor c, struct virtaddr_block *b)
 {
+	MM_LOCK_ASSERT_HELD(&s->lock);
+	if (c.i >= c.x->n || c.x->ptr[c.i] != b) {   /* b starts the next leaf */
+		c.x = ix_locate(s, b, &c.i);
+		ix_remove(s, c.x, c.i);
+		list_remove(s, b);
+		node_put(s, b);
+		s->nblocks--;
+		return 0;
+	}
+	int plain = ix_remove(s, c.x, c.i);
+	list_remove(s, b);
+	node_put(s, b);
+	s->nblocks--;
+	return plain;
+}
+
+/* Turns block n at entry c (in use, its counts already taken off) free
+ * and merges it with free neighbours. */
+static void release(struct virtaddr_space *s, struct ix_cursor c)
+{
+	struct virtaddr_block *n = c.x->ptr[c.i];
 	MM_LOCK_ASSERT_HELD(&s->lock);
 	n->owner = VIRTADDR_FREE_BLOCK;
 	n->pending = 0;
 	n->lazy_next = NULL;
-	struct virtaddr_block *p = n->prev;
-	if (p && !p->owner) {
-		p->size += n->size;
-		block_drop(s, n);
-		n = p;
-	}
 	struct virtaddr_block *x = n->next;
 	if (x && !x->owner) {
 		n->size += x->size;
-		block_drop(s, x);
+		if (!block_drop(s, (struct ix_cursor){ c.x, c.i + 1 }, x))
+			c.x = ix_locate(s, n, &c.i);
 	}
-	ix_set_free(s, n);
+	struct virtaddr_block *p = n->prev;
+	if (p && !p->owner) {
+		p->size += n->size;
+		if (!block_drop(s, c, n) || c.i == 0)
+			c.x = ix_locate(s, p, &c.i);
+		else
+			c.i--;
+		n = p;
+	}
+	ix_update(c, n->size);
 }
 
 /* Frees exactly one block in use by owner and merges it with free
  * neighbours. */
 int virtaddr_free_owned(struct virtaddr_space *s, uint64_t va, uint64_t size, uint32_t owner)
 {
-	struct virtaddr_block *n;
+	struct ix_cursor c;
 	mm_lock(&s->lock);
-	int rc = check_owned(s, va, size, owner, "virtaddr_free", &n);
+	int rc = check_owned(s, va, size, owner, "virtaddr_free", &c);
 	if (rc == MM_OK) {
 		s->nused--;
 		s->used_bytes -= size;
-		release(s, n);
+		release(s, c);
 	}
 	mm_unlock(&s->lock);
 	return rc;
@@ -852,10 +915,11 @@ int virtaddr_free_owned(struct virtaddr_space *s, uint64_t va, uint64_t size, ui
 int virtaddr_claim_owned(struct virtaddr_space *s, uint64_t va, uint64_t size,
 			 uint32_t owner, const char *who, struct virtaddr_block **blk)
 {
-	struct virtaddr_block *n;
+	struct ix_cursor c;
 	mm_lock(&s->lock);
-	int rc = check_owned(s, va, size, owner, who, &n);
+	int rc = check_owned(s, va, size, owner, who, &c);
 	if (rc == MM_OK) {
+		struct virtaddr_block *n = c.x->ptr[c.i];
 		n->pending = 1;
 		n->lazy_next = NULL;
 		s->nused--;
@@ -871,14 +935,16 @@ int virtaddr_claim_owned(struct virtaddr_space *s, uint64_t va, uint64_t size,
 /* Frees a pending block once its unmap is complete. */
 void virtaddr_free_pending(struct virtaddr_space *s, struct virtaddr_block *b)
 {
+	struct ix_cursor c;
 	mm_lock(&s->lock);
-	if (!b->owner || !b->pending || virtaddr_find(s, b->base) != b)
+	c.x = ix_leaf_of(s, b->base, &c.i);
+	if (!b->owner || !b->pending || c.x->ptr[c.i] != b)
 		mm_panic("virtaddr_free_pending: block [0x%llx, +0x%llx) of space [0x%llx, 0x%llx) "
 			 "is not pending", (unsigned long long)b->base, (unsigned long long)b->size,
 			 (unsigned long long)s->base, (unsigned long long)s->end);
 	s->npending--;
 	s->pending_bytes -= b->size;
-	release(s, b);
+	release(s, c);
 	mm_unlock(&s->lock);
 }
 
