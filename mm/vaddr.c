@@ -170,19 +170,10 @@ static unsigned ix_pick(const struct virtaddr_index *x, uint64_t key)
 	return i;
 }
 
-/* Returns the entry of x's parent that points at x.  x's keys all lie at
- * or above that entry's key and below the next one's, so a search for
- * x's lowest key finds it; the scan is only the fallback. */
+/* Returns the entry of x's parent that points at x. */
 static unsigned ix_slot(const struct virtaddr_index *x)
 {
-	const struct virtaddr_index *p = x->parent;
-	unsigned i = ix_pick(p, x->key[0]);
-	if (p->ptr[i] == x)
-		return i;
-	for (i = 0; i < p->n; i++)
-		if (p->ptr[i] == x)
-			return i;
-	mm_panic("ix_slot: index node %p missing from its parent", (const void *)x);
+	return x->slot;
 }
 
 /*
@@ -240,8 +231,20 @@ static void ix_update(struct ix_cursor c, uint64_t m)
 	ix_carry(c.x, old, m);
 }
 
+/* Tells the children of inner node x from entry pos on where they hang. */
+static void ix_adopt(struct virtaddr_index *x, unsigned pos)
+{
+	if (x->leaf)
+		return;
+	for (unsigned i = pos; i < x->n; i++) {
+		struct virtaddr_index *c = x->ptr[i];
+		c->parent = x;
+		c->slot = (uint16_t)i;
+	}
+}
+
 /* Writes entry (key, m, ptr) at pos of x, which has room, shifting the
- * entries from pos right.  A child gets x as its parent. */
+ * entries from pos right.  A child learns its new place (ix_adopt). */
 static void ix_put_entry(struct virtaddr_index *x, unsigned pos, uint64_t key, uint64_t m,
 			 void *ptr)
 {
@@ -254,8 +257,7 @@ static void ix_put_entry(struct virtaddr_index *x, unsigned pos, uint64_t key, u
 	x->max_free[pos] = m;
 	x->ptr[pos] = ptr;
 	x->n++;
-	if (!x->leaf)
-		((struct virtaddr_index *)ptr)->parent = x;
+	ix_adopt(x, pos);
 }
 
 /* Removes entry pos of x, shifting the entries after it left. */
@@ -270,6 +272,7 @@ static void ix_take_entry(struct virtaddr_index *x, unsigned pos)
 	x->key[x->n] = IX_NOKEY;
 	x->max_free[x->n] = 0;
 	x->ptr[x->n] = NULL;
+	ix_adopt(x, pos);
 }
 
 /* Moves the entries of src from `from` on to the end of dst (which has
@@ -277,7 +280,7 @@ static void ix_take_entry(struct virtaddr_index *x, unsigned pos)
 static void ix_move_tail(struct virtaddr_index *dst, struct virtaddr_index *src, unsigned from)
 {
 	for (unsigned k = from; k < src->n; k++) {
-		ix_put_entry(dst, dst->n, src->key[k], src->max_free[k], src->ptr[k]);
+		ix_put_entry(dst, dst->n, src->key[k], src->max_free[k], src->ptr[k]);   /* adopts */
 		src->key[k] = IX_NOKEY;
 		src->max_free[k] = 0;
 		src->ptr[k] = NULL;
@@ -852,7 +855,6 @@ int virtaddr_check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t s
  * it.  Returns 1 if the entries before c kept their places. */
 static int block_drop(struct virtaddr_space *s, struct ix_cursor c, struct virtaddr_block *b)
 {
-	MM_LOCK_ASSERT_HELD(&s->lock);
 	if (c.i >= c.x->n || c.x->ptr[c.i] != b) {   /* b starts the next leaf */
 		c.x = ix_locate(s, b, &c.i);
 		ix_remove(s, c.x, c.i);
@@ -1010,7 +1012,7 @@ static int check_ix_node(const struct virtaddr_space *s, const struct virtaddr_i
 			continue;
 		}
 		const struct virtaddr_index *c = x->ptr[i];
-		if (c->parent != x)
+		if (c->parent != x || c->slot != i)
 			bad += check_fail(s, NULL, "broken index parent link");
 		if (x->key[i] != c->key[0] || x->max_free[i] != ix_max(c))
 			bad += check_fail(s, NULL, "stale index entry of a child");

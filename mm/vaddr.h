@@ -107,7 +107,8 @@ struct virtaddr_index {
 	void *ptr[VIRTADDR_FANOUT];          /* the block or the child */
 	struct virtaddr_index *parent;       /* NULL at the root */
 	uint32_t n;                          /* entries in use: [0, n) */
-	uint32_t leaf;                       /* 1: ptr[] are blocks */
+	uint16_t leaf;                       /* 1: ptr[] are blocks */
+	uint16_t slot;                       /* the parent's entry for this node */
 	uint8_t pad[48];                     /* to a multiple of the cache line */
 };
 
