@@ -1,6 +1,6 @@
 /*
  * mm/vaddr.c - virtual address allocator: address-ordered block list plus a
- * treap index holding the largest free gap per subtree.  The theory
+ * B+ tree index holding the largest free gap per subtree.  The theory
  * statement is in mm/vaddr.h.
  */
 #include "mm/vaddr.h"
@@ -29,7 +29,25 @@ static uint64_t block_end(const struct virtaddr_block *b)
 
 /* ------------------------------------------------------------- node pool */
 
-/* Pushes node n on the spare list of s (lock held). */
+_Static_assert(sizeof(struct virtaddr_block) == 48, "virtaddr_block: 48 bytes");
+_Static_assert(sizeof(struct virtaddr_index) % 64 == 0, "virtaddr_index: whole cache lines");
+
+/* A place in the index: entry i of node x. */
+struct ix_cursor {
+	struct virtaddr_index *x;
+	unsigned i;
+};
+
+/* Index nodes an insertion may need: a split of every level and a new root. */
+#define IX_INSERT_NODES(s) ((s)->height + 1)
+/* Fewest entries of an index node other than the root (theory 2). */
+#define IX_MIN (VIRTADDR_FANOUT / 2)
+/* Bytes per cache line (x86_64), the unit ix_prefetch loads. */
+#define IX_LINE 64
+/* Key of an unused entry: above every base, so a search never picks it. */
+#define IX_NOKEY UINT64_MAX
+
+/* Pushes block n on the spare list of s (lock held). */
 static void node_put(struct virtaddr_space *s, struct virtaddr_block *n)
 {
 	n->next = s->spare;
@@ -37,7 +55,7 @@ static void node_put(struct virtaddr_space *s, struct virtaddr_block *n)
 	s->nspare++;
 }
 
-/* Pops a node from the spare list; the caller reserved it before. */
+/* Pops a block from the spare list; the caller reserved it before. */
 static struct virtaddr_block *node_get(struct virtaddr_space *s)
 {
 	struct virtaddr_block *n = s->spare;
@@ -50,204 +68,431 @@ static struct virtaddr_block *node_get(struct virtaddr_space *s)
 	return n;
 }
 
-/* Makes sure at least k nodes are spare, taking frames from the frame
- * allocator as needed.  MM_OK or MM_ENOMEM (frames taken so far are kept:
- * they are spare nodes, not a leak). */
-static int node_reserve(struct virtaddr_space *s, uint64_t k)
+/* Pushes index node x on the spare list of s. */
+static void ix_put(struct virtaddr_space *s, struct virtaddr_index *x)
+{
+	x->parent = s->ix_spare;
+	s->ix_spare = x;
+	s->nix_spare++;
+}
+
+/* Pops an index node (the caller reserved it) and makes it an empty leaf
+ * or inner node. */
+static struct virtaddr_index *ix_get(struct virtaddr_space *s, uint32_t leaf)
+{
+	struct virtaddr_index *x = s->ix_spare;
+
+	if (!x)
+		mm_panic("ix_get: spare index nodes used up (caller did not reserve)");
+	s->ix_spare = x->parent;
+	s->nix_spare--;
+	s->nix++;
+	memset(x, 0, sizeof(*x));
+	for (unsigned i = 0; i < VIRTADDR_FANOUT; i++)
+		x->key[i] = IX_NOKEY;
+	x->leaf = leaf;
+	return x;
+}
+
+/* Takes one frame for nodes and chains it; returns its first node byte,
+ * or NULL if the frame allocator has none. */
+static uint8_t *frame_take(struct virtaddr_space *s)
+{
+	uint64_t pa;
+	if (pmm_alloc(s->pmm, &pa) != MM_OK)
+		return NULL;
+	uint8_t *f = mm_phys_to_virt(pa);
+	*(uint64_t *)f = s->frames_pa;   /* the header links the frames */
+	s->frames_pa = pa;
+	s->node_frames++;
+	return f + VIRTADDR_FRAME_HEADER;
+}
+
+/* Makes sure at least blocks spare blocks and ixn spare index nodes are
+ * there, taking frames from the frame allocator as needed.  MM_OK or
+ * MM_ENOMEM (frames taken so far are kept: they are spare nodes, not a
+ * leak). */
+static int node_reserve(struct virtaddr_space *s, uint64_t blocks, uint64_t ixn)
 {
 	MM_LOCK_ASSERT_HELD(&s->lock);
-	while (s->nspare < k) {
-		uint64_t pa;
-		if (pmm_alloc(s->pmm, &pa) != MM_OK)
+	while (s->nspare < blocks) {
+		struct virtaddr_block *slot = (struct virtaddr_block *)frame_take(s);
+		if (!slot)
 			return MM_ENOMEM;
-		struct virtaddr_block *slot = mm_phys_to_virt(pa);
-		slot[0].base = s->frames_pa;   /* slot 0 links the frames */
-		s->frames_pa = pa;
-		s->node_frames++;
-		for (uint64_t i = 1; i <= VIRTADDR_NODES_PER_FRAME; i++)
+		for (uint64_t i = 0; i < VIRTADDR_BLOCKS_PER_FRAME; i++)
 			node_put(s, &slot[i]);
+	}
+	while (s->nix_spare < ixn) {
+		struct virtaddr_index *slot = (struct virtaddr_index *)frame_take(s);
+		if (!slot)
+			return MM_ENOMEM;
+		for (uint64_t i = 0; i < VIRTADDR_INDEX_PER_FRAME; i++)
+			ix_put(s, &slot[i]);
 	}
 	return MM_OK;
 }
 
-/* Returns the next treap priority (xorshift32). */
-static uint32_t next_prio(struct virtaddr_space *s)
+/* Reserves what one carve needs: two blocks and the index nodes of two
+ * insertions. */
+static int op_reserve(struct virtaddr_space *s)
 {
-	uint32_t x = s->rng;
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	s->rng = x;
-	return x;
+	return node_reserve(s, VIRTADDR_SPLIT_NODES, VIRTADDR_SPLIT_NODES * IX_INSERT_NODES(s));
 }
 
-/* ------------------------------------------------------------- the treap */
+/* ------------------------------------------------------------- the index */
 
-/* Recomputes n->max_free from n and its children; returns 1 if it changed. */
-static int fix(struct virtaddr_block *n)
+/* Returns the free size of b as the index records it: 0 if in use. */
+static uint64_t block_free(const struct virtaddr_block *b)
 {
-	uint64_t m = n->owner ? 0 : n->size;
-	if (n->left && n->left->max_free > m)
-		m = n->left->max_free;
-	if (n->right && n->right->max_free > m)
-		m = n->right->max_free;
-	if (n->max_free == m)
-		return 0;
-	n->max_free = m;
-	return 1;
+	return b->owner ? 0 : b->size;
+}
+
+/* Returns the largest free size below x. */
+static uint64_t ix_max(const struct virtaddr_index *x)
+{
+	uint64_t m = 0;
+	for (unsigned i = 0; i < x->n; i++)
+		m = x->max_free[i] > m ? x->max_free[i] : m;
+	return m;
+}
+
+/* Returns the last entry of x whose key is <= key (0 if key is below them
+ * all): the entry a search for key takes.  A binary search over the whole
+ * array (unused keys are IX_NOKEY, never <= a key of the space). */
+static unsigned ix_pick(const struct virtaddr_index *x, uint64_t key)
+{
+	unsigned i = 0;
+	_Static_assert(VIRTADDR_FANOUT == 16, "ix_pick: steps for 16 entries");
+	i += x->key[i + 8] <= key ? 8 : 0;
+	i += x->key[i + 4] <= key ? 4 : 0;
+	i += x->key[i + 2] <= key ? 2 : 0;
+	i += x->key[i + 1] <= key ? 1 : 0;
+	return i;
+}
+
+/* Returns the entry of x's parent that points at x. */
+static unsigned ix_slot(const struct virtaddr_index *x)
+{
+	return x->slot;
 }
 
 /*
- * Recomputes max_free from n towards the root, stopping at the first node
- * whose value does not change: every node above it was computed from the
- * same inputs.  Valid because each caller's change lies at or below n and
- * every other node is consistent with its children (rotations fix the two
- * nodes they move).
+ * Refreshes the entries that point at x and its ancestors (lowest key,
+ * largest free size) after x's entries changed, stopping at the first
+ * that does not change: everything above it was computed from the same
+ * values.  Valid because every other node is consistent with its children.
  */
-static void fix_up(struct virtaddr_block *n)
+static void ix_fix_up(struct virtaddr_index *x)
 {
-	for (; n; n = n->parent)
-		if (!fix(n))
+	for (; x->parent; x = x->parent) {
+		struct virtaddr_index *p = x->parent;
+		unsigned i = ix_slot(x);
+		uint64_t m = ix_max(x);
+		if (p->max_free[i] == m && p->key[i] == x->key[0])
 			return;
-}
-
-/* Puts nw where old hangs from its parent (or at the root). */
-static void relink(struct virtaddr_space *s, struct virtaddr_block *old,
-		   struct virtaddr_block *nw)
-{
-	struct virtaddr_block *p = old->parent;
-
-	if (!p)
-		s->root = nw;
-	else if (p->left == old)
-		p->left = nw;
-	else
-		p->right = nw;
-	if (nw)
-		nw->parent = p;
-}
-
-/* Rotates n up over its parent, keeping order and max_free. */
-static void rotate_up(struct virtaddr_space *s, struct virtaddr_block *n)
-{
-	struct virtaddr_block *p = n->parent;
-
-	relink(s, p, n);
-	if (p->left == n) {
-		p->left = n->right;
-		if (n->right)
-			n->right->parent = p;
-		n->right = p;
-	} else {
-		p->right = n->left;
-		if (n->left)
-			n->left->parent = p;
-		n->left = p;
+		p->max_free[i] = m;
+		p->key[i] = x->key[0];
 	}
-	p->parent = n;
-	fix(p);
-	fix(n);
 }
 
-/* Restores the heap order after leaf y was hung in the tree. */
-static void tree_settle(struct virtaddr_space *s, struct virtaddr_block *y)
+/*
+ * Carries up a change of x that left its lowest key alone: one entry's
+ * free size went from old to m (an entry put in: old 0; taken out: m 0).
+ * Each level's largest size follows from that entry alone unless it held
+ * the largest and shrank (then the node is scanned); the walk stops where
+ * a parent's entry does not change.
+ */
+static void ix_carry(struct virtaddr_index *x, uint64_t old, uint64_t m)
 {
-	y->prio = next_prio(s);
-	fix_up(y);
-	while (y->parent && y->parent->prio < y->prio)
-		rotate_up(s, y);
-}
-
-/* Inserts y, whose address is just after x's, into the tree. */
-static void tree_insert_after(struct virtaddr_space *s, struct virtaddr_block *x,
-			      struct virtaddr_block *y)
-{
-	struct virtaddr_block *c = x->right;
-
-	y->left = y->right = NULL;
-	if (!c) {
-		x->right = y;
-		y->parent = x;
-	} else {
-		while (c->left)
-			c = c->left;
-		c->left = y;
-		y->parent = c;
+	while (x->parent) {
+		struct virtaddr_index *p = x->parent;
+		unsigned j = ix_slot(x);
+		uint64_t was = p->max_free[j], now;
+		if (m >= was)
+			now = m;
+		else if (old < was)
+			return;          /* not the largest before or after */
+		else
+			now = ix_max(x);
+		if (now == was)
+			return;
+		p->max_free[j] = now;
+		old = was;
+		m = now;
+		x = p;
 	}
-	tree_settle(s, y);
 }
 
-/* Inserts y, whose address is just before x's, into the tree. */
-static void tree_insert_before(struct virtaddr_space *s, struct virtaddr_block *x,
-			       struct virtaddr_block *y)
+/* Sets the free size of entry c to m and carries the change up. */
+static void ix_update(struct ix_cursor c, uint64_t m)
 {
-	struct virtaddr_block *c = x->left;
+	uint64_t old = c.x->max_free[c.i];
+	c.x->max_free[c.i] = m;
+	ix_carry(c.x, old, m);
+}
 
-	y->left = y->right = NULL;
-	if (!c) {
-		x->left = y;
-		y->parent = x;
-	} else {
-		while (c->right)
-			c = c->right;
-		c->right = y;
-		y->parent = c;
+/* Tells the children of inner node x from entry pos on where they hang. */
+static void ix_adopt(struct virtaddr_index *x, unsigned pos)
+{
+	if (x->leaf)
+		return;
+	for (unsigned i = pos; i < x->n; i++) {
+		struct virtaddr_index *c = x->ptr[i];
+		c->parent = x;
+		c->slot = (uint16_t)i;
 	}
-	tree_settle(s, y);
 }
 
-/* Removes n from the tree: rotates it down to at most one child, then
- * splices it out. */
-static void tree_remove(struct virtaddr_space *s, struct virtaddr_block *n)
+/* Writes entry (key, m, ptr) at pos of x, which has room, shifting the
+ * entries from pos right.  A child learns its new place (ix_adopt). */
+static void ix_put_entry(struct virtaddr_index *x, unsigned pos, uint64_t key, uint64_t m,
+			 void *ptr)
 {
-	while (n->left && n->right)
-		rotate_up(s, n->left->prio > n->right->prio ? n->left : n->right);
-	struct virtaddr_block *c = n->left ? n->left : n->right;
-	struct virtaddr_block *p = n->parent;
-	relink(s, n, c);
-	/* The rotations above recomputed n with whatever it held, so the
-	 * whole path up is suspect: no early stop here. */
-	for (; p; p = p->parent)
-		fix(p);
+	for (unsigned i = x->n; i > pos; i--) {
+		x->key[i] = x->key[i - 1];
+		x->max_free[i] = x->max_free[i - 1];
+		x->ptr[i] = x->ptr[i - 1];
+	}
+	x->key[pos] = key;
+	x->max_free[pos] = m;
+	x->ptr[pos] = ptr;
+	x->n++;
+	ix_adopt(x, pos);
 }
 
-/* Returns the leftmost node of subtree n whose subtree may hold a gap of
- * size bytes (n itself qualifies). */
-static struct virtaddr_block *leftmost_candidate(struct virtaddr_block *n, uint64_t size)
+/* Removes entry pos of x, shifting the entries after it left. */
+static void ix_take_entry(struct virtaddr_index *x, unsigned pos)
 {
-	while (n->left && n->left->max_free >= size)
-		n = n->left;
-	return n;
+	for (unsigned i = pos; i + 1 < x->n; i++) {
+		x->key[i] = x->key[i + 1];
+		x->max_free[i] = x->max_free[i + 1];
+		x->ptr[i] = x->ptr[i + 1];
+	}
+	x->n--;
+	x->key[x->n] = IX_NOKEY;
+	x->max_free[x->n] = 0;
+	x->ptr[x->n] = NULL;
+	ix_adopt(x, pos);
+}
+
+/* Moves the entries of src from `from` on to the end of dst (which has
+ * room for them), in order. */
+static void ix_move_tail(struct virtaddr_index *dst, struct virtaddr_index *src, unsigned from)
+{
+	for (unsigned k = from; k < src->n; k++) {
+		ix_put_entry(dst, dst->n, src->key[k], src->max_free[k], src->ptr[k]);   /* adopts */
+		src->key[k] = IX_NOKEY;
+		src->max_free[k] = 0;
+		src->ptr[k] = NULL;
+	}
+	src->n = from;
+}
+
+/* Points parent entry i of x's parent at x's current lowest key and
+ * largest free size (no further up). */
+static void ix_refresh(struct virtaddr_index *x, unsigned i)
+{
+	x->parent->key[i] = x->key[0];
+	x->parent->max_free[i] = ix_max(x);
+}
+
+/*
+ * Inserts entry (key, m, ptr) at pos of x (the entries from pos move one
+ * right), splitting full nodes up the tree; IX_INSERT_NODES(s) index nodes
+ * must be reserved.  A split moves the upper half of a full node into a
+ * new right sibling, which is then inserted into the parent the same way.
+ * *at (if not NULL) gets the place the entry landed.
+ */
+static void ix_insert(struct virtaddr_space *s, struct virtaddr_index *x, unsigned pos,
+		      uint64_t key, uint64_t m, void *ptr, struct ix_cursor *at)
+{
+	for (int first = 1;; first = 0) {
+		if (x->n < VIRTADDR_FANOUT) {
+			ix_put_entry(x, pos, key, m, ptr);
+			if (at)
+				*at = (struct ix_cursor){ x, pos };
+			if (pos && first)   /* only this entry changed */
+				ix_carry(x, 0, m);
+			else
+				ix_fix_up(x);
+			return;
+		}
+		struct virtaddr_index *y = ix_get(s, x->leaf);
+		ix_move_tail(y, x, IX_MIN);
+		struct ix_cursor c = { x, pos };
+		if (pos > IX_MIN)
+			c = (struct ix_cursor){ y, pos - IX_MIN };
+		ix_put_entry(c.x, c.i, key, m, ptr);
+		if (at)
+			*at = c;
+		at = NULL;   /* the levels above insert y and refresh x's entry */
+		if (!x->parent) {
+			struct virtaddr_index *r = ix_get(s, 0);
+			ix_put_entry(r, 0, x->key[0], ix_max(x), x);
+			ix_put_entry(r, 1, y->key[0], ix_max(y), y);
+			s->root = r;
+			s->height++;
+			return;
+		}
+		unsigned i = ix_slot(x);
+		ix_refresh(x, i);
+		key = y->key[0];
+		m = ix_max(y);
+		ptr = y;
+		pos = i + 1;
+		x = x->parent;
+	}
+}
+
+/*
+ * Removes entry pos of x.  A node left with fewer than IX_MIN entries
+ * takes one from a sibling that can spare it, or else merges with that
+ * sibling (the right one of the pair is recycled and its entry removed
+ * from the parent the same way); an inner root left with one child gives
+ * way to it.  Returns 1 if only x changed (the entries before pos keep
+ * their places), 0 if entries moved between nodes.
+ */
+static int ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsigned pos)
+{
+	for (int plain = 1;; plain = 0) {
+		uint64_t old = x->max_free[pos];
+		ix_take_entry(x, pos);
+		if (!x->parent) {
+			if (!x->leaf && x->n == 1) {
+				s->root = x->ptr[0];
+				s->root->parent = NULL;
+				s->height--;
+				s->nix--;
+				ix_put(s, x);
+			}
+			return plain;
+		}
+		if (x->n >= IX_MIN) {
+			if (pos && plain)   /* only this entry changed */
+				ix_carry(x, old, 0);
+			else
+				ix_fix_up(x);
+			return plain;
+		}
+		struct virtaddr_index *p = x->parent, *l, *r;
+		unsigned i = ix_slot(x), ri = i ? i : 1;   /* r is entry ri of p */
+		l = p->ptr[ri - 1];
+		r = p->ptr[ri];
+		if (l->n + r->n <= VIRTADDR_FANOUT) {
+			ix_move_tail(l, r, 0);
+			s->nix--;
+			ix_put(s, r);
+			ix_refresh(l, ri - 1);
+			x = p;
+			pos = ri;
+			continue;
+		}
+		if (l == x) {
+			ix_put_entry(l, l->n, r->key[0], r->max_free[0], r->ptr[0]);
+			ix_take_entry(r, 0);
+		} else {
+			unsigned k = l->n - 1;
+			ix_put_entry(r, 0, l->key[k], l->max_free[k], l->ptr[k]);
+			ix_take_entry(l, k);
+		}
+		ix_refresh(l, ri - 1);
+		ix_refresh(r, ri);
+		ix_fix_up(p);
+		return 0;
+	}
+}
+
+/*
+ * Starts loading every cache line of index node x at once.  A walk down
+ * the index reads two or three of a node's lines one after the other
+ * (keys or sizes, then pointers), and the update that follows reads the
+ * rest; asked for together, their misses overlap, so a level costs about
+ * one memory latency instead of several.  A hint: it changes no value.
+ */
+static void ix_prefetch(const struct virtaddr_index *x)
+{
+	const char *p = (const char *)x;
+	for (unsigned off = 0; off < sizeof(*x); off += IX_LINE)
+		__builtin_prefetch(p + off);
+}
+
+/* Starts loading the blocks of leaf x's entries i - 1, i and i + 1: a free
+ * or a carve at entry i reads (and links) its list neighbours next. */
+static void ix_prefetch_blocks(const struct virtaddr_index *x, unsigned i)
+{
+	__builtin_prefetch(x->ptr[i]);
+	if (i)
+		__builtin_prefetch(x->ptr[i - 1]);
+	if (i + 1 < x->n)
+		__builtin_prefetch(x->ptr[i + 1]);
+}
+
+/* Returns the leaf whose range holds va; *slot gets the entry a search
+ * for va takes there (the last block starting at or below va).  Reads
+ * only keys and pointers on the way down (the depth says where the
+ * leaves are). */
+static struct virtaddr_index *ix_leaf_of(const struct virtaddr_space *s, uint64_t va,
+					 unsigned *slot)
+{
+	struct virtaddr_index *x = s->root;
+
+	for (uint64_t d = 1; d < s->height; d++) {
+		x = x->ptr[ix_pick(x, va)];
+		ix_prefetch(x);
+	}
+	*slot = ix_pick(x, va);
+	ix_prefetch_blocks(x, *slot);
+	return x;
+}
+
+/* Returns the leaf holding block b, *slot its entry; panics if the index
+ * does not hold b (a broken invariant). */
+static struct virtaddr_index *ix_locate(const struct virtaddr_space *s,
+					const struct virtaddr_block *b, unsigned *slot)
+{
+	struct virtaddr_index *x = ix_leaf_of(s, b->base, slot);
+	if (x->ptr[*slot] != b)
+		mm_panic("ix_locate: block [0x%llx, +0x%llx) is not in the index",
+			 (unsigned long long)b->base, (unsigned long long)b->size);
+	return x;
 }
 
 /* Returns the lowest free block with room for size bytes at a multiple of
- * align (*va gets that address), or NULL.  An in-order walk that skips
- * subtrees without a gap of size bytes; with page alignment it never
- * backtracks (O(depth)). */
-static struct virtaddr_block *lowest_fit(const struct virtaddr_space *s,
-					 uint64_t size, uint64_t align, uint64_t *va)
+ * align (*va gets that address, *at its entry), or NULL.  An in-order walk of the index
+ * that skips entries whose largest free size is below size; with page
+ * alignment the first leaf entry it reaches fits (O(height)), larger
+ * alignments may move on to the next entries. */
+static struct virtaddr_block *lowest_fit(const struct virtaddr_space *s, uint64_t size,
+					 uint64_t align, uint64_t *va, struct ix_cursor *at)
 {
-	struct virtaddr_block *n = s->root;
+	struct virtaddr_index *x = s->root;
+	unsigned i = 0;
 
-	if (!n || n->max_free < size)
-		return NULL;
-	n = leftmost_candidate(n, size);
 	for (;;) {
-		uint64_t a;
-		if (!n->owner && n->size >= size && align_up(n->base, align, &a) &&
-		    a - n->base <= n->size - size) {
-			*va = a;
-			return n;
-		}
-		if (n->right && n->right->max_free >= size) {
-			n = leftmost_candidate(n->right, size);
+		while (i < x->n && x->max_free[i] < size)
+			i++;
+		if (i == x->n) {                /* nothing here: next entry up */
+			if (!x->parent)
+				return NULL;
+			i = ix_slot(x) + 1;
+			x = x->parent;
 			continue;
 		}
-		while (n->parent && n == n->parent->right)
-			n = n->parent;
-		n = n->parent;
-		if (!n)
-			return NULL;
+		if (!x->leaf) {
+			x = x->ptr[i];
+			ix_prefetch(x);
+			i = 0;
+			continue;
+		}
+		ix_prefetch_blocks(x, i);
+		struct virtaddr_block *n = x->ptr[i];
+		uint64_t a;
+		if (align_up(n->base, align, &a) && a - n->base <= n->size - size) {
+			*va = a;
+			*at = (struct ix_cursor){ x, i };
+			return n;
+		}
+		i++;
 	}
 }
 
@@ -291,39 +536,42 @@ static void list_remove(struct virtaddr_space *s, struct virtaddr_block *n)
 
 /*
  * Marks [va, va + size) in use by owner inside free block n, splitting off
- * the free rest before and after.  VIRTADDR_SPLIT_NODES nodes must be reserved.
+ * the free rest before and after; c is n's entry in the index.  op_reserve
+ * must have run.
  *
  *   before:  |<---------------- n (free) ---------------->|
  *   after:   |<- f (free) ->|<- n (used) ->|<- t (free) ->|
  */
-static void carve(struct virtaddr_space *s, struct virtaddr_block *n,
+static void carve(struct virtaddr_space *s, struct ix_cursor c,
 		  uint64_t va, uint64_t size, uint32_t owner)
 {
-	struct virtaddr_block *f = NULL, *t = NULL;
+	struct virtaddr_block *n = c.x->ptr[c.i];
 	uint64_t end = block_end(n);
 
 	if (va > n->base) {
-		f = node_get(s);
+		/* f takes n's entry (same key); n moves in right after it. */
+		struct virtaddr_block *f = node_get(s);
 		f->base = n->base;
 		f->size = va - n->base;
+		list_insert_before(s, n, f);
+		c.x->ptr[c.i] = f;
+		ix_update(c, f->size);
+		n->base = va;
+		n->size = size;
+		n->owner = owner;
+		ix_insert(s, c.x, c.i + 1, va, 0, n, &c);
+		s->nblocks++;
+	} else {
+		n->size = size;
+		n->owner = owner;
+		ix_update(c, 0);
 	}
 	if (va + size < end) {
-		t = node_get(s);
+		struct virtaddr_block *t = node_get(s);
 		t->base = va + size;
 		t->size = end - (va + size);
-	}
-	n->base = va;
-	n->size = size;
-	n->owner = owner;
-	fix_up(n);
-	if (f) {
-		list_insert_before(s, n, f);
-		tree_insert_before(s, n, f);
-		s->nblocks++;
-	}
-	if (t) {
 		list_insert_after(n, t);
-		tree_insert_after(s, n, t);
+		ix_insert(s, c.x, c.i + 1, t->base, t->size, t, NULL);
 		s->nblocks++;
 	}
 	s->nused++;
@@ -340,16 +588,16 @@ int virtaddr_init(struct virtaddr_space *s, struct pmm *pmm, uint64_t base, uint
 	s->base = base;
 	s->end = end;
 	s->pmm = pmm;
-	s->rng = 0x9e3779b9u;   /* any non-zero seed; fixed for reproducibility */
 	mm_lock(&s->lock);      /* node_reserve asserts it; nobody else sees s yet */
-	int rc = node_reserve(s, 1);
+	int rc = node_reserve(s, 1, 1);
 	if (rc == MM_OK) {
 		struct virtaddr_block *n = node_get(s);
 		n->base = base;
 		n->size = end - base;
-		n->prio = next_prio(s);
-		fix(n);
-		s->head = s->root = n;
+		s->head = n;
+		s->root = ix_get(s, 1);
+		s->height = 1;
+		ix_put_entry(s->root, 0, n->base, n->size, n);
 		s->nblocks = 1;
 	}
 	mm_unlock(&s->lock);
@@ -388,8 +636,7 @@ void virtaddr_destroy(struct virtaddr_space *s)
 	uint64_t pa = s->frames_pa;
 
 	while (pa) {
-		struct virtaddr_block *slot = mm_phys_to_virt(pa);
-		uint64_t next = slot[0].base;
+		uint64_t next = *(uint64_t *)mm_phys_to_virt(pa);   /* the frame header */
 		pmm_free(s->pmm, pa);
 		pa = next;
 	}
@@ -399,18 +646,12 @@ void virtaddr_destroy(struct virtaddr_space *s)
 /* Returns the block containing va, or NULL. */
 struct virtaddr_block *virtaddr_find(const struct virtaddr_space *s, uint64_t va)
 {
-	struct virtaddr_block *n = s->root, *best = NULL;
+	unsigned i;
+	const struct virtaddr_index *x = ix_leaf_of(s, va, &i);
+	struct virtaddr_block *b = x->ptr[i];
 
-	while (n) {
-		if (n->base <= va) {
-			best = n;
-			n = n->right;
-		} else {
-			n = n->left;
-		}
-	}
-	if (best && va - best->base < best->size)
-		return best;
+	if (va - b->base < b->size)   /* below the space: wraps, so no */
+		return b;
 	return NULL;
 }
 
@@ -443,13 +684,13 @@ static int alloc_locked(struct virtaddr_space *s, uint64_t size, uint64_t align,
 			uint32_t owner, uint64_t *va)
 {
 	MM_LOCK_ASSERT_HELD(&s->lock);
-	if (node_reserve(s, VIRTADDR_SPLIT_NODES) != MM_OK)
+	if (op_reserve(s) != MM_OK)
 		return MM_ENOMEM;
 	uint64_t a;
-	struct virtaddr_block *n = lowest_fit(s, size, align, &a);
-	if (!n)
+	struct ix_cursor c;
+	if (!lowest_fit(s, size, align, &a, &c))
 		return MM_ENOMEM;
-	carve(s, n, a, size, owner);
+	carve(s, c, a, size, owner);
 	*va = a;
 	return MM_OK;
 }
@@ -479,15 +720,17 @@ int virtaddr_alloc_owned(struct virtaddr_space *s, uint64_t size, uint64_t align
 static int take_locked(struct virtaddr_space *s, uint64_t va, uint64_t size, int *taken)
 {
 	MM_LOCK_ASSERT_HELD(&s->lock);
-	if (node_reserve(s, VIRTADDR_SPLIT_NODES) != MM_OK)
+	if (op_reserve(s) != MM_OK)
 		return MM_ENOMEM;
-	struct virtaddr_block *n = virtaddr_find(s, va);
-	if (!n)
+	struct ix_cursor c;
+	c.x = ix_leaf_of(s, va, &c.i);
+	struct virtaddr_block *n = c.x->ptr[c.i];
+	if (va - n->base >= n->size)
 		mm_panic("virtaddr_take: no block holds 0x%llx in [0x%llx, 0x%llx)",
 			 (unsigned long long)va, (unsigned long long)s->base,
 			 (unsigned long long)s->end);
 	if (!n->owner && va + size <= block_end(n)) {
-		carve(s, n, va, size, VIRTADDR_OWNER_CALLER);
+		carve(s, c, va, size, VIRTADDR_OWNER_CALLER);
 		return MM_OK;
 	}
 	int any_free = 0;
@@ -540,16 +783,6 @@ static void report_bad_free(const struct virtaddr_space *s, const char *who, uin
 	mm_printf("\n");
 }
 
-/* Removes block x from list and tree and recycles its node. */
-static void block_drop(struct virtaddr_space *s, struct virtaddr_block *x)
-{
-	MM_LOCK_ASSERT_HELD(&s->lock);
-	list_remove(s, x);
-	tree_remove(s, x);
-	node_put(s, x);
-	s->nblocks--;
-}
-
 /* Frees exactly one block the caller made and merges it with free
  * neighbours. */
 int virtaddr_free(struct virtaddr_space *s, uint64_t va, uint64_t size)
@@ -584,10 +817,10 @@ static const char *free_refusal(const struct virtaddr_block *n, uint64_t va, uin
 	return NULL;
 }
 
-/* virtaddr_check_owned, also setting *blk to the block at va (one lookup
- * for the check and the free that follows it). */
+/* virtaddr_check_owned, also setting *at to the entry of the block at va
+ * (one lookup for the check and the free that follows it). */
 static int check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t size,
-		       uint32_t owner, const char *who, struct virtaddr_block **blk)
+		       uint32_t owner, const char *who, struct ix_cursor *at)
 {
 	int rc;
 	MM_LOCK_ASSERT_HELD(&s->lock);
@@ -595,11 +828,13 @@ static int check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t siz
 		report_bad_free(s, who, va, size, "zero or unaligned", owner, NULL);
 		return MM_EINVAL;
 	}
-	struct virtaddr_block *n = virtaddr_find(s, va);
+	at->x = ix_leaf_of(s, va, &at->i);
+	struct virtaddr_block *n = at->x->ptr[at->i];
+	if (va - n->base >= n->size)
+		n = NULL;     /* va is below the space */
 	const char *why = free_refusal(n, va, size, owner, &rc);
 	if (why)
 		report_bad_free(s, who, va, size, why, owner, n);
-	*blk = n;
 	return rc;
 }
 
@@ -609,46 +844,70 @@ int virtaddr_check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t s
 			 uint32_t owner, const char *who)
 {
 	struct virtaddr_space *w = (struct virtaddr_space *)s;   /* the lock only */
-	struct virtaddr_block *n;
+	struct ix_cursor c;
 	mm_lock(&w->lock);
-	int rc = check_owned(s, va, size, owner, who, &n);
+	int rc = check_owned(s, va, size, owner, who, &c);
 	mm_unlock(&w->lock);
 	return rc;
 }
 
-/* Turns block n (in use, its counts already taken off) free and merges it
- * with free neighbours. */
-static void release(struct virtaddr_space *s, struct virtaddr_block *n)
+/* Removes block b, entry c of the index, from list and index and recycles
+ * it.  Returns 1 if the entries before c kept their places. */
+static int block_drop(struct virtaddr_space *s, struct ix_cursor c, struct virtaddr_block *b)
 {
+	if (c.i >= c.x->n || c.x->ptr[c.i] != b) {   /* b starts the next leaf */
+		c.x = ix_locate(s, b, &c.i);
+		ix_remove(s, c.x, c.i);
+		list_remove(s, b);
+		node_put(s, b);
+		s->nblocks--;
+		return 0;
+	}
+	int plain = ix_remove(s, c.x, c.i);
+	list_remove(s, b);
+	node_put(s, b);
+	s->nblocks--;
+	return plain;
+}
+
+/* Turns block n at entry c (in use, its counts already taken off) free
+ * and merges it with free neighbours. */
+static void release(struct virtaddr_space *s, struct ix_cursor c)
+{
+	struct virtaddr_block *n = c.x->ptr[c.i];
 	MM_LOCK_ASSERT_HELD(&s->lock);
 	n->owner = VIRTADDR_FREE_BLOCK;
 	n->pending = 0;
 	n->lazy_next = NULL;
-	struct virtaddr_block *p = n->prev;
-	if (p && !p->owner) {
-		p->size += n->size;
-		block_drop(s, n);
-		n = p;
-	}
 	struct virtaddr_block *x = n->next;
 	if (x && !x->owner) {
 		n->size += x->size;
-		block_drop(s, x);
+		if (!block_drop(s, (struct ix_cursor){ c.x, c.i + 1 }, x))
+			c.x = ix_locate(s, n, &c.i);
 	}
-	fix_up(n);
+	struct virtaddr_block *p = n->prev;
+	if (p && !p->owner) {
+		p->size += n->size;
+		if (!block_drop(s, c, n) || c.i == 0)
+			c.x = ix_locate(s, p, &c.i);
+		else
+			c.i--;
+		n = p;
+	}
+	ix_update(c, n->size);
 }
 
 /* Frees exactly one block in use by owner and merges it with free
  * neighbours. */
 int virtaddr_free_owned(struct virtaddr_space *s, uint64_t va, uint64_t size, uint32_t owner)
 {
-	struct virtaddr_block *n;
+	struct ix_cursor c;
 	mm_lock(&s->lock);
-	int rc = check_owned(s, va, size, owner, "virtaddr_free", &n);
+	int rc = check_owned(s, va, size, owner, "virtaddr_free", &c);
 	if (rc == MM_OK) {
 		s->nused--;
 		s->used_bytes -= size;
-		release(s, n);
+		release(s, c);
 	}
 	mm_unlock(&s->lock);
 	return rc;
@@ -658,10 +917,11 @@ int virtaddr_free_owned(struct virtaddr_space *s, uint64_t va, uint64_t size, ui
 int virtaddr_claim_owned(struct virtaddr_space *s, uint64_t va, uint64_t size,
 			 uint32_t owner, const char *who, struct virtaddr_block **blk)
 {
-	struct virtaddr_block *n;
+	struct ix_cursor c;
 	mm_lock(&s->lock);
-	int rc = check_owned(s, va, size, owner, who, &n);
+	int rc = check_owned(s, va, size, owner, who, &c);
 	if (rc == MM_OK) {
+		struct virtaddr_block *n = c.x->ptr[c.i];
 		n->pending = 1;
 		n->lazy_next = NULL;
 		s->nused--;
@@ -677,14 +937,16 @@ int virtaddr_claim_owned(struct virtaddr_space *s, uint64_t va, uint64_t size,
 /* Frees a pending block once its unmap is complete. */
 void virtaddr_free_pending(struct virtaddr_space *s, struct virtaddr_block *b)
 {
+	struct ix_cursor c;
 	mm_lock(&s->lock);
-	if (!b->owner || !b->pending || virtaddr_find(s, b->base) != b)
+	c.x = ix_leaf_of(s, b->base, &c.i);
+	if (!b->owner || !b->pending || c.x->ptr[c.i] != b)
 		mm_panic("virtaddr_free_pending: block [0x%llx, +0x%llx) of space [0x%llx, 0x%llx) "
 			 "is not pending", (unsigned long long)b->base, (unsigned long long)b->size,
 			 (unsigned long long)s->base, (unsigned long long)s->end);
 	s->npending--;
 	s->pending_bytes -= b->size;
-	release(s, b);
+	release(s, c);
 	mm_unlock(&s->lock);
 }
 
@@ -719,18 +981,83 @@ static int check_fail(const struct virtaddr_space *s, const struct virtaddr_bloc
 	return 1;
 }
 
-/* Returns the in-order successor of n in the tree, or NULL. */
-static const struct virtaddr_block *tree_next(const struct virtaddr_block *n)
+/* Deepest index the checker walks: 16-way nodes at least half full reach
+ * 2^64 entries in 22 levels. */
+#define IX_CHECK_DEPTH 32
+
+/* Checks the entries of index node x at depth d against its children (or
+ * blocks) and the node-local rules of theory 2; returns the number broken. */
+static int check_ix_node(const struct virtaddr_space *s, const struct virtaddr_index *x,
+			 uint64_t d)
 {
-	if (n->right) {
-		n = n->right;
-		while (n->left)
-			n = n->left;
-		return n;
+	int bad = 0;
+	uint32_t least = x == s->root ? (x->leaf ? 1 : 2) : IX_MIN;
+
+	if (x->n < least || x->n > VIRTADDR_FANOUT)
+		bad += check_fail(s, NULL, "index node with too few or too many entries");
+	if (!!x->leaf != (d + 1 == s->height))
+		bad += check_fail(s, NULL, "index leaf not at depth height - 1");
+	for (unsigned i = 0; i < VIRTADDR_FANOUT; i++) {
+		if (i >= x->n) {
+			if (x->key[i] != IX_NOKEY || x->max_free[i] || x->ptr[i])
+				bad += check_fail(s, NULL, "unused index entry not cleared");
+			continue;
+		}
+		if (i && x->key[i] <= x->key[i - 1])
+			bad += check_fail(s, NULL, "index keys out of order");
+		if (x->leaf) {
+			const struct virtaddr_block *b = x->ptr[i];
+			if (x->key[i] != b->base || x->max_free[i] != block_free(b))
+				bad += check_fail(s, b, "stale index entry of a block");
+			continue;
+		}
+		const struct virtaddr_index *c = x->ptr[i];
+		if (c->parent != x || c->slot != i)
+			bad += check_fail(s, NULL, "broken index parent link");
+		if (x->key[i] != c->key[0] || x->max_free[i] != ix_max(c))
+			bad += check_fail(s, NULL, "stale index entry of a child");
 	}
-	while (n->parent && n == n->parent->right)
-		n = n->parent;
-	return n->parent;
+	return bad;
+}
+
+/* Walks the index depth first: every node is checked (check_ix_node), the
+ * leaf entries in order must be the list's blocks, and the nodes must
+ * number s->nix.  Returns the number of broken invariants. */
+static int check_index(const struct virtaddr_space *s)
+{
+	const struct virtaddr_index *path[IX_CHECK_DEPTH];
+	unsigned next[IX_CHECK_DEPTH];
+	const struct virtaddr_block *b = s->head;
+	uint64_t d = 0, nodes = 1;
+	int bad = 0;
+
+	if (!s->root || s->root->parent || s->height == 0 || s->height > IX_CHECK_DEPTH)
+		return check_fail(s, NULL, "bad index root or height");
+	path[0] = s->root;
+	next[0] = 0;
+	bad += check_ix_node(s, s->root, 0);
+	for (;;) {
+		const struct virtaddr_index *x = path[d];
+		if (x->leaf) {
+			for (unsigned i = 0; i < x->n; i++, b = b ? b->next : NULL)
+				if (x->ptr[i] != b)
+					bad += check_fail(s, b, "index order differs from the list");
+		} else if (next[d] < x->n && d + 1 < s->height) {
+			path[d + 1] = x->ptr[next[d]++];
+			next[++d] = 0;
+			nodes++;
+			bad += check_ix_node(s, path[d], d);
+			continue;
+		}
+		if (d == 0)
+			break;
+		d--;
+	}
+	if (b)
+		bad += check_fail(s, b, "list has more blocks than the index");
+	if (nodes != s->nix)
+		bad += check_fail(s, NULL, "index node count differs from nix");
+	return bad;
 }
 
 /* virtaddr_check with s->lock held. */
@@ -739,14 +1066,10 @@ static int check_locked(const struct virtaddr_space *s)
 	int bad = 0;
 	uint64_t at = s->base, nblocks = 0, nused = 0, used_bytes = 0;
 	uint64_t npending = 0, pending_bytes = 0;
-	const struct virtaddr_block *b, *t = s->root;
+	const struct virtaddr_block *b;
 
 	if (!s->head || s->head->prev)
 		return check_fail(s, s->head, "bad list head");
-	if (s->root && s->root->parent)
-		bad += check_fail(s, s->root, "root has a parent");
-	while (t && t->left)
-		t = t->left;
 	for_each_virtaddr_block(s, b) {
 		nblocks++;
 		if (b->base != at || b->size == 0)
@@ -766,37 +1089,40 @@ static int check_locked(const struct virtaddr_space *s)
 			nused++;
 			used_bytes += b->size;
 		}
-		if (t != b)
-			bad += check_fail(s, b, "tree order differs from the list");
-		if (t)
-			t = tree_next(t);
-		uint64_t m = b->owner ? 0 : b->size;
-		if (b->left && b->left->max_free > m)
-			m = b->left->max_free;
-		if (b->right && b->right->max_free > m)
-			m = b->right->max_free;
-		if (b->max_free != m)
-			bad += check_fail(s, b, "stale max_free");
-		if ((b->left && (b->left->parent != b || b->left->prio > b->prio)) ||
-		    (b->right && (b->right->parent != b || b->right->prio > b->prio)))
-			bad += check_fail(s, b, "broken treap link or priority");
 		at = block_end(b);
 	}
 	if (at != s->end)
 		bad += check_fail(s, NULL, "blocks end before the space does");
-	if (t)
-		bad += check_fail(s, t, "tree has more nodes than the list");
 	if (nblocks != s->nblocks || nused != s->nused || used_bytes != s->used_bytes ||
 	    npending != s->npending || pending_bytes != s->pending_bytes)
 		bad += check_fail(s, NULL, "counters disagree with the list");
-	return bad;
+	return bad + check_index(s);
+}
+
+/* Returns an upper bound on the index nodes of a space of nblocks blocks,
+ * plus the spare ones an operation reserves (theory 2: every node but the
+ * root holds at least IX_MIN entries). */
+static uint64_t ix_nodes_for(uint64_t nblocks)
+{
+	uint64_t total = 0, levels = 0, c = nblocks;
+
+	for (;;) {
+		uint64_t nodes = c <= VIRTADDR_FANOUT ? 1 : c / IX_MIN;
+		total += nodes;
+		levels++;
+		if (nodes == 1)
+			break;
+		c = nodes;
+	}
+	return total + VIRTADDR_SPLIT_NODES * (levels + 1);
 }
 
 /* See vaddr.h. */
 int virtaddr_reserve(struct virtaddr_space *s, uint64_t nodes)
 {
 	mm_lock(&s->lock);
-	int st = node_reserve(s, nodes);
+	uint64_t ixn = ix_nodes_for(s->nblocks + nodes);
+	int st = node_reserve(s, nodes, ixn > s->nix ? ixn - s->nix : 0);
 	mm_unlock(&s->lock);
 	return st;
 }

@@ -10,20 +10,35 @@
  *     space exactly, in order, and no two free blocks are neighbours
  *     (a free is merged at once).  A new space is one free block.
  *
- *  2. Index: every block is also a node of a treap keyed by base address
- *     (a binary search tree that is a heap on random priorities, so its
- *     expected depth is O(log n)).  Each node carries max_free, the size of
- *     the largest free block in its subtree.  The lowest fit is found by
- *     walking down the tree, skipping subtrees whose max_free is too small:
- *     O(log n) for page alignment.  This is the pair Linux's vmalloc keeps
- *     (list + augmented rbtree); a treap gives the same bounds with less
- *     code.  All tree code is iterative (parent pointers, no recursion).
+ *  2. Index: a B+ tree over the blocks, keyed by base address, built of
+ *     cache-line-aligned nodes of VIRTADDR_FANOUT entries (struct
+ *     virtaddr_index: the keys, the free sizes and the pointers each in one
+ *     array of their own, so a search reads two lines of a node).  A leaf
+ *     entry is one block: its base, its size if it is free (0 in use) and
+ *     the block; an inner entry is one child: the lowest base below it, the
+ *     largest free size below it, and the child.  Every leaf is at depth
+ *     s->height - 1; every node but the root holds VIRTADDR_FANOUT / 2 to
+ *     VIRTADDR_FANOUT entries (an inner root at least 2), unused entries
+ *     read key UINT64_MAX, free size 0, pointer NULL.  The leaf entries in
+ *     order are the list (theory 1).  Finding the block holding an address
+ *     and the lowest fit (the first entry whose free size is large enough,
+ *     skipping subtrees whose largest free size is too small) both walk
+ *     O(log n) nodes, about 5 at 200k blocks against ~35 levels of the
+ *     treap this replaced: at 100k live blocks the cost is cache misses,
+ *     and a wide node turns a miss per level into a miss per 16-way choice
+ *     (the layout of Linux's maple tree).  A split or merge moves entries
+ *     between index nodes only; blocks never move, so a block pointer (the
+ *     lazy lists of mm/paging.h) stays valid while the block lives.  All
+ *     index code is iterative (parent pointers, no recursion).
  *
- *  3. Block nodes live in whole frames taken from the frame allocator and
- *     reached through the direct map; no heap is needed.  A freed node goes
- *     on the space's spare list and is reused.  Node frames are returned to
- *     the frame allocator only by virtaddr_destroy, so the number of node
- *     frames is the peak number of blocks / VIRTADDR_NODES_PER_FRAME.
+ *  3. Blocks and index nodes live in whole frames taken from the frame
+ *     allocator and reached through the direct map; no heap is needed.  A
+ *     frame holds one kind: VIRTADDR_BLOCKS_PER_FRAME blocks or
+ *     VIRTADDR_INDEX_PER_FRAME index nodes after a header that chains the
+ *     frames.  A freed block or index node goes on the space's spare list
+ *     of its kind and is reused.  Frames are returned to the frame
+ *     allocator only by virtaddr_destroy, so their number follows the peak
+ *     number of blocks.
  *
  *  4. Every operation that can fail takes its nodes before it changes
  *     anything, so a failed call (MM_ENOMEM) leaves the space as it was.
@@ -68,18 +83,41 @@
 #include "mm/lock.h"
 #include "mm/pmm.h"
 
-/* One block [base, base + size): a list node and a treap node at once. */
+/* One block [base, base + size): a node of the address-ordered list,
+ * pointed at by one leaf entry of the index. */
 struct virtaddr_block {
 	uint64_t base;
 	uint64_t size;
-	struct virtaddr_block *prev, *next;           /* address-ordered list */
-	struct virtaddr_block *left, *right, *parent; /* treap */
-	uint64_t max_free;  /* largest free block size in this subtree */
-	struct virtaddr_block *lazy_next;  /* pending: next on a lazy list (theory 7) */
-	uint32_t prio;      /* treap priority: parent's is >= child's */
+	struct virtaddr_block *prev, *next;   /* address-ordered list */
+	struct virtaddr_block *lazy_next;     /* pending: next on a lazy list (theory 7) */
 	uint16_t owner;     /* VIRTADDR_FREE_BLOCK, or the API that made it */
 	uint16_t pending;   /* 1: claimed for a lazy unmap, freed by its purge */
+	uint32_t reserved;  /* 0; pads the block to 48 bytes */
 };
+
+/* Entries per index node: 16 keys fill two cache lines, so does each of
+ * the other two arrays (Linux's maple tree also keeps 16 per node). */
+#define VIRTADDR_FANOUT 16
+
+/* One node of the index (theory 2).  A leaf's ptr[i] is a struct
+ * virtaddr_block, an inner node's a struct virtaddr_index. */
+struct virtaddr_index {
+	uint64_t key[VIRTADDR_FANOUT];       /* lowest base below entry i */
+	uint64_t max_free[VIRTADDR_FANOUT];  /* largest free size below entry i */
+	void *ptr[VIRTADDR_FANOUT];          /* the block or the child */
+	struct virtaddr_index *parent;       /* NULL at the root */
+	uint32_t n;                          /* entries in use: [0, n) */
+	uint16_t leaf;                       /* 1: ptr[] are blocks */
+	uint16_t slot;                       /* the parent's entry for this node */
+	uint8_t pad[48];                     /* to a multiple of the cache line */
+};
+
+/* Bytes at the start of each node frame: the chain of frames (theory 3). */
+#define VIRTADDR_FRAME_HEADER 64
+#define VIRTADDR_BLOCKS_PER_FRAME \
+	((PAGE_SIZE - VIRTADDR_FRAME_HEADER) / sizeof(struct virtaddr_block))
+#define VIRTADDR_INDEX_PER_FRAME \
+	((PAGE_SIZE - VIRTADDR_FRAME_HEADER) / sizeof(struct virtaddr_index))
 
 /* Owner tags of blocks (theory 6).  0 is free, so `if (b->owner)` reads
  * "in use". */
@@ -96,23 +134,23 @@ struct virtaddr_space {
 	uint64_t base, end;             /* the space: [base, end) */
 	struct pmm *pmm;                /* where node frames come from */
 	struct virtaddr_block *head;    /* lowest block (list head) */
-	struct virtaddr_block *root;    /* treap root */
-	struct virtaddr_block *spare;   /* recycled nodes, chained by next */
-	uint64_t nspare;                /* nodes on the spare list */
-	uint64_t frames_pa;             /* node frames, chained through slot 0 */
-	uint64_t node_frames;           /* frames holding nodes */
+	struct virtaddr_index *root;    /* index root (theory 2) */
+	uint64_t height;                /* index levels; leaves at height - 1 */
+	struct virtaddr_block *spare;   /* recycled blocks, chained by next */
+	uint64_t nspare;                /* blocks on the spare list */
+	struct virtaddr_index *ix_spare;  /* recycled index nodes, chained by parent */
+	uint64_t nix_spare;             /* index nodes on that list */
+	uint64_t nix;                   /* index nodes in the tree */
+	uint64_t frames_pa;             /* node frames, chained by their headers */
+	uint64_t node_frames;           /* frames holding blocks or index nodes */
 	uint64_t nblocks;               /* blocks on the list */
 	uint64_t nused;                 /* blocks in use (pending ones excluded) */
 	uint64_t used_bytes;            /* bytes in use (pending ones excluded) */
 	uint64_t npending;              /* pending blocks (theory 7) */
 	uint64_t pending_bytes;         /* their bytes */
-	uint32_t rng;                   /* xorshift32 state for priorities */
 	void (*reclaim)(void *arg);     /* frees pending blocks (theory 7), or NULL */
 	void *reclaim_arg;
 };
-
-/* Nodes per frame; slot 0 of each frame is the frame-chain link. */
-#define VIRTADDR_NODES_PER_FRAME (PAGE_SIZE / sizeof(struct virtaddr_block) - 1)
 
 /* How much of a range virtaddr_take found already taken. */
 enum virtaddr_taken {
@@ -190,10 +228,11 @@ const char *virtaddr_owner_name(uint32_t owner);
  * Takes no lock: for inspection while no other CPU uses s (tests). */
 struct virtaddr_block *virtaddr_find(const struct virtaddr_space *s, uint64_t va);
 
-/* Makes sure nodes spare nodes are in s's pool (taking frames from the
- * pmm), so that the next operations need no frame for their nodes: a
- * caller that compares free frames before and after a burst of work
- * reserves for the burst first.  MM_OK or MM_ENOMEM (frames taken so far
+/* Makes sure nodes spare blocks are in s's pool, and index nodes enough
+ * for an index of nblocks + nodes blocks (taking frames from the pmm), so
+ * that the next operations need no frame as long as the space holds at
+ * most that many blocks: a caller that compares free frames before and
+ * after a burst of work reserves for the burst first.  MM_OK or MM_ENOMEM (frames taken so far
  * stay in the pool). */
 int virtaddr_reserve(struct virtaddr_space *s, uint64_t nodes);
 

@@ -5,14 +5,21 @@
  *   vaddr_alloc_free_N: alloc 2 pages (lowest fit: no 1-page hole fits,
  *     a list walk would visit all N blocks) and free them again: the
  *     algorithmic cost, the goal's measure (100k / 100 <= 4).
- *   vaddr_churn_N: free a random live block and allocate one of the same
- *     size; random tree paths over N nodes, so at 100k it is bound by
- *     cache misses (the nodes are ~14 MiB), not by the algorithm.
- * Each figure is the best of BENCH_REPEAT runs (the machine is shared).
+ *   vaddr_churn_N: free a random live block and allocate 1-16 pages
+ *     (lowest fit) in its stead; random index paths over 2N blocks, so at
+ *     100k it is bound by cache misses, not by the algorithm: the goal is
+ *     vaddr_churn_ratio_100k_100 <= 4.
+ * Each figure is the best of BENCH_REPEAT runs of thread CPU time (the
+ * machine is shared).  BENCH_ROUNDS in the environment overrides ROUNDS;
+ * the timed loops are the functions pair_loop and churn_loop, so
+ *   valgrind --tool=callgrind --toggle-collect=churn_loop ...
+ * counts the instructions of the measured operations alone; BENCH_ONLY=
+ * <line name> (e.g. vaddr_churn_100k) runs that line alone, once.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include "mm/vaddr.h"
 #include "mm/layout.h"
@@ -21,11 +28,14 @@
 
 #define ROUNDS 1000000
 #define BENCH_REPEAT 3
+#define BENCH_RAM (256ULL << 20)   /* the pmm's RAM: node frames come from it */
+#define BENCH_ARENA (1ULL << 30)  /* covers BENCH_RAM from 1 MiB (small enough for valgrind) */
+#define CHURN_MAX_PAGES 16   /* churn allocates 1..CHURN_MAX_PAGES pages */
 
 static double now_ns(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
@@ -38,14 +48,44 @@ static uint64_t rnd(uint64_t n)
 	return rng % n;
 }
 
+static long rounds = ROUNDS;
+static int repeat = BENCH_REPEAT;
+static const char *only;   /* BENCH_ONLY: the one line to measure, or NULL */
+
+/* The timed loop of vaddr_alloc_free_N; returns the OR of the statuses. */
+__attribute__((noinline)) static int pair_loop(struct virtaddr_space *sp)
+{
+	int bad = 0;
+	uint64_t v;
+	for (long r = 0; r < rounds; r++) {
+		bad |= virtaddr_alloc(sp, 2 * PAGE_SIZE, 0, &v);
+		bad |= virtaddr_free(sp, v, 2 * PAGE_SIZE);
+	}
+	return bad;
+}
+
+/* The timed loop of vaddr_churn_N over the n live blocks va[], sz[]. */
+__attribute__((noinline)) static int churn_loop(struct virtaddr_space *sp, uint64_t n,
+						uint64_t *va, uint64_t *sz)
+{
+	int bad = 0;
+	for (long r = 0; r < rounds; r++) {
+		uint64_t k = rnd(n);
+		bad |= virtaddr_free(sp, va[k], sz[k]);
+		sz[k] = PAGE_SIZE * (1 + rnd(CHURN_MAX_PAGES));
+		bad |= virtaddr_alloc(sp, sz[k], 0, &va[k]);
+	}
+	return bad;
+}
+
 /* Returns ns per alloc+free pair with n live blocks; churn picks the
  * measure (see the top of the file). */
 static double run(uint64_t n, int churn)
 {
 	static struct virtaddr_space sp;
-	uint64_t *va = malloc(n * sizeof(*va)), *sz = malloc(n * sizeof(*sz)), hole, v;
-	host_arena_init(HOST_ARENA_DEFAULT);
-	struct pmm *pmm = fixture_init(256ULL << 20);
+	uint64_t *va = malloc(n * sizeof(*va)), *sz = malloc(n * sizeof(*sz)), hole;
+	host_arena_init(BENCH_ARENA);
+	struct pmm *pmm = fixture_init(BENCH_RAM);
 	virtaddr_init(&sp, pmm, KWIN_BASE, KWIN_END);
 	for (uint64_t i = 0; i < n; i++) {
 		sz[i] = PAGE_SIZE * (1 + rnd(4));
@@ -54,19 +94,9 @@ static double run(uint64_t n, int churn)
 	}
 	for (uint64_t i = 0; i < n; i++)
 		virtaddr_free(&sp, va[i] + sz[i], PAGE_SIZE);
-	int bad = 0;
 	double t0 = now_ns();
-	for (long r = 0; r < ROUNDS; r++) {
-		if (churn) {
-			uint64_t k = rnd(n);
-			bad |= virtaddr_free(&sp, va[k], sz[k]);
-			bad |= virtaddr_alloc(&sp, sz[k], 0, &va[k]);
-		} else {
-			bad |= virtaddr_alloc(&sp, 2 * PAGE_SIZE, 0, &v);
-			bad |= virtaddr_free(&sp, v, 2 * PAGE_SIZE);
-		}
-	}
-	double t = (now_ns() - t0) / ROUNDS;
+	int bad = churn ? churn_loop(&sp, n, va, sz) : pair_loop(&sp);
+	double t = (now_ns() - t0) / rounds;
 	if (bad || virtaddr_check(&sp)) {
 		printf("bench_vaddr: failed\n");
 		exit(1);
@@ -77,11 +107,13 @@ static double run(uint64_t n, int churn)
 	return t;
 }
 
-/* Best of BENCH_REPEAT runs. */
-static double best(uint64_t n, int churn)
+/* Best of BENCH_REPEAT runs of line `name`; 0 if BENCH_ONLY skips it. */
+static double best(const char *name, uint64_t n, int churn)
 {
+	if (only && strcmp(only, name))
+		return 0;
 	double b = 1e30;
-	for (int i = 0; i < BENCH_REPEAT; i++) {
+	for (int i = 0; i < repeat; i++) {
 		double t = run(n, churn);
 		if (t < b)
 			b = t;
@@ -91,16 +123,25 @@ static double best(uint64_t n, int churn)
 
 int main(void)
 {
+	const char *env = getenv("BENCH_ROUNDS");
+	if (env && atol(env) > 0)
+		rounds = atol(env);
+	only = getenv("BENCH_ONLY");
+	if (only)
+		repeat = 1;
+	char name[64];
 	static const uint64_t ns[] = { 100, 10000, 100000 };
 	static const char *names[] = { "100", "10k", "100k" };
 	double pair[3], churn[3];
 	for (int i = 0; i < 3; i++) {
-		pair[i] = best(ns[i], 0);
+		snprintf(name, sizeof(name), "vaddr_alloc_free_%s", names[i]);
+		pair[i] = best(name, ns[i], 0);
 		printf("bench: vaddr_alloc_free_%s %.1f ns\n", names[i], pair[i]);
 	}
 	printf("bench: vaddr_ratio_100k_100 %.2f x\n", pair[2] / pair[0]);
 	for (int i = 0; i < 3; i++) {
-		churn[i] = best(ns[i], 1);
+		snprintf(name, sizeof(name), "vaddr_churn_%s", names[i]);
+		churn[i] = best(name, ns[i], 1);
 		printf("bench: vaddr_churn_%s %.1f ns\n", names[i], churn[i]);
 	}
 	printf("bench: vaddr_churn_ratio_100k_100 %.2f x\n", churn[2] / churn[0]);

@@ -344,6 +344,128 @@ static void test_owner_tags(void)
 	virtaddr_destroy(&sp);
 }
 
+/* Returns the lowest page of model[0..np) starting a run of k free pages,
+ * or np if there is none: the lowest fit, computed without the index. */
+static uint64_t model_lowest_fit(const uint8_t *model, uint64_t np, uint64_t k)
+{
+	uint64_t run = 0;
+	for (uint64_t i = 0; i < np; i++) {
+		run = model[i] ? 0 : run + 1;
+		if (run == k)
+			return i + 1 - k;
+	}
+	return np;
+}
+
+/*
+ * A deep index: 20000 one-page blocks taken at every other page of a
+ * 65536-page space (40000 blocks: four or more index levels).
+ *   |#.#.#.#.# ... #.#.#.........................|
+ * Expect: frees in random order, each followed by an allocation of 1-3
+ * pages, return exactly the lowest fit a page model computes; invariants
+ * hold throughout; once all is free the index is one leaf again and
+ * destroy returns every node frame.
+ */
+static void test_index_deep(void)
+{
+	enum { NP = 65536, NB = 20000 };
+	static uint8_t model[NP];
+	static uint64_t live[NB], size[NB];
+	struct pmm *pmm = setup(NP);
+	uint64_t base_free = pmm_free_frames(pmm) + sp.node_frames;
+	memset(model, 0, sizeof(model));
+	for (uint64_t i = 0; i < NB; i++) {
+		REQUIRE_OK(virtaddr_take(&sp, SP_BASE + PG(2 * i), PG(1), NULL), "take %llu",
+			   (unsigned long long)i);
+		model[2 * i] = 1;
+		live[i] = SP_BASE + PG(2 * i);
+		size[i] = PG(1);
+	}
+	CHECK(sp.height >= 4 && sp.nblocks == 2 * NB, "height %llu blocks %llu",
+	      (unsigned long long)sp.height, (unsigned long long)sp.nblocks);
+	REQUIRE(virtaddr_check(&sp) == 0, "invariants after the takes");
+	srand(11);
+	for (int step = 0; step < 4000; step++) {
+		uint64_t k = rand() % NB, va;
+		REQUIRE_OK(virtaddr_free(&sp, live[k], size[k]), "free at step %d", step);
+		for (uint64_t i = 0; i < size[k] / PAGE_SIZE; i++)
+			model[(live[k] - SP_BASE) / PAGE_SIZE + i] = 0;
+		uint64_t np = 1 + rand() % 3, want = model_lowest_fit(model, NP, np);
+		REQUIRE(want < NP, "model: no fit");
+		REQUIRE_OK(virtaddr_alloc(&sp, PG(np), 0, &va), "alloc at step %d", step);
+		REQUIRE(va == SP_BASE + PG(want), "step %d: alloc of %llu pages at page %llu, lowest fit %llu",
+			step, (unsigned long long)np, (unsigned long long)((va - SP_BASE) / PAGE_SIZE),
+			(unsigned long long)want);
+		for (uint64_t i = 0; i < np; i++)
+			model[want + i] = 1;
+		live[k] = va;
+		size[k] = PG(np);
+		if (step % 400 == 0)
+			REQUIRE(virtaddr_check(&sp) == 0, "invariants at step %d", step);
+	}
+	for (uint64_t i = 0; i < NB; i++)
+		REQUIRE_OK(virtaddr_free(&sp, live[i], size[i]), "final free %llu", (unsigned long long)i);
+	CHECK(sp.nblocks == 1 && sp.height == 1 && sp.nix == 1 && virtaddr_check(&sp) == 0,
+	      "blocks %llu height %llu index nodes %llu", (unsigned long long)sp.nblocks,
+	      (unsigned long long)sp.height, (unsigned long long)sp.nix);
+	virtaddr_destroy(&sp);
+	CHECK(pmm_free_frames(pmm) == base_free, "frames not returned");
+}
+
+/*
+ * The checker sees a broken index (controls): an inner entry whose
+ * largest free size or lowest key is off, and a leaf entry whose free
+ * size disagrees with its block, are each reported; restored, the space
+ * checks clean.
+ */
+static void test_index_check_controls(void)
+{
+	setup(4096);
+	for (uint64_t i = 0; i < 600; i++)
+		REQUIRE_OK(virtaddr_take(&sp, SP_BASE + PG(3 * i), PG(1), NULL), "take");
+	REQUIRE(sp.height >= 3 && virtaddr_check(&sp) == 0, "setup");
+	struct virtaddr_index *r = sp.root, *leaf = r;
+	while (!leaf->leaf)
+		leaf = leaf->ptr[0];
+	uint64_t *fields[] = { &r->max_free[1], &r->key[1], &leaf->max_free[1] };
+	for (unsigned f = 0; f < 3; f++) {
+		uint64_t keep = *fields[f];
+		*fields[f] += PAGE_SIZE;
+		host_capture_begin();
+		int bad = virtaddr_check(&sp);
+		const char *out = host_capture_end();
+		CHECK(bad >= 1 && strstr(out, "stale index entry"), "control %u not caught (%d)", f, bad);
+		*fields[f] = keep;
+	}
+	CHECK(virtaddr_check(&sp) == 0, "restored");
+	virtaddr_destroy(&sp);
+}
+
+/*
+ * virtaddr_reserve(nodes) covers blocks and index nodes: after it, a burst
+ * that makes up to `nodes` new blocks takes no frame (control: the same
+ * burst without the reserve does take frames).
+ */
+static void test_reserve_covers_index(void)
+{
+	enum { BURST = 3000 };
+	for (int reserve = 1; reserve >= 0; reserve--) {
+		setup(4 * BURST);
+		if (reserve)
+			REQUIRE_OK(virtaddr_reserve(&sp, BURST), "reserve");
+		uint64_t frames = sp.node_frames;
+		for (uint64_t i = 0; i < BURST / 2; i++)   /* each take: 2 new blocks */
+			REQUIRE_OK(virtaddr_take(&sp, SP_BASE + PG(2 * i + 1), PG(1), NULL), "take");
+		if (reserve)
+			CHECK(sp.node_frames == frames, "frames grew by %llu after the reserve",
+			      (unsigned long long)(sp.node_frames - frames));
+		else
+			CHECK(sp.node_frames > frames, "control: no frame taken without a reserve");
+		CHECK(virtaddr_check(&sp) == 0, "invariants");
+		virtaddr_destroy(&sp);
+	}
+}
+
 int main(void)
 {
 	RUN(test_init_one_free_block);
@@ -357,5 +479,8 @@ int main(void)
 	RUN(test_node_oom);
 	RUN(test_random_against_model);
 	RUN(test_owner_tags);
+	RUN(test_index_deep);
+	RUN(test_index_check_controls);
+	RUN(test_reserve_covers_index);
 	return harness_done("vaddr");
 }
