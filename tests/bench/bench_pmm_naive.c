@@ -279,7 +279,7 @@ static void contig_lines(const char *name, void (*pat)(struct naive_bitmap *, co
 	double n = median(tn, REPS), m = median(tp, REPS);
 	printf("bench: naive_contig512_%s %.1f ns\n", name, n);
 	printf("bench: pmm_contig512_%s %.1f ns\n", name, m);
-	printf("bench: pmm_ratio_contig512_%s_naive %.2f x\n", name, m / n);
+	printf("bench: pmm_ratio_contig512_%s_naive %.3f x\n", name, m / n);
 	free(nb.bits);
 	nb.bits = NULL;
 }
