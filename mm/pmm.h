@@ -48,6 +48,10 @@ struct bootalloc;
 
 struct pmm_pcp;     /* one CPU's cache, in the metadata (mm/pmm.c) */
 
+/* Frames in one block of the free-block map (mm/pmm.c theory 13): 512
+ * frames, 2 MiB, the large-page size - 8 bitmap words, one cache line. */
+#define PMM_BLOCK_FRAMES 512
+
 struct pmm {
 	uint64_t *bitmap;     /* 1 bit per frame, 1 = used; via mm_phys_to_virt */
 	uint64_t *summary;    /* 1 bit per bitmap word, 1 = word has a free frame */
@@ -71,6 +75,11 @@ struct pmm {
 	uint64_t chint;       /* next-fit for contiguous requests: a frame number */
 	size_t ram_hint;      /* map index of the last region a CPU without a
 				 cache freed into (the lock's) */
+	/* Free-block map (mm/pmm.c theory 13): */
+	uint64_t *blocks;     /* 1 bit per PMM_BLOCK_FRAMES-frame block, 1 = all
+				 its frames free in the bitmap */
+	uint64_t nblocks;     /* whole blocks in the bitmap: nwords / 8 */
+	uint64_t nblockw;     /* words of blocks */
 	/* Per-CPU caches and the lock (mm/pmm.c theory 9-12): */
 	struct mm_lock lock;  /* the bitmap, summaries, hints, bitmap_free */
 	uint64_t *cached;     /* 1 bit per frame, 1 = in a CPU cache (atomic) */
@@ -116,6 +125,24 @@ int pmm_free(struct pmm *pmm, uint64_t pa);
 /* Frees count frames from pa; all-or-nothing: checks every frame first. */
 int pmm_free_contig(struct pmm *pmm, uint64_t pa, uint64_t count);
 
+/* Bulk single frames, straight from and to the bitmap under one lock
+ * acquisition (no per-CPU cache): for a caller that takes or gives back
+ * many frames at once (a teardown, a big buffer that need not be
+ * contiguous).  pmm_alloc_bulk puts n frames' addresses into pa[0..n), in
+ * the order the next-fit walk finds them: MM_OK, MM_ENOMEM if fewer than n
+ * frames are free (cached frames count: they are reclaimed first) - then
+ * nothing is allocated - or MM_EINVAL if n is 0 or pa is NULL.
+ * pmm_free_bulk frees the n frames at pa[0..n), in any order; all or
+ * nothing: an entry pmm_free would refuse, or a frame listed twice, is
+ * reported (`pmm_free_bulk(<pa>, 1): ...` as pmm_free reports it) and the
+ * call returns that status with nothing freed (the entries before it,
+ * already given back, are taken back under the same lock).  MM_EINVAL,
+ * reported, if n is 0 or pa is NULL.  A refused bulk free may let a
+ * lock-free reader (pmm_is_allocated, pmm_tag) see its frames free for a
+ * moment. */
+int pmm_alloc_bulk(struct pmm *pmm, uint64_t n, uint64_t *pa);
+int pmm_free_bulk(struct pmm *pmm, uint64_t n, const uint64_t *pa);
+
 /* Frame tags: one bit per frame with which an owner marks the frames it
  * handed out itself (kalloc: single pages it returns as direct-map
  * pointers), so a free can tell "allocated" from "allocated by me": a stale
@@ -157,8 +184,9 @@ uint64_t pmm_cached_frames(const struct pmm *pmm);
  * contiguous request does before it gives up); returns how many. */
 uint64_t pmm_drain_all(struct pmm *pmm);
 
-/* Checks every invariant (summary levels match the bitmap, free count, holes
- * and padding marked used, cached frames and the caches agree); O(frames).
+/* Checks every invariant (summary levels and the free-block map match the
+ * bitmap, free count, holes and padding marked used, cached frames and the
+ * caches agree); O(frames).
  * Prints the first violation and returns MM_EINVAL, or returns MM_OK.  For
  * tests and debugging, while no other CPU uses the allocator. */
 int pmm_check(const struct pmm *pmm);

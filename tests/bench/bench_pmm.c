@@ -10,6 +10,11 @@
  *   pmm_contig_512_2m  ns per 512-frame, 2 MiB-aligned pmm_alloc_contig +
  *                      pmm_free_contig pair (16 GiB, empty)
  *   pmm_init_16g / pmm_init_1t   ms for pmm_init (best of REPEAT runs)
+ *   memset_bitmap_1t   ms for a memset of as many bytes as pmm_init_1t's
+ *                      metadata (bitmap, summaries, tags, cached bits, CPU
+ *                      caches: all of it, page rounded), over the same
+ *                      already-touched memory (best of REPEAT runs)
+ *   pmm_ratio_init_1t_memset   pmm_init_1t over memset_bitmap_1t
  * and, all with the same pattern (BATCH allocations, then their frees, the
  * last first) on one thread with the per-CPU cache unless said otherwise:
  *   freelist_pair      ns per pop + push of a plain stack of frame numbers
@@ -30,6 +35,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "mm/pmm.h"
@@ -151,8 +157,10 @@ static double contig_ns(void)
 	return (t1 - t0) / (BLOCKS * ROUNDS);
 }
 
-/* Returns the best pmm_init time in ms for RAM [1M, top). */
-static double init_ms(uint64_t top)
+/* Returns the best pmm_init time in ms for RAM [1M, top); *memset_ms (if
+ * not NULL) gets the best time of a memset of the metadata's bytes, at the
+ * same place, measured in turns with the inits. */
+static double init_ms(uint64_t top, double *memset_ms)
 {
 	struct mm_region map[] = {
 		{ .base = PG, .size = 0x9f000, .type = MR_USABLE },
@@ -161,7 +169,7 @@ static double init_ms(uint64_t top)
 		{ .base = 4 * GiB, .size = top - 4 * GiB, .type = MR_USABLE },
 	};
 	struct pmm p;
-	double best = 1e30;
+	double best = 1e30, mbest = 1e30;
 
 	for (int i = 0; i < REPEAT; i++) {
 		double t0 = now_ns();
@@ -169,7 +177,18 @@ static double init_ms(uint64_t top)
 		double t = now_ns() - t0;
 		if (t < best)
 			best = t;
+		if (memset_ms) {
+			void *meta = p.bitmap;
+			t0 = now_ns();
+			memset(meta, i & 1 ? 0 : 0xff, p.meta_size);
+			__asm__ volatile("" : : "r"(meta) : "memory");
+			t = now_ns() - t0;
+			if (t < mbest)
+				mbest = t;
+		}
 	}
+	if (memset_ms)
+		*memset_ms = mbest / 1e6;
 	return best / 1e6;
 }
 
@@ -354,7 +373,11 @@ int main(void)
 	}
 	printf("bench: pmm_ratio_99_0 %.2f x\n", t[3] / t[0]);
 	printf("bench: pmm_contig_512_2m %.1f ns\n", contig_ns());
-	printf("bench: pmm_init_16g %.2f ms\n", init_ms(16 * GiB));
-	printf("bench: pmm_init_1t %.2f ms\n", init_ms(TiB));
+	double ms, i1t;
+	printf("bench: pmm_init_16g %.2f ms\n", init_ms(16 * GiB, NULL));
+	i1t = init_ms(TiB, &ms);
+	printf("bench: memset_bitmap_1t %.2f ms\n", ms);
+	printf("bench: pmm_init_1t %.2f ms\n", i1t);
+	printf("bench: pmm_ratio_init_1t_memset %.2f x\n", i1t / ms);
 	return 0;
 }

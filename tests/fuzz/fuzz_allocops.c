@@ -33,6 +33,12 @@
  * frames cached on another CPU, and allocations steal from other caches
  * when the machine runs dry.
  *
+ * Single frames also come from pmm_alloc_bulk (a record each) and go
+ * back through pmm_free_bulk, several records at once; contiguous
+ * requests include 2 MiB-aligned ones (the free-block map), and a bulk
+ * free with one bad entry (listed twice, free or cached, a kalloc page,
+ * misaligned, or n 0) must be refused whole.
+ *
  * Input: a sequence of 4-byte steps [op, a, b, c].
  */
 #include <stdint.h>
@@ -355,8 +361,26 @@ static void op_pmm_alloc(uint8_t a, uint8_t b)
 	uint64_t pa;
 	if (r < 0)
 		return;
+	if ((a & 3) == 2) {          /* pmm_alloc_bulk: one record per frame */
+		uint64_t n = 1 + b % 8, pa[8];
+		int slots[8], k = 0;
+		for (int i = 0; i < MAXREC && k < (int)n; i++)
+			if (recs[i].kind == R_NONE)
+				slots[k++] = i;
+		if (k < (int)n || pmm_alloc_bulk(pmm, n, pa) != MM_OK)
+			return;
+		for (uint64_t i = 0; i < n; i++) {
+			recs[slots[i]] = (struct rec){ .kind = R_PMM, .pa = pa[i], .n = 1 };
+			own(pa[i], slots[i]);
+		}
+		return;
+	}
 	if (a & 1) {
 		uint64_t n = 1 + b % 16, align = PAGE_SIZE << (a >> 1) % 6;
+		if ((a >> 4) == 15) {    /* 2 MiB aligned: the free-block map */
+			n = 512 + b % 3 * 100;
+			align = 512 * PAGE_SIZE;
+		}
 		if (pmm_alloc_contig(pmm, n, align, &pa) != MM_OK)
 			return;
 		if (pa % align)
@@ -489,7 +513,7 @@ static void op_bad(uint8_t a, uint8_t b, uint8_t c)
 	const struct rec *x = r >= 0 ? &recs[r] : NULL;
 	uint64_t dm = (uint64_t)(uintptr_t)mm_phys_to_virt(0);
 
-	switch (a % 12) {
+	switch (a % 13) {
 	case 0: {   /* kfree of a direct-map page that is not a kalloc page */
 		uint64_t pa = ((uint64_t)b << 8 | c) % NFRAMES << PAGE_SHIFT;
 		unsigned o = owner_of[pa >> PAGE_SHIFT];
@@ -606,6 +630,39 @@ static void op_bad(uint8_t a, uint8_t b, uint8_t c)
 		BAD("pmm_free_contig over a kalloc page", 0, 0, pmm_free_contig(pmm, lo, 2 + c % 3));
 		break;
 	}
+	case 12: {  /* pmm_free_bulk of good frames and one bad entry */
+		uint64_t pa[5], n = 0;
+		for (int i = 0; i < MAXREC && n < 4; i++)
+			if (recs[(i + b) % MAXREC].kind == R_PMM)
+				pa[n++] = recs[(i + b) % MAXREC].pa;
+		uint64_t f = ((uint64_t)b << 8 | c) % NFRAMES, bad = f << PAGE_SHIFT;
+		switch (c % 4) {
+		case 0:     /* a frame listed twice */
+			if (n == 0)
+				return;
+			bad = pa[c / 4 % n];
+			break;
+		case 1:     /* a frame nobody owns: free, cached, the pmm's
+			     * metadata, or no RAM (not a page table: that
+			     * free would be good) */
+			if (owner_of[f] || (pmm_is_allocated(pmm, bad) &&
+					    bad - pmm->meta_pa >= pmm->meta_size))
+				return;
+			break;
+		case 2:     /* a kalloc page */
+			if ((r = pick(R_KALLOC, c)) < 0 || !recs[r].direct)
+				return;
+			bad = recs[r].va - dm;
+			break;
+		case 3:     /* misaligned, n 0 */
+			bad = n ? pa[0] + 8 : 8;
+			break;
+		}
+		pa[n++] = bad;
+		BAD("pmm_free_bulk with a bad entry", 0, 0,
+		    pmm_free_bulk(pmm, c % 8 == 7 ? 0 : n, pa));
+		break;
+	}
 	case 11:    /* zero sizes, unaligned and wrapping ranges */
 		switch (c % 6) {
 		case 0: BAD("kfree size 0", 0, 0, kfree_in(&as, ptr(KWIN_BASE), 0)); break;
@@ -618,6 +675,32 @@ static void op_bad(uint8_t a, uint8_t b, uint8_t c)
 		}
 		break;
 	}
+}
+
+/* pmm_free_bulk of up to 1 + b % 8 single-frame records (picked from the
+ * k-th on); must succeed. */
+static void op_free_bulk(uint8_t k, uint8_t b)
+{
+	uint64_t pa[8], n = 0, want = 1 + b % 8;
+	int rs[8];
+	for (int i = 0; i < MAXREC && n < want; i++) {
+		int r = (i + k) % MAXREC;
+		if (recs[r].kind == R_PMM) {
+			rs[n] = r;
+			pa[n++] = recs[r].pa;
+		}
+	}
+	if (n == 0)
+		return;
+	for (uint64_t i = 0; i < n; i++) {
+		unmap_borrowers(pa[i], 1);
+		disown(pa[i], rs[i]);
+	}
+	int rc = pmm_free_bulk(pmm, n, pa);
+	if (rc != MM_OK)
+		FAIL("pmm_free_bulk of %llu good frames: %s", (unsigned long long)n, mm_status_str(rc));
+	for (uint64_t i = 0; i < n; i++)
+		retire(rs[i]);
 }
 
 /* ---------------------------------------------------------------- driver */
@@ -677,12 +760,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 1: op_kalloc(s[1], s[2]); break;
 		case 2: op_vblock(s[1], s[2]); break;
 		case 3: op_mapaddr(s[1], s[2]); break;
-		case 4: case 5: {
+		case 4: {
 			int r = pick(0, s[1]);
 			if (r >= 0)
 				free_right(r);
 			break;
 		}
+		case 5: op_free_bulk(s[1], s[2]); break;
 		default: op_bad(s[1], s[2], s[3]); break;
 		}
 		check_frames();

@@ -1,9 +1,11 @@
 /*
  * tests/host/test_pmm.c - the bitmap frame allocator: pmm_init(_boot),
- * pmm_alloc, pmm_alloc_contig, pmm_free(_contig), pmm_is_*, pmm_totals,
- * pmm_print, pmm_check.
+ * pmm_alloc, pmm_alloc_contig, pmm_free(_contig), pmm_alloc_bulk,
+ * pmm_free_bulk, pmm_is_*, pmm_totals, pmm_print, pmm_check (and the
+ * free-block map it checks).
  * Pictures: U usable, R reserved, M the allocator's bitmap, x allocated.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "mm/bootalloc.h"
@@ -356,6 +358,248 @@ static void test_tags_misuse(void)
 	CHECK(pmm_check(&p) == MM_OK, "pmm_check");
 }
 
+/* Brute force: the first frame >= from, a multiple of a, with [f, f + n)
+ * all free (not allocated, RAM), or UINT64_MAX. */
+static uint64_t brute_fit(const struct pmm *p, uint64_t from, uint64_t n, uint64_t a)
+{
+	for (uint64_t f = (from + a - 1) / a * a; f + n <= p->nframes; f += a) {
+		uint64_t i = 0;
+		while (i < n && pmm_is_ram(p, (f + i) * PG) && !pmm_is_allocated(p, (f + i) * PG))
+			i++;
+		if (i == n)
+			return f;
+	}
+	return UINT64_MAX;
+}
+
+/*
+ *   1M               64M+300K
+ *   |M.x...x...x...x.|          one used frame in every 2 MiB block
+ * Expect: no 512-frame run aligned to 2 MiB (ENOMEM, nothing changes)
+ * though nearly everything is free; 500 unaligned frames fit; freeing one
+ * block's frame makes exactly that block the answer; a 700-frame request
+ * (a block plus a tail of 188) fits only where the next block's first 188
+ * frames are free too, and never runs past the end of RAM.
+ */
+static void test_contig_blocks(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, 63 * MiB + 300 * KiB) };
+	struct pmm p;
+	uint64_t pa, used[32], n = 0, free0;
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	for (uint64_t b = 1; b < 32; b++) {      /* frame 100 of every block */
+		p.chint = b * 512 + 100;
+		REQUIRE_OK(pmm_alloc_contig(&p, 1, 2 * PG, &pa), "alloc one (not via a cache)");
+		REQUIRE(pa == (b * 512 + 100) * PG, "pa %#llx", (unsigned long long)pa);
+		used[n++] = pa;
+	}
+	free0 = pmm_free_frames(&p);
+	CHECK(pmm_alloc_contig(&p, 512, 2 * MiB, &pa) == MM_ENOMEM, "no aligned block");
+	CHECK(pmm_alloc_contig(&p, 1024, 2 * MiB, &pa) == MM_ENOMEM, "no two blocks");
+	CHECK(pmm_free_frames(&p) == free0 && pmm_check(&p) == MM_OK, "nothing changed");
+	/* control: 500 frames at 4 KiB alignment fit between two used frames
+	 * (511 free from frame 101 of a block), through the frame search */
+	REQUIRE_OK(pmm_alloc_contig(&p, 500, PG, &pa), "500 frames fit");
+	CHECK(pa / PG % 512 == 101, "at frame 101 of a block: %#llx", (unsigned long long)pa);
+	REQUIRE_OK(pmm_free_contig(&p, pa, 500), "free 500");
+
+	REQUIRE_OK(pmm_free(&p, used[9]), "free block 10's frame");   /* into a cache */
+	REQUIRE(pmm_drain_all(&p) == 1, "drain");
+	p.chint = 0;
+	REQUIRE_OK(pmm_alloc_contig(&p, 512, 2 * MiB, &pa), "block 10 now fits");
+	CHECK(pa == 10 * 2 * MiB, "pa %#llx want block 10", (unsigned long long)pa);
+	CHECK(pmm_alloc_contig(&p, 700, 2 * MiB, &pa) == MM_ENOMEM, "no tail room anywhere");
+	REQUIRE_OK(pmm_free_contig(&p, 10 * 2 * MiB, 512), "free block 10");
+	REQUIRE_OK(pmm_free(&p, used[10]), "free block 11's frame");
+	pmm_drain_all(&p);
+	p.chint = 0;
+	uint64_t want = brute_fit(&p, 0, 700, 512);
+	REQUIRE_OK(pmm_alloc_contig(&p, 700, 2 * MiB, &pa), "700 frames");
+	CHECK(pa / PG == want && want == 10 * 512, "pa %#llx want frame %#llx",
+	      (unsigned long long)pa, (unsigned long long)want);
+	CHECK(pmm_check(&p) == MM_OK, "check");
+}
+
+/*
+ *   1M                         65M (the last, partial block: 44 frames)
+ *   |M........................|..|
+ * Expect: block-aligned requests against a brute-force first fit from the
+ * next-fit hint, at every size from one block to all of RAM and over;
+ * after a round of frees everything is back.
+ */
+static void test_contig_blocks_model(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, 64 * MiB + 44 * PG) };
+	struct pmm p;
+	uint64_t pa, got[64], ng = 0, free0;
+	static const uint64_t sizes[][2] = {   /* frames, alignment in frames */
+		{ 512, 512 }, { 513, 512 }, { 1000, 1024 }, { 2048, 2048 }, { 1536, 512 },
+		{ 4096, 512 }, { 8192, 8192 }, { 700, 4096 }, { 16384 + 40, 512 },
+	};
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	free0 = pmm_free_frames(&p);
+	for (int round = 0; round < 200; round++) {
+		const uint64_t *sz = sizes[round % N(sizes)];
+		uint64_t from = p.chint, want = brute_fit(&p, from, sz[0], sz[1]);
+		if (want == UINT64_MAX)
+			want = brute_fit(&p, 0, sz[0], sz[1]);
+		int st = pmm_alloc_contig(&p, sz[0], sz[1] * PG, &pa);
+		if (want == UINT64_MAX) {
+			CHECK(st == MM_ENOMEM, "round %d: %s with no fit", round, mm_status_str(st));
+		} else {
+			REQUIRE(st == MM_OK && pa / PG == want, "round %d: %llu/%llu gave %s %#llx want %#llx",
+				round, (unsigned long long)sz[0], (unsigned long long)sz[1],
+				mm_status_str(st), (unsigned long long)pa, (unsigned long long)(want * PG));
+			got[ng++] = pa;
+		}
+		if (ng == 16 || round % 37 == 36) {  /* give back every other one */
+			for (uint64_t i = 0; i < ng; i += 2)
+				REQUIRE_OK(pmm_free_contig(&p, got[i], 512), "free one block of it");
+			ng = 0;
+		}
+		REQUIRE_OK(pmm_check(&p), "round %d: check", round);
+	}
+	CHECK(pmm_alloc_contig(&p, p.total + 1, 2 * MiB, &pa) == MM_ENOMEM, "more than RAM");
+	CHECK(pmm_free_frames(&p) < free0, "some still held");
+}
+
+/*
+ *   1M                 9M
+ *   |M.................|     8 MiB, 2048 frames
+ * Expect: pmm_alloc_bulk hands out n distinct free frames, allocated and
+ * counted, not through the caches; pmm_free_bulk (in any order) gives them
+ * all back.  Misuse changes nothing: n 0 or a NULL array (MM_EINVAL),
+ * more frames than are free (MM_ENOMEM), and for pmm_free_bulk a frame
+ * listed twice, a free frame, a cached frame, a tagged frame, the
+ * allocator's metadata, a hole, a misaligned address - each refused with
+ * a report naming it, the entries before it taken back.
+ */
+static void test_bulk(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, 8 * MiB), R(MR_RESERVED, 9 * MiB, MiB),
+				   R(MR_USABLE, 10 * MiB, MiB) };
+	struct pmm p;
+	static uint64_t pa[4096];
+	uint64_t free0, n, one;
+	const char *txt;
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	free0 = pmm_free_frames(&p);
+	n = 1000;
+	REQUIRE_OK(pmm_alloc_bulk(&p, n, pa), "bulk 1000");
+	CHECK(pmm_free_frames(&p) == free0 - n && pmm_cached_frames(&p) == 0, "counted, no cache");
+	for (uint64_t i = 0; i < n; i++) {
+		CHECK(pmm_is_allocated(&p, pa[i]) && pa[i] % PG == 0, "entry %llu %#llx",
+		      (unsigned long long)i, (unsigned long long)pa[i]);
+		if (i > 0)
+			CHECK(pa[i] > pa[i - 1], "ascending, distinct: %llu", (unsigned long long)i);
+	}
+	CHECK(pmm_check(&p) == MM_OK, "check after alloc");
+	for (uint64_t i = 0; i < n / 2; i++) {   /* free in a shuffled order */
+		uint64_t t = pa[i];
+		pa[i] = pa[n - 1 - i];
+		pa[n - 1 - i] = t;
+	}
+	REQUIRE_OK(pmm_free_bulk(&p, n, pa), "bulk free");
+	CHECK(pmm_free_frames(&p) == free0 && pmm_check(&p) == MM_OK, "all back");
+
+	/* Allocation misuse. */
+	CHECK(pmm_alloc_bulk(&p, 0, pa) == MM_EINVAL, "n 0");
+	CHECK(pmm_alloc_bulk(&p, 1, NULL) == MM_EINVAL, "NULL");
+	CHECK(pmm_alloc_bulk(&p, free0 + 1, pa) == MM_ENOMEM, "one more than free");
+	CHECK(pmm_alloc_bulk(&p, UINT64_MAX, pa) == MM_ENOMEM, "huge n");
+	CHECK(pmm_free_frames(&p) == free0 && pmm_check(&p) == MM_OK, "refusals changed nothing");
+	/* cached frames are free: a bulk allocation of everything gets them */
+	REQUIRE_OK(pmm_alloc(&p, &one), "alloc one");
+	REQUIRE_OK(pmm_free(&p, one), "free it into the cache");
+	REQUIRE(pmm_cached_frames(&p) > 0, "cache holds frames");
+	REQUIRE_OK(pmm_alloc_bulk(&p, free0, pa), "every free frame, cached ones too");
+	CHECK(pmm_free_frames(&p) == 0 && pmm_check(&p) == MM_OK, "empty");
+	REQUIRE_OK(pmm_free_bulk(&p, free0, pa), "all back");
+	CHECK(pmm_free_frames(&p) == free0, "back to %llu", (unsigned long long)free0);
+
+	/* Free misuse: 8 good entries, then one bad one at entry 8. */
+	REQUIRE_OK(pmm_alloc_bulk(&p, 16, pa), "16");
+	REQUIRE_OK(pmm_free(&p, pa[12]), "frame 12 freed (cached)");
+	REQUIRE_OK(pmm_tag(&p, pa[13]), "frame 13 tagged");
+	uint64_t bad[][2] = {             /* the bad entry, the status */
+		{ pa[3], MM_ENOENT },          /* listed twice */
+		{ pa[12], MM_ENOENT },         /* cached (freed already) */
+		{ pa[13], MM_EBUSY },          /* tagged */
+		{ pa[15] + 1, MM_EINVAL },     /* misaligned */
+		{ p.meta_pa, MM_ERANGE },      /* the allocator's metadata */
+		{ 9 * MiB + PG, MM_ERANGE },   /* the reserved hole */
+		{ 64 * GiB, MM_ERANGE },       /* beyond RAM */
+		{ 0, MM_ERANGE },              /* page 0 */
+	};
+	uint64_t list[9];
+	memcpy(list, pa, 8 * sizeof(uint64_t));
+	free0 = pmm_free_frames(&p);
+	for (size_t k = 0; k < N(bad); k++) {
+		list[8] = bad[k][0];
+		host_capture_begin();
+		int st = pmm_free_bulk(&p, 9, list);
+		txt = host_capture_end();
+		char want[32];
+		snprintf(want, sizeof(want), "0x%llx", (unsigned long long)(bad[k][0] & ~(PG - 1)));
+		CHECK(st == (int)bad[k][1], "bad %zu: %s want %s", k, mm_status_str(st),
+		      mm_status_str((int)bad[k][1]));
+		CHECK(strstr(txt, "pmm_free_bulk") && strstr(txt, "entry 8 of 9") &&
+		      (bad[k][1] == MM_EINVAL || strstr(txt, want)), "bad %zu: message %s", k, txt);
+		CHECK(pmm_free_frames(&p) == free0, "bad %zu: count changed", k);
+		for (int i = 0; i < 8; i++)
+			CHECK(pmm_is_allocated(&p, list[i]), "bad %zu: entry %d freed", k, i);
+		CHECK(pmm_check(&p) == MM_OK, "bad %zu: check", k);
+	}
+	/* a free frame listed first: refused at entry 0 */
+	list[0] = pa[12];
+	host_capture_begin();
+	CHECK(pmm_free_bulk(&p, 1, list) == MM_ENOENT, "cached frame alone");
+	CHECK(pmm_free_bulk(&p, 0, list) == MM_EINVAL, "n 0");
+	CHECK(pmm_free_bulk(&p, 3, NULL) == MM_EINVAL, "NULL");
+	txt = host_capture_end();
+	CHECK(strstr(txt, "bad argument"), "message %s", txt);
+	CHECK(pmm_free_frames(&p) == free0 && pmm_check(&p) == MM_OK, "nothing changed");
+	/* control: the 8 good entries alone go */
+	REQUIRE_OK(pmm_untag(&p, pa[13]), "untag");
+	memcpy(list, pa, 8 * sizeof(uint64_t));
+	REQUIRE_OK(pmm_free_bulk(&p, 8, list), "the good eight");
+	CHECK(pmm_free_frames(&p) == free0 + 8 && pmm_check(&p) == MM_OK, "eight freed");
+}
+
+/*
+ * Expect: pmm_check notices a free-block bit that disagrees with the
+ * bitmap either way, and a set padding bit of summary2 (controls: the
+ * untouched allocator passes).
+ */
+static void test_check_blocks(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, 16 * MiB) };
+	struct pmm p;
+	uint64_t pa;
+	const char *txt;
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	REQUIRE_OK(pmm_alloc_contig(&p, 512, 2 * MiB, &pa), "a block");
+	REQUIRE_OK(pmm_check(&p), "clean");
+	uint64_t b = pa / PG / 512;
+	host_capture_begin();
+	p.blocks[b / 64] ^= 1ULL << (b % 64);        /* says free, is used */
+	CHECK(pmm_check(&p) == MM_EINVAL, "used block marked free");
+	p.blocks[b / 64] ^= 1ULL << (b % 64);
+	p.blocks[(b + 1) / 64] ^= 1ULL << ((b + 1) % 64);   /* says used, is free */
+	CHECK(pmm_check(&p) == MM_EINVAL, "free block marked used");
+	p.blocks[(b + 1) / 64] ^= 1ULL << ((b + 1) % 64);
+	p.summary2[0] |= 1ULL << 63;
+	CHECK(pmm_check(&p) == MM_EINVAL, "summary2 padding");
+	p.summary2[0] &= ~(1ULL << 63);
+	txt = host_capture_end();
+	CHECK(strstr(txt, "free-block bit") && strstr(txt, "padding"), "messages %s", txt);
+	CHECK(pmm_check(&p) == MM_OK, "restored");
+}
+
 int main(void)
 {
 	RUN(test_init_totals);
@@ -369,5 +613,9 @@ int main(void)
 	RUN(test_nearly_full);
 	RUN(test_1_tib);
 	RUN(test_tags_misuse);
+	RUN(test_contig_blocks);
+	RUN(test_contig_blocks_model);
+	RUN(test_bulk);
+	RUN(test_check_blocks);
 	return harness_done("pmm");
 }

@@ -1,7 +1,9 @@
 /*
  * tests/host/test_pmm_random.c - the frame allocator against a reference
  * model: 1.2M random operations (single, contiguous and aligned allocations,
- * single and multi-frame frees, bad frees) on a map with holes.
+ * 2 MiB-aligned runs with and without a tail (the free-block map), bulk
+ * allocations and frees, single and multi-frame frees, bad frees, bulk
+ * frees with one bad entry) on a map with holes.
  *
  * The model is an owner per frame (0 free, HOLE not managed, else the id of
  * the live allocation) and a free count.  After every step: every frame
@@ -126,7 +128,7 @@ static void test_random(void)
 	uint32_t next_id = 1;
 	uint64_t pa, free0;
 	int fill = 1;
-	unsigned long n_alloc = 0, n_contig = 0, n_free = 0, n_enomem = 0, n_bad = 0;
+	unsigned long n_alloc = 0, n_contig = 0, n_free = 0, n_enomem = 0, n_bad = 0, n_bulk = 0;
 
 	int st0 = pmm_init(&p, map, NMAP);
 	REQUIRE(st0 == MM_OK, "init %s", mm_status_str(st0));
@@ -182,11 +184,31 @@ static void test_random(void)
 			} else if (kind < 9) {
 				count = 1 + rnd() % 64;
 				st = pmm_alloc_contig(&p, count, PG, &pa);
-			} else {
-				static const uint64_t sizes[] = { 8, 64, 512 };
-				count = sizes[rnd() % 3];
-				align = count;
+			} else if (kind < 9 || rnd() % 2) {
+				static const uint64_t sizes[][2] = { { 8, 8 }, { 64, 64 }, { 512, 512 },
+					{ 600, 512 }, { 1024, 1024 }, { 1100, 512 } };
+				const uint64_t *sz = sizes[rnd() % 6];
+				count = sz[0];
+				align = sz[1];
 				st = pmm_alloc_contig(&p, count, align * PG, &pa);
+			} else {                     /* bulk: n single frames */
+				static uint64_t bulk[64];
+				uint64_t n = 1 + rnd() % 64;
+				st = pmm_alloc_bulk(&p, n, bulk);
+				if (st == MM_ENOMEM) {
+					n_enomem++;
+					REQUIRE(model_free < n, "step %d: bulk ENOMEM for %llu with %llu free",
+						step, (unsigned long long)n, (unsigned long long)model_free);
+					continue;
+				}
+				REQUIRE(st == MM_OK, "step %d: bulk gave %s", step, mm_status_str(st));
+				for (uint64_t i = 0; i < n; i++)
+					if (!model_alloc(bulk[i] / PG, 1, 1, next_id++, step))
+						return;
+				if (next_id >= HOLE - 64)
+					next_id = 1;
+				n_bulk += n;
+				goto counted;
 			}
 			if (st == MM_ENOMEM) {
 				n_enomem++;
@@ -207,6 +229,57 @@ static void test_random(void)
 			if (next_id == HOLE)
 				next_id = 1;
 			count == 1 ? n_alloc++ : n_contig++;
+counted:;
+		} else if (nlive > 0 && rnd() % 4 == 0) {   /* a bulk free of singles */
+			static uint64_t list[17];
+			static size_t idx[16];
+			size_t n = 0;
+			for (int t = 0; t < 32 && n < 16; t++) {
+				size_t i = (size_t)(rnd() % nlive);
+				int dup = 0;
+				for (size_t j = 0; j < n; j++)
+					dup |= idx[j] == i;
+				if (lives[i].count == 1 && !dup) {
+					idx[n] = i;
+					list[n++] = lives[i].frame * PG;
+				}
+			}
+			if (n == 0)
+				continue;
+			if (rnd() % 3 == 0) {        /* one bad entry: all refused */
+				uint64_t f = rnd() % nframes;
+				list[n] = rnd() % 2 ? list[rnd() % n] : f * PG;
+				if (owner[f] != 0 && owner[f] != HOLE && list[n] == f * PG)
+					continue;            /* that entry would be good */
+				free0 = pmm_free_frames(&p);
+				host_capture_begin();
+				int st = pmm_free_bulk(&p, n + 1, list);
+				const char *txt = host_capture_end();
+				REQUIRE(st != MM_OK && strstr(txt, "pmm_free_bulk"),
+					"step %d: bad bulk free gave %s", step, mm_status_str(st));
+				REQUIRE(pmm_free_frames(&p) == free0, "step %d: refused bulk free changed the count", step);
+				for (size_t j = 0; j < n; j++)
+					REQUIRE(pmm_is_allocated(&p, list[j]), "step %d: refused bulk free freed %#llx",
+						step, (unsigned long long)list[j]);
+				n_bad++;
+				continue;
+			}
+			int st = pmm_free_bulk(&p, n, list);
+			REQUIRE(st == MM_OK, "step %d: bulk free of %zu gave %s", step, n, mm_status_str(st));
+			/* retire the lives, highest index first (swap-remove) */
+			for (size_t a = 0; a < n; a++)
+				for (size_t b = a + 1; b < n; b++)
+					if (idx[b] > idx[a]) {
+						size_t t = idx[a];
+						idx[a] = idx[b];
+						idx[b] = t;
+					}
+			for (size_t j = 0; j < n; j++) {
+				owner[lives[idx[j]].frame] = 0;
+				lives[idx[j]] = lives[--nlive];
+			}
+			model_free += n;
+			n_free += n;
 		} else if (nlive > 0) {              /* a good free */
 			size_t i = (size_t)(rnd() % nlive);
 			struct live l = lives[i];
@@ -228,8 +301,8 @@ static void test_random(void)
 	}
 	host_set_cpu(0);
 	full_scan(&p, STEPS);
-	printf("pmm_random: %lu single, %lu contiguous, %lu frees, %lu ENOMEM, %lu bad frees\n",
-	       n_alloc, n_contig, n_free, n_enomem, n_bad);
+	printf("pmm_random: %lu single, %lu contiguous, %lu bulk frames, %lu frees, %lu ENOMEM, %lu bad frees\n",
+	       n_alloc, n_contig, n_bulk, n_free, n_enomem, n_bad);
 	free(owner);
 	free(lives);
 }
