@@ -385,6 +385,43 @@ def test_acpi_q35():
     return run
 
 
+def test_pci_bridges():
+    """q35 with two PCIe root ports, a PCIe-to-PCI bridge behind the second
+    and a test device behind each: one at device 0 of its bus (the root
+    port's link) and one at device 3 of the conventional bus behind the
+    PCI bridge, which has no device 0 (found only through its bridge).
+    The listing must hold exactly the functions this test handed QEMU on
+    top of q35's own five."""
+    def run():
+        fails = []
+        extra = ("-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x10 "
+                 "-device pci-testdev,bus=rp1 "
+                 "-device pcie-root-port,id=rp2,bus=pcie.0,chassis=2,addr=0x11 "
+                 "-device pcie-pci-bridge,id=pb,bus=rp2 "
+                 "-device pci-testdev,bus=pb,addr=0x3")
+        status, text = kernel_boot({"MEM": "512M", "QEMU_EXTRA": extra})
+        check_done(status, text, fails)
+        fn = re.findall(r"^pci: ([0-9a-f]{2}):([0-9a-f]{2})\.([0-7]) ([0-9a-f]{4}:[0-9a-f]{4}) "
+                        r"class=([0-9a-f]{6})$", text, re.M)
+        # q35's 5 functions, 2 root ports, the PCI bridge, 2 test devices.
+        if len(fn) != 10:
+            fails.append(f"{len(fn)} PCI functions listed, want 10")
+        m = re.search(r"^pci: segment 0: (\d+) functions$", text, re.M)
+        if not m or m.group(1) != str(len(fn)):
+            fails.append("the `pci: segment 0: N functions` count differs from the lines")
+        tdev = [f for f in fn if f[3] == "1b36:0005"]
+        if len(tdev) != 2:
+            fails.append(f"{len(tdev)} test devices listed, want 2")
+        if not any(f[1] == "03" and f[0] != "00" for f in tdev):
+            fails.append("the test device at device 3 behind the PCI bridge is not listed")
+        if not any(f[1] == "00" and f[0] != "00" for f in tdev):
+            fails.append("the test device at device 0 behind the root port is not listed")
+        if sum(1 for f in fn if f[4].startswith("0604")) != 3:
+            fails.append("want 3 PCI-to-PCI bridges (class 0604xx) listed")
+        return fails, text
+    return run
+
+
 def test_acpi_pc():
     def run():
         fails = []
@@ -823,6 +860,7 @@ TESTS = {
     "pc-512M-vs-shell": test_map_vs_shell({"MEM": "512M", "MACHINE": "pc"}),
     "q35-1T": test_huge("1T", (1 << 40) - (1 << 32), 1 << 40),
     "acpi-q35-smp4": test_acpi_q35(),
+    "pci-bridges": test_pci_bridges(),
     "acpi-pc-smp1": test_acpi_pc(),
     "smp-ghost-hotplug-slots": test_smp_ghost(),
     "smp-no-trampoline": test_smp_no_trampoline(),
