@@ -35,7 +35,12 @@ KCFLAGS = --target=x86_64-unknown-none-elf -std=c11 -ffreestanding -nostdinc \
 	-isystem $(RESDIR)/include -fno-pic -fno-pie -mcmodel=kernel \
 	-mno-red-zone -mno-mmx -mno-sse -mno-sse2 -mno-80387 \
 	-fno-stack-protector -fno-omit-frame-pointer -fno-builtin-printf \
-	-O2 -g -Wall -Wextra -Werror=implicit-function-declaration -I. -MMD -MP
+	-O2 -g -Wall -Wextra -Werror=implicit-function-declaration -I. -MMD -MP \
+	-DMM_PLATFORM_INLINE='"kernel/mem/mm_platform_inline.h"'
+
+# mm/platform.h's per-CPU primitives, inline, for every host build (tests,
+# TSan, benchmarks, fuzzers).
+HOST_INLINE = -DMM_PLATFORM_INLINE='"tools/host_platform_inline.h"'
 
 # lib/ is the freestanding ground floor (formatter, string functions), mm/
 # the portable memory manager, kernel/ the rest by subsystem (README: layout).
@@ -139,7 +144,7 @@ $(BUILD)/memboot.img: $(IMAGE_ESP)/.stamp tools/mkimage.sh
 
 # ---------------------------------------------------------------- host
 # mm/ built for the host under ASan/UBSan, with tools/host_platform.c.
-HOSTCFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -I. -fno-omit-frame-pointer \
+HOSTCFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -I. -fno-omit-frame-pointer $(HOST_INLINE) \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -pthread -MMD -MP
 HOST_LIB_SRC := $(sort $(wildcard mm/*.c)) tools/host_platform.c
 HOST_LIB_OBJ := $(patsubst %,$(BUILD)/host/%.o,$(HOST_LIB_SRC))
@@ -169,7 +174,7 @@ $(BUILD)/host/bin/%: $(BUILD)/host/tests/host/%.c.o $(HOST_LIB_OBJ) \
 # The same tests again under ThreadSanitizer, for those that start threads
 # (every tests/host/test_*.c that includes <pthread.h>): a data race between
 # host "CPUs" fails the run.
-TSANCFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -I. -fno-omit-frame-pointer \
+TSANCFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -I. -fno-omit-frame-pointer $(HOST_INLINE) \
 	-fsanitize=thread -pthread -MMD -MP
 TSAN_TESTS := $(patsubst tests/host/%.c,$(BUILD)/tsan/bin/%,$(sort $(shell grep -l '<pthread.h>' tests/host/test_*.c)))
 TSAN_LIB_OBJ := $(patsubst %,$(BUILD)/tsan/%.o,$(HOST_LIB_SRC))
@@ -184,7 +189,7 @@ $(BUILD)/tsan/bin/%: $(BUILD)/tsan/tests/host/%.c.o $(TSAN_LIB_OBJ) \
 	$(HOSTCC) $(TSANCFLAGS) -o $@ $^
 
 # ---------------------------------------------------------------- bench
-BENCHCFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -I. -DNDEBUG -pthread -MMD -MP
+BENCHCFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -I. -DNDEBUG -pthread -MMD -MP $(HOST_INLINE)
 BENCH_LIB_OBJ := $(patsubst %,$(BUILD)/bench/%.o,$(HOST_LIB_SRC))
 BENCHES := $(patsubst tests/bench/%.c,$(BUILD)/bench/bin/%,$(sort $(wildcard tests/bench/bench_*.c)))
 
@@ -200,7 +205,7 @@ $(BUILD)/bench/bin/%: $(BUILD)/bench/tests/bench/%.c.o $(BENCH_LIB_OBJ) \
 # ---------------------------------------------------------------- fuzz
 # libFuzzer harnesses, one per tests/fuzz/fuzz_*.c; the code under test is
 # named in tests/fuzz/fuzz.mk (FUZZ_SRC_fuzz_foo := kernel/foo.c).
-FUZZCFLAGS = -std=gnu11 -O1 -g -I. -fsanitize=fuzzer,address,undefined \
+FUZZCFLAGS = -std=gnu11 -O1 -g -I. -fsanitize=fuzzer,address,undefined $(HOST_INLINE) \
 	-fno-sanitize-recover=undefined -MMD -MP
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/bin/%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 

@@ -43,18 +43,33 @@ void mm_tlb_shootdown(uint64_t va, uint64_t npages);
  * and per-CPU arrays indexed by mm_cpu_id() are sized by it. */
 #define MM_MAX_CPUS 256
 
-/* This CPU's number, 0 .. MM_MAX_CPUS-1 (0 is the boot CPU; on the host,
- * the number the calling thread gave itself with host_set_cpu). */
+/*
+ * The four per-CPU primitives below run on every lock and allocator fast
+ * path, so a host gives them as static inline functions in a header of
+ * its own, which the build names with MM_PLATFORM_INLINE (as uACPI's arch
+ * helpers): -DMM_PLATFORM_INLINE='"kernel/mem/mm_platform_inline.h"' (a
+ * %gs load, pushf/cli) or '"tools/host_platform_inline.h"' (a thread-local
+ * variable, no interrupts).  Without it they are ordinary functions the
+ * host must define.
+ *
+ *   unsigned mm_cpu_id(void);
+ *       This CPU's number, 0 .. MM_MAX_CPUS-1 (0 is the boot CPU; on the
+ *       host, the number the calling thread gave itself with host_set_cpu).
+ *   uint64_t mm_irq_save(void);
+ *       Disables interrupts on this CPU and returns the state to restore
+ *       (0 if they were off).  The host has no interrupts: returns 0.
+ *   void mm_irq_restore(uint64_t state);
+ *       Re-enables interrupts if state (from mm_irq_save) says they were on.
+ *   void mm_cpu_relax(void);
+ *       Tells the CPU it is spinning (PAUSE on x86).
+ */
+#ifdef MM_PLATFORM_INLINE
+#include MM_PLATFORM_INLINE
+#else
 unsigned mm_cpu_id(void);
-
-/* Disables interrupts on this CPU and returns the state to restore (0 if
- * they were off).  The host has no interrupts: returns 0. */
 uint64_t mm_irq_save(void);
-
-/* Re-enables interrupts if state (from mm_irq_save) says they were on. */
 void mm_irq_restore(uint64_t state);
-
-/* Tells the CPU it is spinning (PAUSE on x86). */
 void mm_cpu_relax(void);
+#endif
 
 #endif

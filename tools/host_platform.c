@@ -127,35 +127,13 @@ uint64_t host_shootdowns(void)
 	return __atomic_load_n(&shootdowns, __ATOMIC_RELAXED);
 }
 
-/* A host "CPU" is a thread: each thread names itself with host_set_cpu. */
-static _Thread_local unsigned host_cpu;
+/* A host "CPU" is a thread: each thread names itself with host_set_cpu;
+ * tools/host_platform_inline.h's mm_cpu_id reads it. */
+_Thread_local unsigned host_cpu;
 
 void host_set_cpu(unsigned cpu)
 {
 	if (cpu >= MM_MAX_CPUS)
 		mm_panic("host_set_cpu: cpu %u >= MM_MAX_CPUS (%u)", cpu, MM_MAX_CPUS);
 	host_cpu = cpu;
-}
-
-unsigned mm_cpu_id(void)
-{
-	return host_cpu;
-}
-
-/* No interrupts on the host. */
-uint64_t mm_irq_save(void)
-{
-	return 0;
-}
-
-void mm_irq_restore(uint64_t state)
-{
-	(void)state;
-}
-
-void mm_cpu_relax(void)
-{
-#if defined(__x86_64__)
-	__builtin_ia32_pause();
-#endif
 }

@@ -88,32 +88,3 @@ void mm_tlb_shootdown(uint64_t va, uint64_t npages)
 	smp_shootdown(va, npages);
 }
 
-/* See mm/platform.h: one GS-relative load from this CPU's block
- * (kernel/smp/percpu.h), set up before kmain uses any lock. */
-unsigned mm_cpu_id(void)
-{
-	unsigned cpu;
-	__asm__ volatile("movl %%gs:%c1, %0" : "=r"(cpu) : "i"(PERCPU_CPU));
-	return cpu;
-}
-
-/* See mm/platform.h: RFLAGS.IF before the cli. */
-uint64_t mm_irq_save(void)
-{
-	uint64_t rflags;
-	__asm__ volatile("pushfq; popq %0; cli" : "=r"(rflags) : : "memory");
-	return rflags & RFLAGS_IF;
-}
-
-/* See mm/platform.h. */
-void mm_irq_restore(uint64_t state)
-{
-	if (state & RFLAGS_IF)
-		__asm__ volatile("sti" : : : "memory");
-}
-
-/* See mm/platform.h. */
-void mm_cpu_relax(void)
-{
-	__asm__ volatile("pause" : : : "memory");
-}

@@ -16,18 +16,20 @@
 #ifndef KERNEL_SMP_PERCPU_H
 #define KERNEL_SMP_PERCPU_H
 
-#ifndef __ASSEMBLER__
-#include <stdint.h>
-#include "kernel/arch/trap.h"
-#include "mm/platform.h"
-#endif
-
-/* Offsets used from assembly. */
+/* Offsets used from assembly (and PERCPU_CPU by mm_cpu_id, in
+ * kernel/mem/mm_platform_inline.h: defined before the includes below,
+ * which reach that file through mm/platform.h). */
 #define PERCPU_SELF          0
 #define PERCPU_CPU           8
 #define PERCPU_CATCH_ACTIVE  16
 #define PERCPU_CATCH_RSP     24
 #define PERCPU_CATCH_OUT     32
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+#include "kernel/arch/trap.h"
+#include "mm/platform.h"
+#endif
 
 #ifndef __ASSEMBLER__
 /* Words of a bitmap with one bit per possible CPU. */
