@@ -390,6 +390,23 @@ static void unmap_survey(struct addrspace *as, uint64_t va, uint64_t count,
 	}
 }
 
+/* The leaves from v in v's leaf table: returns the first and sets *n to
+ * how many of the next left pages that table holds.  The table must
+ * exist (the caller mapped or surveyed the range): else a broken
+ * invariant, reported as who.  Paging lock held. */
+static uint64_t *leaf_run(struct addrspace *as, uint64_t v, uint64_t left, uint64_t *n,
+			  const char *who)
+{
+	int err, level;
+	uint64_t *pt = walk_pt(as, v, 0, &err, &level);
+	if (!pt)
+		mm_panic("%s: va 0x%llx has no page table (level %d entry: %s)", who,
+			 (unsigned long long)v, level, mm_status_str(err));
+	unsigned x = PX(1, v);
+	*n = PT_ENTRIES - x < left ? PT_ENTRIES - x : left;
+	return &pt[x];
+}
+
 /*
  * Step a of theory 8: turns count mapped 4 KiB leaves from va (the caller
  * made sure: unmap_survey, or pages it just mapped) into pending entries.
@@ -399,21 +416,13 @@ static void unmap_survey(struct addrspace *as, uint64_t va, uint64_t count,
 static void mark_pending(struct addrspace *as, uint64_t va, uint64_t count, int local_flush)
 {
 	int per_page = local_flush && count <= PAGING_FLUSH_ALL_PAGES;
-	uint64_t i = 0;
-	int err, level;
+	uint64_t i = 0, n;
 
 	MM_LOCK_ASSERT_HELD(half_lock(as, va));
 	while (i < count) {
 		uint64_t v = va + (i << PAGE_SHIFT);
-		uint64_t *pt = walk_pt(as, v, 0, &err, &level);
-		if (!pt)
-			mm_panic("mark_pending: va 0x%llx has no page table (level %d entry: %s)",
-				 (unsigned long long)v, level, mm_status_str(err));
-		unsigned x = PX(1, v);
-		uint64_t n = PT_ENTRIES - x;
-		if (n > count - i)
-			n = count - i;
-		for (uint64_t *e = &pt[x], *stop = e + n; e < stop; e++, v += PAGE_SIZE) {
+		uint64_t *first = leaf_run(as, v, count - i, &n, "mark_pending");
+		for (uint64_t *e = first, *stop = e + n; e < stop; e++, v += PAGE_SIZE) {
 			uint64_t pte = *e;
 			if (!(pte & PTE_P))
 				mm_panic("mark_pending: va 0x%llx is not mapped", (unsigned long long)v);
@@ -435,21 +444,13 @@ static void mark_pending(struct addrspace *as, uint64_t va, uint64_t count, int 
  */
 static uint64_t finalize(struct addrspace *as, uint64_t va, uint64_t count)
 {
-	uint64_t i = 0, parked = 0;
-	int err, level;
+	uint64_t i = 0, parked = 0, n;
 
 	MM_LOCK_ASSERT_HELD(half_lock(as, va));
 	while (i < count) {
 		uint64_t v = va + (i << PAGE_SHIFT);
-		uint64_t *pt = walk_pt(as, v, 0, &err, &level);
-		if (!pt)
-			mm_panic("finalize: va 0x%llx has no page table (level %d entry: %s)",
-				 (unsigned long long)v, level, mm_status_str(err));
-		unsigned x = PX(1, v);
-		uint64_t n = PT_ENTRIES - x;
-		if (n > count - i)
-			n = count - i;
-		for (uint64_t *e = &pt[x], *stop = e + n; e < stop; e++, v += PAGE_SIZE) {
+		uint64_t *first = leaf_run(as, v, count - i, &n, "finalize");
+		for (uint64_t *e = first, *stop = e + n; e < stop; e++, v += PAGE_SIZE) {
 			uint64_t pte = *e;
 			if ((pte & (PTE_P | PTE_PENDING)) != PTE_PENDING)
 				mm_panic("finalize: va 0x%llx entry 0x%llx is not pending",
