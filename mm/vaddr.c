@@ -345,18 +345,45 @@ static void ix_insert(struct virtaddr_space *s, struct virtaddr_index *x, unsign
 }
 
 /*
- * Removes entry pos of x.  A node left with fewer than IX_MIN entries
+ * Keeps cursor *k on its entry while the leaf step of ix_remove moves
+ * entries between leaves l and r (entries p and p + 1 of their parent):
+ * a merge moves all of r to the end of l (r_first: 0, l_n: l's entries
+ * before), a loan moves r's first entry to the end of l (r_first: 1) or
+ * l's last to the front of r (r_first: -1).
+ */
+static void ix_keep(struct ix_cursor *k, struct virtaddr_index *l, struct virtaddr_index *r,
+		    unsigned l_n, int r_first)
+{
+	if (!k)
+		return;
+	if (r_first == 0 && k->x == r)
+		*k = (struct ix_cursor){ l, l_n + k->i };
+	else if (r_first == 1 && k->x == r)
+		*k = k->i ? (struct ix_cursor){ r, k->i - 1 } : (struct ix_cursor){ l, l_n };
+	else if (r_first == -1 && k->x == r)
+		k->i++;
+	else if (r_first == -1 && k->x == l && k->i == l_n - 1)
+		*k = (struct ix_cursor){ r, 0 };
+}
+
+/*
+ * Removes entry pos of leaf x.  A node left with fewer than IX_MIN entries
  * takes one from a sibling that can spare it, or else merges with that
  * sibling (the right one of the pair is recycled and its entry removed
  * from the parent the same way); an inner root left with one child gives
- * way to it.  Returns 1 if only x changed (the entries before pos keep
- * their places), 0 if entries moved between nodes.
+ * way to it.  keep (if not NULL) is a cursor on another leaf entry; it
+ * follows that entry to its new place (only the first, leaf, step moves
+ * leaf entries: the steps above move whole nodes, which keep their
+ * entries), so the caller needs no new search.
  */
-static int ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsigned pos)
+static void ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsigned pos,
+		      struct ix_cursor *keep)
 {
-	for (int plain = 1;; plain = 0) {
+	for (int plain = 1;; plain = 0, keep = NULL) {
 		uint64_t old = x->max_free[pos];
 		ix_take_entry(x, pos);
+		if (keep && keep->x == x && keep->i > pos)
+			keep->i--;
 		if (!x->parent) {
 			if (!x->leaf && x->n == 1) {
 				s->root = x->ptr[0];
@@ -365,20 +392,21 @@ static int ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsigne
 				s->nix--;
 				ix_put(s, x);
 			}
-			return plain;
+			return;
 		}
 		if (x->n >= IX_MIN) {
 			if (pos && plain)   /* only this entry changed */
 				ix_carry(x, old, 0);
 			else
 				ix_fix_up(x);
-			return plain;
+			return;
 		}
 		struct virtaddr_index *p = x->parent, *l, *r;
 		unsigned i = ix_slot(x), ri = i ? i : 1;   /* r is entry ri of p */
 		l = p->ptr[ri - 1];
 		r = p->ptr[ri];
 		if (l->n + r->n <= VIRTADDR_FANOUT) {
+			ix_keep(keep, l, r, l->n, 0);
 			ix_move_tail(l, r, 0);
 			s->nix--;
 			ix_put(s, r);
@@ -388,9 +416,11 @@ static int ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsigne
 			continue;
 		}
 		if (l == x) {
+			ix_keep(keep, l, r, l->n, 1);
 			ix_put_entry(l, l->n, r->key[0], r->max_free[0], r->ptr[0]);
 			ix_take_entry(r, 0);
 		} else {
+			ix_keep(keep, l, r, l->n, -1);
 			unsigned k = l->n - 1;
 			ix_put_entry(r, 0, l->key[k], l->max_free[k], l->ptr[k]);
 			ix_take_entry(l, k);
@@ -398,7 +428,7 @@ static int ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsigne
 		ix_refresh(l, ri - 1);
 		ix_refresh(r, ri);
 		ix_fix_up(p);
-		return 0;
+		return;
 	}
 }
 
@@ -445,16 +475,24 @@ static struct virtaddr_index *ix_leaf_of(const struct virtaddr_space *s, uint64_
 	return x;
 }
 
-/* Returns the leaf holding block b, *slot its entry; panics if the index
- * does not hold b (a broken invariant). */
-static struct virtaddr_index *ix_locate(const struct virtaddr_space *s,
-					const struct virtaddr_block *b, unsigned *slot)
+/* Returns the leaf entry after c (step 1) or before it (step -1) in
+ * address order, across leaves: up the parent links while c's node is the
+ * last (first) child, over to the sibling and down its first (last)
+ * entries.  The caller knows that entry exists (a list neighbour). */
+static struct ix_cursor ix_step(struct ix_cursor c, int step)
 {
-	struct virtaddr_index *x = ix_leaf_of(s, b->base, slot);
-	if (x->ptr[*slot] != b)
-		mm_panic("ix_locate: block [0x%llx, +0x%llx) is not in the index",
-			 (unsigned long long)b->base, (unsigned long long)b->size);
-	return x;
+	struct virtaddr_index *x = c.x;
+
+	if (step > 0 ? c.i + 1 < x->n : c.i > 0)
+		return (struct ix_cursor){ x, c.i + step };
+	while (x->parent && (step > 0 ? x->slot + 1u == x->parent->n : x->slot == 0))
+		x = x->parent;
+	if (!x->parent)
+		mm_panic("ix_step: no leaf entry %s the last one", step > 0 ? "after" : "before");
+	x = x->parent->ptr[x->slot + step];
+	while (!x->leaf)
+		x = x->ptr[step > 0 ? 0 : x->n - 1];
+	return (struct ix_cursor){ x, step > 0 ? 0 : x->n - 1 };
 }
 
 /* Returns the lowest free block with room for size bytes at a multiple of
@@ -852,22 +890,17 @@ int virtaddr_check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t s
 }
 
 /* Removes block b, entry c of the index, from list and index and recycles
- * it.  Returns 1 if the entries before c kept their places. */
-static int block_drop(struct virtaddr_space *s, struct ix_cursor c, struct virtaddr_block *b)
+ * it; keep follows another leaf entry (ix_remove). */
+static void block_drop(struct virtaddr_space *s, struct ix_cursor c, struct virtaddr_block *b,
+		       struct ix_cursor *keep)
 {
-	if (c.i >= c.x->n || c.x->ptr[c.i] != b) {   /* b starts the next leaf */
-		c.x = ix_locate(s, b, &c.i);
-		ix_remove(s, c.x, c.i);
-		list_remove(s, b);
-		node_put(s, b);
-		s->nblocks--;
-		return 0;
-	}
-	int plain = ix_remove(s, c.x, c.i);
+	if (c.x->ptr[c.i] != b)
+		mm_panic("block_drop: block [0x%llx, +0x%llx) is not at its index entry",
+			 (unsigned long long)b->base, (unsigned long long)b->size);
+	ix_remove(s, c.x, c.i, keep);
 	list_remove(s, b);
 	node_put(s, b);
 	s->nblocks--;
-	return plain;
 }
 
 /* Turns block n at entry c (in use, its counts already taken off) free
@@ -882,16 +915,14 @@ static void release(struct virtaddr_space *s, struct ix_cursor c)
 	struct virtaddr_block *x = n->next;
 	if (x && !x->owner) {
 		n->size += x->size;
-		if (!block_drop(s, (struct ix_cursor){ c.x, c.i + 1 }, x))
-			c.x = ix_locate(s, n, &c.i);
+		block_drop(s, ix_step(c, 1), x, &c);
 	}
 	struct virtaddr_block *p = n->prev;
 	if (p && !p->owner) {
+		struct ix_cursor cp = ix_step(c, -1);
 		p->size += n->size;
-		if (!block_drop(s, c, n) || c.i == 0)
-			c.x = ix_locate(s, p, &c.i);
-		else
-			c.i--;
+		block_drop(s, c, n, &cp);
+		c = cp;
 		n = p;
 	}
 	ix_update(c, n->size);
