@@ -147,13 +147,18 @@ static uint64_t block_free(const struct virtaddr_block *b)
 	return b->owner ? 0 : b->size;
 }
 
-/* Returns the largest free size below x. */
+/* Returns the largest free size below x.  Reads all VIRTADDR_FANOUT
+ * entries (unused ones are 0), unrolled into two independent chains of
+ * conditional moves: no loop and no branch to mispredict. */
 static uint64_t ix_max(const struct virtaddr_index *x)
 {
-	uint64_t m = 0;
-	for (unsigned i = 0; i < x->n; i++)
-		m = x->max_free[i] > m ? x->max_free[i] : m;
-	return m;
+	uint64_t a = 0, b = 0;
+#pragma GCC unroll 8
+	for (unsigned i = 0; i < VIRTADDR_FANOUT; i += 2) {
+		a = x->max_free[i] > a ? x->max_free[i] : a;
+		b = x->max_free[i + 1] > b ? x->max_free[i + 1] : b;
+	}
+	return a > b ? a : b;
 }
 
 /* Returns the last entry of x whose key is <= key (0 if key is below them
@@ -495,6 +500,39 @@ static struct ix_cursor ix_step(struct ix_cursor c, int step)
 	return (struct ix_cursor){ x, step > 0 ? 0 : x->n - 1 };
 }
 
+/*
+ * lowest_fit for page alignment, where any free block of size bytes or
+ * more fits: returns the lowest such block (*at its entry), or NULL.  Only
+ * the root's scan needs a bound; below it the parent's entry promised a
+ * free size of at least size (theory 2), so the scan stops inside the
+ * node's entries, checked once per level (a scan past them stops at the
+ * pointer array, whose values are all large).
+ */
+static struct virtaddr_block *lowest_fit_page(const struct virtaddr_space *s, uint64_t size,
+					      struct ix_cursor *at)
+{
+	struct virtaddr_index *x = s->root;
+	unsigned i = 0;
+
+	while (i < x->n && x->max_free[i] < size)
+		i++;
+	if (i == x->n)
+		return NULL;
+	while (!x->leaf) {
+		x = x->ptr[i];
+		ix_prefetch(x);
+		i = 0;
+		while (x->max_free[i] < size)
+			i++;
+		if (i >= x->n)
+			mm_panic("lowest_fit_page: index node promised 0x%llx free bytes it lacks",
+				 (unsigned long long)size);
+	}
+	ix_prefetch_blocks(x, i);
+	*at = (struct ix_cursor){ x, i };
+	return x->ptr[i];
+}
+
 /* Returns the lowest free block with room for size bytes at a multiple of
  * align (*va gets that address, *at its entry), or NULL.  An in-order walk of the index
  * that skips entries whose largest free size is below size; with page
@@ -506,6 +544,12 @@ static struct virtaddr_block *lowest_fit(const struct virtaddr_space *s, uint64_
 	struct virtaddr_index *x = s->root;
 	unsigned i = 0;
 
+	if (align == PAGE_SIZE) {
+		struct virtaddr_block *n = lowest_fit_page(s, size, at);
+		if (n)
+			*va = n->base;
+		return n;
+	}
 	for (;;) {
 		while (i < x->n && x->max_free[i] < size)
 			i++;
@@ -599,6 +643,24 @@ static void carve(struct virtaddr_space *s, struct ix_cursor c,
 		n->owner = owner;
 		ix_insert(s, c.x, c.i + 1, va, 0, n, &c);
 		s->nblocks++;
+	} else if (va + size < end && c.x->n < VIRTADDR_FANOUT) {
+		/* The common case: n keeps its entry, the free tail t takes a
+		 * new one beside it in the same leaf.  To the levels above that
+		 * is one entry whose free size went from n's to t's: one carry. */
+		uint64_t old = c.x->max_free[c.i];
+		struct virtaddr_block *t = node_get(s);
+		n->size = size;
+		n->owner = owner;
+		t->base = va + size;
+		t->size = end - t->base;
+		list_insert_after(n, t);
+		c.x->max_free[c.i] = 0;
+		ix_put_entry(c.x, c.i + 1, t->base, t->size, t);
+		ix_carry(c.x, old, t->size);
+		s->nblocks++;
+		s->nused++;
+		s->used_bytes += size;
+		return;
 	} else {
 		n->size = size;
 		n->owner = owner;
