@@ -164,7 +164,7 @@ static uint64_t ix_max(const struct virtaddr_index *x)
 /* Returns the last entry of x whose key is <= key (0 if key is below them
  * all): the entry a search for key takes.  A binary search over the whole
  * array (unused keys are IX_NOKEY, never <= a key of the space). */
-static unsigned ix_pick(const struct virtaddr_index *x, uint64_t key)
+static inline unsigned ix_pick(const struct virtaddr_index *x, uint64_t key)
 {
 	unsigned i = 0;
 	_Static_assert(VIRTADDR_FANOUT == 16, "ix_pick: steps for 16 entries");
@@ -447,6 +447,7 @@ static void ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsign
 static void ix_prefetch(const struct virtaddr_index *x)
 {
 	const char *p = (const char *)x;
+#pragma GCC unroll 8
 	for (unsigned off = 0; off < sizeof(*x); off += IX_LINE)
 		__builtin_prefetch(p + off);
 }
