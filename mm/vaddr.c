@@ -351,23 +351,22 @@ static void ix_insert(struct virtaddr_space *s, struct virtaddr_index *x, unsign
 
 /*
  * Keeps cursor *k on its entry while the leaf step of ix_remove moves
- * entries between leaves l and r (entries p and p + 1 of their parent):
- * a merge moves all of r to the end of l (r_first: 0, l_n: l's entries
- * before), a loan moves r's first entry to the end of l (r_first: 1) or
- * l's last to the front of r (r_first: -1).
+ * entries between leaves l and r (neighbours, l first): a merge moves all
+ * of r to the end of l (merge 1; l_n: l's entries before), a loan from l
+ * moves l's last entry to the front of r (merge 0).  A loan from r (its
+ * first entry to the end of l) moves nothing *k can be on: *k is before
+ * the removed entry (ix_remove), so it is not in r when l lost one.
  */
 static void ix_keep(struct ix_cursor *k, struct virtaddr_index *l, struct virtaddr_index *r,
-		    unsigned l_n, int r_first)
+		    unsigned l_n, int merge)
 {
 	if (!k)
 		return;
-	if (r_first == 0 && k->x == r)
+	if (merge && k->x == r)
 		*k = (struct ix_cursor){ l, l_n + k->i };
-	else if (r_first == 1 && k->x == r)
-		*k = k->i ? (struct ix_cursor){ r, k->i - 1 } : (struct ix_cursor){ l, l_n };
-	else if (r_first == -1 && k->x == r)
+	else if (!merge && k->x == r)
 		k->i++;
-	else if (r_first == -1 && k->x == l && k->i == l_n - 1)
+	else if (!merge && k->x == l && k->i == l_n - 1)
 		*k = (struct ix_cursor){ r, 0 };
 }
 
@@ -376,8 +375,8 @@ static void ix_keep(struct ix_cursor *k, struct virtaddr_index *l, struct virtad
  * takes one from a sibling that can spare it, or else merges with that
  * sibling (the right one of the pair is recycled and its entry removed
  * from the parent the same way); an inner root left with one child gives
- * way to it.  keep (if not NULL) is a cursor on another leaf entry; it
- * follows that entry to its new place (only the first, leaf, step moves
+ * way to it.  keep (if not NULL) is a cursor on a leaf entry before the
+ * removed one (in address order); it follows that entry to its new place (only the first, leaf, step moves
  * leaf entries: the steps above move whole nodes, which keep their
  * entries), so the caller needs no new search.
  */
@@ -386,9 +385,7 @@ static void ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsign
 {
 	for (int plain = 1;; plain = 0, keep = NULL) {
 		uint64_t old = x->max_free[pos];
-		ix_take_entry(x, pos);
-		if (keep && keep->x == x && keep->i > pos)
-			keep->i--;
+		ix_take_entry(x, pos);   /* keep, before pos, stays */
 		if (!x->parent) {
 			if (!x->leaf && x->n == 1) {
 				s->root = x->ptr[0];
@@ -411,7 +408,7 @@ static void ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsign
 		l = p->ptr[ri - 1];
 		r = p->ptr[ri];
 		if (l->n + r->n <= VIRTADDR_FANOUT) {
-			ix_keep(keep, l, r, l->n, 0);
+			ix_keep(keep, l, r, l->n, 1);
 			ix_move_tail(l, r, 0);
 			s->nix--;
 			ix_put(s, r);
@@ -421,11 +418,10 @@ static void ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsign
 			continue;
 		}
 		if (l == x) {
-			ix_keep(keep, l, r, l->n, 1);
 			ix_put_entry(l, l->n, r->key[0], r->max_free[0], r->ptr[0]);
 			ix_take_entry(r, 0);
 		} else {
-			ix_keep(keep, l, r, l->n, -1);
+			ix_keep(keep, l, r, l->n, 0);
 			unsigned k = l->n - 1;
 			ix_put_entry(r, 0, l->key[k], l->max_free[k], l->ptr[k]);
 			ix_take_entry(l, k);
@@ -504,10 +500,10 @@ static struct ix_cursor ix_step(struct ix_cursor c, int step)
 /*
  * lowest_fit for page alignment, where any free block of size bytes or
  * more fits: returns the lowest such block (*at its entry), or NULL.  Only
- * the root's scan needs a bound; below it the parent's entry promised a
- * free size of at least size (theory 2), so the scan stops inside the
- * node's entries, checked once per level (a scan past them stops at the
- * pointer array, whose values are all large).
+ * the root's scan needs the entry count; below it the parent's entry
+ * promised a free size of at least size (theory 2), so the scan stops
+ * inside the node's entries (bounded by the array alone, a constant the
+ * compiler folds), checked once per level.
  */
 static struct virtaddr_block *lowest_fit_page(const struct virtaddr_space *s, uint64_t size,
 					      struct ix_cursor *at)
@@ -523,7 +519,7 @@ static struct virtaddr_block *lowest_fit_page(const struct virtaddr_space *s, ui
 		x = x->ptr[i];
 		ix_prefetch(x);
 		i = 0;
-		while (x->max_free[i] < size)
+		while (i < VIRTADDR_FANOUT && x->max_free[i] < size)
 			i++;
 		if (i >= x->n)
 			mm_panic("lowest_fit_page: index node promised 0x%llx free bytes it lacks",
