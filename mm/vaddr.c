@@ -147,19 +147,24 @@ static uint64_t block_free(const struct virtaddr_block *b)
 	return b->owner ? 0 : b->size;
 }
 
-/* Returns the largest free size below x. */
+/* Returns the largest free size below x.  Reads all VIRTADDR_FANOUT
+ * entries (unused ones are 0), unrolled into two independent chains of
+ * conditional moves: no loop and no branch to mispredict. */
 static uint64_t ix_max(const struct virtaddr_index *x)
 {
-	uint64_t m = 0;
-	for (unsigned i = 0; i < x->n; i++)
-		m = x->max_free[i] > m ? x->max_free[i] : m;
-	return m;
+	uint64_t a = 0, b = 0;
+#pragma GCC unroll 8
+	for (unsigned i = 0; i < VIRTADDR_FANOUT; i += 2) {
+		a = x->max_free[i] > a ? x->max_free[i] : a;
+		b = x->max_free[i + 1] > b ? x->max_free[i + 1] : b;
+	}
+	return a > b ? a : b;
 }
 
 /* Returns the last entry of x whose key is <= key (0 if key is below them
  * all): the entry a search for key takes.  A binary search over the whole
  * array (unused keys are IX_NOKEY, never <= a key of the space). */
-static unsigned ix_pick(const struct virtaddr_index *x, uint64_t key)
+static inline unsigned ix_pick(const struct virtaddr_index *x, uint64_t key)
 {
 	unsigned i = 0;
 	_Static_assert(VIRTADDR_FANOUT == 16, "ix_pick: steps for 16 entries");
@@ -345,18 +350,42 @@ static void ix_insert(struct virtaddr_space *s, struct virtaddr_index *x, unsign
 }
 
 /*
- * Removes entry pos of x.  A node left with fewer than IX_MIN entries
+ * Keeps cursor *k on its entry while the leaf step of ix_remove moves
+ * entries between leaves l and r (neighbours, l first): a merge moves all
+ * of r to the end of l (merge 1; l_n: l's entries before), a loan from l
+ * moves l's last entry to the front of r (merge 0).  A loan from r (its
+ * first entry to the end of l) moves nothing *k can be on: *k is before
+ * the removed entry (ix_remove), so it is not in r when l lost one.
+ */
+static void ix_keep(struct ix_cursor *k, struct virtaddr_index *l, struct virtaddr_index *r,
+		    unsigned l_n, int merge)
+{
+	if (!k)
+		return;
+	if (merge && k->x == r)
+		*k = (struct ix_cursor){ l, l_n + k->i };
+	else if (!merge && k->x == r)
+		k->i++;
+	else if (!merge && k->x == l && k->i == l_n - 1)
+		*k = (struct ix_cursor){ r, 0 };
+}
+
+/*
+ * Removes entry pos of leaf x.  A node left with fewer than IX_MIN entries
  * takes one from a sibling that can spare it, or else merges with that
  * sibling (the right one of the pair is recycled and its entry removed
  * from the parent the same way); an inner root left with one child gives
- * way to it.  Returns 1 if only x changed (the entries before pos keep
- * their places), 0 if entries moved between nodes.
+ * way to it.  keep (if not NULL) is a cursor on a leaf entry before the
+ * removed one (in address order); it follows that entry to its new place (only the first, leaf, step moves
+ * leaf entries: the steps above move whole nodes, which keep their
+ * entries), so the caller needs no new search.
  */
-static int ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsigned pos)
+static void ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsigned pos,
+		      struct ix_cursor *keep)
 {
-	for (int plain = 1;; plain = 0) {
+	for (int plain = 1;; plain = 0, keep = NULL) {
 		uint64_t old = x->max_free[pos];
-		ix_take_entry(x, pos);
+		ix_take_entry(x, pos);   /* keep, before pos, stays */
 		if (!x->parent) {
 			if (!x->leaf && x->n == 1) {
 				s->root = x->ptr[0];
@@ -365,20 +394,21 @@ static int ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsigne
 				s->nix--;
 				ix_put(s, x);
 			}
-			return plain;
+			return;
 		}
 		if (x->n >= IX_MIN) {
 			if (pos && plain)   /* only this entry changed */
 				ix_carry(x, old, 0);
 			else
 				ix_fix_up(x);
-			return plain;
+			return;
 		}
 		struct virtaddr_index *p = x->parent, *l, *r;
 		unsigned i = ix_slot(x), ri = i ? i : 1;   /* r is entry ri of p */
 		l = p->ptr[ri - 1];
 		r = p->ptr[ri];
 		if (l->n + r->n <= VIRTADDR_FANOUT) {
+			ix_keep(keep, l, r, l->n, 1);
 			ix_move_tail(l, r, 0);
 			s->nix--;
 			ix_put(s, r);
@@ -391,6 +421,7 @@ static int ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsigne
 			ix_put_entry(l, l->n, r->key[0], r->max_free[0], r->ptr[0]);
 			ix_take_entry(r, 0);
 		} else {
+			ix_keep(keep, l, r, l->n, 0);
 			unsigned k = l->n - 1;
 			ix_put_entry(r, 0, l->key[k], l->max_free[k], l->ptr[k]);
 			ix_take_entry(l, k);
@@ -398,7 +429,7 @@ static int ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsigne
 		ix_refresh(l, ri - 1);
 		ix_refresh(r, ri);
 		ix_fix_up(p);
-		return 0;
+		return;
 	}
 }
 
@@ -412,6 +443,7 @@ static int ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsigne
 static void ix_prefetch(const struct virtaddr_index *x)
 {
 	const char *p = (const char *)x;
+#pragma GCC unroll 8
 	for (unsigned off = 0; off < sizeof(*x); off += IX_LINE)
 		__builtin_prefetch(p + off);
 }
@@ -445,16 +477,57 @@ static struct virtaddr_index *ix_leaf_of(const struct virtaddr_space *s, uint64_
 	return x;
 }
 
-/* Returns the leaf holding block b, *slot its entry; panics if the index
- * does not hold b (a broken invariant). */
-static struct virtaddr_index *ix_locate(const struct virtaddr_space *s,
-					const struct virtaddr_block *b, unsigned *slot)
+/* Returns the leaf entry after c (step 1) or before it (step -1) in
+ * address order, across leaves: up the parent links while c's node is the
+ * last (first) child, over to the sibling and down its first (last)
+ * entries.  The caller knows that entry exists (a list neighbour). */
+static struct ix_cursor ix_step(struct ix_cursor c, int step)
 {
-	struct virtaddr_index *x = ix_leaf_of(s, b->base, slot);
-	if (x->ptr[*slot] != b)
-		mm_panic("ix_locate: block [0x%llx, +0x%llx) is not in the index",
-			 (unsigned long long)b->base, (unsigned long long)b->size);
-	return x;
+	struct virtaddr_index *x = c.x;
+
+	if (step > 0 ? c.i + 1 < x->n : c.i > 0)
+		return (struct ix_cursor){ x, c.i + step };
+	while (x->parent && (step > 0 ? x->slot + 1u == x->parent->n : x->slot == 0))
+		x = x->parent;
+	if (!x->parent)
+		mm_panic("ix_step: no leaf entry %s the last one", step > 0 ? "after" : "before");
+	x = x->parent->ptr[x->slot + step];
+	while (!x->leaf)
+		x = x->ptr[step > 0 ? 0 : x->n - 1];
+	return (struct ix_cursor){ x, step > 0 ? 0 : x->n - 1 };
+}
+
+/*
+ * lowest_fit for page alignment, where any free block of size bytes or
+ * more fits: returns the lowest such block (*at its entry), or NULL.  Only
+ * the root's scan needs the entry count; below it the parent's entry
+ * promised a free size of at least size (theory 2), so the scan stops
+ * inside the node's entries (bounded by the array alone, a constant the
+ * compiler folds), checked once per level.
+ */
+static struct virtaddr_block *lowest_fit_page(const struct virtaddr_space *s, uint64_t size,
+					      struct ix_cursor *at)
+{
+	struct virtaddr_index *x = s->root;
+	unsigned i = 0;
+
+	while (i < x->n && x->max_free[i] < size)
+		i++;
+	if (i == x->n)
+		return NULL;
+	while (!x->leaf) {
+		x = x->ptr[i];
+		ix_prefetch(x);
+		i = 0;
+		while (i < VIRTADDR_FANOUT && x->max_free[i] < size)
+			i++;
+		if (i >= x->n)
+			mm_panic("lowest_fit_page: index node promised 0x%llx free bytes it lacks",
+				 (unsigned long long)size);
+	}
+	ix_prefetch_blocks(x, i);
+	*at = (struct ix_cursor){ x, i };
+	return x->ptr[i];
 }
 
 /* Returns the lowest free block with room for size bytes at a multiple of
@@ -468,6 +541,12 @@ static struct virtaddr_block *lowest_fit(const struct virtaddr_space *s, uint64_
 	struct virtaddr_index *x = s->root;
 	unsigned i = 0;
 
+	if (align == PAGE_SIZE) {
+		struct virtaddr_block *n = lowest_fit_page(s, size, at);
+		if (n)
+			*va = n->base;
+		return n;
+	}
 	for (;;) {
 		while (i < x->n && x->max_free[i] < size)
 			i++;
@@ -561,6 +640,24 @@ static void carve(struct virtaddr_space *s, struct ix_cursor c,
 		n->owner = owner;
 		ix_insert(s, c.x, c.i + 1, va, 0, n, &c);
 		s->nblocks++;
+	} else if (va + size < end && c.x->n < VIRTADDR_FANOUT) {
+		/* The common case: n keeps its entry, the free tail t takes a
+		 * new one beside it in the same leaf.  To the levels above that
+		 * is one entry whose free size went from n's to t's: one carry. */
+		uint64_t old = c.x->max_free[c.i];
+		struct virtaddr_block *t = node_get(s);
+		n->size = size;
+		n->owner = owner;
+		t->base = va + size;
+		t->size = end - t->base;
+		list_insert_after(n, t);
+		c.x->max_free[c.i] = 0;
+		ix_put_entry(c.x, c.i + 1, t->base, t->size, t);
+		ix_carry(c.x, old, t->size);
+		s->nblocks++;
+		s->nused++;
+		s->used_bytes += size;
+		return;
 	} else {
 		n->size = size;
 		n->owner = owner;
@@ -852,22 +949,17 @@ int virtaddr_check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t s
 }
 
 /* Removes block b, entry c of the index, from list and index and recycles
- * it.  Returns 1 if the entries before c kept their places. */
-static int block_drop(struct virtaddr_space *s, struct ix_cursor c, struct virtaddr_block *b)
+ * it; keep follows another leaf entry (ix_remove). */
+static void block_drop(struct virtaddr_space *s, struct ix_cursor c, struct virtaddr_block *b,
+		       struct ix_cursor *keep)
 {
-	if (c.i >= c.x->n || c.x->ptr[c.i] != b) {   /* b starts the next leaf */
-		c.x = ix_locate(s, b, &c.i);
-		ix_remove(s, c.x, c.i);
-		list_remove(s, b);
-		node_put(s, b);
-		s->nblocks--;
-		return 0;
-	}
-	int plain = ix_remove(s, c.x, c.i);
+	if (c.x->ptr[c.i] != b)
+		mm_panic("block_drop: block [0x%llx, +0x%llx) is not at its index entry",
+			 (unsigned long long)b->base, (unsigned long long)b->size);
+	ix_remove(s, c.x, c.i, keep);
 	list_remove(s, b);
 	node_put(s, b);
 	s->nblocks--;
-	return plain;
 }
 
 /* Turns block n at entry c (in use, its counts already taken off) free
@@ -882,16 +974,14 @@ static void release(struct virtaddr_space *s, struct ix_cursor c)
 	struct virtaddr_block *x = n->next;
 	if (x && !x->owner) {
 		n->size += x->size;
-		if (!block_drop(s, (struct ix_cursor){ c.x, c.i + 1 }, x))
-			c.x = ix_locate(s, n, &c.i);
+		block_drop(s, ix_step(c, 1), x, &c);
 	}
 	struct virtaddr_block *p = n->prev;
 	if (p && !p->owner) {
+		struct ix_cursor cp = ix_step(c, -1);
 		p->size += n->size;
-		if (!block_drop(s, c, n) || c.i == 0)
-			c.x = ix_locate(s, p, &c.i);
-		else
-			c.i--;
+		block_drop(s, c, n, &cp);
+		c = cp;
 		n = p;
 	}
 	ix_update(c, n->size);

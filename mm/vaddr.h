@@ -29,7 +29,10 @@
  *     (the layout of Linux's maple tree).  A split or merge moves entries
  *     between index nodes only; blocks never move, so a block pointer (the
  *     lazy lists of mm/paging.h) stays valid while the block lives.  All
- *     index code is iterative (parent pointers, no recursion).
+ *     index code is iterative (parent pointers, no recursion).  A free
+ *     searches the index once, for the block at its address; its merges
+ *     step to the neighbouring leaf entries and follow them through the
+ *     rebalancing (no second search).
  *
  *  3. Blocks and index nodes live in whole frames taken from the frame
  *     allocator and reached through the direct map; no heap is needed.  A
