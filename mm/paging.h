@@ -121,8 +121,10 @@
 
 /* Unmapping more pages than this flushes the whole TLB instead of one
  * invlpg per page: past a few dozen pages a CR3 reload (and the refill of a
- * cold TLB) is cheaper than the invlpg loop, and it bounds the work. */
-#define PAGING_FLUSH_ALL_PAGES 32
+ * cold TLB) is cheaper than the invlpg loop, and it bounds the work (Linux's
+ * tlb_single_page_flush_ceiling is 33).  The kernel's shootdown uses the
+ * same ceiling on every CPU. */
+#define PAGING_FLUSH_ALL_PAGES 33
 
 /* A pending leaf (theory 8): bit 10, free for software like PTE_OWNED (bit
  * 9), on an entry whose P bit is clear. */

@@ -80,7 +80,7 @@ void mm_tlb_flush_all(void)
 	write_cr3(read_cr3());
 }
 
-/* See mm/platform.h: this CPU (invlpg up to SMP_FLUSH_CEILING pages, a
+/* See mm/platform.h: this CPU (invlpg up to PAGING_FLUSH_ALL_PAGES pages, a
  * full flush above), then every other online CPU by IPI, waiting for
  * their acknowledgements (kernel/smp/shootdown.c). */
 void mm_tlb_shootdown(uint64_t va, uint64_t npages)

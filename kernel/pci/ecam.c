@@ -11,8 +11,26 @@ static uint64_t ecam_fn_off(unsigned dev, unsigned fn)
 	return ((uint64_t)dev << ECAM_DEV_SHIFT) | ((uint64_t)fn << ECAM_FN_SHIFT);
 }
 
-/* Lists the functions of one bus mapped at bus; returns how many. */
-static unsigned ecam_scan_bus(const volatile uint8_t *bus, unsigned busno)
+/* Buses of one ECAM allocation to list: a bit per bus number. */
+struct bus_set {
+	uint64_t bits[PCI_BUSES / 64];
+};
+
+static int bus_wanted(const struct bus_set *w, unsigned b)
+{
+	return (w->bits[b / 64] >> (b % 64)) & 1;
+}
+
+static void bus_want(struct bus_set *w, unsigned b)
+{
+	w->bits[b / 64] |= 1ULL << (b % 64);
+}
+
+/* Lists the functions of one bus mapped at bus and marks in w the
+ * secondary buses of its PCI-to-PCI bridges that lie in [first, last].
+ * Returns the number of functions listed. */
+static unsigned ecam_scan_bus(const volatile uint8_t *bus, unsigned busno, unsigned first,
+			      unsigned last, struct bus_set *w)
 {
 	unsigned found = 0;
 	for (unsigned dev = 0; dev < PCI_DEVS; dev++) {
@@ -28,26 +46,17 @@ static unsigned ecam_scan_bus(const volatile uint8_t *bus, unsigned busno)
 			kprintf("pci: %02x:%02x.%u %04x:%04x class=%06x\n", busno, dev, fn,
 				id & 0xffff, id >> 16, cls);
 			found++;
-			if (fn == 0 && !(mmio_read8(cfg, PCI_HEADER_TYPE) & PCI_MULTIFUNCTION))
+			uint8_t ht = mmio_read8(cfg, PCI_HEADER_TYPE);
+			if ((ht & PCI_HEADER_LAYOUT) == PCI_HEADER_BRIDGE) {
+				unsigned sec = mmio_read8(cfg, PCI_SECONDARY_BUS);
+				if (sec >= first && sec <= last)
+					bus_want(w, sec);
+			}
+			if (fn == 0 && !(ht & PCI_MULTIFUNCTION))
 				break;      /* single-function device */
 		}
 	}
 	return found;
-}
-
-/* Buses of one ECAM allocation to list: a bit per bus number. */
-struct bus_set {
-	uint64_t bits[PCI_BUSES / 64];
-};
-
-static int bus_wanted(const struct bus_set *w, unsigned b)
-{
-	return (w->bits[b / 64] >> (b % 64)) & 1;
-}
-
-static void bus_want(struct bus_set *w, unsigned b)
-{
-	w->bits[b / 64] |= 1ULL << (b % 64);
 }
 
 /* Returns 1 if function 0 of device 0 answers on bus b (one 4 KiB page
@@ -75,25 +84,7 @@ static unsigned list_bus(uint64_t base, unsigned b, unsigned first, unsigned las
 		kprintf("pci: cannot map bus %02x\n", b);
 		return 0;
 	}
-	unsigned found = ecam_scan_bus(bus, b);
-	for (unsigned dev = 0; dev < PCI_DEVS; dev++) {
-		for (unsigned fn = 0; fn < PCI_FNS; fn++) {
-			const volatile uint8_t *cfg = bus + ecam_fn_off(dev, fn);
-			if ((mmio_read32(cfg, PCI_VENDOR) & 0xffff) == PCI_VENDOR_NONE) {
-				if (fn == 0)
-					break;
-				continue;
-			}
-			uint8_t ht = mmio_read8(cfg, PCI_HEADER_TYPE);
-			if ((ht & PCI_HEADER_LAYOUT) == PCI_HEADER_BRIDGE) {
-				unsigned sec = mmio_read8(cfg, PCI_SECONDARY_BUS);
-				if (sec >= first && sec <= last)
-					bus_want(w, sec);
-			}
-			if (fn == 0 && !(ht & PCI_MULTIFUNCTION))
-				break;
-		}
-	}
+	unsigned found = ecam_scan_bus(bus, b, first, last, w);
 	pm->unmap(pm->ctx, (void *)bus, ECAM_BUS_SIZE);
 	return found;
 }

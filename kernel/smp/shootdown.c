@@ -7,6 +7,7 @@
 #include "kernel/smp/lapic.h"
 #include "kernel/smp/percpu.h"
 #include "kernel/smp/smp.h"
+#include "mm/paging.h"
 #include "mm/x86_64.h"
 
 #define BITS_PER_WORD 64
@@ -28,7 +29,7 @@ static struct smp_shootdown_stats stats;   /* atomic adds */
  * global). */
 static void flush_local(uint64_t va, uint64_t npages)
 {
-	if (npages > SMP_FLUSH_CEILING) {
+	if (npages > PAGING_FLUSH_ALL_PAGES) {
 		write_cr3(read_cr3());
 		return;
 	}
@@ -101,7 +102,7 @@ void smp_shootdown(uint64_t va, uint64_t npages)
 	__atomic_add_fetch(&stats.requests, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&stats.ipis, sent, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&stats.pages, npages, __ATOMIC_RELAXED);
-	if (npages > SMP_FLUSH_CEILING)
+	if (npages > PAGING_FLUSH_ALL_PAGES)
 		__atomic_add_fetch(&stats.full_flushes, 1, __ATOMIC_RELAXED);
 }
 

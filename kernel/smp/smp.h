@@ -41,7 +41,7 @@
  *    (so it answers shootdowns while fn runs), not in the handler.
  *
  * 5. TLB shootdown (shootdown.c).  mm_tlb_shootdown(va, n) flushes here
- *    (invlpg up to SMP_FLUSH_CEILING pages, a CR3 reload above: Linux's 33),
+ *    (invlpg up to PAGING_FLUSH_ALL_PAGES pages, a CR3 reload above: Linux's 33),
  *    and, once other CPUs are online, posts (va, n) in this CPU's request
  *    slot, sets this CPU's bit in every online target's sd_pending mask,
  *    sends T_IPI_SHOOTDOWN and waits until every target has acknowledged
@@ -80,8 +80,6 @@
 /* How long every AP together has to check in.  Under TCG 8 vCPUs on 2
  * host cores take a few hundred ms; 2 s is generous and bounded. */
 #define SMP_START_TIMEOUT_MS 2000
-/* Above this many pages a full flush instead of invlpg (Linux: 33). */
-#define SMP_FLUSH_CEILING 33
 
 /* Differences an AP found against the BSP (percpu.mismatch bits). */
 #define SMP_MISMATCH_CR0  (1u << 0)
@@ -129,7 +127,7 @@ struct smp_shootdown_stats {
 	uint64_t requests;      /* mm_tlb_shootdown calls that reached other CPUs */
 	uint64_t ipis;          /* IPIs sent */
 	uint64_t pages;         /* pages asked for */
-	uint64_t full_flushes;  /* requests above SMP_FLUSH_CEILING */
+	uint64_t full_flushes;  /* requests above PAGING_FLUSH_ALL_PAGES */
 };
 /* A snapshot of the counters. */
 void smp_shootdown_stats(struct smp_shootdown_stats *out);
