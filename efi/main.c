@@ -545,6 +545,8 @@ EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	bi->magic = BOOTINFO_MAGIC;
 	bi->version = BOOTINFO_VERSION;
 	bi->size = sizeof(struct bootinfo);
+	bi->efi_system_table_pa = (uint64_t)(uintptr_t)efi_st;
+	bi->paging_levels = 4;
 	bi->memmap_pa = bi_pa + sizeof(struct bootinfo);
 	struct bootinfo *out = (struct bootinfo *)(uintptr_t)bi_pa;
 	*out = *bi;

@@ -24,7 +24,8 @@
 #include <stdint.h>
 
 #define BOOTINFO_MAGIC   0x544f4f42424d454dULL /* "MEMBBOOT" little-endian */
-#define BOOTINFO_VERSION 3 /* 2: tsc_loader_entry, tsc_exit_boot_services; 3: trampoline */
+#define BOOTINFO_VERSION 4 /* 2: tsc_loader_entry, tsc_exit_boot_services; 3: trampoline;
+			     4: efi_system_table_pa, paging_levels */
 
 /* Flags (bootinfo.flags). */
 #define BOOTINFO_F_QEMU_EXIT  (1ULL << 0) /* exit through isa-debug-exit when done */
@@ -121,14 +122,27 @@ struct bootinfo {
 	 * 0 / 0 = the loader could not get them: the kernel runs on one CPU. */
 	uint64_t trampoline_pa;          /* physical base, page-aligned, < 1 MiB */
 	uint64_t trampoline_size;        /* bytes, whole pages, end <= 1 MiB */
+
+	/* Version 4.  The EFI system table the firmware passed to the loader
+	 * (physical address; after ExitBootServices only its header, the
+	 * runtime services and the configuration table stay valid): the
+	 * kernel's way to the runtime services and to configuration tables
+	 * such as the memory attributes table.  0 = none.  Not validated
+	 * here: whoever uses it checks it (its signature, its CRC). */
+	uint64_t efi_system_table_pa;
+	/* Levels of the page tables the loader handed over (CR3's tree):
+	 * 4, or 5 when CR4.LA57 is set (5-level paging). */
+	uint32_t paging_levels;
+	uint32_t reserved1;              /* 0 */
 };
-_Static_assert(sizeof(struct bootinfo) == 672, "bootinfo layout");
+_Static_assert(sizeof(struct bootinfo) == 688, "bootinfo layout");
 _Static_assert(__builtin_offsetof(struct bootinfo, memmap_pa) == 40, "memmap_pa offset");
 _Static_assert(__builtin_offsetof(struct bootinfo, used) == 72, "used offset");
 _Static_assert(__builtin_offsetof(struct bootinfo, fb) == 264, "fb offset");
 _Static_assert(__builtin_offsetof(struct bootinfo, cmdline) == 384, "cmdline offset");
 _Static_assert(__builtin_offsetof(struct bootinfo, tsc_loader_entry) == 640, "tsc offset");
 _Static_assert(__builtin_offsetof(struct bootinfo, trampoline_pa) == 656, "trampoline offset");
+_Static_assert(__builtin_offsetof(struct bootinfo, efi_system_table_pa) == 672, "system table offset");
 
 /* The trampoline area: BOOTINFO_TRAMPOLINE_PAGES pages, all below
  * BOOTINFO_TRAMPOLINE_LIMIT (a SIPI vector is a page number < 256). */

@@ -86,6 +86,8 @@ int bootinfo_check(const struct bootinfo *bi, char *err, size_t errlen)
 			FAIL("trampoline [0x%llx, +0x%llx) is empty, not page-aligned, not below 1 MiB or not in a trampoline used range",
 			     (unsigned long long)bi->trampoline_pa, (unsigned long long)bi->trampoline_size);
 	}
+	if (bi->paging_levels != 4)
+		FAIL("paging levels %u, this kernel runs 4", bi->paging_levels);
 	int nul = 0;
 	for (size_t i = 0; i < sizeof(bi->cmdline) && !nul; i++)
 		nul = bi->cmdline[i] == '\0';

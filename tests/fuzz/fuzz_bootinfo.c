@@ -10,8 +10,8 @@
  *
  * Input:  byte 0      mode bits (below): fix-ups that let the fuzzer reach
  *                     the accepting paths often; every field stays fuzzed
- *         1..672      struct bootinfo v3, raw (zero-padded if short)
- *         673..       the raw memory map, copied into the arena at
+ *         1..688      struct bootinfo v4, raw (zero-padded if short)
+ *         689..       the raw memory map, copied into the arena at
  *                     memmap_pa (zero-padded to memmap_size)
  *
  * Truth is a second reading of the raw bytes, written here from the
@@ -64,7 +64,7 @@ typedef unsigned __int128 u128;
 #define TEXT_MAX    160u                 /* bytes of printed text drawn: enough
 					   to wrap and scroll a small screen */
 #define MAP_CAP     4096u                /* kernel/main.c KERNEL_MAP_MAX */
-#define BI_SIZE     672u            /* v3: + the trampoline pages */
+#define BI_SIZE     688u            /* v4: + system table, paging levels */
 
 /* Mode bits (input byte 0). */
 #define M_HEADER 0x01  /* magic, version, size, hhdm_offset made right */
@@ -79,9 +79,9 @@ enum {
 	O_HHDM_SIZE = 32, O_MAP_PA = 40, O_MAP_SIZE = 48, O_DESC_SIZE = 56,
 	O_USED_COUNT = 68, O_USED = 72, O_FB = 264, O_RAMDISK_PA = 328,
 	O_RAMDISK_SIZE = 336, O_CMDLINE = 384, O_TSC_LOADER = 640, O_TSC_EBS = 648,
-	O_TRAMP_PA = 656, O_TRAMP_SIZE = 664,
+	O_TRAMP_PA = 656, O_TRAMP_SIZE = 664, O_EFI_ST = 672, O_LEVELS = 680,
 };
-_Static_assert(sizeof(struct bootinfo) == BI_SIZE, "fuzz_bootinfo reads BootInfo v3");
+_Static_assert(sizeof(struct bootinfo) == BI_SIZE, "fuzz_bootinfo reads BootInfo v4");
 
 /* Rules of bootinfo_check's contract, one bit each. */
 enum rule {
@@ -90,6 +90,7 @@ enum rule {
 	R_MAP_SIZE = 1u << 6, R_MAP_WHERE = 1u << 7, R_USED_COUNT = 1u << 8,
 	R_USED = 1u << 9, R_RAMDISK = 1u << 10, R_CMDLINE = 1u << 11,
 	R_MAP_ALIGN = 1u << 12, R_MAP_KEPT = 1u << 13, R_TRAMP = 1u << 14,
+	R_LEVELS = 1u << 15,
 };
 
 /* bootinfo_check's message (its start) -> the rule it claims is broken. */
@@ -101,7 +102,7 @@ static const struct { const char *prefix; unsigned rule; } msg_rules[] = {
 	{ "ramdisk", R_RAMDISK }, { "command line", R_CMDLINE },
 	{ "memory map address", R_MAP_ALIGN },
 	{ "no bootinfo used range holds the memory map", R_MAP_KEPT },
-	{ "trampoline", R_TRAMP },
+	{ "trampoline", R_TRAMP }, { "paging levels", R_LEVELS },
 };
 
 /* The harness's own per-frame and per-byte loops are not coverage-guided:
@@ -138,6 +139,7 @@ static void apply_mode(unsigned mode, uint8_t *b, uint8_t *m, size_t mlen)
 		wr(b + O_VERSION, 4, BOOTINFO_VERSION);
 		wr(b + O_SIZE, 4, BI_SIZE);
 		wr(b + O_HHDM_OFF, 8, HHDM_BASE);
+		wr(b + O_LEVELS, 4, 4);
 	}
 	uint32_t ds = (uint32_t)rd(b + O_DESC_SIZE, 4);
 	if (mode & M_PLACE) {
@@ -184,7 +186,7 @@ static unsigned bootinfo_truth(const uint8_t *b)
 
 	if (rd(b + O_MAGIC, 8) != 0x544f4f42424d454dULL)   /* "MEMBBOOT" */
 		broken |= R_MAGIC;
-	if (rd(b + O_VERSION, 4) != 3)
+	if (rd(b + O_VERSION, 4) != 4)
 		broken |= R_VERSION;
 	if (rd(b + O_SIZE, 4) != BI_SIZE)
 		broken |= R_SIZE;
@@ -237,6 +239,9 @@ static unsigned bootinfo_truth(const uint8_t *b)
 		if (tsz == 0 || tpa % PG || tsz % PG || tpa + tsz > 0x100000 || !held)
 			broken |= R_TRAMP;
 	}
+	/* v4: the kernel runs 4-level tables; the system table is anything. */
+	if (rd(b + O_LEVELS, 4) != 4)
+		broken |= R_LEVELS;
 	return broken;
 }
 

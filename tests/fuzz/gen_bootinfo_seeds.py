@@ -22,7 +22,7 @@ def desc(t, start, pages, ds=48, attr=0xf):
 
 def bootinfo(mapbytes, ds, used, fb=None, flags=0, cmdline=b'qemu-exit', hhdm=ARENA,
              map_pa=MAP_PA, tramp=(0, 0)):
-    b = struct.pack('<QIIQQQQQIIII', MAGIC, 3, 672, flags | (2 if fb else 0), HHDM, hhdm,
+    b = struct.pack('<QIIQQQQQIIII', MAGIC, 4, 688, flags | (2 if fb else 0), HHDM, hhdm,
                     map_pa, len(mapbytes), ds, 1, 0, len(used))
     for pa, size, t in used + [(0, 0, 0)] * (8 - len(used)):
         b += struct.pack('<QQII', pa, size, t, 0)
@@ -34,7 +34,8 @@ def bootinfo(mapbytes, ds, used, fb=None, flags=0, cmdline=b'qemu-exit', hhdm=AR
     b += cmdline + bytes(256 - len(cmdline))
     b += struct.pack('<QQ', 0, 0)                          # v2: TSC stamps (not measured)
     b += struct.pack('<QQ', *tramp)                        # v3: trampoline pages
-    assert len(b) == 672
+    b += struct.pack('<QII', 0, 4, 0)                      # v4: system table, 4 levels
+    assert len(b) == 688
     return b
 
 

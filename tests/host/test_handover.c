@@ -25,6 +25,7 @@ static void build_good(void)
 	bi.used_count = 2;
 	bi.used[0] = (struct bootinfo_range){ 0x200000, 0x5000, BOOTINFO_USED_KERNEL, 0 };
 	bi.used[1] = (struct bootinfo_range){ 0x100000, 0x1000, BOOTINFO_USED_BOOTINFO, 0 };
+	bi.paging_levels = 4;
 	strcpy(bi.cmdline, "qemu-exit");
 }
 
@@ -38,7 +39,7 @@ static void test_good(void)
 {
 	build_good();
 	CHECK(bootinfo_check(&bi, err, sizeof(err)) == 0, "rejected: %s", err);
-	CHECK(BOOTINFO_VERSION == 3 && sizeof(bi) == 672, "v%u, %zu bytes: the ABI moved",
+	CHECK(BOOTINFO_VERSION == 4 && sizeof(bi) == 688, "v%u, %zu bytes: the ABI moved",
 	      BOOTINFO_VERSION, sizeof(bi));
 	/* The boot-timeline stamps are data the kernel only prints: any
 	 * value, order included, passes. */
@@ -50,15 +51,19 @@ static void test_good(void)
 static void test_header(void)
 {
 	build_good(); bi.magic++;                 EXPECT_FAIL("bad magic");
-	build_good(); bi.version = 4;             EXPECT_FAIL("version 4");
+	build_good(); bi.version = 5;             EXPECT_FAIL("version 5");
+	/* A v3 loader (no system table or paging levels, 672 bytes) is
+	 * refused by its version, and a v4 header on the v3 size by the size. */
+	build_good(); bi.version = 3; bi.size = 672; EXPECT_FAIL("version 3");
+	build_good(); bi.size = 672;              EXPECT_FAIL("size 672, expected 688");
 	/* A v2 loader (no trampoline, 656 bytes) is refused by its version,
 	 * and a v3 header on the v2 size by the size. */
 	build_good(); bi.version = 2; bi.size = 656; EXPECT_FAIL("version 2");
-	build_good(); bi.size = 656;              EXPECT_FAIL("size 656, expected 672");
+	build_good(); bi.size = 656;              EXPECT_FAIL("size 656, expected 688");
 	/* A v1 loader (no boot-timeline stamps, 640 bytes) is refused by
 	 * its version, and a v2 header on the v1 size by the size. */
 	build_good(); bi.version = 1; bi.size = 640; EXPECT_FAIL("version 1");
-	build_good(); bi.size = 640;              EXPECT_FAIL("size 640, expected 672");
+	build_good(); bi.size = 640;              EXPECT_FAIL("size 640, expected 688");
 	build_good(); bi.size = 100;              EXPECT_FAIL("size 100");
 	build_good(); bi.magic = 0; bi.size = 0;  EXPECT_FAIL("bad magic");
 	CHECK(bootinfo_check(NULL, err, sizeof(err)) == -1, "NULL accepted");
@@ -135,6 +140,22 @@ static void test_trampoline(void)
 	build_good(); bi.used[1].type = BOOTINFO_USED_LAST + 1; EXPECT_FAIL("unknown type");
 }
 
+/* Expect: 4 levels pass; 0, 3, 5 (this kernel runs 4-level tables) and
+ * a huge value fail, each named. */
+static void test_paging_levels(void)
+{
+	static const uint32_t bad[] = { 0, 3, 5, UINT32_MAX };
+
+	build_good();
+	CHECK(bootinfo_check(&bi, err, sizeof(err)) == 0, "4 levels rejected: %s", err);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		build_good(); bi.paging_levels = bad[i]; EXPECT_FAIL("paging levels");
+	}
+	/* The system table is not the hand-over's to check: any value passes. */
+	build_good(); bi.efi_system_table_pa = UINT64_MAX;
+	CHECK(bootinfo_check(&bi, err, sizeof(err)) == 0, "system table rejected: %s", err);
+}
+
 int main(void)
 {
 	RUN(test_good);
@@ -142,5 +163,6 @@ int main(void)
 	RUN(test_map);
 	RUN(test_ranges);
 	RUN(test_trampoline);
+	RUN(test_paging_levels);
 	return harness_done("handover");
 }
