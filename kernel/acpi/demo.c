@@ -11,6 +11,7 @@
 #include "kernel/arch/io.h"
 #include "kernel/console/console.h"
 #include "kernel/pci/ecam.h"
+#include "kernel/pci/list.h"
 #include "shared/bootinfo.h"
 
 /* ---------------------------------------------------------------- counting */
@@ -92,13 +93,15 @@ static void hpet_demo(const struct acpi *a, const struct physmap *h)
 
 /* ---------------------------------------------------------------- PCI */
 
-/* Lists PCI through the ECAM windows of the MCFG (QEMU pc has none). */
+/* Lists PCI through the ECAM windows of the MCFG, or through the legacy
+ * ports where there is none (QEMU pc). */
 static void pci_demo(const struct acpi *a, const struct physmap *h)
 {
 	static struct acpi_mcfg_info mcfg;
 	enum acpi_status st = acpi_get_mcfg(a, &mcfg);
 	if (st != ACPI_OK) {
 		kprintf("pci: no usable MCFG (%s): no ECAM listing\n", acpi_status_str(st));
+		pci_legacy_list();
 		return;
 	}
 	if (mcfg.warning != ACPI_OK)
