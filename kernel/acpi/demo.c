@@ -142,8 +142,10 @@ static void run_demos(const struct acpi *a, const struct physmap *h)
 	pci_demo(a, h);
 }
 
-void acpi_demo_run(const struct bootinfo *bi, const struct physmap *pm)
+/* See demo.h. */
+void acpi_demo_run(const struct bootinfo *bi, const struct acpi *acpi, const struct physmap *pm)
 {
+	/* The parse, reaching memory through the counting physmap. */
 	static struct acpi a;
 	struct counting cnt = { .inner = pm };
 	struct physmap h = { count_map, count_unmap, 0, &cnt };
@@ -153,7 +155,10 @@ void acpi_demo_run(const struct bootinfo *bi, const struct physmap *pm)
 		kprintf("acpi: the loader found no RSDP\n");
 		return;
 	}
-	if (acpi_init(&a, &h, bi->rsdp_pa) == ACPI_OK)
+	acpi_report(acpi);
+	a = *acpi;
+	a.pm = &h;
+	if (a.status == ACPI_OK)
 		run_demos(&a, &h);
 
 	uint64_t window1 = pm->window_used ? pm->window_used(pm->ctx) : 0;

@@ -16,11 +16,14 @@
 #ifndef KERNEL_ACPI_DEMO_H
 #define KERNEL_ACPI_DEMO_H
 
+#include "kernel/acpi/acpi.h"
 #include "kernel/mem/physmap.h"
 #include "shared/bootinfo.h"
 
-/* Runs the demos on the RSDP the loader found in bi, reaching firmware
- * memory only through pm. */
-void acpi_demo_run(const struct bootinfo *bi, const struct physmap *pm);
+/* Prints the report of the kernel's ACPI parse acpi (kernel/acpi/boot.h;
+ * made from the RSDP the loader found in bi), then runs the demos on it,
+ * reaching firmware memory only through pm (the parse's own physmap,
+ * counted here). */
+void acpi_demo_run(const struct bootinfo *bi, const struct acpi *acpi, const struct physmap *pm);
 
 #endif
