@@ -7,9 +7,10 @@
  *   3. print the raw firmware map (`memmap -sfo` lines), sanitise it and
  *      print the result (`memmap:` lines, the more-reliable line if any);
  *   4. frame allocator from the sanitised map (`pmm:` line);
- *   5. virtual memory (kmem), the framebuffer console, the other CPUs
- *      (kernel/smp: bring-up and the shootdown proof), the mm selftest,
- *      the ACPI demos and the ramdisk, all through mem_map_addr;
+ *   5. virtual memory (kmem), the framebuffer console, the one ACPI parse
+ *      (kernel/acpi/boot.h: TSC calibration, SMP and the demos share it),
+ *      the other CPUs (kernel/smp: bring-up and the shootdown proof), the
+ *      mm selftest, the ACPI demos and the ramdisk, all through mem_map_addr;
  *   6. `memboot: done`, then QEMU exit or halt.
  */
 #include "kernel/acpi/boot.h"
