@@ -8,12 +8,15 @@
  *      print the result (`memmap:` lines, the more-reliable line if any);
  *   4. frame allocator from the sanitised map (`pmm:` line);
  *   5. virtual memory (kmem), the framebuffer console, the UEFI runtime
- *      services (kernel/efirt: before the other CPUs, efirt.h 2), the other CPUs
- *      (kernel/smp: bring-up and the shootdown proof), the mm selftest,
- *      the ACPI demos and the ramdisk, all through mem_map_addr;
+ *      services (kernel/efirt: before the other CPUs, efirt.h 2), the one
+ *      ACPI parse (kernel/acpi/boot.h: TSC calibration, SMP and the demos
+ *      share it), the other CPUs (kernel/smp: bring-up and the shootdown
+ *      proof), the mm selftest, the ACPI demos and the ramdisk, all through
+ *      mem_map_addr;
  *   6. `memboot: done`, then QEMU exit, ResetSystem (cmdline `poweroff` /
  *      `reboot`) or halt.
  */
+#include "kernel/acpi/boot.h"
 #include "kernel/acpi/demo.h"
 #include "kernel/arch/io.h"
 #include "kernel/arch/pat.h"
@@ -196,13 +199,15 @@ void kmain(const struct bootinfo *bi)
 	stage(BOOT_CONSOLE_READY);
 	efirt_init(bi);
 	stage(BOOT_EFIRT_READY);
-	smp_init(bi, kmem_physmap());
+	/* The one ACPI parse: TSC calibration, SMP and the demo share it. */
+	const struct acpi *acpi = acpi_boot_init(bi, kmem_physmap());
+	smp_init(bi, acpi);
 	smp_selftest_run();
 	smp_stress_run();
 	stage(BOOT_SMP_READY);
 	selftest_run();
 	stage(BOOT_SELFTEST_DONE);
-	acpi_demo_run(bi, kmem_physmap());
+	acpi_demo_run(bi, acpi, kmem_physmap());
 	stage(BOOT_ACPI_DONE);
 	ramdisk_run(bi, kmem_physmap());
 	stage(BOOT_RAMDISK_DONE);
@@ -212,7 +217,7 @@ void kmain(const struct bootinfo *bi)
 		mmpic_draw(fbcon_screen, kernel_map, kernel_map_count);
 
 	stage(BOOT_DONE);
-	boottime_report(bi, kmem_physmap());
+	boottime_report(bi, acpi);
 	kprintf("memboot: done\n");
 	efirt_end_of_boot(bi);
 	kernel_exit(0);

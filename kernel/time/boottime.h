@@ -26,7 +26,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "kernel/mem/physmap.h"
+#include "kernel/acpi/acpi.h"
 #include "shared/bootinfo.h"
 
 enum boot_stage {
@@ -48,10 +48,10 @@ enum boot_stage {
  * value out of range is ignored: those come from BootInfo). */
 void boottime_mark(enum boot_stage s);
 
-/* Finds the TSC frequency (kernel/time/tsc.h; may busy-wait for a
- * calibration) and prints the timeline of the loader's stamps in bi and
- * the kernel's, in the format above. */
-void boottime_report(const struct bootinfo *bi, const struct physmap *pm);
+/* Finds the TSC frequency (kernel/time/tsc.h, from the kernel's ACPI
+ * parse acpi; may busy-wait for a calibration) and prints the timeline of
+ * the loader's stamps in bi and the kernel's, in the format above. */
+void boottime_report(const struct bootinfo *bi, const struct acpi *acpi);
 
 /* Formats tsc at hz (> 0) as milliseconds with three decimals ("5903.118")
  * into buf (n bytes); returns what fmt_snprintf returns. */

@@ -13,9 +13,11 @@ Each prints PASS/FAIL with the reasons; the last line is
 """
 import concurrent.futures
 import datetime
+import json
 import os
 import re
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -638,7 +640,7 @@ def test_pci_bridges():
     port's link) and one at device 3 of the conventional bus behind the
     PCI bridge, which has no device 0 (found only through its bridge).
     The listing must hold exactly the functions this test handed QEMU on
-    top of q35's own five."""
+    top of q35's own five, and equal QEMU's own query-pci (over QMP)."""
     def run():
         fails = []
         extra = ("-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x10 "
@@ -646,8 +648,12 @@ def test_pci_bridges():
                  "-device pcie-root-port,id=rp2,bus=pcie.0,chassis=2,addr=0x11 "
                  "-device pcie-pci-bridge,id=pb,bus=rp2 "
                  "-device pci-testdev,bus=pb,addr=0x3")
-        status, text = kernel_boot({"MEM": "512M", "QEMU_EXTRA": extra})
+        status, text, reply, err = qmp_boot({"MEM": "512M"}, extra)
         check_done(status, text, fails)
+        if err or reply is None:
+            fails.append(f"no query-pci from QEMU: {err}")
+        else:
+            fails += compare_pci(text, pci_truth(reply))
         fn = re.findall(r"^pci: ([0-9a-f]{2}):([0-9a-f]{2})\.([0-7]) ([0-9a-f]{4}:[0-9a-f]{4}) "
                         r"class=([0-9a-f]{6})$", text, re.M)
         # q35's 5 functions, 2 root ports, the PCI bridge, 2 test devices.
@@ -669,15 +675,210 @@ def test_pci_bridges():
     return run
 
 
+# ---------------------------------------------------------------- PCI against QEMU's view
+
+PCI_LINE_RE = re.compile(r"^pci: ([0-9a-f]{2}):([0-9a-f]{2})\.([0-7]) ([0-9a-f]{4}):([0-9a-f]{4}) "
+                         r"class=([0-9a-f]{6})$", re.M)
+# QEMU pc's own functions (i440FX host bridge, PIIX3 ISA, IDE, ACPI/PM, std VGA).
+PC_FUNCTIONS = ("8086:1237", "8086:7000", "8086:7010", "8086:7113", "1234:1111")
+
+
+def qmp_command(f, cmd):
+    """Sends one QMP command on the file f; returns its "return" value
+    (events in between are skipped)."""
+    f.write((json.dumps({"execute": cmd}) + "\n").encode())
+    f.flush()
+    while True:
+        line = f.readline()
+        if not line:
+            raise RuntimeError(f"QMP closed during {cmd}")
+        r = json.loads(line)
+        if "return" in r:
+            return r["return"]
+        if "error" in r:
+            raise RuntimeError(f"QMP {cmd}: {r['error']}")
+
+
+def qmp_query_pci(path, timeout=60):
+    """QEMU's query-pci through the QMP socket at path (waits for it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(20)
+            s.connect(path)
+            break
+        except OSError:
+            s.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    with s, s.makefile("rwb") as f:
+        f.readline()                      # the greeting
+        qmp_command(f, "qmp_capabilities")
+        return qmp_command(f, "query-pci")
+
+
+def pci_truth(reply):
+    """{(bus, dev, fn): ("vvvv:dddd", class << 8 | subclass)} of every
+    function in a query-pci reply, bridges' buses included."""
+    out = {}
+
+    def walk(devices):
+        for d in devices:
+            out[(d["bus"], d["slot"], d["function"])] = (
+                "%04x:%04x" % (d["id"]["vendor"], d["id"]["device"]), d["class_info"]["class"])
+            walk(d.get("pci_bridge", {}).get("devices", []))
+    for bus in reply:
+        walk(bus["devices"])
+    return out
+
+
+def pci_listing(text):
+    """The kernel's `pci:` function lines as {(bus, dev, fn): (id, class16)}
+    and the number of lines (a function listed twice counts twice)."""
+    got, n = {}, 0
+    for m in PCI_LINE_RE.finditer(text):
+        n += 1
+        got[(int(m.group(1), 16), int(m.group(2), 16), int(m.group(3)))] = (
+            f"{m.group(4)}:{m.group(5)}", int(m.group(6), 16) >> 8)
+    return got, n
+
+
+def compare_pci(text, truth):
+    """Fails where the kernel's listing differs from QEMU's (truth, from
+    pci_truth): a function missing, one too many or listed twice, another
+    id or class; and the `pci: segment 0: N functions` count."""
+    fails = []
+    got, n = pci_listing(text)
+    if n != len(got):
+        fails.append(f"{n} `pci:` function lines for {len(got)} functions (one listed twice)")
+    for k in sorted(set(truth) | set(got)):
+        where = "%02x:%02x.%u" % k
+        if k not in got:
+            fails.append(f"QEMU has {where} {truth[k][0]}, the kernel did not list it")
+        elif k not in truth:
+            fails.append(f"the kernel listed {where} {got[k][0]}, QEMU has no such function")
+        elif got[k] != truth[k]:
+            fails.append(f"{where}: kernel {got[k][0]} class {got[k][1]:04x}, "
+                         f"QEMU {truth[k][0]} class {truth[k][1]:04x}")
+    m = re.findall(r"^pci: segment 0: (\d+) functions$", text, re.M)
+    if m != [str(n)]:
+        fails.append(f"`pci: segment 0: N functions` lines {m}, want one with {n}")
+    return fails
+
+
+def qmp_boot(cfg, extra, timeout=180):
+    """Boots build/esp.img with cfg and QEMU_EXTRA extra plus a QMP socket;
+    once the loader prints its first line (the firmware has numbered the
+    buses behind bridges by then) asks QEMU for query-pci.  Returns
+    (status, text, reply or None, error or None)."""
+    d = tmpdir()
+    sock = os.path.join(d, "qmp.sock")
+    got = {}
+
+    def ask():
+        try:
+            got["reply"] = qmp_query_pci(sock)
+        except Exception as e:  # reported as a failure by the caller
+            got["error"] = repr(e)
+    env = dict(os.environ)
+    env.update({k: str(v) for k, v in cfg.items()})
+    env.update({"SERIAL": "stdio", "TIMEOUT": str(timeout), "DISK_WRITE": "0",
+                "QEMU_EXTRA": f"{extra} -qmp unix:{sock},server=on,wait=off"})
+    try:
+        p = subprocess.Popen([QEMU_RUN, os.path.join(BUILD, "esp.img")], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, start_new_session=True)
+        lines, t = [], None
+        for raw in p.stdout:
+            line = raw.decode("utf-8", "replace").replace("\r", "")
+            lines.append(line)
+            if t is None and line.startswith("memboot: loader starting"):
+                t = threading.Thread(target=ask)
+                t.start()
+        status = p.wait()
+        if t:
+            t.join()
+        return status, "".join(lines), got.get("reply"), got.get("error", None if t else "no loader line")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def test_acpi_pc():
+    """pc (no MCFG: PCI through the legacy ports 0xCF8/0xCFC), one CPU, a
+    PCI-to-PCI bridge with a test device behind it at device 3: the
+    kernel's `pci:` listing must equal QEMU's own query-pci (over QMP),
+    which must hold pc's five functions and the two added ones."""
     def run():
         fails = []
-        status, text = kernel_boot({"MEM": "512M", "MACHINE": "pc", "SMP": 1})
+        extra = ("-device pci-bridge,id=br1,chassis_nr=1,addr=0x5 "
+                 "-device pci-testdev,bus=br1,addr=0x3")
+        status, text, reply, err = qmp_boot({"MEM": "512M", "MACHINE": "pc", "SMP": 1}, extra)
         check_done(status, text, fails)
         check_cpus(text, 1, fails)
         check_acpi_common(text, fails)
         check_efirt(text, fails)
+        if not re.search(r"^pci: legacy config ports 0xcf8/0xcfc: buses 00-ff$", text, re.M):
+            fails.append("no `pci: legacy config ports` line")
+        if err or reply is None:
+            fails.append(f"no query-pci from QEMU: {err}")
+            return fails, text
+        truth = pci_truth(reply)
+        ids = sorted(v[0] for v in truth.values())
+        for want in PC_FUNCTIONS + ("1b36:0001", "1b36:0005"):
+            if want not in ids:
+                fails.append(f"QEMU's query-pci has no {want}: {ids}")
+        if not any(k[0] != 0 and v[0] == "1b36:0005" for k, v in truth.items()):
+            fails.append("QEMU shows the test device on bus 0, not behind the bridge")
+        fails += compare_pci(text, truth)
+        text += f"\n[query-pci: {len(truth)} functions: {ids}]\n"
         return fails, text
+    return run
+
+
+def test_pci_compare():
+    """Controls for compare_pci (no QEMU): a fabricated query-pci reply in
+    QEMU's shape with a bridge, and a kernel listing equal to it, pass;
+    the listing without one function, with one extra, with a function
+    twice, with another class, or with a wrong count is caught."""
+    reply = [{"bus": 0, "devices": [
+        {"bus": 0, "slot": 0, "function": 0, "id": {"vendor": 0x8086, "device": 0x1237},
+         "class_info": {"class": 0x0600}},
+        {"bus": 0, "slot": 1, "function": 3, "id": {"vendor": 0x8086, "device": 0x7113},
+         "class_info": {"class": 0x0680}},
+        {"bus": 0, "slot": 5, "function": 0, "id": {"vendor": 0x1b36, "device": 0x0001},
+         "class_info": {"class": 0x0604}, "pci_bridge": {"devices": [
+             {"bus": 1, "slot": 3, "function": 0, "id": {"vendor": 0x1b36, "device": 0x0005},
+              "class_info": {"class": 0x00ff}}]}}]}]
+    good = ["pci: 00:00.0 8086:1237 class=060000", "pci: 00:01.3 8086:7113 class=068000",
+            "pci: 00:05.0 1b36:0001 class=060400", "pci: 01:03.0 1b36:0005 class=00ff00",
+            "pci: segment 0: 4 functions"]
+
+    def text(ls):
+        return "\n".join(ls) + "\n"
+    controls = {
+        "missing": (good[:1] + good[2:4] + ["pci: segment 0: 3 functions"], "did not list"),
+        "extra": (good[:4] + ["pci: 00:02.0 1234:1111 class=030000", "pci: segment 0: 5 functions"],
+                  "no such function"),
+        "twice": (good[:4] + [good[3], "pci: segment 0: 5 functions"], "listed twice"),
+        "class": ([good[0].replace("060000", "060100")] + good[1:], "class"),
+        "count": (good[:4] + ["pci: segment 0: 5 functions"], "segment 0"),
+    }
+
+    def run():
+        fails = []
+        truth = pci_truth(reply)
+        if len(truth) != 4 or truth.get((1, 3, 0)) != ("1b36:0005", 0x00ff):
+            fails.append(f"pci_truth: {truth}")
+        f = compare_pci(text(good), truth)
+        if f:
+            fails.append(f"good listing: {f}")
+        for name, (ls, want) in controls.items():
+            f = compare_pci(text(ls), truth)
+            if not any(want in x for x in f):
+                fails.append(f"control `{name}` not caught (want {want!r}): {f}")
+        return fails, ""
     return run
 
 
@@ -1113,6 +1314,7 @@ TESTS = {
     "acpi-q35-smp4": test_acpi_q35(),
     "pci-bridges": test_pci_bridges(),
     "acpi-pc-smp1": test_acpi_pc(),
+    "pci-compare-controls": test_pci_compare(),
     "smp-ghost-hotplug-slots": test_smp_ghost(),
     "smp-no-trampoline": test_smp_no_trampoline(),
     "ramdisk-bad-checksum": test_bad_ramdisk(),
