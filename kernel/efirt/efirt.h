@@ -72,6 +72,10 @@
  *   efirt: SetVirtualAddressMap ok: <n> runtime regions at 0x<first VirtualStart>
  *   efirt: GetTime YYYY-MM-DD HH:MM:SS
  *   efirt: off: <why>                                            (anything refused)
+ *   efirt: page fault in <service> at rip 0x... (address 0x..., error 0x...): runtime services off
+ *   efirt: test: runtime region <i> (0x<va>, <n> pages, GetTime's code) unmapped: MM_OK
+ *   efirt: runtime services are off: no ResetSystem(<type>); halting  (after `memboot: done`)
+ *   efirt: ResetSystem(<type>) returned; halting                       (after `memboot: done`)
  */
 #ifndef KERNEL_EFIRT_EFIRT_H
 #define KERNEL_EFIRT_EFIRT_H
