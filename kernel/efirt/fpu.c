@@ -5,7 +5,6 @@
 #include "kernel/arch/io.h"
 #include "kernel/efirt/fpu.h"
 
-#define CR0_MP         (1ULL << 1)
 #define CR0_EM         (1ULL << 2)
 #define CR0_TS         (1ULL << 3)
 #define CR4_OSFXSR     (1ULL << 9)
