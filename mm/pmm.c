@@ -90,7 +90,14 @@
  *    stealing it) owns the frame.  So:
  *      - a double free is caught cheaply: a cached frame reads "not
  *        allocated", and of two frees of one frame only one can set the bit
- *        (the other is refused with nothing changed), on any CPUs;
+ *        (the other is refused with nothing changed), on any CPUs.  Not
+ *        caught: two frees of one frame racing each other at the same
+ *        moment when one of them goes to the bitmap (a CPU without a
+ *        cache, pmm_free_contig, pmm_free_bulk): the bitmap side checks
+ *        the cached bit before it clears the frame's bit, the cache side
+ *        checks the frame's bit before it sets the cached bit, and closing
+ *        that window would cost a fence on every free.  Such a caller has
+ *        a race of its own that no allocator check can order;
  *      - stealing needs no lock on the victim's cache: a thief (holding the
  *        allocator lock) reads the victim's count and slots with relaxed
  *        loads, claims frames by clearing their bits, then empties the slot
