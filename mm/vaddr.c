@@ -600,27 +600,32 @@ static struct virtaddr_block *lowest_fit(const struct virtaddr_space *s, uint64_
 
 /* ------------------------------------------------------------- the list */
 
-/* Links y into the list right after x. */
-static void list_insert_after(struct virtaddr_block *x, struct virtaddr_block *y)
+/* Returns the block after (step 1) or before (step -1) leaf entry c in
+ * address order, NULL at the end of the list: the leaf's neighbouring
+ * entry when the leaf holds it, so the common case reads no block (a
+ * block at 100k live ones is a cache miss); else c's block's list link. */
+static struct virtaddr_block *leaf_neighbour(struct ix_cursor c, int step)
 {
-	y->prev = x;
-	y->next = x->next;
-	if (x->next)
-		x->next->prev = y;
-	x->next = y;
+	const struct virtaddr_block *b = c.x->ptr[c.i];
+
+	if (step > 0)
+		return c.i + 1 < c.x->n ? c.x->ptr[c.i + 1] : b->next;
+	return c.i ? c.x->ptr[c.i - 1] : b->prev;
 }
 
-/* Links y into the list right before x (x is not the head). */
-static void list_insert_before(struct virtaddr_space *s, struct virtaddr_block *x,
-			       struct virtaddr_block *y)
+/* Links y into the list between prev and next (neighbours, or NULL at
+ * either end of the list), writing but not reading them. */
+static void list_link(struct virtaddr_space *s, struct virtaddr_block *prev,
+		      struct virtaddr_block *y, struct virtaddr_block *next)
 {
-	y->next = x;
-	y->prev = x->prev;
-	if (x->prev)
-		x->prev->next = y;
+	y->prev = prev;
+	y->next = next;
+	if (prev)
+		prev->next = y;
 	else
 		s->head = y;
-	x->prev = y;
+	if (next)
+		next->prev = y;
 }
 
 /* ------------------------------------------------------------- operations */
@@ -644,7 +649,7 @@ static void carve(struct virtaddr_space *s, struct ix_cursor c,
 		struct virtaddr_block *f = node_get(s);
 		f->base = n->base;
 		f->size = va - n->base;
-		list_insert_before(s, n, f);
+		list_link(s, leaf_neighbour(c, -1), f, n);
 		c.x->ptr[c.i] = f;
 		ix_update(c, f->size);
 		n->base = va;
@@ -663,7 +668,7 @@ static void carve(struct virtaddr_space *s, struct ix_cursor c,
 		c.x->state[c.i] = (uint8_t)owner;
 		t->base = va + size;
 		t->size = end - t->base;
-		list_insert_after(n, t);
+		list_link(s, n, t, leaf_neighbour(c, 1));
 		c.x->max_free[c.i] = 0;
 		ix_put_entry(c.x, c.i + 1, t->base, t->size, t);
 		ix_carry(c.x, old, t->size);
@@ -681,7 +686,7 @@ static void carve(struct virtaddr_space *s, struct ix_cursor c,
 		struct virtaddr_block *t = node_get(s);
 		t->base = va + size;
 		t->size = end - (va + size);
-		list_insert_after(n, t);
+		list_link(s, n, t, leaf_neighbour(c, 1));
 		ix_insert(s, c.x, c.i + 1, t->base, t->size, t, NULL);
 		s->nblocks++;
 	}
@@ -969,19 +974,6 @@ int virtaddr_check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t s
 	return rc;
 }
 
-/* Returns the block after (step 1) or before (step -1) leaf entry c in
- * address order, NULL at the end of the list: the leaf's neighbouring
- * entry when the leaf holds it, so the common case reads no block (a
- * block at 100k live ones is a cache miss); else c's block's list link. */
-static struct virtaddr_block *leaf_neighbour(struct ix_cursor c, int step)
-{
-	const struct virtaddr_block *b = c.x->ptr[c.i];
-
-	if (step > 0)
-		return c.i + 1 < c.x->n ? c.x->ptr[c.i + 1] : b->next;
-	return c.i ? c.x->ptr[c.i - 1] : b->prev;
-}
-
 /* Removes block b, entry c of the index, from list and index and recycles
  * it; keep follows another leaf entry (ix_remove).  The list links are
  * rewritten from the leaf's neighbouring entries (leaf_neighbour): b and
@@ -1012,7 +1004,10 @@ static int free_neighbour(const struct virtaddr_space *s, struct ix_cursor c, ui
 {
 	if (step > 0 ? base + size == s->end : base == s->base)
 		return 0;
-	*nb = ix_step(c, step);
+	if (step > 0 ? c.i + 1 < c.x->n : c.i > 0)   /* in the leaf: no call */
+		*nb = (struct ix_cursor){ c.x, c.i + step };
+	else
+		*nb = ix_step(c, step);
 	return nb->x->max_free[nb->i] != 0;
 }
 
