@@ -500,6 +500,20 @@ static struct virtaddr_index *ix_leaf_of(const struct virtaddr_space *s, uint64_
 	return x;
 }
 
+/* Returns where the block after leaf entry i of x starts: the next
+ * entry's key, or past a leaf's last entry the key of the next subtree up
+ * the parent links (nodes a search just walked through), or the end of
+ * the space after the last block.  Reads no block. */
+static uint64_t ix_next_key(const struct virtaddr_space *s, const struct virtaddr_index *x,
+			    unsigned i)
+{
+	if (i + 1 < x->n)
+		return x->key[i + 1];
+	while (x->parent && x->slot + 1u == x->parent->n)
+		x = x->parent;
+	return x->parent ? x->parent->key[x->slot + 1] : s->end;
+}
+
 /* Returns the leaf entry after c (step 1) or before it (step -1) in
  * address order, across leaves: up the parent links while c's node is the
  * last (first) child, over to the sibling and down its first (last)
@@ -949,8 +963,8 @@ static int check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t siz
 	unsigned i = at->i;
 	/* The leaf alone (theory 2): the block starts at va, is in use by
 	 * owner and not pending, and the next block starts at va + size. */
-	if (owner_ok(owner) && x->key[i] == va && x->state[i] == owner && i + 1 < x->n &&
-	    x->key[i + 1] - va == size)
+	if (owner_ok(owner) && x->key[i] == va && x->state[i] == owner &&
+	    ix_next_key(s, x, i) - va == size)
 		return MM_OK;
 	struct virtaddr_block *n = x->ptr[i];
 	if (va - n->base >= n->size)

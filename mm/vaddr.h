@@ -35,7 +35,9 @@
  *     rebalancing (no second search).  A leaf entry also copies its
  *     block's owner tag and pending flag (state[]), so a free checks and
  *     merges from the leaf alone in the common case: the block's size is
- *     the next entry's key minus its own (the blocks tile the space), a
+ *     the next block's base minus its own (the blocks tile the space; that
+ *     base is the next entry's key, or past a leaf's last entry the next
+ *     subtree's key in an ancestor the search walked through), a
  *     neighbour is free when its free size is not 0, and the list links of
  *     a dropped block are rewritten from the neighbouring entries.  The
  *     blocks are then only written, never waited for (at 100k live blocks

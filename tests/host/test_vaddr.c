@@ -456,8 +456,10 @@ static void test_index_check_controls(void)
  * Expect: that check refuses what the block check does - a free block
  * (also when the caller passes the free tag as owner), a pending block,
  * another owner's block, a wrong size, a va inside a block - with the
- * same status and nothing changed; a block at a leaf's last entry (the
- * block is read) and one in the middle are freed.
+ * same status and nothing changed.  A block at a leaf's last entry (its
+ * size checked against the next subtree's key in the parent) refuses a
+ * size reaching into the next block, and is freed with its own size, as
+ * is one in the middle.
  */
 static void test_leaf_check_refusals(void)
 {
@@ -491,10 +493,12 @@ static void test_leaf_check_refusals(void)
 		virtaddr_free(&sp, mid, PG(2)),                                      /* wrong size */
 		virtaddr_free(&sp, k + PG(1), PG(1)),                                /* inside */
 		virtaddr_free(&sp, k, PG(3)),                                        /* kalloc's */
+		virtaddr_free(&sp, last, PG(2)),          /* leaf's last entry, too big */
+		virtaddr_free(&sp, k, PG(4)),             /* kalloc's block, too big */
 	};
 	const char *out = host_capture_end();
 	int want[] = { MM_ENOENT, MM_ENOENT, MM_ENOENT, MM_EOWNER, MM_EOWNER, MM_ENOENT,
-		       MM_ENOENT, MM_EOWNER };
+		       MM_ENOENT, MM_EOWNER, MM_ENOENT, MM_ENOENT };
 	for (unsigned i = 0; i < sizeof(r) / sizeof(r[0]); i++)
 		CHECK(r[i] == want[i], "refusal %u: %d, want %d", i, r[i], want[i]);
 	CHECK(strstr(out, "not allocated") && strstr(out, "pending") &&
