@@ -249,6 +249,6 @@ static void test_random_mixed(void)
 
 int main(void)
 {
-	RUN(test_random_mixed);
+	RUN_MODES(test_random_mixed);
 	return harness_done("mm_random");
 }
