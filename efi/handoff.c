@@ -111,6 +111,8 @@ EFI_STATUS handoff(EFI_HANDLE image, struct bootinfo *bi, uint64_t map_capacity,
 	 * did, the net would catch the first fault in the kernel's tables. */
 	if (bi->paging_levels == 5)
 		la57_switch();
-	enter_kernel(cr3, entry, stack_top, bi->hhdm_offset + (uint64_t)(uintptr_t)bi);
+	/* BootInfo's address in the direct map the loader built (HHDM_BASE of
+	 * its mode; bi->hhdm_offset says the same unless a test lies). */
+	enter_kernel(cr3, entry, stack_top, HHDM_BASE + (uint64_t)(uintptr_t)bi);
 	__builtin_unreachable();
 }

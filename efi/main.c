@@ -65,6 +65,10 @@ EFI_BOOT_SERVICES *efi_bs;
  * over with 5-level paging on: it switches to 5 levels (efi/la57.c) right
  * after reading the command line, before anything else (boot tests). */
 #define CMDLINE_LA57_FIRMWARE "test-la57-firmware"
+/* The cmdline word that makes BootInfo name the other paging levels (and
+ * their direct-map base) than the tables handed over: the kernel's CR4.LA57
+ * check must catch it (boot tests). */
+#define CMDLINE_LEVELS_LIE "test-paging-levels-lie"
 
 /* Byte offset of the revision in the RSDP (ACPI 6.5, 5.2.5.3). */
 #define RSDP_REVISION_OFFSET 15
@@ -375,26 +379,24 @@ static uint64_t ram_top(const struct mapshot *ms)
  */
 static EFI_STATUS choose_levels(const struct mapshot *ms, const struct bootinfo *bi)
 {
+	static const char *const whys[] = {
+		[PGMODE_WHY_FITS] = "the RAM fits the 4-level direct map",
+		[PGMODE_WHY_FIRMWARE] = "the firmware runs 5-level paging (CR4.LA57 on at entry)",
+		[PGMODE_WHY_BIG] = "RAM beyond the 4-level direct map: switching up at the hand-off",
+		[PGMODE_WHY_ASKED] = "paging=5: switching up at the hand-off",
+		[PGMODE_WHY_NO_LA57] = "the CPU has no LA57 (CPUID 7.0:ECX[16])",
+	};
 	uint64_t top = ram_top(ms);
-	int want = cmdline_has(bi->cmdline, CMDLINE_PAGING5), big = top > HHDM_MAX_SIZE_4L;
-	unsigned levels = PGMODE_LEVELS_4;
-	const char *why = "the RAM fits the 4-level direct map";
+	int fw = la57_active();
+	enum pgmode_why why;
+	unsigned levels = pgmode_choose(fw, la57_cpu_has(), top,
+					cmdline_has(bi->cmdline, CMDLINE_PAGING5), &why);
 	EFI_STATUS st;
 
-	if (la57_active()) {
-		levels = PGMODE_LEVELS_5;
-		why = "the firmware runs 5-level paging (CR4.LA57 on at entry)";
-	} else if (la57_cpu_has() && (big || want)) {
-		if (EFI_ERROR((st = la57_prepare())))
-			return st;
-		levels = PGMODE_LEVELS_5;
-		why = big ? "RAM beyond the 4-level direct map: switching up at the hand-off" :
-			    "paging=5: switching up at the hand-off";
-	} else if (big || want) {
-		why = "the CPU has no LA57 (CPUID 7.0:ECX[16])";
-	}
+	if (levels == PGMODE_LEVELS_5 && !fw && EFI_ERROR((st = la57_prepare())))
+		return st;
 	pgmode_set(levels);
-	lprintf("memboot: paging: %u levels (%s), RAM top 0x%llx\n", levels, why,
+	lprintf("memboot: paging: %u levels (%s), RAM top 0x%llx\n", levels, whys[why],
 		(unsigned long long)top);
 	return EFI_SUCCESS;
 }
@@ -632,6 +634,11 @@ EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	bi->size = sizeof(struct bootinfo);
 	bi->efi_system_table_pa = (uint64_t)(uintptr_t)efi_st;
 	bi->paging_levels = pgmode_levels();
+	if (cmdline_has(bi->cmdline, CMDLINE_LEVELS_LIE)) {
+		bi->paging_levels = PGMODE_LEVELS_4 + PGMODE_LEVELS_5 - pgmode_levels();
+		bi->hhdm_offset = bi->paging_levels == PGMODE_LEVELS_5 ? HHDM_BASE_5L : HHDM_BASE_4L;
+		lprintf("memboot: test-paging-levels-lie: BootInfo says %u levels\n", bi->paging_levels);
+	}
 	bi->memmap_pa = bi_pa + sizeof(struct bootinfo);
 	struct bootinfo *out = (struct bootinfo *)(uintptr_t)bi_pa;
 	*out = *bi;

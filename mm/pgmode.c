@@ -20,3 +20,20 @@ int pgmode_set(unsigned levels)
 		return MM_EINVAL;
 	return MM_OK;
 }
+
+/* See pgmode.h. */
+unsigned pgmode_choose(int fw_la57, int cpu_la57, uint64_t ram_top, int asked,
+		       enum pgmode_why *why)
+{
+	int big = ram_top > HHDM_MAX_SIZE_4L;
+	if (fw_la57) {
+		*why = PGMODE_WHY_FIRMWARE;
+		return PGMODE_LEVELS_5;
+	}
+	if (cpu_la57 && (big || asked)) {
+		*why = big ? PGMODE_WHY_BIG : PGMODE_WHY_ASKED;
+		return PGMODE_LEVELS_5;
+	}
+	*why = big || asked ? PGMODE_WHY_NO_LA57 : PGMODE_WHY_FITS;
+	return PGMODE_LEVELS_4;
+}

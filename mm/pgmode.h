@@ -50,6 +50,26 @@ extern struct pgmode mm_pgmode;
  * other than 4 and 5 (the mode is then unchanged). */
 int pgmode_set(unsigned levels);
 
+/* Why pgmode_choose chose (the loader prints it). */
+enum pgmode_why {
+	PGMODE_WHY_FITS,      /* 4: the RAM fits the 4-level direct map */
+	PGMODE_WHY_FIRMWARE,  /* 5: the firmware already runs LA57 */
+	PGMODE_WHY_BIG,       /* 5: RAM beyond the 4-level direct map */
+	PGMODE_WHY_ASKED,     /* 5: the command line asked (paging=5) */
+	PGMODE_WHY_NO_LA57,   /* 4: 5 was asked or needed, the CPU has no LA57 */
+};
+
+/*
+ * pgmode_choose - the loader's rule (theory 1): 5 levels if the firmware
+ * runs them (fw_la57: CR4.LA57 at entry; leaving them needs a trip through
+ * 32-bit code the loader does not make); else 5 if the CPU has LA57
+ * (cpu_la57) and the RAM top (end of the highest direct-mapped byte) lies
+ * beyond the 4-level direct map or asked is set; else 4.  *why gets the
+ * reason.  Pure: sets no mode.
+ */
+unsigned pgmode_choose(int fw_la57, int cpu_la57, uint64_t ram_top, int asked,
+		       enum pgmode_why *why);
+
 /* The levels of the running mode: 4 or 5. */
 static inline unsigned pgmode_levels(void)
 {

@@ -1025,6 +1025,28 @@ def test_la57_firmware():
     return run
 
 
+def test_la57_levels_lie():
+    """The loader's word test-paging-levels-lie makes BootInfo claim 5
+    levels (and the 5-level direct-map base) over 4-level tables: the
+    kernel must compare with CR4.LA57 and stop with `memboot: bad BootInfo
+    from the loader: paging levels 5, but CR4.LA57 is clear` (it halts:
+    the boot is cut at that line)."""
+    def run():
+        fails = []
+        status, text = boot_tree(lambda t: None, {"MEM": "256M", "CPU": "max,la57=on"}, 90,
+                                 until=r"^memboot: bad BootInfo|^memboot: done",
+                                 cmdline="qemu-exit test-paging-levels-lie")
+        if not re.search(r"^memboot: test-paging-levels-lie: BootInfo says 5 levels$", text, re.M):
+            fails.append("no loader line for the lie")
+        if not re.search(r"^memboot: bad BootInfo from the loader: paging levels 5, but CR4.LA57 "
+                         r"is clear$", text, re.M):
+            fails.append("the kernel did not catch the levels/CR4.LA57 mismatch")
+        if "memboot: done" in text:
+            fails.append("the kernel booted on mismatched levels")
+        return fails, text
+    return run
+
+
 def test_la57_parser():
     """check_levels against made-up consoles (no QEMU): a consistent 5-level
     text passes; a kernel claiming 5 levels while QEMU's CR4 says 4, a
@@ -1091,6 +1113,7 @@ TESTS = {
     "la57-parser": test_la57_parser(),
     "la57-paging5-512M": test_la57_paging5(),
     "la57-firmware-on": test_la57_firmware(),
+    "la57-levels-lie": test_la57_levels_lie(),
 }
 
 
