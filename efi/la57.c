@@ -45,6 +45,15 @@
 #define LA57_GDT_DATA   0x00cf93000000ffffULL
 #define LA57_GDT_CODE64 0x00af9b000000ffffULL
 #define CR4_PCIDE       (1ULL << 17)  /* must be 0 to turn paging off */
+/* The same control-register bits as mm/x86_64.h's, spelled for the
+ * assembler (no ULL suffix): CR0.PG, its complement, CR4.LA57. */
+#define ASM_CR0_PG      0x80000000
+#define ASM_CR0_NOT_PG  0x7fffffff
+#define ASM_CR4_LA57    0x1000
+_Static_assert(ASM_CR0_PG == CR0_PG && ASM_CR0_NOT_PG == (~CR0_PG & 0xffffffffULL) &&
+	       ASM_CR4_LA57 == CR4_LA57, "assembler spellings of CR0.PG / CR4.LA57");
+#define XSTR(x) STR(x)
+#define STR(x)  #x
 
 /*
  * The blob.  Entered by CALL with RSI = its own address (below 4 GiB);
@@ -66,20 +75,20 @@ __asm__(
 	"	ljmpl *(la57_pm32_ptr - la57_blob)(%rsi)\n"
 	".code32\n"
 	"la57_pm32:\n"
-	"	mov $0x10, %eax\n"
+	"	mov $" XSTR(LA57_SEL_DATA) ", %eax\n"
 	"	mov %eax, %ds\n"
 	"	mov %eax, %es\n"
 	"	mov %eax, %ss\n"
 	"	mov %cr0, %eax\n"
-	"	and $0x7fffffff, %eax\n"          /* CR0.PG off: IA-32e mode ends */
+	"	and $" XSTR(ASM_CR0_NOT_PG) ", %eax\n"  /* CR0.PG off: IA-32e mode ends */
 	"	mov %eax, %cr0\n"
 	"	mov %cr4, %eax\n"
-	"	or $0x1000, %eax\n"               /* CR4.LA57 */
+	"	or $" XSTR(ASM_CR4_LA57) ", %eax\n"     /* CR4.LA57 */
 	"	mov %eax, %cr4\n"
 	"	mov (la57_root32 - la57_blob)(%esi), %eax\n"
 	"	mov %eax, %cr3\n"
 	"	mov %cr0, %eax\n"
-	"	or $0x80000000, %eax\n"           /* CR0.PG on: IA-32e, 5 levels */
+	"	or $" XSTR(ASM_CR0_PG) ", %eax\n"       /* CR0.PG on: IA-32e, 5 levels */
 	"	mov %eax, %cr0\n"
 	"	ljmpl *(la57_lm64_ptr - la57_blob)(%esi)\n"
 	".code64\n"
@@ -106,11 +115,11 @@ __asm__(
 	".balign 8\n"
 	"la57_pm32_ptr:\n"
 	"	.long 0\n"                        /* patched: the copy's la57_pm32 */
-	"	.word 0x08\n"
+	"	.word " XSTR(LA57_SEL_CODE32) "\n"
 	".balign 8\n"
 	"la57_lm64_ptr:\n"
 	"	.long 0\n"                        /* patched: the copy's la57_lm64 */
-	"	.word 0x18\n"
+	"	.word " XSTR(LA57_SEL_CODE64) "\n"
 	".balign 8\n"
 	"la57_root32:\n"
 	"	.long 0, 0\n"                     /* patched: the PML5, below 4 GiB */
