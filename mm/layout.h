@@ -15,19 +15,21 @@
  *                      | virtaddr_alloc, kalloc,         |
  *                      | mem_map_addr (ACPI, ramdisk)    |
  *   0xffffc00000000000 +--------------------------------+  KWIN_BASE
- *                      | direct map of physical memory   |
- *                      | (HHDM, up to 64 TiB) - 4-level  |
+ *                      | 4 levels only: direct map       |
+ *                      | (HHDM, up to 64 TiB)            |
  *   0xffff800000000000 +--------------------------------+  HHDM_BASE_4L
- *                      | 4-level: non-canonical hole     |
- *                      | 5-level: unmapped ...           |
+ *                      | 4 levels: non-canonical hole    |
+ *                      | 5 levels: unused                |
  *   0xff10000000000000 +--------------------------------+
- *                      | 5-level only: direct map (HHDM, |
- *                      | up to 4 PiB, root slots 256-271)|
+ *                      | 5 levels only: direct map       |
+ *                      | (HHDM, up to 4 PiB, PML5 slots  |
+ *                      | 256..271)                       |
  *   0xff00000000000000 +--------------------------------+  HHDM_BASE_5L
- *                      | 5-level: non-canonical below    |
- *                      | 0xff00000000000000; unused above|
- *   0x0100000000000000 +--------------------------------+  5-level hole
- *                      | 5-level: lower half, unused     |
+ *                      | non-canonical hole (5 levels);  |
+ *                      | part of it under 4 levels       |
+ *   0x0100000000000000 +--------------------------------+
+ *                      | 5 levels: canonical lower half, |
+ *                      | unused (neither user nor kernel)|
  *   0x0000800000000000 +--------------------------------+  USER_END
  *                      | user space                      |
  *   0x0000000000001000 +--------------------------------+  USER_BASE
