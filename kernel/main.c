@@ -7,11 +7,16 @@
  *   3. print the raw firmware map (`memmap -sfo` lines), sanitise it and
  *      print the result (`memmap:` lines, the more-reliable line if any);
  *   4. frame allocator from the sanitised map (`pmm:` line);
- *   5. virtual memory (kmem), the framebuffer console, the other CPUs
- *      (kernel/smp: bring-up and the shootdown proof), the mm selftest,
- *      the ACPI demos and the ramdisk, all through mem_map_addr;
- *   6. `memboot: done`, then QEMU exit or halt.
+ *   5. virtual memory (kmem), the framebuffer console, the UEFI runtime
+ *      services (kernel/efirt: before the other CPUs, efirt.h 2), the one
+ *      ACPI parse (kernel/acpi/boot.h: TSC calibration, SMP and the demos
+ *      share it), the other CPUs (kernel/smp: bring-up and the shootdown
+ *      proof), the mm selftest, the ACPI demos and the ramdisk, all through
+ *      mem_map_addr;
+ *   6. `memboot: done`, then QEMU exit, ResetSystem (cmdline `poweroff` /
+ *      `reboot`) or halt.
  */
+#include "kernel/acpi/boot.h"
 #include "kernel/acpi/demo.h"
 #include "kernel/arch/io.h"
 #include "kernel/arch/pat.h"
@@ -20,6 +25,7 @@
 #include "kernel/console/console.h"
 #include "kernel/console/fbcon.h"
 #include "kernel/console/mmpic.h"
+#include "kernel/efirt/efirt.h"
 #include "kernel/mem/kmem.h"
 #include "kernel/mem/selftest.h"
 #include "kernel/ramdisk/ramdisk.h"
@@ -201,13 +207,17 @@ void kmain(const struct bootinfo *bi)
 	boottime_mark(BOOT_MEMORY_READY);
 	screen_init(bi);
 	stage(BOOT_CONSOLE_READY);
-	smp_init(bi, kmem_physmap());
+	efirt_init(bi);
+	stage(BOOT_EFIRT_READY);
+	/* The one ACPI parse: TSC calibration, SMP and the demo share it. */
+	const struct acpi *acpi = acpi_boot_init(bi, kmem_physmap());
+	smp_init(bi, acpi);
 	smp_selftest_run();
 	smp_stress_run();
 	stage(BOOT_SMP_READY);
 	selftest_run();
 	stage(BOOT_SELFTEST_DONE);
-	acpi_demo_run(bi, kmem_physmap());
+	acpi_demo_run(bi, acpi, kmem_physmap());
 	stage(BOOT_ACPI_DONE);
 	ramdisk_run(bi, kmem_physmap());
 	stage(BOOT_RAMDISK_DONE);
@@ -217,7 +227,8 @@ void kmain(const struct bootinfo *bi)
 		mmpic_draw(fbcon_screen, kernel_map, kernel_map_count);
 
 	stage(BOOT_DONE);
-	boottime_report(bi, kmem_physmap());
+	boottime_report(bi, acpi);
 	kprintf("memboot: done\n");
+	efirt_end_of_boot(bi);
 	kernel_exit(0);
 }

@@ -10,6 +10,12 @@
  *                      | guard page (never mapped)       |
  *                      +--------------------------------+
  *                      | (unmapped)                      |
+ *   0xfffff01000000000 +--------------------------------+  EFIRT_END
+ *                      | UEFI runtime window (64 GiB):   |
+ *                      | call stack, runtime regions,    |
+ *                      | EFI tables (kernel/efirt)       |
+ *   0xfffff00000000000 +--------------------------------+  EFIRT_BASE
+ *                      | (unmapped)                      |
  *   0xffffe00000000000 +--------------------------------+  KWIN_END
  *                      | kernel vaddr window (32 TiB):   |
  *                      | virtaddr_alloc, kalloc,         |
@@ -63,6 +69,14 @@
  * map and the kernel image, so a stray pointer into it is recognisable. */
 #define KWIN_BASE      0xffffc00000000000ULL
 #define KWIN_END       0xffffe00000000000ULL
+
+/* UEFI runtime window (kernel/efirt): the virtual addresses given to the
+ * firmware's runtime regions with SetVirtualAddressMap, kept for good.  A
+ * PML4 slot of its own (480), outside every allocator, so nothing else is
+ * ever mapped there; 64 GiB is far more than any firmware's runtime
+ * regions (a few MiB, a flash window of 16 MiB). */
+#define EFIRT_BASE     0xfffff00000000000ULL
+#define EFIRT_END      0xfffff01000000000ULL
 
 /* Kernel image: the top 2 GiB, where -mcmodel=kernel code can live. */
 #define KERNEL_VA_BASE 0xffffffff80000000ULL

@@ -90,7 +90,14 @@
  *    stealing it) owns the frame.  So:
  *      - a double free is caught cheaply: a cached frame reads "not
  *        allocated", and of two frees of one frame only one can set the bit
- *        (the other is refused with nothing changed), on any CPUs;
+ *        (the other is refused with nothing changed), on any CPUs.  Not
+ *        caught: two frees of one frame racing each other at the same
+ *        moment when one of them goes to the bitmap (a CPU without a
+ *        cache, pmm_free_contig, pmm_free_bulk): the bitmap side checks
+ *        the cached bit before it clears the frame's bit, the cache side
+ *        checks the frame's bit before it sets the cached bit, and closing
+ *        that window would cost a fence on every free.  Such a caller has
+ *        a race of its own that no allocator check can order;
  *      - stealing needs no lock on the victim's cache: a thief (holding the
  *        allocator lock) reads the victim's count and slots with relaxed
  *        loads, claims frames by clearing their bits, then empties the slot
@@ -113,8 +120,12 @@
  *    (written only by its owner) counts the bits the owner set minus those
  *    it cleared, lock_net (written under the lock) the bits thieves cleared;
  *    their sum is the number of set bits whenever no CPU is inside the
- *    allocator.  pmm_check verifies it, and that every set bit has exactly
- *    one slot in some cache (every other slot is 0 or emptied).
+ *    allocator.  pmm_check verifies it, and that every set bit has a live
+ *    slot in some cache.  A live slot may also hold a stale copy: a frame
+ *    no longer cached, or cached again elsewhere, when a race let another
+ *    CPU claim it between the owner's cache_mark and its store into the
+ *    slot; the bit, not the slot, says who owns the frame, so a stale copy
+ *    costs a slot until a pop or a drain skips it, never a frame.
  *
  * 12. Locking.  One lock per allocator, `lock` (mm/lock.h), protects the
  *    bitmap's contents, the summary levels, the free-block map, hint,
@@ -716,8 +727,12 @@ static uint64_t reclaim(struct pmm *p, uint64_t want)
 			uint64_t f = LOAD(c->slot[i]);
 			if (f == 0 || f >= p->nframes || !cache_claim(p, f))
 				continue;
-			/* Ours now; empty its slot unless the owner already reused it. */
-			__atomic_compare_exchange_n(&c->slot[i], &f, 0, 0, __ATOMIC_RELAXED,
+			/* Ours now; empty its slot unless the owner already reused
+			 * it.  A failed compare-and-swap writes the slot's new
+			 * value into its "expected" argument: hand it a copy, so
+			 * that f stays the frame this CPU claimed. */
+			uint64_t seen = f;
+			__atomic_compare_exchange_n(&c->slot[i], &seen, 0, 0, __ATOMIC_RELAXED,
 						    __ATOMIC_RELAXED);
 			bitmap_give(p, f);
 			got++;
@@ -1390,30 +1405,31 @@ void pmm_print(const struct pmm *p)
 
 /* ---------------------------------------------------------------- check */
 
-/* A 64-bit mix of frame number f (splitmix64's finaliser): the caches and
- * the cached bits are compared as multisets by count and sum of mixes. */
-static uint64_t mix(uint64_t f)
+/* Returns 1 if frame f sits in a live slot (below the count) of a cache
+ * of a CPU seen so far. */
+static int in_some_cache(const struct pmm *p, uint64_t f)
 {
-	f = (f ^ (f >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	f = (f ^ (f >> 27)) * 0x94d049bb133111ebULL;
-	return f ^ (f >> 31);
+	for (uint32_t cpu = 0; cpu < p->cpus_seen; cpu++) {
+		const struct pmm_pcp *c = &p->pcp[cpu];
+		for (uint32_t i = 0, n = LOAD(c->count); i < n; i++)
+			if (LOAD(c->slot[i]) == f)
+				return 1;
+	}
+	return 0;
 }
 
 /* Checks the caches against the cached bits (theory 11): every live slot
- * is 0 or a cached frame, the cached frames and the non-zero slots are the
- * same multiset (each cached frame in exactly one slot), the net counts
- * add up.  Prints the first violation and returns MM_EINVAL. */
+ * is 0 or a frame number of the bitmap, every cached frame sits in a live
+ * slot of some cache, and the net counts add up to the cached bits.  A
+ * live slot may hold a frame that is no longer cached, or a second copy of
+ * a cached one: a stale copy a race left behind (theory 10), which a pop
+ * or a drain skips.  O(cached frames x slots of the CPUs seen).  Prints
+ * the first violation and returns MM_EINVAL. */
 static int check_caches(const struct pmm *p)
 {
-	uint64_t bits = 0, bsum = 0, slots = 0, ssum = 0;
+	uint64_t bits = 0;
 	int64_t net = LOAD(p->lock_net);
 
-	for (uint64_t w = 0; w < p->nwords; w++) {
-		uint64_t c = LOAD(p->cached[w]);
-		bits += bit_count(c);
-		for (; c; c &= c - 1)
-			bsum += mix(bit_number(w, bit_lowest(c)));
-	}
 	for (uint32_t cpu = 0; cpu < p->ncpus; cpu++) {
 		const struct pmm_pcp *c = &p->pcp[cpu];
 		uint32_t n = LOAD(c->count), lim = LOAD(c->limit);
@@ -1426,21 +1442,27 @@ static int check_caches(const struct pmm *p)
 		net += LOAD(c->net);
 		for (uint32_t i = 0; i < n; i++) {
 			uint64_t f = LOAD(c->slot[i]);
-			if (f == 0)
-				continue;
-			if (f >= p->nframes || !(LOAD(p->cached[bit_word(f)]) & (1ULL << bit_index(f)))) {
-				mm_printf("pmm_check: cache of CPU %u slot %u: frame 0x%llx is not cached\n",
+			if (f >= p->nframes) {
+				mm_printf("pmm_check: cache of CPU %u slot %u: frame 0x%llx is beyond the bitmap\n",
 					  cpu, i, (unsigned long long)(f << PAGE_SHIFT));
 				return MM_EINVAL;
 			}
-			slots++;
-			ssum += mix(f);
 		}
 	}
-	if (bits != slots || bsum != ssum || net != (int64_t)bits) {
-		mm_printf("pmm_check: %llu cached frames, %llu in cache slots (sums %s), net count %lld\n",
-			  (unsigned long long)bits, (unsigned long long)slots,
-			  bsum == ssum ? "agree" : "differ", (long long)net);
+	for (uint64_t w = 0; w < p->nwords; w++) {
+		for (uint64_t c = LOAD(p->cached[w]); c; c &= c - 1) {
+			uint64_t f = bit_number(w, bit_lowest(c));
+			bits++;
+			if (!in_some_cache(p, f)) {
+				mm_printf("pmm_check: frame 0x%llx is cached but in no cache\n",
+					  (unsigned long long)(f << PAGE_SHIFT));
+				return MM_EINVAL;
+			}
+		}
+	}
+	if (net != (int64_t)bits) {
+		mm_printf("pmm_check: %llu cached frames, net count %lld\n",
+			  (unsigned long long)bits, (long long)net);
 		return MM_EINVAL;
 	}
 	return MM_OK;

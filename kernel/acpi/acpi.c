@@ -147,8 +147,8 @@ enum acpi_status acpi_table_load(const struct physmap *h, uint64_t pa,
 	return out->status = ok ? ACPI_OK : ACPI_E_CHECKSUM;
 }
 
-/* Appends a table to the list, printing its line.  Returns the entry, or
- * NULL (counted in dropped) when the list is full. */
+/* Appends a table to the list (its line is printed by acpi_report).
+ * Returns the entry, or NULL (counted in dropped) when the list is full. */
 static struct acpi_table_info *add_table(struct acpi *a, uint64_t pa)
 {
 	if (a->count == ACPI_MAX_TABLES) {
@@ -157,7 +157,6 @@ static struct acpi_table_info *add_table(struct acpi *a, uint64_t pa)
 	}
 	struct acpi_table_info *t = &a->tables[a->count++];
 	acpi_table_load(a->pm, pa, t);
-	acpi_print_table(t);
 	return t;
 }
 
@@ -201,70 +200,62 @@ static enum acpi_status check_rsdp(struct acpi *a, uint64_t *xsdt_pa, uint64_t *
 }
 
 /* Loads the root table at pa (expected signature sig, entries of esize
- * bytes) and every table it lists. */
+ * bytes) and every table it lists, recording the attempt in a->roots[]. */
 static enum acpi_status walk_root(struct acpi *a, uint64_t pa, const char *sig, uint32_t esize)
 {
 	const struct physmap *h = a->pm;
-	struct acpi_table_info root;
+	struct acpi_root_try *r = &a->roots[a->roots_tried++];
+	struct acpi_table_info *root = &r->table;
 
-	if (acpi_table_load(h, pa, &root) == ACPI_OK && memcmp(root.sig, sig, 4) != 0)
-		root.status = ACPI_E_SIGNATURE;
-	acpi_print_table(&root);
-	if (root.status != ACPI_OK)
-		return root.status;
+	r->esize = esize;
+	if (acpi_table_load(h, pa, root) == ACPI_OK && memcmp(root->sig, sig, 4) != 0)
+		root->status = ACPI_E_SIGNATURE;
+	if (root->status != ACPI_OK)
+		return r->result = root->status;
 
-	uint32_t n = (root.length - SDT_HDR_LEN) / esize;   /* rounded down */
+	uint32_t n = (root->length - SDT_HDR_LEN) / esize;   /* rounded down */
 	a->root_pa = pa;
 	memcpy(a->root_sig, sig, 4);
 	a->root_entries = n;
+	r->entries = n;
 	a->root_warning = ACPI_OK;
-	if ((root.length - SDT_HDR_LEN) % esize) {
-		a->root_warning = ACPI_E_ROOT_LENGTH;
-		mm_printf("acpi: %s len=%u is not %u + %u*n: using %u entries\n",
-			  sig, root.length, SDT_HDR_LEN, esize, n);
-	}
+	if ((root->length - SDT_HDR_LEN) % esize)
+		a->root_warning = r->warning = ACPI_E_ROOT_LENGTH;
 
-	const uint8_t *tab = hmap(h, pa, root.length);
+	const uint8_t *tab = hmap(h, pa, root->length);
 	if (!tab)
-		return ACPI_E_MAP;
+		return r->result = ACPI_E_MAP;
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *e = tab + SDT_HDR_LEN + (uint64_t)i * esize;
 		add_table(a, esize == 8 ? ld64(e) : ld32(e));
 	}
-	hunmap(h, tab, root.length);
-	return ACPI_OK;
+	hunmap(h, tab, root->length);
+	return r->result = ACPI_OK;
 }
 
-enum acpi_status acpi_init(struct acpi *a, const struct physmap *pm, uint64_t rsdp_pa)
+/* See acpi.h. */
+enum acpi_status acpi_parse(struct acpi *a, const struct physmap *pm, uint64_t rsdp_pa)
 {
 	memset(a, 0, sizeof(*a));
 	a->pm = pm;
 	a->rsdp_pa = rsdp_pa;
-	if (rsdp_pa == 0) {
-		mm_printf("acpi: no RSDP\n");
-		return ACPI_E_NO_RSDP;
-	}
+	a->dsdt_renamed = ACPI_NO_INDEX;
+	if (rsdp_pa == 0)
+		return a->status = ACPI_E_NO_RSDP;
 
 	uint64_t xsdt_pa, rsdt_pa;
-	enum acpi_status st = check_rsdp(a, &xsdt_pa, &rsdt_pa);
-	mm_printf("acpi: RSDP phys=0x%016llx rev=%u: %s\n", (unsigned long long)rsdp_pa,
-		  a->rsdp_revision, acpi_status_str(st));
+	enum acpi_status st = a->rsdp_status = check_rsdp(a, &xsdt_pa, &rsdt_pa);
 	if (st != ACPI_OK)
-		return st;
+		return a->status = st;
 
 	/* XSDT when present; the RSDT if there is none or it is bad. */
 	st = ACPI_E_NOT_FOUND;
 	if (xsdt_pa)
 		st = walk_root(a, xsdt_pa, "XSDT", 8);
-	if (st != ACPI_OK && rsdt_pa) {
-		if (xsdt_pa)
-			mm_printf("acpi: XSDT unusable, falling back to the RSDT\n");
+	if (st != ACPI_OK && rsdt_pa)
 		st = walk_root(a, rsdt_pa, "RSDT", 4);
-	}
-	if (st != ACPI_OK) {
-		mm_printf("acpi: no usable root table: %s\n", acpi_status_str(st));
-		return st;
-	}
+	if (st != ACPI_OK)
+		return a->status = st;
 
 	/* The DSDT is not in the root: the FADT points at it. */
 	struct acpi_fadt_info f;
@@ -272,13 +263,67 @@ enum acpi_status acpi_init(struct acpi *a, const struct physmap *pm, uint64_t rs
 		struct acpi_table_info *t = add_table(a, f.dsdt_pa);
 		if (t && t->status == ACPI_OK && memcmp(t->sig, "DSDT", 4) != 0) {
 			t->status = ACPI_E_SIGNATURE;
-			acpi_print_table(t);
+			a->dsdt_renamed = (unsigned)(t - a->tables);
 		}
+	}
+	return a->status = ACPI_OK;
+}
+
+/* Prints the lines of one root attempt (and, if it was used, of its
+ * tables).  first: index of a->roots[]. */
+static void report_root(const struct acpi *a, unsigned i)
+{
+	const struct acpi_root_try *r = &a->roots[i];
+	char sig[5] = { 0 };
+	if (i > 0)
+		mm_printf("acpi: XSDT unusable, falling back to the RSDT\n");
+	acpi_print_table(&r->table);
+	if (r->table.status != ACPI_OK)
+		return;
+	memcpy(sig, r->table.sig, 4);
+	if (r->warning != ACPI_OK)
+		mm_printf("acpi: %s len=%u is not %u + %u*n: using %u entries\n", sig,
+			  r->table.length, SDT_HDR_LEN, r->esize, r->entries);
+}
+
+/* See acpi.h. */
+void acpi_report(const struct acpi *a)
+{
+	if (a->rsdp_pa == 0) {
+		mm_printf("acpi: no RSDP\n");
+		return;
+	}
+	mm_printf("acpi: RSDP phys=0x%016llx rev=%u: %s\n", (unsigned long long)a->rsdp_pa,
+		  a->rsdp_revision, acpi_status_str(a->rsdp_status));
+	if (a->rsdp_status != ACPI_OK)
+		return;
+	for (unsigned i = 0; i < a->roots_tried; i++)
+		report_root(a, i);
+	if (a->status != ACPI_OK) {
+		mm_printf("acpi: no usable root table: %s\n", acpi_status_str(a->status));
+		return;
+	}
+	for (unsigned i = 0; i < a->count; i++) {
+		if (i == a->dsdt_renamed) {
+			/* Printed as loaded, then again once its signature was
+			 * found wrong. */
+			struct acpi_table_info loaded = a->tables[i];
+			loaded.status = ACPI_OK;
+			acpi_print_table(&loaded);
+		}
+		acpi_print_table(&a->tables[i]);
 	}
 	if (a->dropped)
 		mm_printf("acpi: %u tables beyond the first %u ignored\n", a->dropped,
 			  ACPI_MAX_TABLES);
-	return ACPI_OK;
+}
+
+/* See acpi.h. */
+enum acpi_status acpi_init(struct acpi *a, const struct physmap *pm, uint64_t rsdp_pa)
+{
+	enum acpi_status st = acpi_parse(a, pm, rsdp_pa);
+	acpi_report(a);
+	return st;
 }
 
 const struct acpi_table_info *acpi_find(const struct acpi *a, const char *sig, unsigned n)
@@ -303,40 +348,6 @@ void acpi_table_unmap(const struct acpi *a, const struct acpi_table_info *t, con
 	hunmap(a->pm, va, t->length);
 }
 
-/* See acpi.h. */
-enum acpi_status acpi_init_quiet(struct acpi *a, const struct physmap *pm, uint64_t rsdp_pa)
-{
-	memset(a, 0, sizeof(*a));
-	a->pm = pm;
-	a->rsdp_pa = rsdp_pa;
-	if (!rsdp_pa)
-		return ACPI_E_NO_RSDP;
-	const struct acpi_rsdp *r = pm->map(pm->ctx, rsdp_pa, sizeof(*r), PHYSMAP_CACHED);
-	if (!r)
-		return ACPI_E_NO_RSDP;
-	int ok = memcmp(r->signature, ACPI_RSDP_SIG, 8) == 0 &&
-		 acpi_checksum_ok(r, ACPI_RSDP_V1_LEN);
-	int x = ok && r->revision >= 2 && r->xsdt_pa && acpi_checksum_ok(r, sizeof(*r));
-	uint64_t root_pa = x ? r->xsdt_pa : r->rsdt_pa;
-	uint32_t esize = x ? 8 : 4;
-	pm->unmap(pm->ctx, (void *)r, sizeof(*r));
-	struct acpi_table_info root;
-	if (!ok || acpi_table_load(pm, root_pa, &root) != ACPI_OK ||
-	    memcmp(root.sig, x ? "XSDT" : "RSDT", 4) != 0)
-		return ACPI_E_NO_RSDP;
-	const uint8_t *tab = pm->map(pm->ctx, root_pa, root.length, PHYSMAP_CACHED);
-	if (!tab)
-		return ACPI_E_NO_RSDP;
-	uint32_t n = (root.length - (uint32_t)sizeof(struct acpi_sdt_header)) / esize;
-	for (uint32_t i = 0; i < n && a->count < ACPI_MAX_TABLES; i++) {
-		const uint8_t *e = tab + sizeof(struct acpi_sdt_header) + (uint64_t)i * esize;
-		uint64_t pa = 0;
-		memcpy(&pa, e, esize);
-		acpi_table_load(pm, pa, &a->tables[a->count++]);
-	}
-	pm->unmap(pm->ctx, (void *)tab, root.length);
-	return ACPI_OK;
-}
 
 
 /* ---------------------------------------------------------------- MADT */

@@ -9,7 +9,7 @@
  * (tests/host/acpi_fake.h).
  *
  * Theory of operation:
- *   1. acpi_init validates the RSDP (signature, 20-byte checksum, and for
+ *   1. acpi_parse validates the RSDP (signature, 20-byte checksum, and for
  *      revision >= 2 the extended checksum), then the XSDT (or the RSDT when
  *      there is no XSDT, or the XSDT is bad).  The entry count is rounded
  *      down: a root whose length is not header + n*entry is reported and
@@ -26,6 +26,13 @@
  *   4. Nothing stays mapped: every map is paired with an unmap before the
  *      function returns, so the caller can check that its window is back to
  *      where it was.
+ *   5. Parsing and printing are apart: acpi_parse walks the tables once and
+ *      records everything the report needs (the RSDP's status, each root
+ *      attempted, every table as loaded, the DSDT whose signature was
+ *      wrong); acpi_report prints the lines from that record alone, with no
+ *      mapping.  The kernel parses once at boot (kernel/acpi/boot.h) and
+ *      every user - TSC calibration, SMP bring-up, the demo that prints the
+ *      report - reads that one struct acpi.  acpi_init is the two in a row.
  *
  * Output (mm_printf): one line per table,
  *   acpi: <SIG> phys=0x<16 hex> len=<decimal> rev=<decimal> oem="<OEM ID>" checksum=ok
@@ -72,7 +79,7 @@ const char *acpi_status_str(enum acpi_status st);
  * is corruption, not a future revision. */
 #define ACPI_RSDP_MAX_LEN  4096u
 
-/* Tables acpi_init records.  QEMU has ~8, real machines 20-60 (many SSDTs);
+/* Tables acpi_parse records.  QEMU has ~8, real machines 20-60 (many SSDTs);
  * entries beyond this are counted in `dropped` and reported. */
 #define ACPI_MAX_TABLES    96
 
@@ -85,10 +92,27 @@ struct acpi_table_info {
 	enum acpi_status status; /* ACPI_OK: usable; else why it is absent */
 };
 
+/* One root table attempted by acpi_parse (the XSDT, then maybe the RSDT). */
+struct acpi_root_try {
+	struct acpi_table_info table; /* as loaded; ACPI_E_SIGNATURE if not the one asked */
+	uint32_t esize;               /* entry size: 8 (XSDT) or 4 (RSDT) */
+	uint32_t entries;             /* whole entries */
+	enum acpi_status warning;     /* ACPI_E_ROOT_LENGTH or ACPI_OK */
+	enum acpi_status result;      /* ACPI_OK: its tables are in tables[] */
+};
+
+#define ACPI_NO_INDEX (~0u)
+
 struct acpi {
 	const struct physmap *pm;   /* how tables are reached */
+	enum acpi_status status;    /* what acpi_parse returned */
 	uint64_t rsdp_pa;
+	enum acpi_status rsdp_status;
 	uint8_t  rsdp_revision;
+	unsigned roots_tried;       /* entries used in roots[] */
+	struct acpi_root_try roots[2];
+	unsigned dsdt_renamed;      /* index in tables[] of a DSDT pointer whose table
+				     * had another signature, or ACPI_NO_INDEX */
 	char     root_sig[4];    /* "XSDT" or "RSDT" */
 	uint64_t root_pa;
 	uint32_t root_entries;   /* whole entries used */
@@ -99,17 +123,18 @@ struct acpi {
 };
 
 /* Validates the RSDP at rsdp_pa and the root table, then loads every table
- * the root lists (and the DSDT named by the FADT), printing one line each.
- * Returns ACPI_OK if a valid root table was found (individual tables may
- * still be bad: see tables[].status), else the reason. */
-enum acpi_status acpi_init(struct acpi *a, const struct physmap *pm, uint64_t rsdp_pa);
+ * the root lists (and the DSDT named by the FADT), recording in *a what
+ * acpi_report prints (theory 5); prints nothing.  Returns ACPI_OK if a
+ * valid root table was found (individual tables may still be bad: see
+ * tables[].status), else the reason; a->status holds the same. */
+enum acpi_status acpi_parse(struct acpi *a, const struct physmap *pm, uint64_t rsdp_pa);
 
-/* Fills a's table list like acpi_init, but prints nothing (the ACPI demo
- * prints the tables once; the TSC calibration and the SMP start read them
- * before): checksummed RSDP, XSDT if revision >= 2 else RSDT, every entry
- * through acpi_table_load.  Returns ACPI_OK, or ACPI_E_NO_RSDP when there
- * is no usable RSDP or root table. */
-enum acpi_status acpi_init_quiet(struct acpi *a, const struct physmap *pm, uint64_t rsdp_pa);
+/* Prints the lines of a parse (see the top): the RSDP, the root table(s),
+ * one line per table, the warnings.  Maps nothing. */
+void acpi_report(const struct acpi *a);
+
+/* acpi_parse, then acpi_report; returns acpi_parse's status. */
+enum acpi_status acpi_init(struct acpi *a, const struct physmap *pm, uint64_t rsdp_pa);
 
 /* Loads the table at pa: header, length check, whole table, checksum.  Fills
  * *out (as far as it could read) and returns out->status.  Maps nothing

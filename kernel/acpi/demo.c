@@ -11,6 +11,7 @@
 #include "kernel/arch/io.h"
 #include "kernel/console/console.h"
 #include "kernel/pci/ecam.h"
+#include "kernel/pci/list.h"
 #include "shared/bootinfo.h"
 
 /* ---------------------------------------------------------------- counting */
@@ -92,13 +93,15 @@ static void hpet_demo(const struct acpi *a, const struct physmap *h)
 
 /* ---------------------------------------------------------------- PCI */
 
-/* Lists PCI through the ECAM windows of the MCFG (QEMU pc has none). */
+/* Lists PCI through the ECAM windows of the MCFG, or through the legacy
+ * ports where there is none (QEMU pc). */
 static void pci_demo(const struct acpi *a, const struct physmap *h)
 {
 	static struct acpi_mcfg_info mcfg;
 	enum acpi_status st = acpi_get_mcfg(a, &mcfg);
 	if (st != ACPI_OK) {
 		kprintf("pci: no usable MCFG (%s): no ECAM listing\n", acpi_status_str(st));
+		pci_legacy_list();
 		return;
 	}
 	if (mcfg.warning != ACPI_OK)
@@ -139,8 +142,10 @@ static void run_demos(const struct acpi *a, const struct physmap *h)
 	pci_demo(a, h);
 }
 
-void acpi_demo_run(const struct bootinfo *bi, const struct physmap *pm)
+/* See demo.h. */
+void acpi_demo_run(const struct bootinfo *bi, const struct acpi *acpi, const struct physmap *pm)
 {
+	/* The parse, reaching memory through the counting physmap. */
 	static struct acpi a;
 	struct counting cnt = { .inner = pm };
 	struct physmap h = { count_map, count_unmap, 0, &cnt };
@@ -150,7 +155,10 @@ void acpi_demo_run(const struct bootinfo *bi, const struct physmap *pm)
 		kprintf("acpi: the loader found no RSDP\n");
 		return;
 	}
-	if (acpi_init(&a, &h, bi->rsdp_pa) == ACPI_OK)
+	acpi_report(acpi);
+	a = *acpi;
+	a.pm = &h;
+	if (a.status == ACPI_OK)
 		run_demos(&a, &h);
 
 	uint64_t window1 = pm->window_used ? pm->window_used(pm->ctx) : 0;

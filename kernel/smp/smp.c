@@ -311,15 +311,12 @@ static int tramp_setup(const struct bootinfo *bi, uint64_t *va)
 
 /* Fills ids[] with the MADT's enabled CPUs (at most max); returns how
  * many, or -1 (printed) if there is no MADT. */
-static int madt_cpus(const struct bootinfo *bi, const struct physmap *pm, uint32_t *ids,
-		     unsigned max)
+static int madt_cpus(const struct acpi *a, uint32_t *ids, unsigned max)
 {
-	static struct acpi a;
 	static struct acpi_madt_info m;
-	enum acpi_status st = (bi->flags & BOOTINFO_F_RSDP) ?
-		acpi_init_quiet(&a, pm, bi->rsdp_pa) : ACPI_E_NO_RSDP;
+	enum acpi_status st = a ? a->status : ACPI_E_NO_RSDP;
 	if (st == ACPI_OK)
-		st = acpi_get_madt(&a, &m);
+		st = acpi_get_madt(a, &m);
 	if (st != ACPI_OK) {
 		kprintf("smp: one CPU: no usable MADT (%s)\n", acpi_status_str(st));
 		return -1;
@@ -398,14 +395,14 @@ static void report_mismatch(unsigned n)
 }
 
 /* See smp.h. */
-void smp_init(const struct bootinfo *bi, const struct physmap *pm)
+void smp_init(const struct bootinfo *bi, const struct acpi *acpi)
 {
 	static uint32_t ids[MM_MAX_CPUS + 1];
 	static struct smp_plan plan;
 	struct tsc_freq f;
 
 	percpu_blocks[0].apic_id = 0;
-	if (tsc_freq_find(bi->rsdp_pa, pm, &f) != 0) {
+	if (tsc_freq_find(acpi, &f) != 0) {
 		kprintf("smp: one CPU: no TSC frequency for the start-up delays\n");
 		return;
 	}
@@ -414,7 +411,7 @@ void smp_init(const struct bootinfo *bi, const struct physmap *pm)
 		kprintf("smp: one CPU: the loader reserved no trampoline pages below 1 MiB\n");
 		return;
 	}
-	int n = madt_cpus(bi, pm, ids, MM_MAX_CPUS);
+	int n = madt_cpus(acpi, ids, MM_MAX_CPUS);
 	if (n < 0)
 		return;
 	uint64_t t0 = bootinfo_rdtsc();

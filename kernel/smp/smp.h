@@ -71,7 +71,7 @@
 #define KERNEL_SMP_SMP_H
 
 #include <stdint.h>
-#include "kernel/mem/physmap.h"
+#include "kernel/acpi/acpi.h"
 #include "shared/bootinfo.h"
 
 /* Gap between the two startup IPIs (Intel's MP spec says 200 us; Linux
@@ -87,10 +87,11 @@
 #define SMP_MISMATCH_EFER (1u << 2)
 #define SMP_MISMATCH_PAT  (1u << 3)
 
-/* Brings up the other CPUs (theory 1-3) after kmem_init; prints the smp:
- * lines.  cmdline word test-smp-ghost adds an APIC ID no CPU has (the
- * did-not-start path). */
-void smp_init(const struct bootinfo *bi, const struct physmap *pm);
+/* Brings up the other CPUs (theory 1-3) after kmem_init, the CPUs from
+ * the MADT of the kernel's ACPI parse acpi (kernel/acpi/boot.h; NULL or a
+ * failed parse: one CPU); prints the smp: lines.  cmdline word
+ * test-smp-ghost adds an APIC ID no CPU has (the did-not-start path). */
+void smp_init(const struct bootinfo *bi, const struct acpi *acpi);
 
 /* CPUs online (1 before smp_init or without APs). */
 unsigned smp_cpus_online(void);

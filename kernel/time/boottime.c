@@ -14,7 +14,7 @@ static uint64_t kernel_stamps[BOOT_STAGES];
 
 static const char *const stage_names[BOOT_STAGES] = {
 	"loader-entry", "exit-boot-services", "kernel-entry", "memory-ready",
-	"console-ready", "smp-ready", "selftest-done", "acpi-done", "ramdisk-done", "done",
+	"console-ready", "efirt-ready", "smp-ready", "selftest-done", "acpi-done", "ramdisk-done", "done",
 };
 
 /* See boottime.h. */
@@ -33,11 +33,10 @@ int boottime_fmt_ms(char *buf, size_t n, uint64_t tsc, uint64_t hz)
 }
 
 /* See boottime.h. */
-void boottime_report(const struct bootinfo *bi, const struct physmap *pm)
+void boottime_report(const struct bootinfo *bi, const struct acpi *acpi)
 {
 	struct tsc_freq f;
-	uint64_t rsdp = (bi->flags & BOOTINFO_F_RSDP) ? bi->rsdp_pa : 0;
-	if (tsc_freq_find(rsdp, pm, &f) != 0) {
+	if (tsc_freq_find(acpi, &f) != 0) {
 		kprintf("boot: tsc frequency unknown (no CPUID leaf 0x15, HPET or PM timer): no timeline\n");
 		return;
 	}

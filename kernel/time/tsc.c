@@ -122,22 +122,21 @@ static uint64_t tsc_hz_pmtimer(uint16_t port, unsigned bits)
 }
 
 /* The measurement behind tsc_freq_find. */
-static int tsc_freq_measure(uint64_t rsdp_pa, const struct physmap *pm, struct tsc_freq *out)
+static int tsc_freq_measure(const struct acpi *a, struct tsc_freq *out)
 {
-	static struct acpi a;
 	out->hz = plausible(tsc_hz_cpuid());
 	out->source = TSC_SRC_CPUID;
 	if (out->hz)
 		return 0;
-	if (acpi_init_quiet(&a, pm, rsdp_pa) == ACPI_OK) {
+	if (a && a->status == ACPI_OK) {
 		struct acpi_hpet_info hpet;
 		struct acpi_fadt_info fadt;
-		if (acpi_get_hpet(&a, &hpet) == ACPI_OK &&
-		    (out->hz = tsc_hz_hpet(hpet.base_pa, pm))) {
+		if (acpi_get_hpet(a, &hpet) == ACPI_OK &&
+		    (out->hz = tsc_hz_hpet(hpet.base_pa, a->pm))) {
 			out->source = TSC_SRC_HPET;
 			return 0;
 		}
-		if (acpi_get_fadt(&a, &fadt) == ACPI_OK && fadt.pm_timer_port &&
+		if (acpi_get_fadt(a, &fadt) == ACPI_OK && fadt.pm_timer_port &&
 		    fadt.pm_timer_port <= 0xffff &&
 		    (out->hz = tsc_hz_pmtimer((uint16_t)fadt.pm_timer_port, fadt.pm_timer_bits))) {
 			out->source = TSC_SRC_PMTIMER;
@@ -151,14 +150,14 @@ static int tsc_freq_measure(uint64_t rsdp_pa, const struct physmap *pm, struct t
 
 /* See tsc.h: the first frequency found is kept, so a second caller (the
  * SMP start's timeouts, then the boot timeline) pays no calibration. */
-int tsc_freq_find(uint64_t rsdp_pa, const struct physmap *pm, struct tsc_freq *out)
+int tsc_freq_find(const struct acpi *a, struct tsc_freq *out)
 {
 	static struct tsc_freq known;
 	if (known.hz) {
 		*out = known;
 		return 0;
 	}
-	int r = tsc_freq_measure(rsdp_pa, pm, out);
+	int r = tsc_freq_measure(a, out);
 	if (r == 0)
 		known = *out;
 	return r;

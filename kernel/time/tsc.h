@@ -16,7 +16,7 @@
 #define KERNEL_TIME_TSC_H
 
 #include <stdint.h>
-#include "kernel/mem/physmap.h"
+#include "kernel/acpi/acpi.h"
 
 /* Calibration interval, milliseconds: it is boot time (the SMP bring-up
  * needs the frequency for its delays).  Over 5 ms a 10 MHz HPET gives
@@ -39,12 +39,12 @@ struct tsc_freq {
 const char *tsc_source_str(enum tsc_source s);
 
 /* Finds the TSC frequency (see the top) - once: later calls return the
- * frequency found first - reaching the ACPI tables under
- * rsdp_pa (0: none) and the HPET only through pm; maps nothing after it
- * returns and prints nothing.  Calibration busy-waits TSC_CAL_MS.  Returns
- * 0 and fills *out, or -1 (out->hz = 0, source none) when no method
- * worked. */
-int tsc_freq_find(uint64_t rsdp_pa, const struct physmap *pm, struct tsc_freq *out);
+ * frequency found first - from the ACPI tables of a parse a (the kernel's
+ * one, kernel/acpi/boot.h; NULL or a failed parse: CPUID only), reaching
+ * the HPET only through a->pm; maps nothing after it returns and prints
+ * nothing.  Calibration busy-waits TSC_CAL_MS.  Returns 0 and fills *out,
+ * or -1 (out->hz = 0, source none) when no method worked. */
+int tsc_freq_find(const struct acpi *a, struct tsc_freq *out);
 
 /* Converts a TSC value to microseconds at hz (> 0), without overflow for
  * any tsc: whole seconds and the remainder separately. */

@@ -12,6 +12,8 @@ Each prints PASS/FAIL with the reasons; the last line is
 `boot: N passed, M failed`.  Select tests with a regex: boottest.py 'q35'.
 """
 import concurrent.futures
+import datetime
+import json
 import os
 import re
 import shutil
@@ -62,10 +64,10 @@ def make_image(tree, cmdline, out):
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def boot(img, cfg, timeout=120, until=None, write=False, linger=0):
+def boot(img, cfg, timeout=120, until=None, write=False, linger=0, until_count=1):
     """Boots img with cfg (MEM, SMP, MACHINE, CPU, QEMU_EXTRA); returns
     (status, console text).  With `until` (a regex), QEMU is stopped as
-    soon as a console line matches it (status None); with linger > 0, only
+    soon as the until_count-th console line matches it (status None); with linger > 0, only
     `linger` seconds after that line, and the status is None only if QEMU
     was still running then (it did not exit or reset on its own)."""
     env = dict(os.environ)
@@ -88,6 +90,9 @@ def boot(img, cfg, timeout=120, until=None, write=False, linger=0):
         line = raw.decode("utf-8", "replace").replace("\r", "")
         lines.append(line)
         if pat and pat.search(line):
+            until_count -= 1
+            if until_count > 0:
+                continue
             matched = True
             if not linger:
                 break
@@ -212,6 +217,243 @@ def compare_with_shell(text, shell, fails):
         fails.append("no stable entries to compare")
 
 
+# UEFI runtime services (kernel/efirt/efirt.h).  The truth: the runtime
+# descriptors of the raw map (the shell's memmap -sfo, or the kernel's own
+# raw lines, which the vs-shell tests prove equal), the host's UTC clock
+# (QEMU's RTC starts at the host's UTC), mm/layout.h's window.
+EFI_MEMORY_RUNTIME = 1 << 63
+EFI_MEMORY_WB_BIT = 1 << 3
+EFIRT_BASE, EFIRT_END = 0xfffff00000000000, 0xfffff01000000000
+# GetTime may differ from the host clock by the boot's own length and the
+# RTC's whole seconds; three minutes is "the same time", an hour or a
+# wrong day is not.
+EFIRT_CLOCK_SLACK = 180
+SVAM_RE = re.compile(r"^efirt: SetVirtualAddressMap ok: (\d+) runtime regions at 0x([0-9a-f]+)$", re.M)
+MAT_RE = re.compile(r"^efirt: memory attributes table: (\d+) entries, (\d+) applied$", re.M)
+WINDOW_RE = re.compile(r"^efirt: window: (\d+) pages \((\d+) RX, (\d+) R, (\d+) RW\+NX, (\d+) uncached\), "
+                       r"stack 64 KiB, (xsave|fxsave)$", re.M)
+GETTIME_RE = re.compile(r"^efirt: GetTime (\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)$", re.M)
+EFIRT_FAULT_RE = re.compile(r"^efirt: page fault in GetTime at rip 0x([0-9a-f]+) "
+                            r"\(address 0x([0-9a-f]+), error 0x([0-9a-f]+)\): runtime services off$", re.M)
+
+
+def runtime_truth(raw):
+    """(regions, pages, code pages, uncached pages) of the runtime
+    descriptors of a parsed raw map: what the window must hold."""
+    rt = [e for e in raw if e[4] & EFI_MEMORY_RUNTIME]
+    pages = sum(e[3] for e in rt)
+    code = sum(e[3] for e in rt if e[0] in ("RT_Code", "RuntimeCode"))
+    uc = sum(e[3] for e in rt if not e[4] & EFI_MEMORY_WB_BIT or e[0] in ("MMIO", "MemoryMappedIO"))
+    return len(rt), pages, code, uc
+
+
+def check_efirt(text, fails, raw=None, now=None):
+    """The efirt lines of a normal boot: SetVirtualAddressMap with as many
+    regions as the raw map has runtime descriptors, at an address in the
+    runtime window; the window's pages equal the descriptors' pages (the
+    uncached ones: those without WB, and MMIO), RX no more than runtime
+    code; OVMF's memory attributes table applied whole; GetTime within
+    EFIRT_CLOCK_SLACK of the host's UTC clock; ptcheck clean with the
+    window mapped; no `efirt: off` or fault line."""
+    raw = parse_sfo(text) if raw is None else raw
+    now = datetime.datetime.now(datetime.timezone.utc) if now is None else now
+    n, pages, code, uc = runtime_truth(raw)
+    if n == 0:
+        fails.append("efirt: the raw map has no runtime descriptor to compare with")
+    m = SVAM_RE.findall(text)
+    if len(m) != 1:
+        fails.append(f"{len(m)} `efirt: SetVirtualAddressMap ok` lines, want 1")
+    else:
+        if int(m[0][0]) != n:
+            fails.append(f"efirt: {m[0][0]} runtime regions, the raw map has {n} runtime descriptors")
+        if not EFIRT_BASE <= int(m[0][1], 16) < EFIRT_END:
+            fails.append(f"efirt: regions at 0x{m[0][1]}, outside the runtime window")
+    w = WINDOW_RE.search(text)
+    if not w:
+        fails.append("no `efirt: window:` line")
+    else:
+        total, rx, r, rw, unc = (int(x) for x in w.groups()[:5])
+        if total != pages or rx + r + rw != total:
+            fails.append(f"efirt window: {total} pages ({rx}+{r}+{rw}), runtime descriptors hold {pages}")
+        if rx > code:
+            fails.append(f"efirt window: {rx} RX pages, only {code} pages of runtime code")
+        if unc != uc:
+            fails.append(f"efirt window: {unc} uncached pages, the raw map has {uc} without WB")
+    mat = MAT_RE.findall(text)
+    if len(mat) != 1:
+        fails.append("no `efirt: memory attributes table: N entries, K applied` line (OVMF has one)")
+    elif int(mat[0][0]) == 0 or mat[0][0] != mat[0][1]:
+        fails.append(f"efirt: memory attributes table: {mat[0][0]} entries, {mat[0][1]} applied; "
+                     "OVMF's table is valid, want all applied")
+    t = GETTIME_RE.findall(text)
+    if len(t) != 1:
+        fails.append(f"{len(t)} `efirt: GetTime` lines, want 1")
+    else:
+        try:
+            got = datetime.datetime(*(int(x) for x in t[0]), tzinfo=datetime.timezone.utc)
+            if abs((got - now).total_seconds()) > EFIRT_CLOCK_SLACK:
+                fails.append(f"efirt: GetTime {got:%Y-%m-%d %H:%M:%S}, host UTC {now:%Y-%m-%d %H:%M:%S}")
+        except ValueError as e:
+            fails.append(f"efirt: GetTime {t[0]} is no date: {e}")
+    for l in text.splitlines():
+        if l.startswith("efirt: off") or EFIRT_FAULT_RE.match(l):
+            fails.append(f"kernel reported: {l}")
+    if not re.search(r"^selftest: ptcheck: \d+ leaf entries, 0 violations$", text, re.M):
+        fails.append("no clean `selftest: ptcheck: ... 0 violations` line with the window mapped")
+
+
+def check_efirt_fault(text, fails):
+    """The test-efirt-unmap boot: GetTime's region unmapped after
+    SetVirtualAddressMap; the call faults on an instruction fetch at the
+    address it jumped to (rip = cr2, error code P=0 I=1), runtime
+    services go off with one line, no GetTime line, and the boot goes on
+    to `memboot: done`."""
+    if not re.search(r"^efirt: test: runtime region \d+ \(0x[0-9a-f]+, \d+ pages, GetTime's code\) "
+                     r"unmapped: MM_OK$", text, re.M):
+        fails.append("no `efirt: test: runtime region ... unmapped: MM_OK` line")
+    m = EFIRT_FAULT_RE.findall(text)
+    if len(m) != 1:
+        fails.append(f"{len(m)} `efirt: page fault in GetTime ...: runtime services off` lines, want 1")
+    else:
+        rip, addr, err = (int(x, 16) for x in m[0])
+        if rip != addr or not EFIRT_BASE <= rip < EFIRT_END:
+            fails.append(f"efirt fault at rip 0x{rip:x} address 0x{addr:x}: want an instruction "
+                         "fetch in the runtime window")
+        if err & 0x1 or not err & 0x10:
+            fails.append(f"efirt fault error 0x{err:x}: want not-present (P=0) and fetch (I=1)")
+    if GETTIME_RE.search(text):
+        fails.append("a GetTime line although GetTime's code was unmapped")
+    if "memboot: done" not in text.splitlines():
+        fails.append("the boot did not reach `memboot: done` after the caught fault")
+
+
+def test_efirt_checks():
+    """Controls for check_efirt and check_efirt_fault on fabricated
+    consoles: a good one passes; a wrong region count, a window of the
+    wrong size, a MAT entry not applied, no MAT, GetTime an hour off or
+    no date, an `efirt: off` line, a ptcheck violation are each caught;
+    the fault check fails on a normal console and check_efirt on the
+    fault console."""
+    raw = [("RT_Code", 0x7f000000, 0x7f063fff, 0x64, 0x800000000000000F),
+           ("RT_Data", 0x7f064000, 0x7f0fffff, 0x9c, 0x800000000000000F),
+           ("MMIO", 0xffc00000, 0xffffffff, 0x400, 0x8000000000000001),
+           ("Available", 0x100000, 0x7effffff, 0x7ef00, 0xF)]
+    now = datetime.datetime(2026, 11, 21, 18, 3, 30, tzinfo=datetime.timezone.utc)
+    good = ["efirt: memory attributes table: 3 entries, 3 applied",
+            "efirt: window: 1280 pages (100 RX, 0 R, 1180 RW+NX, 1024 uncached), stack 64 KiB, fxsave",
+            "efirt: SetVirtualAddressMap ok: 3 runtime regions at 0xfffff00000012000",
+            "efirt: GetTime 2026-11-21 18:03:12",
+            "selftest: ptcheck: 4361 leaf entries, 0 violations", "memboot: done"]
+    fault = good[:3] + [
+        "efirt: test: runtime region 0 (0xfffff00000012000, 100 pages, GetTime's code) unmapped: MM_OK",
+        "efirt: page fault in GetTime at rip 0xfffff00000012345 (address 0xfffff00000012345, "
+        "error 0x10): runtime services off"] + good[4:]
+
+    def variant(i, line):
+        lines = list(good)
+        if line is None:
+            lines.pop(i)
+        else:
+            lines[i] = line
+        return "\n".join(lines) + "\n"
+    controls = {
+        "region count": variant(2, good[2].replace(": 3 runtime", ": 4 runtime")),
+        "outside the window": variant(2, good[2].replace("0xfffff0", "0xffffc0")),
+        "window size": variant(1, good[1].replace("1280 pages (100 RX, 0 R, 1180", "1279 pages (100 RX, 0 R, 1179")),
+        "uncached": variant(1, good[1].replace("1024 uncached", "1000 uncached")),
+        "too much RX": variant(1, good[1].replace("100 RX, 0 R, 1180", "101 RX, 0 R, 1179")),
+        "MAT entry skipped": variant(0, "efirt: memory attributes table: 3 entries, 2 applied"),
+        "no MAT": variant(0, "efirt: no memory attributes table"),
+        "GetTime an hour off": variant(3, "efirt: GetTime 2026-11-21 19:03:12"),
+        "GetTime no date": variant(3, "efirt: GetTime 2026-13-21 18:03:12"),
+        "no GetTime": variant(3, None),
+        "off line": variant(4, "efirt: off: system table at 0x1000: bad CRC32"),
+        "ptcheck": variant(4, "selftest: ptcheck: 4361 leaf entries, 2 violations"),
+    }
+
+    def run():
+        fails = []
+        f = []
+        check_efirt("\n".join(good) + "\n", f, raw, now)
+        if f:
+            fails.append(f"good console: {f}")
+        for name, text in controls.items():
+            f = []
+            check_efirt(text, f, raw, now)
+            if not f:
+                fails.append(f"control `{name}` not caught by check_efirt")
+        f = []
+        check_efirt_fault("\n".join(fault) + "\n", f)
+        if f:
+            fails.append(f"good fault console: {f}")
+        f = []
+        check_efirt_fault("\n".join(good) + "\n", f)
+        if not f:
+            fails.append("check_efirt_fault passed a console without the fault")
+        f = []
+        check_efirt("\n".join(fault) + "\n", f, raw, now)
+        if not f:
+            fails.append("check_efirt passed the fault console")
+        f = []
+        check_efirt_fault("\n".join(fault).replace("error 0x10", "error 0x11") + "\n", f)
+        if not f:
+            fails.append("check_efirt_fault passed a present-page fault")
+        return fails, ""
+    return run
+
+
+def reset_outcome(status, text):
+    """How an end-of-boot word ended a run: "poweroff" (QEMU exited by
+    itself, status 200 from qemu-run.sh, after one `memboot: done` and one
+    loader start), "reset" (the firmware came back: a second loader start
+    - QEMU runs with -action reboot=reset so a reset is visible), "halt"
+    (QEMU still running at the timeout) or "other"."""
+    starts = text.count("memboot: loader starting")
+    done = text.splitlines().count("memboot: done")
+    if status is None and starts == 2 and done == 1:
+        return "reset"
+    if status == 200 and starts == 1 and done == 1:
+        return "poweroff"
+    if status == 124 and starts == 1:
+        return "halt"
+    return f"other (status {status}, {starts} loader starts, {done} done lines)"
+
+
+def test_efirt_reset():
+    """Cmdline `poweroff` and `reboot` (no qemu-exit), booted at once:
+    with `poweroff` QEMU must exit by itself (ResetSystem(EfiResetShutdown)
+    powers the machine off) and not reset; with `reboot` the firmware must
+    start again (EfiResetCold).  QEMU runs with -action reboot=reset (the
+    test script's -no-reboot undone), so the two endings differ; a kernel
+    that halted would run into the timeout.  Each outcome is the other's
+    control: the same classifier must tell them apart."""
+    cfg = {"MEM": "256M", "QEMU_EXTRA": "-action reboot=reset"}
+    timeout = 60
+
+    def one(word):
+        return boot_tree(lambda t: None, cfg, timeout, until=r"^memboot: loader starting",
+                         cmdline=word, until_count=2)
+
+    def run():
+        fails = []
+        with concurrent.futures.ThreadPoolExecutor(2) as ex:
+            p, r = ex.submit(one, "poweroff"), ex.submit(one, "reboot")
+            (ps, ptext), (rs, rtext) = p.result(), r.result()
+        po, ro = reset_outcome(ps, ptext), reset_outcome(rs, rtext)
+        if po != "poweroff":
+            fails.append(f"cmdline poweroff ended in {po}, want poweroff")
+        if ro != "reset":
+            fails.append(f"cmdline reboot ended in {ro}, want reset")
+        if po == ro:
+            fails.append("the two words ended alike: the check cannot tell them apart")
+        for word, text in (("poweroff", ptext), ("reboot", rtext)):
+            first = text.split("memboot: done")[0]
+            if not SVAM_RE.search(first) or not GETTIME_RE.search(first):
+                fails.append(f"{word}: runtime services not up before `memboot: done`")
+        return fails, ptext + "\n[reboot run]\n" + rtext
+    return run
+
+
 def test_map_vs_shell(cfg):
     def run():
         fails = []
@@ -223,6 +465,7 @@ def test_map_vs_shell(cfg):
         check_done(status, text, fails)
         check_usable(text, fails)
         compare_with_shell(text, shell, fails)
+        check_efirt(text, fails, raw=shell)
         return fails, text
     return run
 
@@ -316,12 +559,15 @@ def test_smp_ghost():
     """-smp 2,maxcpus=4: the MADT lists 4 CPUs, 2 enabled (hot-plug slots
     are never started), and the cmdline word test-smp-ghost adds APIC ID
     254, which no CPU has: it is reported as not started and the boot
-    goes on, bounded by the start timeout."""
+    goes on, bounded by the start timeout.  Folded in, test-efirt-unmap:
+    a runtime call that faults is caught (check_efirt_fault)."""
     def run():
         fails = []
         status, text = boot_tree(lambda t: None, {"MEM": "512M", "SMP": "2,maxcpus=4"}, 180,
-                                 cmdline="qemu-exit test-smp-ghost")
+                                 cmdline="qemu-exit test-smp-ghost test-efirt-unmap")
         check_done(status, text, fails)
+        # Folded in (one boot less): the runtime fault caught.
+        check_efirt_fault(text, fails)
         m = re.search(r"^acpi: MADT cpus=(\d+) ioapics=\d+$", text, re.M)
         if not m or m.group(1) != "2":
             fails.append(f"MADT cpus={m and m.group(1)}, want the 2 enabled of maxcpus=4")
@@ -372,6 +618,7 @@ def test_acpi_q35():
         check_done(status, text, fails)
         check_cpus(text, 4, fails)
         check_acpi_common(text, fails)
+        check_efirt(text, fails)
         # An ACPI table is a 36-byte header followed by the data.
         want_len = 36 + len(payload)
         if not re.search(rf'^acpi: MEMB phys=0x[0-9a-f]{{16}} len={want_len} rev=1 oem="MEMBT" checksum=ok$',
@@ -393,7 +640,7 @@ def test_pci_bridges():
     port's link) and one at device 3 of the conventional bus behind the
     PCI bridge, which has no device 0 (found only through its bridge).
     The listing must hold exactly the functions this test handed QEMU on
-    top of q35's own five."""
+    top of q35's own five, and equal QEMU's own query-pci (over QMP)."""
     def run():
         fails = []
         extra = ("-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x10 "
@@ -401,8 +648,12 @@ def test_pci_bridges():
                  "-device pcie-root-port,id=rp2,bus=pcie.0,chassis=2,addr=0x11 "
                  "-device pcie-pci-bridge,id=pb,bus=rp2 "
                  "-device pci-testdev,bus=pb,addr=0x3")
-        status, text = kernel_boot({"MEM": "512M", "QEMU_EXTRA": extra})
+        status, text, reply, err = qmp_boot({"MEM": "512M"}, extra)
         check_done(status, text, fails)
+        if err or reply is None:
+            fails.append(f"no query-pci from QEMU: {err}")
+        else:
+            fails += compare_pci(text, pci_truth(reply))
         fn = re.findall(r"^pci: ([0-9a-f]{2}):([0-9a-f]{2})\.([0-7]) ([0-9a-f]{4}:[0-9a-f]{4}) "
                         r"class=([0-9a-f]{6})$", text, re.M)
         # q35's 5 functions, 2 root ports, the PCI bridge, 2 test devices.
@@ -424,14 +675,210 @@ def test_pci_bridges():
     return run
 
 
+# ---------------------------------------------------------------- PCI against QEMU's view
+
+PCI_LINE_RE = re.compile(r"^pci: ([0-9a-f]{2}):([0-9a-f]{2})\.([0-7]) ([0-9a-f]{4}):([0-9a-f]{4}) "
+                         r"class=([0-9a-f]{6})$", re.M)
+# QEMU pc's own functions (i440FX host bridge, PIIX3 ISA, IDE, ACPI/PM, std VGA).
+PC_FUNCTIONS = ("8086:1237", "8086:7000", "8086:7010", "8086:7113", "1234:1111")
+
+
+def qmp_command(f, cmd):
+    """Sends one QMP command on the file f; returns its "return" value
+    (events in between are skipped)."""
+    f.write((json.dumps({"execute": cmd}) + "\n").encode())
+    f.flush()
+    while True:
+        line = f.readline()
+        if not line:
+            raise RuntimeError(f"QMP closed during {cmd}")
+        r = json.loads(line)
+        if "return" in r:
+            return r["return"]
+        if "error" in r:
+            raise RuntimeError(f"QMP {cmd}: {r['error']}")
+
+
+def qmp_query_pci(path, timeout=60):
+    """QEMU's query-pci through the QMP socket at path (waits for it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(20)
+            s.connect(path)
+            break
+        except OSError:
+            s.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    with s, s.makefile("rwb") as f:
+        f.readline()                      # the greeting
+        qmp_command(f, "qmp_capabilities")
+        return qmp_command(f, "query-pci")
+
+
+def pci_truth(reply):
+    """{(bus, dev, fn): ("vvvv:dddd", class << 8 | subclass)} of every
+    function in a query-pci reply, bridges' buses included."""
+    out = {}
+
+    def walk(devices):
+        for d in devices:
+            out[(d["bus"], d["slot"], d["function"])] = (
+                "%04x:%04x" % (d["id"]["vendor"], d["id"]["device"]), d["class_info"]["class"])
+            walk(d.get("pci_bridge", {}).get("devices", []))
+    for bus in reply:
+        walk(bus["devices"])
+    return out
+
+
+def pci_listing(text):
+    """The kernel's `pci:` function lines as {(bus, dev, fn): (id, class16)}
+    and the number of lines (a function listed twice counts twice)."""
+    got, n = {}, 0
+    for m in PCI_LINE_RE.finditer(text):
+        n += 1
+        got[(int(m.group(1), 16), int(m.group(2), 16), int(m.group(3)))] = (
+            f"{m.group(4)}:{m.group(5)}", int(m.group(6), 16) >> 8)
+    return got, n
+
+
+def compare_pci(text, truth):
+    """Fails where the kernel's listing differs from QEMU's (truth, from
+    pci_truth): a function missing, one too many or listed twice, another
+    id or class; and the `pci: segment 0: N functions` count."""
+    fails = []
+    got, n = pci_listing(text)
+    if n != len(got):
+        fails.append(f"{n} `pci:` function lines for {len(got)} functions (one listed twice)")
+    for k in sorted(set(truth) | set(got)):
+        where = "%02x:%02x.%u" % k
+        if k not in got:
+            fails.append(f"QEMU has {where} {truth[k][0]}, the kernel did not list it")
+        elif k not in truth:
+            fails.append(f"the kernel listed {where} {got[k][0]}, QEMU has no such function")
+        elif got[k] != truth[k]:
+            fails.append(f"{where}: kernel {got[k][0]} class {got[k][1]:04x}, "
+                         f"QEMU {truth[k][0]} class {truth[k][1]:04x}")
+    m = re.findall(r"^pci: segment 0: (\d+) functions$", text, re.M)
+    if m != [str(n)]:
+        fails.append(f"`pci: segment 0: N functions` lines {m}, want one with {n}")
+    return fails
+
+
+def qmp_boot(cfg, extra, timeout=180):
+    """Boots build/esp.img with cfg and QEMU_EXTRA extra plus a QMP socket;
+    once the loader prints its first line (the firmware has numbered the
+    buses behind bridges by then) asks QEMU for query-pci.  Returns
+    (status, text, reply or None, error or None)."""
+    d = tmpdir()
+    sock = os.path.join(d, "qmp.sock")
+    got = {}
+
+    def ask():
+        try:
+            got["reply"] = qmp_query_pci(sock)
+        except Exception as e:  # reported as a failure by the caller
+            got["error"] = repr(e)
+    env = dict(os.environ)
+    env.update({k: str(v) for k, v in cfg.items()})
+    env.update({"SERIAL": "stdio", "TIMEOUT": str(timeout), "DISK_WRITE": "0",
+                "QEMU_EXTRA": f"{extra} -qmp unix:{sock},server=on,wait=off"})
+    try:
+        p = subprocess.Popen([QEMU_RUN, os.path.join(BUILD, "esp.img")], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, start_new_session=True)
+        lines, t = [], None
+        for raw in p.stdout:
+            line = raw.decode("utf-8", "replace").replace("\r", "")
+            lines.append(line)
+            if t is None and line.startswith("memboot: loader starting"):
+                t = threading.Thread(target=ask)
+                t.start()
+        status = p.wait()
+        if t:
+            t.join()
+        return status, "".join(lines), got.get("reply"), got.get("error", None if t else "no loader line")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def test_acpi_pc():
+    """pc (no MCFG: PCI through the legacy ports 0xCF8/0xCFC), one CPU, a
+    PCI-to-PCI bridge with a test device behind it at device 3: the
+    kernel's `pci:` listing must equal QEMU's own query-pci (over QMP),
+    which must hold pc's five functions and the two added ones."""
     def run():
         fails = []
-        status, text = kernel_boot({"MEM": "512M", "MACHINE": "pc", "SMP": 1})
+        extra = ("-device pci-bridge,id=br1,chassis_nr=1,addr=0x5 "
+                 "-device pci-testdev,bus=br1,addr=0x3")
+        status, text, reply, err = qmp_boot({"MEM": "512M", "MACHINE": "pc", "SMP": 1}, extra)
         check_done(status, text, fails)
         check_cpus(text, 1, fails)
         check_acpi_common(text, fails)
+        check_efirt(text, fails)
+        if not re.search(r"^pci: legacy config ports 0xcf8/0xcfc: buses 00-ff$", text, re.M):
+            fails.append("no `pci: legacy config ports` line")
+        if err or reply is None:
+            fails.append(f"no query-pci from QEMU: {err}")
+            return fails, text
+        truth = pci_truth(reply)
+        ids = sorted(v[0] for v in truth.values())
+        for want in PC_FUNCTIONS + ("1b36:0001", "1b36:0005"):
+            if want not in ids:
+                fails.append(f"QEMU's query-pci has no {want}: {ids}")
+        if not any(k[0] != 0 and v[0] == "1b36:0005" for k, v in truth.items()):
+            fails.append("QEMU shows the test device on bus 0, not behind the bridge")
+        fails += compare_pci(text, truth)
+        text += f"\n[query-pci: {len(truth)} functions: {ids}]\n"
         return fails, text
+    return run
+
+
+def test_pci_compare():
+    """Controls for compare_pci (no QEMU): a fabricated query-pci reply in
+    QEMU's shape with a bridge, and a kernel listing equal to it, pass;
+    the listing without one function, with one extra, with a function
+    twice, with another class, or with a wrong count is caught."""
+    reply = [{"bus": 0, "devices": [
+        {"bus": 0, "slot": 0, "function": 0, "id": {"vendor": 0x8086, "device": 0x1237},
+         "class_info": {"class": 0x0600}},
+        {"bus": 0, "slot": 1, "function": 3, "id": {"vendor": 0x8086, "device": 0x7113},
+         "class_info": {"class": 0x0680}},
+        {"bus": 0, "slot": 5, "function": 0, "id": {"vendor": 0x1b36, "device": 0x0001},
+         "class_info": {"class": 0x0604}, "pci_bridge": {"devices": [
+             {"bus": 1, "slot": 3, "function": 0, "id": {"vendor": 0x1b36, "device": 0x0005},
+              "class_info": {"class": 0x00ff}}]}}]}]
+    good = ["pci: 00:00.0 8086:1237 class=060000", "pci: 00:01.3 8086:7113 class=068000",
+            "pci: 00:05.0 1b36:0001 class=060400", "pci: 01:03.0 1b36:0005 class=00ff00",
+            "pci: segment 0: 4 functions"]
+
+    def text(ls):
+        return "\n".join(ls) + "\n"
+    controls = {
+        "missing": (good[:1] + good[2:4] + ["pci: segment 0: 3 functions"], "did not list"),
+        "extra": (good[:4] + ["pci: 00:02.0 1234:1111 class=030000", "pci: segment 0: 5 functions"],
+                  "no such function"),
+        "twice": (good[:4] + [good[3], "pci: segment 0: 5 functions"], "listed twice"),
+        "class": ([good[0].replace("060000", "060100")] + good[1:], "class"),
+        "count": (good[:4] + ["pci: segment 0: 5 functions"], "segment 0"),
+    }
+
+    def run():
+        fails = []
+        truth = pci_truth(reply)
+        if len(truth) != 4 or truth.get((1, 3, 0)) != ("1b36:0005", 0x00ff):
+            fails.append(f"pci_truth: {truth}")
+        f = compare_pci(text(good), truth)
+        if f:
+            fails.append(f"good listing: {f}")
+        for name, (ls, want) in controls.items():
+            f = compare_pci(text(ls), truth)
+            if not any(want in x for x in f):
+                fails.append(f"control `{name}` not caught (want {want!r}): {f}")
+        return fails, ""
     return run
 
 
@@ -452,7 +899,7 @@ def test_bad_ramdisk():
     return run
 
 
-def boot_tree(change, cfg, timeout, until=None, cmdline="qemu-exit", linger=0):
+def boot_tree(change, cfg, timeout, until=None, cmdline="qemu-exit", linger=0, until_count=1):
     """Boots a copy of the ESP tree after change(tree path) edited it, with
     \\boot\\cmdline = cmdline (None: whatever the tree has); returns
     (status, console text)."""
@@ -463,7 +910,8 @@ def boot_tree(change, cfg, timeout, until=None, cmdline="qemu-exit", linger=0):
         change(tree)
         img = os.path.join(d, "esp.img")
         make_image(tree, cmdline or "", img)
-        return boot(img, cfg, timeout=timeout, until=until, linger=linger)
+        return boot(img, cfg, timeout=timeout, until=until, linger=linger,
+                    until_count=until_count)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
@@ -697,7 +1145,8 @@ def safety_net_test(code, rip_off, vector, name, error, cr2=None):
 # ---------------------------------------------------------------- boot timeline
 
 BOOT_STAGES = ("loader-entry", "exit-boot-services", "kernel-entry", "memory-ready",
-               "console-ready", "smp-ready", "selftest-done", "acpi-done", "ramdisk-done", "done")
+               "console-ready", "efirt-ready", "smp-ready", "selftest-done", "acpi-done",
+               "ramdisk-done", "done")
 BOOT_STAGE_RE = re.compile(r"^boot: ([a-z-]+) (\d+)\.(\d{3}) ms$")
 BOOT_TSC_RE = re.compile(r"^boot: tsc (\d+)\.(\d{3}) MHz \((cpuid|hpet|pmtimer)\)$")
 # Plausible TSC frequencies: any x86 CPU since the Pentium, with margin.
@@ -813,11 +1262,12 @@ def test_timeline_parser():
     done` are each caught."""
     good = ["boot: loader-entry 5903.118 ms", "boot: exit-boot-services 5950.000 ms",
             "boot: kernel-entry 5951.500 ms", "boot: memory-ready 6000.001 ms",
-            "boot: console-ready 6010.000 ms", "boot: smp-ready 6100.000 ms",
+            "boot: console-ready 6010.000 ms", "boot: efirt-ready 6020.000 ms",
+            "boot: smp-ready 6100.000 ms",
             "boot: selftest-done 6200.000 ms",
             "boot: acpi-done 6300.000 ms", "boot: ramdisk-done 6400.000 ms",
             "boot: done 9000.000 ms", "boot: tsc 2999.998 MHz (hpet)", "memboot: done"]
-    TSC = 10   # index of the tsc line
+    TSC = 11   # index of the tsc line
 
     def variant(f):
         lines = list(good)
@@ -1084,6 +1534,7 @@ TESTS = {
     "acpi-q35-smp4": test_acpi_q35(),
     "pci-bridges": test_pci_bridges(),
     "acpi-pc-smp1": test_acpi_pc(),
+    "pci-compare-controls": test_pci_compare(),
     "smp-ghost-hotplug-slots": test_smp_ghost(),
     "smp-no-trampoline": test_smp_no_trampoline(),
     "ramdisk-bad-checksum": test_bad_ramdisk(),
@@ -1099,6 +1550,8 @@ TESTS = {
     "exit-boot-services-retry": test_exit_retry(),
     "no-wb-above-4g": test_no_wb_above_4g(),
     "boot-timeline-parser": test_timeline_parser(),
+    "efirt-checks": test_efirt_checks(),
+    "efirt-poweroff-reboot": test_efirt_reset(),
     "boot-timeline": test_timeline({"MEM": "512M"}, "hpet"),
     "boot-timeline-pmtimer": test_timeline({"MEM": "512M", "QEMU_EXTRA": "-machine hpet=off"},
                                            "pmtimer"),

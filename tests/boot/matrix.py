@@ -20,7 +20,10 @@ boot of build/esp.img (cmdline `qemu-exit`) must:
   - if the kernel prints `acpi: MADT cpus=<n>`, have n == SMP;
   - print `smp: SMP of SMP CPUs online in <ms> ms (xapic|x2apic)` and, with
     more than one CPU, every line of the SMP selftest with all the others
-    (boottest.check_smp).
+    (boottest.check_smp);
+  - bring up the UEFI runtime services (boottest.check_efirt: regions and
+    pages against the raw map, the MAT applied, GetTime against the host
+    clock, ptcheck clean).
 
 Screendump: a machine with no serial port (-serial none), debugcon to a file,
 the HMP monitor on a unix socket, an image whose cmdline is empty (the
@@ -133,6 +136,7 @@ def matrix_test(machine, cpu, mem, smp):
         boottest.check_done(status, text, fails)
         check_selftest(text, fails)
         boottest.check_usable(text, fails)
+        boottest.check_efirt(text, fails)
         raw = boottest.parse_sfo(text)
         usable = [(s, e) for t, s, e, pages, attr in raw if boottest.is_usable(t, attr)]
 

@@ -19,6 +19,51 @@
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 
+static struct acpi A; /* big: keep it off the stack */
+
+/* ------------------------------------------------------- parse, then report */
+
+/* A physmap with no memory behind it: counts the calls, maps nothing. */
+static void *dead_map(void *ctx, uint64_t pa, uint64_t size, unsigned flags)
+{
+	(void)pa, (void)size, (void)flags;
+	++*(unsigned *)ctx;
+	return NULL;
+}
+
+static void dead_unmap(void *ctx, void *va, uint64_t size)
+{
+	(void)va, (void)size;
+	++*(unsigned *)ctx;
+}
+
+/* The kernel parses once and prints later (acpi.h, theory 5).  ref is what
+ * acpi_init printed on fm (fresh: fm->maps counts acpi_init's maps only),
+ * checked by hand in the caller.  Expect: acpi_parse prints nothing and
+ * makes the same maps; acpi_report, with the memory gone, touches no
+ * physmap and prints exactly ref. */
+static void check_split(const char *what, struct fake_mem *fm, uint64_t rsdp, const char *ref)
+{
+	static char want[1 << 16];
+	unsigned init_maps = fm->maps, calls = 0;
+	snprintf(want, sizeof(want), "%s", ref);
+	CHECK(want[0] != 0, "%s: acpi_init printed nothing", what);
+	host_capture_begin();
+	acpi_parse(&A, &fm->host, rsdp);
+	const char *quiet = host_capture_end();
+	CHECK(quiet[0] == 0, "%s: acpi_parse printed:\n%s", what, quiet);
+	CHECK(fm->maps == 2 * init_maps, "%s: parse made %u maps, acpi_init %u", what,
+	      fm->maps - init_maps, init_maps);
+	struct physmap dead = { dead_map, dead_unmap, 0, &calls };
+	A.pm = &dead;
+	host_capture_begin();
+	acpi_report(&A);
+	const char *out = host_capture_end();
+	A.pm = &fm->host;
+	CHECK(strcmp(out, want) == 0, "%s: report differs:\n%s\nwant:\n%s", what, out, want);
+	CHECK(calls == 0, "%s: the report made %u physmap calls", what, calls);
+}
+
 /* ------------------------------------------------------------ real tables */
 
 /* Loads tests/data/acpi/<machine>: every mem-<pa>.bin at its pa; returns
@@ -50,7 +95,6 @@ static uint64_t load_captured(struct fake_mem *fm, const char *machine)
 	return rsdp_pa;
 }
 
-static struct acpi A; /* big: keep it off the stack */
 
 /*
  * QEMU q35 through OVMF: RSDP rev 2 -> XSDT -> FACP APIC HPET MCFG WAET BGRT,
@@ -77,6 +121,8 @@ static void test_q35_captured(void)
 	      "output:\n%s", out);
 	CHECK(strstr(out, "acpi: XSDT phys=0x000000001f77c0e8 len=84"), "output:\n%s", out);
 	CHECK(!strstr(out, "BAD"), "output:\n%s", out);
+	CHECK(fake_clean(&fm), "live %u bad unmaps %u", fm.nlive, fm.bad_unmaps);
+	check_split("q35", &fm, rsdp, out);
 	CHECK(fake_clean(&fm), "live %u bad unmaps %u", fm.nlive, fm.bad_unmaps);
 	fake_free(&fm);
 }
@@ -272,6 +318,8 @@ static void test_rsdp_errors(void)
 		CHECK(st == cases[i].want, "%s: got %s", cases[i].what, acpi_status_str(st));
 		CHECK(A.count == 0, "%s: count %u", cases[i].what, A.count);
 		CHECK(fake_clean(&M.fm), "live %u", M.fm.nlive);
+		CHECK(strstr(out, acpi_status_str(cases[i].want)) != NULL, "%s: %s", cases[i].what, out);
+		check_split(cases[i].what, &M.fm, M_RSDP, out);
 		fake_free(&M.fm);
 	}
 
@@ -375,6 +423,7 @@ static void test_xsdt_odd_length(void)
 	CHECK(A.root_entries == M_NTAB, "entries %u", A.root_entries);
 	CHECK(strstr(out, "acpi: XSDT len=73 is not 36 + 8*n: using 4 entries"), "%s", out);
 	CHECK(fake_clean(&M.fm), "live %u", M.fm.nlive);
+	check_split("xsdt odd length", &M.fm, M_RSDP, out);
 	fake_free(&M.fm);
 }
 
@@ -407,6 +456,7 @@ static void test_xsdt_garbage_entries(void)
 	CHECK(strstr(out, "acpi: table phys=0x0000000007777000: cannot map, ignored"), "%s", out);
 	CHECK(A.count == 4, "no FADT, so no DSDT: %u", A.count);
 	CHECK(fake_clean(&M.fm), "live %u", M.fm.nlive);
+	check_split("garbage entries", &M.fm, M_RSDP, out);
 	fake_free(&M.fm);
 }
 
@@ -427,6 +477,7 @@ static void test_bad_xsdt_falls_back(void)
 		CHECK(strstr(out, "falling back to the RSDT"), "%s", out);
 		CHECK(A.count == 5, "count %u", A.count);
 		CHECK(fake_clean(&M.fm), "live %u", M.fm.nlive);
+		check_split(how ? "xsdt signature" : "xsdt checksum", &M.fm, M_RSDP, out);
 		fake_free(&M.fm);
 	}
 }
@@ -441,6 +492,18 @@ static void test_dsdt_signature(void)
 	REQUIRE(machine_init(&out) == ACPI_OK, "%s", out);
 	CHECK(A.tables[4].status == ACPI_E_SIGNATURE, "%s", acpi_status_str(A.tables[4].status));
 	CHECK(!acpi_find(&A, "SSDT", 0) && !acpi_find(&A, "DSDT", 0), "%s", out);
+	/* Listed as loaded, then again as refused. */
+	const char *ok = strstr(out, "acpi: SSDT phys=0x0000000000200000 len=8328 rev=");
+	const char *bad = strstr(out, "acpi: SSDT phys=0x0000000000200000 len=8328: bad signature, ignored\n");
+	CHECK(ok && bad && ok < bad && strstr(ok, "checksum=ok\n") < bad, "%s", out);
+	char ref[4096];
+	snprintf(ref, sizeof(ref), "%s", out);
+	check_split("dsdt signature", &M.fm, M_RSDP, ref);
+	/* Control: a record without the renamed DSDT reports otherwise. */
+	A.dsdt_renamed = ACPI_NO_INDEX;
+	host_capture_begin();
+	acpi_report(&A);
+	CHECK(strcmp(host_capture_end(), ref) != 0, "control: the report ignores dsdt_renamed");
 	fake_free(&M.fm);
 }
 
@@ -464,6 +527,7 @@ static void test_too_many_tables(void)
 	REQUIRE(machine_init(&out) == ACPI_OK, "%s", out);
 	CHECK(A.count == ACPI_MAX_TABLES && A.dropped == 10, "count %u dropped %u", A.count, A.dropped);
 	CHECK(strstr(out, "10 tables beyond"), "%s", out);
+	check_split("too many tables", &M.fm, M_RSDP, out);
 	fake_free(&M.fm);
 }
 

@@ -417,6 +417,83 @@ static void test_threads_dry(void)
 	run_threads(MiB, cpus, 1);
 }
 
+/* One CPU's cache as mm/pmm.c lays it out (asserted there): a 64-byte
+ * header whose first word is the count, then PMM_PCP_HIGH slots. */
+#define PCP_BYTES (64 + 8 * PMM_PCP_HIGH)
+static uint32_t *pcp_count(struct pmm *p, unsigned cpu)
+{
+	return (uint32_t *)((char *)p->pcp + (size_t)cpu * PCP_BYTES);
+}
+static uint64_t *pcp_slot(struct pmm *p, unsigned cpu, unsigned i)
+{
+	return (uint64_t *)((char *)p->pcp + (size_t)cpu * PCP_BYTES + 64) + i;
+}
+
+/*
+ *   1M        1M + 16M
+ *   |M cc..c..|        c: cached on CPU 1, one of them twice
+ * Expect: a stale copy in a live slot (what a thief racing the owner's
+ * push leaves behind: the frame's cached bit, not its slot, says who owns
+ * it) passes pmm_check, and the owner's pops skip it: the frame is handed
+ * out once, the batch once, the count exact.  Controls: a cached bit with
+ * no slot, a cached bit cleared behind the counts' back and a slot beyond
+ * the bitmap each fail pmm_check.
+ */
+static void test_stale_copies(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, 16 * MiB) };
+	struct pmm p;
+	uint64_t x, got[PMM_PCP_BATCH + 1], free0;
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	free0 = pmm_free_frames(&p);
+	host_set_cpu(1);
+	REQUIRE_OK(pmm_alloc(&p, &x), "alloc");
+	REQUIRE_OK(pmm_free(&p, x), "free");
+	uint32_t n = *pcp_count(&p, 1);
+	REQUIRE(n == PMM_PCP_BATCH + 1 && *pcp_slot(&p, 1, n - 1) == x / PG, "cache %u, top %#llx", n,
+		(unsigned long long)*pcp_slot(&p, 1, n - 1));
+	/* A stale copy of x below the top: pmm_check must accept it. */
+	*pcp_slot(&p, 1, n) = *pcp_slot(&p, 1, n - 1);
+	*pcp_slot(&p, 1, n - 1) = x / PG;
+	*pcp_count(&p, 1) = n + 1;
+	CHECK(pmm_check(&p) == MM_OK, "a stale copy refused");
+	/* Controls, each undone. */
+	uint64_t *cw = &p.cached[x / PG / 64], m = 1ULL << (x / PG % 64);
+	*cw &= ~m;
+	CHECK(pmm_check(&p) == MM_EINVAL, "control: a cached bit cleared behind the counts");
+	*cw |= m;
+	uint64_t y;                            /* allocated, not cached: find one */
+	for (y = MiB; y < MiB + 16 * MiB && !pmm_is_allocated(&p, y); y += PG)
+		;
+	REQUIRE(y < MiB + 16 * MiB, "an allocated frame (the metadata)");
+	p.cached[y / PG / 64] |= 1ULL << (y / PG % 64);
+	CHECK(pmm_check(&p) == MM_EINVAL, "control: a cached bit in no cache");
+	p.cached[y / PG / 64] &= ~(1ULL << (y / PG % 64));
+	uint64_t keep = *pcp_slot(&p, 1, 0);
+	*pcp_slot(&p, 1, 0) = p.nframes;
+	CHECK(pmm_check(&p) == MM_EINVAL, "control: a slot beyond the bitmap");
+	*pcp_slot(&p, 1, 0) = keep;
+	REQUIRE(pmm_check(&p) == MM_OK, "controls undone");
+	/* The owner pops n + 1 slots: x once, the copy skipped. */
+	for (unsigned i = 0; i < n; i++)
+		REQUIRE_OK(pmm_alloc(&p, &got[i]), "alloc %u", i);
+	unsigned seen_x = 0;
+	for (unsigned i = 0; i < n; i++) {
+		seen_x += got[i] == x;
+		for (unsigned j = 0; j < i; j++)
+			CHECK(got[i] != got[j], "%#llx handed out twice", (unsigned long long)got[i]);
+	}
+	CHECK(seen_x == 1, "x handed out %u times", seen_x);
+	CHECK(pmm_cached_frames(&p) == 0 && *pcp_count(&p, 1) == 0, "cache %llu, count %u",
+	      (unsigned long long)pmm_cached_frames(&p), *pcp_count(&p, 1));
+	CHECK(pmm_free_frames(&p) == free0 - n, "free %llu", (unsigned long long)pmm_free_frames(&p));
+	for (unsigned i = 0; i < n; i++)
+		REQUIRE_OK(pmm_free(&p, got[i]), "free %u", i);
+	CHECK(pmm_free_frames(&p) == free0 && pmm_check(&p) == MM_OK, "back");
+	host_set_cpu(0);
+}
+
 /* Control: the model catches a frame handed out twice (the verdict the
  * threaded tests rely on can fail). */
 static void test_control_model_sees_duplicates(void)
@@ -440,6 +517,7 @@ int main(void)
 	RUN(test_double_free_across_cpus);
 	RUN(test_bad_frees_cache_full);
 	RUN(test_oom_steals);
+	RUN(test_stale_copies);
 	RUN(test_threads_roomy);
 	RUN(test_threads_dry);
 	RUN(test_control_model_sees_duplicates);

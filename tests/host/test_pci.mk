@@ -1,0 +1,1 @@
+TEST_SRC_test_pci := kernel/pci/walk.c kernel/pci/legacy.c
