@@ -1419,7 +1419,8 @@ def test_la57_paging5():
     """-cpu max,la57=on with paging=5 at 512M and 2 CPUs: the loader switches
     up at the hand-off, the kernel (and both CPUs, says QEMU's CR4) runs
     5-level paging with the direct map at 0xff00000000000000, the selftest,
-    ptcheck and the SMP selftest pass.  Control: the same cmdline on a CPU
+    ptcheck, the SMP selftest and the UEFI runtime services (check_efirt)
+    pass.  Control: the same cmdline on a CPU
     without LA57 (la57=off) stays at 4 levels, CR4.LA57 clear."""
     def run():
         fails = []
@@ -1437,6 +1438,7 @@ def test_la57_paging5():
             check_levels(text, cr4, 2, want, f)
             check_mm_clean(text, f)
             check_smp(text, 2, f)
+            check_efirt(text, f)   # runtime services work in both modes
             if want == 4 and not re.search(r"^memboot: paging: 4 levels \(the CPU has no LA57", text, re.M):
                 f.append("no loader line saying the CPU has no LA57")
             fails += [f"{cpu}: {x}" for x in f]
