@@ -51,7 +51,7 @@
 #define PTE_OWNED    (1ULL << 9)
 #define PTE_ADDR     0x000ffffffffff000ULL         /* frame address bits 51:12 */
 
-/* Index of va in the table at each level: 4 = PML4 ... 1 = PT. */
+/* Index of va in the table at each level: 5 = PML5, 4 = PML4 ... 1 = PT. */
 #define PX_SHIFT(level)  (PAGE_SHIFT + 9 * ((level) - 1))
 #define PX(level, va)    ((unsigned)(((uint64_t)(va) >> PX_SHIFT(level)) & 0x1ff))
 

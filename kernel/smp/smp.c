@@ -261,7 +261,7 @@ static int cpu_alloc(unsigned cpu)
 
 /* Writes the trampoline into the loader's pages at bi->trampoline_pa
  * (mapped at *va for the start; the caller unmaps it): the blob, its
- * patched parameters and the identity map of its code page under a PML4
+ * patched parameters and the identity map of its code page under a root table
  * that shares the kernel's upper half.  0, or -1 (printed). */
 static int tramp_setup(const struct bootinfo *bi, uint64_t *va)
 {
