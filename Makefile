@@ -70,7 +70,7 @@ EFI_CFLAGS = --target=x86_64-unknown-windows -std=c11 -ffreestanding \
 	-Werror=implicit-function-declaration \
 	-I$(EFI_INC) -I$(EFI_INC)/x86_64 -I$(EFI_INC)/protocol -I. -MMD -MP
 # mm/hhdm.c plans the direct map; mm/status.c names its status codes.
-EFI_SRC := $(sort $(filter-out efi/pins.c,$(wildcard efi/*.c))) $(LIB_SRC) mm/hhdm.c mm/status.c
+EFI_SRC := $(sort $(filter-out efi/pins.c,$(wildcard efi/*.c))) $(LIB_SRC) mm/hhdm.c mm/pgmode.c mm/status.c
 EFI_OBJ := $(patsubst %,$(BUILD)/efi/%.o,$(EFI_SRC))
 EFI_LINK = lld-link -subsystem:efi_application -entry:efi_main -nodefaultlib -out:$@
 

@@ -37,6 +37,7 @@
 #include "mm/memmap.h"
 #include "mm/kalloc.h"
 #include "mm/paging.h"
+#include "mm/pgmode.h"
 #include "mm/platform.h"
 #include "mm/pmm.h"
 #include "mm/status.h"
@@ -61,14 +62,15 @@ static size_t kernel_map_count;
 static struct memmap_cp kernel_map_scratch[MEMMAP_SCRATCH_LEN(KERNEL_RAW_DESC_MAX, BOOTINFO_MAX_USED)];
 static struct pmm kernel_pmm;
 
-/* Removes the lower half of the address space (PML4 slots 0..255): the
+/* Removes the lower half of the address space (root slots 0..255 of the
+ * PML4 or PML5): the
  * loader identity-mapped its own image there for the jump, and nothing in
  * the kernel may use it - page 0 and all user addresses become unmapped. */
 static void drop_identity_map(void)
 {
-	uint64_t *pml4 = mm_phys_to_virt(read_cr3() & PTE_ADDR);
+	uint64_t *root = mm_phys_to_virt(read_cr3() & PTE_ADDR);
 	for (int i = 0; i < PT_ENTRIES / 2; i++)
-		pml4[i] = 0;
+		root[i] = 0;
 	mm_tlb_flush_all();
 }
 
@@ -179,6 +181,14 @@ void kmain(const struct bootinfo *bi)
 		kprintf("memboot: bad BootInfo from the loader: %s\n", err);
 		halt_forever();
 	}
+	/* The levels BootInfo names must be the ones the CPU runs (CR4.LA57):
+	 * every walker reads the tables that deep (mm/pgmode.h). */
+	if (!!(read_cr4() & CR4_LA57) != (bi->paging_levels == PGMODE_LEVELS_5)) {
+		kprintf("memboot: bad BootInfo from the loader: paging levels %u, but CR4.LA57 is %s\n",
+			bi->paging_levels, (read_cr4() & CR4_LA57) ? "set" : "clear");
+		halt_forever();
+	}
+	pgmode_set(bi->paging_levels);
 	bootinfo_set(bi);
 	mm_directmap_init(bi);
 	drop_identity_map();
@@ -188,9 +198,9 @@ void kmain(const struct bootinfo *bi)
 	kprintf("memboot: BootInfo v%u: %lu descriptors of %u bytes, ExitBootServices retries %u, cmdline \"%s\"\n",
 		bi->version, bi->memmap_size / bi->memmap_desc_size, bi->memmap_desc_size,
 		bi->exit_retries, cmdline);
-	kprintf("memboot: direct map 0x%lx bytes at 0x%lx (%s pages), kernel 0x%lx at phys 0x%lx\n",
+	kprintf("memboot: direct map 0x%lx bytes at 0x%lx (%s pages, %u-level paging), kernel 0x%lx at phys 0x%lx\n",
 		bi->hhdm_size, bi->hhdm_offset, (bi->flags & BOOTINFO_F_HUGE_1G) ? "1 GiB" : "2 MiB",
-		bi->kernel_va, bi->kernel_pa);
+		pgmode_levels(), bi->kernel_va, bi->kernel_pa);
 
 	memory_init(bi);
 	kmem_init(&kernel_pmm);

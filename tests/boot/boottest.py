@@ -588,7 +588,7 @@ def test_smp_no_trampoline():
         status, text = boot_tree(lambda t: None, {"MEM": "512M", "SMP": 2}, 180,
                                  cmdline="qemu-exit test-no-trampoline")
         check_done(status, text, fails)
-        if not re.search(r"^memboot: no 5 pages below 1 MiB for the AP trampoline", text, re.M):
+        if not re.search(r"^memboot: no 6 pages below 1 MiB for the AP trampoline", text, re.M):
             fails.append("no loader line about the missing trampoline pages")
         if not re.search(r"^smp: one CPU: the loader reserved no trampoline pages below 1 MiB$",
                          text, re.M):
@@ -1306,6 +1306,228 @@ def test_timeline_parser():
     return run
 
 
+# ---------------------------------------------------------------- 5-level paging
+
+CR4_LA57 = 1 << 12        # Intel SDM vol. 3, 2.5: CR4 bit 12
+HHDM_BASE_BY_LEVELS = {4: 0xffff800000000000, 5: 0xff00000000000000}
+
+
+def monitor_query(path, cmd, timeout=20):
+    """Connects to QEMU's human monitor on the unix socket path, runs cmd and
+    returns its reply (the text before the next `(qemu)` prompt)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(path)
+            break
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.1)
+    s.settimeout(timeout)
+    buf = b""
+
+    def until_prompt():
+        nonlocal buf
+        while b"(qemu) " not in buf:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        out, _, buf = buf.partition(b"(qemu) ")
+        return out.decode("utf-8", "replace")
+    try:
+        until_prompt()                      # the banner
+        s.sendall(cmd.encode() + b"\n")
+        return until_prompt()
+    finally:
+        s.close()
+
+
+def boot_cr4(img, cfg, at, timeout=180):
+    """Boots img with cfg and a monitor socket; when a console line matches
+    the regex `at`, asks QEMU for `info registers -a` (in a thread, so the
+    console keeps draining).  Returns (status, text, [CR4 of each CPU]) -
+    QEMU's own view of the control registers, the independent truth."""
+    d = tmpdir()
+    sock = os.path.join(d, "mon.sock")
+    cfg = dict(cfg)
+    cfg["QEMU_EXTRA"] = (cfg.get("QEMU_EXTRA", "") + f" -monitor unix:{sock},server,nowait").strip()
+    env = dict(os.environ)
+    env.update({k: str(v) for k, v in cfg.items()})
+    env.update({"SERIAL": "stdio", "TIMEOUT": str(timeout), "DISK_WRITE": "0"})
+    reply = []
+    try:
+        p = subprocess.Popen([QEMU_RUN, img], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             start_new_session=True)
+        lines, pat, th = [], re.compile(at), None
+
+        def ask():
+            try:
+                reply.append(monitor_query(sock, "info registers -a"))
+            except OSError as e:
+                reply.append(f"monitor error: {e!r}")
+        for raw in p.stdout:
+            line = raw.decode("utf-8", "replace").replace("\r", "")
+            lines.append(line)
+            if th is None and pat.search(line):
+                th = threading.Thread(target=ask)
+                th.start()
+        status = p.wait()
+        if th:
+            th.join()
+        cr4 = [int(v, 16) for v in re.findall(r"\bCR4=([0-9a-fA-F]+)", "".join(reply))]
+        return status, "".join(lines), cr4
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def check_levels(text, cr4, smp, want, fails):
+    """The loader's and the kernel's level lines say `want` levels, the
+    direct map sits where those levels put it, and QEMU's CR4 of all smp
+    CPUs has LA57 exactly when want is 5."""
+    m = re.search(r"^memboot: paging: (\d) levels \(", text, re.M)
+    if not m or int(m.group(1)) != want:
+        fails.append(f"loader paging line says {m and m.group(1)} levels, want {want}")
+    m = re.search(r"^memboot: direct map 0x[0-9a-f]+ bytes at (0x[0-9a-f]+) "
+                  r"\((?:1 GiB|2 MiB) pages, (\d)-level paging\)", text, re.M)
+    if not m:
+        fails.append("no `memboot: direct map ... (... pages, N-level paging)` line")
+    else:
+        if int(m.group(2)) != want:
+            fails.append(f"kernel says {m.group(2)}-level paging, want {want}")
+        if int(m.group(1), 16) != HHDM_BASE_BY_LEVELS[want]:
+            fails.append(f"direct map at {m.group(1)}, want {HHDM_BASE_BY_LEVELS[want]:#x}")
+    if len(cr4) != smp:
+        fails.append(f"QEMU's monitor gave {len(cr4)} CR4 values, want {smp}")
+    for i, v in enumerate(cr4):
+        if bool(v & CR4_LA57) != (want == 5):
+            fails.append(f"QEMU: CPU {i} CR4={v:#x}: LA57 {'clear' if want == 5 else 'set'}")
+
+
+def check_mm_clean(text, fails):
+    """The selftest passed whole and ptcheck found nothing."""
+    if not re.search(r"^selftest: \d+ passed, 0 failed$", text, re.M):
+        fails.append("no `selftest: N passed, 0 failed` line")
+    if not re.search(r"^selftest: ptcheck: \d+ leaf entries, 0 violations$", text, re.M):
+        fails.append("no clean `selftest: ptcheck` line")
+
+
+def test_la57_paging5():
+    """-cpu max,la57=on with paging=5 at 512M and 2 CPUs: the loader switches
+    up at the hand-off, the kernel (and both CPUs, says QEMU's CR4) runs
+    5-level paging with the direct map at 0xff00000000000000, the selftest,
+    ptcheck, the SMP selftest and the UEFI runtime services (check_efirt)
+    pass.  Control: the same cmdline on a CPU
+    without LA57 (la57=off) stays at 4 levels, CR4.LA57 clear."""
+    def run():
+        fails = []
+        for cpu, want in (("max,la57=on", 5), ("max,la57=off", 4)):
+            d = tmpdir()
+            try:
+                img = os.path.join(d, "esp.img")
+                make_image(ESP, "qemu-exit paging=5", img)
+                status, text, cr4 = boot_cr4(img, {"MEM": "512M", "SMP": 2, "CPU": cpu},
+                                             r"^smp: 2 of 2 CPUs online")
+            finally:
+                shutil.rmtree(d, ignore_errors=True)
+            f = []
+            check_done(status, text, f)
+            check_levels(text, cr4, 2, want, f)
+            check_mm_clean(text, f)
+            check_smp(text, 2, f)
+            check_efirt(text, f)   # runtime services work in both modes
+            if want == 4 and not re.search(r"^memboot: paging: 4 levels \(the CPU has no LA57", text, re.M):
+                f.append("no loader line saying the CPU has no LA57")
+            fails += [f"{cpu}: {x}" for x in f]
+        return fails, text
+    return run
+
+
+def test_la57_firmware():
+    """The loader started with LA57 already on (cmdline word
+    test-la57-firmware: it switches first, posing as newer OVMF): it sees
+    CR4.LA57, builds 5-level tables without a switch and the kernel reaches
+    `memboot: done`; QEMU's CR4 says LA57.  One CPU: OVMF's own APs, parked
+    at ExitBootServices with the BSP's CR3 but never given LA57, cannot
+    follow a PML5 (QEMU logs CPU 1 resetting); real LA57 firmware starts
+    its APs in 5-level mode.  Control: the word is what makes the
+    difference - without it the same boot is 4-level."""
+    def run():
+        fails = []
+        for words, want in (("qemu-exit test-la57-firmware", 5), ("qemu-exit", 4)):
+            d = tmpdir()
+            try:
+                img = os.path.join(d, "esp.img")
+                make_image(ESP, words, img)
+                status, text, cr4 = boot_cr4(img, {"MEM": "512M", "SMP": 1, "CPU": "max,la57=on"},
+                                             r"^memboot: direct map ")
+            finally:
+                shutil.rmtree(d, ignore_errors=True)
+            f = []
+            check_done(status, text, f)
+            check_levels(text, cr4, 1, want, f)
+            check_mm_clean(text, f)
+            if want == 5 and not re.search(r"^memboot: paging: 5 levels \(the firmware runs 5-level", text, re.M):
+                f.append("the loader did not see LA57 on at entry")
+            fails += [f"{words!r}: {x}" for x in f]
+        return fails, text
+    return run
+
+
+def test_la57_levels_lie():
+    """The loader's word test-paging-levels-lie makes BootInfo claim 5
+    levels (and the 5-level direct-map base) over 4-level tables: the
+    kernel must compare with CR4.LA57 and stop with `memboot: bad BootInfo
+    from the loader: paging levels 5, but CR4.LA57 is clear` (it halts:
+    the boot is cut at that line)."""
+    def run():
+        fails = []
+        status, text = boot_tree(lambda t: None, {"MEM": "256M", "CPU": "max,la57=on"}, 90,
+                                 until=r"^memboot: bad BootInfo|^memboot: done",
+                                 cmdline="qemu-exit test-paging-levels-lie")
+        if not re.search(r"^memboot: test-paging-levels-lie: BootInfo says 5 levels$", text, re.M):
+            fails.append("no loader line for the lie")
+        if not re.search(r"^memboot: bad BootInfo from the loader: paging levels 5, but CR4.LA57 "
+                         r"is clear$", text, re.M):
+            fails.append("the kernel did not catch the levels/CR4.LA57 mismatch")
+        if "memboot: done" in text:
+            fails.append("the kernel booted on mismatched levels")
+        return fails, text
+    return run
+
+
+def test_la57_parser():
+    """check_levels against made-up consoles (no QEMU): a consistent 5-level
+    text passes; a kernel claiming 5 levels while QEMU's CR4 says 4, a
+    4-level direct-map base under 5 levels, a missing CPU and a loader
+    line with the wrong level are each caught."""
+    def run():
+        good = ("memboot: paging: 5 levels (paging=5: switching up at the hand-off), RAM top 0x1\n"
+                "memboot: direct map 0x20000000 bytes at 0xff00000000000000 (1 GiB pages, "
+                "5-level paging), kernel 0xffffffff80000000 at phys 0x1\n")
+        fails = []
+        f = []
+        check_levels(good, [0x1668 | CR4_LA57] * 2, 2, 5, f)
+        if f:
+            fails.append(f"good text refused: {f}")
+        bad = {
+            "CR4 without LA57": (good, [0x668, 0x1668], 2),
+            "4-level base": (good.replace("0xff00000000000000", "0xffff800000000000"), [0x1668] * 2, 2),
+            "a CPU missing": (good, [0x1668], 2),
+            "loader says 4": (good.replace("paging: 5 levels", "paging: 4 levels"), [0x1668] * 2, 2),
+        }
+        for name, (t, cr4, smp) in bad.items():
+            f = []
+            check_levels(t, cr4, smp, 5, f)
+            if not f:
+                fails.append(f"control {name!r} not caught")
+        return fails, ""
+    return run
+
+
 TESTS = {
     "q35-512M-vs-shell": test_map_vs_shell({"MEM": "512M", "MACHINE": "q35"}),
     "q35-5G-vs-shell": test_map_vs_shell({"MEM": "5G", "MACHINE": "q35"}),
@@ -1343,6 +1565,10 @@ TESTS = {
     # xor esp, esp; push 0: a #PF with no usable stack (the net has its own).
     "safety-net-bad-rsp": safety_net_test(b"\x31\xe4\x6a\x00", 2, 14, "page fault", 2,
                                           0xfffffffffffffff8),
+    "la57-parser": test_la57_parser(),
+    "la57-paging5-512M": test_la57_paging5(),
+    "la57-firmware-on": test_la57_firmware(),
+    "la57-levels-lie": test_la57_levels_lie(),
 }
 
 
