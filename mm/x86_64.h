@@ -69,6 +69,7 @@
 /* Control-register and MSR bits the loader and kernel set. */
 #define CR0_WP       (1ULL << 16)
 #define RFLAGS_IF    (1ULL << 9)  /* maskable interrupts enabled */
+#define RFLAGS_DF    (1ULL << 10) /* string instructions count down */
 #define MSR_EFER     0xc0000080
 #define EFER_NXE     (1ULL << 11)
 
