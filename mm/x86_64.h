@@ -78,6 +78,7 @@
 #define CR4_PGE      (1ULL << 7)
 #define CR4_LA57     (1ULL << 12) /* 5-level paging (only with paging off) */
 #define RFLAGS_IF    (1ULL << 9)  /* maskable interrupts enabled */
+#define RFLAGS_DF    (1ULL << 10) /* string instructions count down */
 #define MSR_EFER     0xc0000080
 #define EFER_NXE     (1ULL << 11)
 

@@ -32,6 +32,7 @@ static void call_on_stack(void *p)
 	c->ret = efirt_call4(c->fn, c->a[0], c->a[1], c->a[2], c->a[3], EFIRT_STACK_TOP);
 }
 
+/* Returns a static name for exception vector v (the fault report). */
 static const char *vector_name(uint64_t v)
 {
 	switch (v) {

@@ -126,6 +126,13 @@ struct efi_time {
 };
 _Static_assert(sizeof(struct efi_time) == 16, "EFI_TIME layout");
 
+/* EFI_TIME fields' limits (spec 8.3). */
+#define EFI_TIME_YEAR_MIN          1900
+#define EFI_TIME_YEAR_MAX          9999
+#define EFI_TIME_NS_LIMIT          1000000000u  /* nanosecond < this */
+#define EFI_TIME_ZONE_MAX          1440         /* minutes, either sign */
+#define EFI_UNSPECIFIED_TIMEZONE   0x07ff
+
 /* EFI_TIME_CAPABILITIES (spec 8.3). */
 struct efi_time_caps {
 	uint32_t resolution, accuracy;

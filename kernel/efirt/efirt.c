@@ -125,7 +125,8 @@ static void test_unmap(struct addrspace *as)
 	}
 }
 
-/* Calls GetTime and prints it. */
+/* Calls GetTime and prints it, if its fields are in range (a firmware
+ * lie is reported and not printed as a date). */
 static void get_time(void)
 {
 	struct efi_time t;
@@ -137,6 +138,12 @@ static void get_time(void)
 		return;
 	if (status != EFI_SUCCESS) {
 		kprintf("efirt: GetTime returned 0x%lx\n", status);
+		return;
+	}
+	if (efirt_time_check(&t) != EFIRT_OK) {
+		kprintf("efirt: GetTime returned an invalid time: year %u month %u day %u %02u:%02u:%02u, "
+			"nanosecond %u, zone %d\n", t.year, t.month, t.day, t.hour, t.minute, t.second,
+			t.nanosecond, t.time_zone);
 		return;
 	}
 	kprintf("efirt: GetTime %04u-%02u-%02u %02u:%02u:%02u\n", t.year, t.month, t.day, t.hour,

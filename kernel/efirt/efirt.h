@@ -71,6 +71,7 @@
  *   efirt: window: <p> pages (<rx> RX, <r> R, <rw> RW+NX, <uc> uncached), stack 64 KiB, <xsave|fxsave>
  *   efirt: SetVirtualAddressMap ok: <n> runtime regions at 0x<first VirtualStart>
  *   efirt: GetTime YYYY-MM-DD HH:MM:SS
+ *   efirt: GetTime returned an invalid time: year <y> month <m> day <d> HH:MM:SS, nanosecond <ns>, zone <z>
  *   efirt: off: <why>                                            (anything refused)
  *   efirt: page fault in <service> at rip 0x... (address 0x..., error 0x...): runtime services off
  *   efirt: test: runtime region <i> (0x<va>, <n> pages, GetTime's code) unmapped: MM_OK

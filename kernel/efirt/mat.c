@@ -26,6 +26,7 @@ static const char *const status_names[EFIRT_STATUS_COUNT] = {
 	[EFIRT_EREVISION] = "revision below 1.0",
 	[EFIRT_EHDRSIZE] = "bad header size",
 	[EFIRT_ECRC] = "bad CRC32",
+	[EFIRT_ETIME] = "a field out of range",
 };
 
 /* See mat.h. */

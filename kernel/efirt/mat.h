@@ -47,6 +47,7 @@ enum efirt_status {
 	EFIRT_EREVISION,  /* table revision below 1.0 */
 	EFIRT_EHDRSIZE,   /* table header size too small or too large */
 	EFIRT_ECRC,       /* table CRC32 wrong */
+	EFIRT_ETIME,      /* GetTime: a field out of its range */
 	EFIRT_STATUS_COUNT
 };
 

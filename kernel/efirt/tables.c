@@ -72,3 +72,26 @@ int efirt_config_find(const struct efi_config_entry *t, uint64_t count,
 	}
 	return 0;
 }
+
+/* Returns 1 if year is a Gregorian leap year. */
+static int leap_year(unsigned year)
+{
+	return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+/* See tables.h. */
+int efirt_time_check(const struct efi_time *t)
+{
+	static const uint8_t month_days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (t->year < EFI_TIME_YEAR_MIN || t->year > EFI_TIME_YEAR_MAX || t->month < 1 ||
+	    t->month > 12)
+		return EFIRT_ETIME;
+	unsigned days = month_days[t->month - 1] + (t->month == 2 && leap_year(t->year));
+	if (t->day < 1 || t->day > days || t->hour > 23 || t->minute > 59 || t->second > 59 ||
+	    t->nanosecond >= EFI_TIME_NS_LIMIT)
+		return EFIRT_ETIME;
+	if (t->time_zone != EFI_UNSPECIFIED_TIMEZONE &&
+	    (t->time_zone < -EFI_TIME_ZONE_MAX || t->time_zone > EFI_TIME_ZONE_MAX))
+		return EFIRT_ETIME;
+	return EFIRT_OK;
+}

@@ -42,4 +42,11 @@ int efirt_crc_check(const void *tbl);
 int efirt_config_find(const struct efi_config_entry *t, uint64_t count,
 		      const struct efi_guid *guid, uint64_t *table);
 
+/* Checks a time GetTime returned against the ranges of UEFI 2.10 8.3:
+ * year 1900..9999, month 1..12, day 1..the month's length (Gregorian leap
+ * years), hour 0..23, minute and second 0..59, nanosecond below 10^9,
+ * time zone -1440..1440 or EFI_UNSPECIFIED_TIMEZONE.  EFIRT_OK or
+ * EFIRT_ETIME (a firmware lie: the time is not used). */
+int efirt_time_check(const struct efi_time *t);
+
 #endif

@@ -39,8 +39,8 @@ STABLE_TYPES = {"Reserved", "RuntimeCode", "RuntimeData", "RT_Code", "RT_Data",
                 "MemoryMappedIOPortSpace", "UnusableMemory", "PalCode",
                 "Persistent"}
 # Types that become usable RAM for the kernel (conventional + boot services)
-# when their attributes have WB and not SP (mm/memmap.c rule 1; OVMF puts WB
-# on all its RAM).
+# when their attributes have WB and neither SP nor RUNTIME (mm/memmap.c rule
+# 1; OVMF puts WB on all its RAM).
 USABLE_TYPES = {"Available", "BootServiceCode", "BootServiceData"}
 EFI_MEMORY_WB = 1 << 3
 EFI_MEMORY_SP = 1 << 18
@@ -48,7 +48,8 @@ EFI_MEMORY_SP = 1 << 18
 
 def is_usable(t, attr):
     """1 if a raw entry of -sfo type t with attributes attr is usable RAM."""
-    return t in USABLE_TYPES and attr & EFI_MEMORY_WB and not attr & EFI_MEMORY_SP
+    return (t in USABLE_TYPES and attr & EFI_MEMORY_WB and not attr & EFI_MEMORY_SP
+            and not attr & EFI_MEMORY_RUNTIME)
 
 SFO_RE = re.compile(r'^MemoryMap,"([^"]*)","([0-9A-F]+)","([0-9A-F]+)","([0-9A-F]+)","([0-9A-F]+)"\s*$')
 

@@ -450,6 +450,58 @@ static void test_config(void)
 	CHECK(!efirt_config_find(t, 4, &other, &got), "near miss");
 }
 
+/* GetTime's answer (tables.h efirt_time_check) against the ranges of UEFI
+ * 2.10 8.3 written out here, and the Gregorian month lengths: a good time
+ * and the edges pass; each field one past its range is refused, as are
+ * 29 February of a year that is not a leap year (1900, 2026) and 31 April.
+ * Control: the good time itself passes (the refusals are for their field,
+ * not the fixture). */
+static void test_time(void)
+{
+	const struct efi_time good = { .year = 2026, .month = 11, .day = 21, .hour = 18,
+				       .minute = 3, .second = 12, .time_zone = 2047 };
+	CHECK(efirt_time_check(&good) == EFIRT_OK, "good time");
+	struct {
+		const char *name;
+		uint16_t year;
+		uint8_t month, day, hour, minute, second;
+		uint32_t ns;
+		int16_t tz;
+		int want;
+	} c[] = {
+		{ "lowest", 1900, 1, 1, 0, 0, 0, 0, -1440, EFIRT_OK },
+		{ "highest", 9999, 12, 31, 23, 59, 59, 999999999, 1440, EFIRT_OK },
+		{ "29 Feb 2000", 2000, 2, 29, 0, 0, 0, 0, 2047, EFIRT_OK },
+		{ "29 Feb 2024", 2024, 2, 29, 0, 0, 0, 0, 0, EFIRT_OK },
+		{ "30 Apr", 2026, 4, 30, 0, 0, 0, 0, 0, EFIRT_OK },
+		{ "year 0", 0, 1, 1, 0, 0, 0, 0, 0, EFIRT_ETIME },
+		{ "year 1899", 1899, 12, 31, 0, 0, 0, 0, 0, EFIRT_ETIME },
+		{ "year 10000", 10000, 1, 1, 0, 0, 0, 0, 0, EFIRT_ETIME },
+		{ "month 0", 2026, 0, 1, 0, 0, 0, 0, 0, EFIRT_ETIME },
+		{ "month 13", 2026, 13, 1, 0, 0, 0, 0, 0, EFIRT_ETIME },
+		{ "day 0", 2026, 1, 0, 0, 0, 0, 0, 0, EFIRT_ETIME },
+		{ "day 32", 2026, 1, 32, 0, 0, 0, 0, 0, EFIRT_ETIME },
+		{ "31 Apr", 2026, 4, 31, 0, 0, 0, 0, 0, EFIRT_ETIME },
+		{ "29 Feb 2026", 2026, 2, 29, 0, 0, 0, 0, 0, EFIRT_ETIME },
+		{ "29 Feb 1900", 1900, 2, 29, 0, 0, 0, 0, 0, EFIRT_ETIME },
+		{ "hour 24", 2026, 1, 1, 24, 0, 0, 0, 0, EFIRT_ETIME },
+		{ "minute 60", 2026, 1, 1, 0, 60, 0, 0, 0, EFIRT_ETIME },
+		{ "second 60", 2026, 1, 1, 0, 0, 60, 0, 0, EFIRT_ETIME },
+		{ "ns 10^9", 2026, 1, 1, 0, 0, 0, 1000000000, 0, EFIRT_ETIME },
+		{ "zone -1441", 2026, 1, 1, 0, 0, 0, 0, -1441, EFIRT_ETIME },
+		{ "zone 1441", 2026, 1, 1, 0, 0, 0, 0, 1441, EFIRT_ETIME },
+		{ "all ones", 0xffff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xffffffffu, -1, EFIRT_ETIME },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct efi_time t = { .year = c[i].year, .month = c[i].month, .day = c[i].day,
+				      .hour = c[i].hour, .minute = c[i].minute,
+				      .second = c[i].second, .nanosecond = c[i].ns,
+				      .time_zone = c[i].tz };
+		int s = efirt_time_check(&t);
+		CHECK(s == c[i].want, "%s: %s", c[i].name, efirt_status_str(s));
+	}
+}
+
 int main(void)
 {
 	RUN(test_collect);
@@ -460,5 +512,6 @@ int main(void)
 	RUN(test_mat_random);
 	RUN(test_tables);
 	RUN(test_config);
+	RUN(test_time);
 	return harness_done("efirt_mat");
 }
