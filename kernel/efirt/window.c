@@ -35,7 +35,10 @@ int efirt_window_map(struct addrspace *as, struct efirt_region *r, size_t n,
 	*st = (struct efirt_window_stats){ 0 };
 	for (size_t i = 0; i < n; i++) {
 		uint64_t bytes = r[i].pages << PAGE_SHIFT;
-		if (!range_inside(va, bytes + EFIRT_GUARD, EFIRT_REGIONS_BASE, EFIRT_END)) {
+		/* The guard page comes off the window's end, not onto the
+		 * region's size: that sum could wrap at 2^64. */
+		if (r[i].pages > (EFIRT_END - EFIRT_REGIONS_BASE) >> PAGE_SHIFT ||
+		    !range_inside(va, bytes, EFIRT_REGIONS_BASE, EFIRT_END - EFIRT_GUARD)) {
 			kprintf("efirt: runtime region %zu (0x%lx, %lu pages) does not fit the window\n",
 				i, r[i].pa, r[i].pages);
 			return MM_ENOMEM;
@@ -102,7 +105,7 @@ int efirt_window_table(struct addrspace *as, const struct efirt_region *r, size_
 		return MM_EINVAL;
 	first = pa & ~(uint64_t)PAGE_MASK;
 	uint64_t pages = (last - first) >> PAGE_SHIFT;
-	if (!range_inside(*next, (pages << PAGE_SHIFT) + EFIRT_GUARD, EFIRT_REGIONS_BASE, EFIRT_END))
+	if (!range_inside(*next, pages << PAGE_SHIFT, EFIRT_REGIONS_BASE, EFIRT_END - EFIRT_GUARD))
 		return MM_ENOMEM;
 	int s = map_pages(as, *next, first, pages, MAPF_NOEXEC);
 	if (s != MM_OK)
