@@ -89,8 +89,10 @@ DIMENSIONS = {"MACHINE": ("q35", "pc"), "CPU": ("qemu64", "max"),
 MEM_BYTES = {"128M": 128 << 20, "5G": 5 << 30, "64G": 64 << 30}
 PAGE = {"qemu64": ("2 MiB", 2 << 20), "max": ("1 GiB", 1 << 30)}
 
+# 4 levels: no matrix entry asks for paging=5 and none has the 64 TiB of RAM
+# that would make the loader switch up (efi/la57.c).
 DIRECT_RE = re.compile(r"^memboot: direct map 0x([0-9a-f]+) bytes at 0x[0-9a-f]+ "
-                       r"\((1 GiB|2 MiB) pages\)", re.M)
+                       r"\((1 GiB|2 MiB) pages, 4-level paging\)", re.M)
 SELFTEST_RE = re.compile(r"^selftest: (\d+) passed, (\d+) failed$", re.M)
 MADT_RE = re.compile(r"^acpi: MADT cpus=(\d+)\b", re.M)
 
