@@ -21,8 +21,8 @@
  *     refusal names (by its message) a rule the reading found broken;
  *   - the sanitised map is sorted, disjoint, page-trimmed, and frame by
  *     frame of the arena usable exactly where the raw map says RAM (EFI
- *     boot-services or conventional memory, write-back and not
- *     specific-purpose) and nothing else - no other
+ *     boot-services or conventional memory, write-back, not
+ *     specific-purpose or runtime) and nothing else - no other
  *     descriptor, no used range - covers any byte of the frame, page 0 never;
  *   - pmm_init manages exactly those frames, all free but its own
  *     metadata, and pmm_check is clean; it refuses only when there is no
@@ -306,8 +306,10 @@ NOCOV static void usable_truth(const uint8_t *m, uint64_t n, uint32_t ds, const 
 			hi = lo + ((u128)rd(d + 24, 8) << 12);
 			uint64_t attr = rd(d + 32, 8);
 			/* boot-services code/data, conventional; write-back
-			 * (0x8) and not specific-purpose (0x40000) */
-			is_ram = (t == 3 || t == 4 || t == 7) && (attr & 0x8) && !(attr & 0x40000);
+			 * (0x8), not specific-purpose (0x40000), not runtime
+			 * (bit 63: the firmware keeps it) */
+			is_ram = (t == 3 || t == 4 || t == 7) && (attr & 0x8) &&
+				 !(attr & 0x40000) && !(attr >> 63);
 		} else {
 			uint32_t k = (uint32_t)(i - n);
 			if (k >= rd(b + O_USED_COUNT, 4))

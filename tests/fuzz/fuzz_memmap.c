@@ -391,7 +391,9 @@ static uint32_t ref_efi_type(uint32_t t)
  * attr.  With REF_HONOURS_ATTRIBUTES, memory that would be RAM (loader
  * code/data, boot-services code/data, conventional) is soft-reserved if
  * it has EFI_MEMORY_SP (SP wins over WB, as in Linux's
- * do_add_efi_memmap), else reserved if it lacks EFI_MEMORY_WB;
+ * do_add_efi_memmap), else reserved if it lacks EFI_MEMORY_WB, else
+ * runtime if it has EFI_MEMORY_RUNTIME (the firmware keeps using it: UEFI
+ * 2.10 7.2, Linux's efi_free_boot_services);
  * EFI_MEMORY_MORE_RELIABLE and every other bit change nothing. */
 static uint32_t ref_attr_type(uint32_t t, uint64_t attr)
 {
@@ -402,6 +404,8 @@ static uint32_t ref_attr_type(uint32_t t, uint64_t attr)
 			return REF_SOFT_RESERVED;
 		if (!(attr & A_WB))
 			return MR_RESERVED;
+		if (attr & A_RUNTIME)
+			return MR_RUNTIME;
 	}
 #else
 	(void)attr;
