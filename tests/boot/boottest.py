@@ -1056,6 +1056,131 @@ def test_timeline_parser():
     return run
 
 
+# ---------------------------------------------------------------- NUMA
+KiB, MiB, GiB, TiB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
+
+
+def qemu_numa_ranges(sizes, machine="q35"):
+    """Each node's SRAT ranges as QEMU 7.2 lays them out (hw/i386/acpi-build.c
+    build_srat): node i holds guest RAM offsets [sum(sizes[:i]), +sizes[i]);
+    the legacy hole [640 KiB, 1 MiB) is cut out, and RAM beyond the low-memory
+    size (q35: 2 GiB if RAM >= 2.75 GiB, else all of it; pc: 3 GiB if RAM >=
+    3.5 GiB) continues at 4 GiB.  Returns {node: [(first, last), ...]}."""
+    total = sum(sizes)
+    if machine == "q35":
+        lowmem = 0x80000000 if total >= 0xb0000000 else total
+    else:
+        lowmem = 0xc0000000 if total >= 0xe0000000 else total
+    out, base = {}, 0
+    for node, size in enumerate(sizes):
+        a, b = base, base + size
+        pieces = []
+        for lo, hi, shift in ((0, 640 * KiB, 0), (1 * MiB, lowmem, 0),
+                              (lowmem, 1 << 64, (1 << 32) - lowmem)):
+            x, y = max(a, lo), min(b, hi)
+            if x < y:
+                pieces.append((x + shift, y + shift - 1))
+        out[node] = pieces
+        base = b
+    return out
+
+
+def cpu_set(spec):
+    """'0-1,4' -> {0, 1, 4}; 'none' -> set()."""
+    out = set()
+    if spec == "none":
+        return out
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        out.update(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+NUMA_NODE_RE = re.compile(r"^numa: node (\d+) cpus (\S+)((?: \[mem 0x[0-9a-f]{16}-0x[0-9a-f]{16}\])*)$", re.M)
+NUMA_DIST_RE = re.compile(r"^numa: distance (\d+):((?: \d+)+)$", re.M)
+
+
+def check_numa(text, want_cpus, want_ranges, want_dist):
+    """The numa: lines against what the QEMU command line says: node ->
+    set of CPU indexes (= APIC IDs under -smp N), node -> ranges, and the
+    distance matrix.  Returns the failures."""
+    fails = []
+    got_cpus, got_ranges = {}, {}
+    for m in NUMA_NODE_RE.finditer(text):
+        n = int(m.group(1))
+        got_cpus[n] = cpu_set(m.group(2))
+        got_ranges[n] = [(int(a, 16), int(b, 16)) for a, b in
+                         re.findall(r"\[mem 0x([0-9a-f]{16})-0x([0-9a-f]{16})\]", m.group(3))]
+    if got_cpus != want_cpus:
+        fails.append(f"numa cpus {got_cpus}, QEMU has {want_cpus}")
+    if got_ranges != want_ranges:
+        fails.append(f"numa ranges { {k: [(hex(a), hex(b)) for a, b in v] for k, v in got_ranges.items()} }, "
+                     f"QEMU has { {k: [(hex(a), hex(b)) for a, b in v] for k, v in want_ranges.items()} }")
+    got_dist = [[int(x) for x in m.group(2).split()] for m in NUMA_DIST_RE.finditer(text)]
+    if got_dist != want_dist:
+        fails.append(f"numa distances {got_dist}, QEMU has {want_dist}")
+    # The frame allocator got the nodes: one pmm line per node, and its
+    # usable frames within the node's ranges.
+    for n, ranges in want_ranges.items():
+        m = re.search(rf"^pmm: node {n}: (\d+) free frames of (\d+)$", text, re.M)
+        span = sum(b - a + 1 for a, b in ranges) // 4096
+        if not m:
+            fails.append(f"no `pmm: node {n}:` line")
+        elif not 0 < int(m.group(2)) <= span or int(m.group(1)) > int(m.group(2)):
+            fails.append(f"pmm node {n}: {m.group(0)}, node has {span} frames")
+    return fails
+
+
+def numa_cfg(sizes_mib, cpus, dist, smp):
+    """QEMU options for len(sizes_mib) nodes of memory-backend-ram, node i
+    with CPU indexes cpus[i] ('' for none) and -numa dist for every pair in
+    dist (i, j, d)."""
+    opts = []
+    for i, size in enumerate(sizes_mib):
+        opts += [f"-object memory-backend-ram,id=numa{i},size={size}M",
+                 f"-numa node,nodeid={i},memdev=numa{i}" + (f",cpus={cpus[i]}" if cpus[i] else "")]
+    for i, j, d in dist:
+        opts.append(f"-numa dist,src={i},dst={j},val={d}")
+    return {"MEM": f"{sum(sizes_mib)}M", "SMP": str(smp), "QEMU_EXTRA": " ".join(opts)}
+
+
+def test_numa(sizes_mib, cpus, dist, smp):
+    """NUMA nodes from QEMU's SRAT and SLIT: every node's CPUs and ranges
+    and the distance matrix as the command line this test built says (ranges
+    by QEMU's layout, qemu_numa_ranges), and a `pmm: node` line per node;
+    controls: the same output against expectations tampered three ways (a
+    CPU moved, a range shifted by a page, a distance changed) must fail."""
+    def run():
+        cfg = numa_cfg(sizes_mib, cpus, dist, smp)
+        status, text = kernel_boot(cfg, timeout=240)
+        fails = []
+        check_done(status, text, fails)
+        n = len(sizes_mib)
+        want_cpus = {i: cpu_set(cpus[i] or "none") for i in range(n)}
+        want_ranges = qemu_numa_ranges([s * MiB for s in sizes_mib])
+        want_dist = [[10 if i == j else 20 for j in range(n)] for i in range(n)]
+        for i, j, d in dist:
+            want_dist[i][j] = want_dist[j][i] = d
+        fails += check_numa(text, want_cpus, want_ranges, want_dist)
+        # Controls.
+        moved = {k: set(v) for k, v in want_cpus.items()}
+        cpu = min(moved[0])
+        moved[0].discard(cpu)
+        moved[n - 1].add(cpu)
+        shifted = {k: list(v) for k, v in want_ranges.items()}
+        a, b = shifted[n - 1][-1]
+        shifted[n - 1][-1] = (a + 4096, b)
+        far = [row[:] for row in want_dist]
+        far[0][n - 1] += 1
+        for what, args in (("a CPU moved", (moved, want_ranges, want_dist)),
+                           ("a range shifted", (want_cpus, shifted, want_dist)),
+                           ("a distance changed", (want_cpus, want_ranges, far))):
+            if not check_numa(text, *args):
+                fails.append(f"control not caught: {what}")
+        return fails, text
+    return run
+
+
 TESTS = {
     "q35-512M-vs-shell": test_map_vs_shell({"MEM": "512M", "MACHINE": "q35"}),
     "q35-5G-vs-shell": test_map_vs_shell({"MEM": "5G", "MACHINE": "q35"}),
@@ -1080,6 +1205,12 @@ TESTS = {
     "exit-boot-services-retry": test_exit_retry(),
     "no-wb-above-4g": test_no_wb_above_4g(),
     "boot-timeline-parser": test_timeline_parser(),
+    # Two nodes, two CPUs each, SLIT 21.
+    "numa-2-nodes": test_numa([512, 512], ["0-1", "2-3"], [(0, 1, 21)], 4),
+    # Four nodes of unequal sizes, CPUs 1 / 2 / 1 / none, a full SLIT.
+    "numa-4-nodes": test_numa([256, 512, 256, 1024], ["0", "1-2", "3", ""],
+                              [(0, 1, 15), (0, 2, 20), (0, 3, 30), (1, 2, 25), (1, 3, 40),
+                               (2, 3, 12)], 4),
     "boot-timeline": test_timeline({"MEM": "512M"}, "hpet"),
     "boot-timeline-pmtimer": test_timeline({"MEM": "512M", "QEMU_EXTRA": "-machine hpet=off"},
                                            "pmtimer"),
