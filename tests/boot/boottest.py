@@ -1060,23 +1060,33 @@ def test_timeline_parser():
 KiB, MiB, GiB, TiB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
 
 
-def qemu_numa_ranges(sizes, machine="q35"):
+def qemu_numa_ranges(sizes, machine="q35", amd=True):
     """Each node's SRAT ranges as QEMU 7.2 lays them out (hw/i386/acpi-build.c
     build_srat): node i holds guest RAM offsets [sum(sizes[:i]), +sizes[i]);
     the legacy hole [640 KiB, 1 MiB) is cut out, and RAM beyond the low-memory
     size (q35: 2 GiB if RAM >= 2.75 GiB, else all of it; pc: 3 GiB if RAM >=
-    3.5 GiB) continues at 4 GiB.  Returns {node: [(first, last), ...]}."""
+    3.5 GiB) continues at 4 GiB - or at 1 TiB on an AMD CPU (TCG's `max`
+    and `qemu64` are) when the 64-bit PCI hole above that RAM (32 GiB on
+    q35, 2 GiB on pc, from the next GiB) would reach AMD's HyperTransport
+    range at 1 TiB - 12 GiB (pc_memory_init, QEMU >= 7.1).  Returns {node:
+    [(first, last), ...]}."""
     total = sum(sizes)
     if machine == "q35":
         lowmem = 0x80000000 if total >= 0xb0000000 else total
+        hole64 = 32 * GiB
     else:
         lowmem = 0xc0000000 if total >= 0xe0000000 else total
+        hole64 = 2 * GiB
+    above = total - lowmem
+    above_start = 4 * GiB
+    if amd and -(-(above_start + above) // GiB) * GiB + hole64 - 1 >= 0xfd00000000:
+        above_start = 1 * TiB
     out, base = {}, 0
     for node, size in enumerate(sizes):
         a, b = base, base + size
         pieces = []
         for lo, hi, shift in ((0, 640 * KiB, 0), (1 * MiB, lowmem, 0),
-                              (lowmem, 1 << 64, (1 << 32) - lowmem)):
+                              (lowmem, 1 << 64, above_start - lowmem)):
             x, y = max(a, lo), min(b, hi)
             if x < y:
                 pieces.append((x + shift, y + shift - 1))
@@ -1225,6 +1235,53 @@ TESTS = {
 }
 
 
+def run_script_nodes(mem_mib, smp, node_max_mib=8 * 1024 * 1024):
+    """The nodes tools/qemu-run.sh makes of mem_mib MiB above 8 TiB: equal
+    backing files of at most node_max_mib, CPU indexes in contiguous blocks
+    (node i: [i*k, (i+1)*k), k = ceil(smp / nodes)).  Returns (sizes in
+    bytes, cpu specs)."""
+    nodes = -(-mem_mib // node_max_mib)
+    per = -(-smp // nodes)
+    sizes, cpus, left = [], [], mem_mib
+    for i in range(nodes):
+        size = left // (nodes - i)
+        left -= size
+        sizes.append(size * MiB)
+        lo, hi = i * per, min((i + 1) * per, smp) - 1
+        cpus.append(f"{lo}-{hi}" if lo <= hi else "")
+    return sizes, cpus
+
+
+def test_big(mem_tib, smp=1, timeout=1800):
+    """A guest of mem_tib TiB, split by qemu-run.sh into 8 TiB NUMA nodes:
+    boots to `memboot: done` with the selftest, each node's CPUs and ranges
+    as the split and QEMU's SRAT layout say, no SLIT (default distances),
+    a `pmm: node` line per node, and the usable total within the RAM size
+    minus 4 GiB (holes and firmware) and the RAM size."""
+    def run():
+        mib = mem_tib * 1024 * 1024
+        status, text = kernel_boot({"MEM": f"{mem_tib}T", "SMP": str(smp)}, timeout=timeout)
+        fails = []
+        check_done(status, text, fails)
+        sizes, cpus = run_script_nodes(mib, smp)
+        n = len(sizes)
+        want_cpus = {i: cpu_set(cpus[i] or "none") for i in range(n)}
+        want_dist = [[10 if i == j else 20 for j in range(n)] for i in range(n)]
+        fails += check_numa(text, want_cpus, qemu_numa_ranges(sizes), want_dist)
+        m = re.search(r"^memmap: usable (\d+) bytes", text, re.M)
+        if not m or not mib * MiB - (4 << 30) <= int(m.group(1)) <= mib * MiB:
+            fails.append(f"usable {m and m.group(1)} bytes, guest has {mem_tib} TiB")
+        return fails, text
+    return run
+
+
+# Long boots, `make test-big` (boottest.py --big [regex]).
+BIG_TESTS = {
+    "big-16T-2-nodes": test_big(16, smp=2),
+    "big-48T-6-nodes": test_big(48),
+}
+
+
 def run_suite(label, tests, names, jobs):
     """Runs tests[name]() for every name, `jobs` at a time; prints PASS or
     FAIL (reasons and the console tail) as each ends, then the line
@@ -1260,9 +1317,14 @@ def run_suite(label, tests, names, jobs):
 
 
 def main():
-    sel = re.compile(sys.argv[1]) if len(sys.argv) > 1 else None
-    names = [n for n in TESTS if not sel or sel.search(n)]
-    return run_suite("boot", TESTS, names, JOBS)
+    args = sys.argv[1:]
+    tests, label = TESTS, "boot"
+    if args and args[0] == "--big":
+        # One at a time: each takes several GiB of host page cache.
+        tests, label, args = BIG_TESTS, "boot-big", args[1:]
+    sel = re.compile(args[0]) if args else None
+    names = [n for n in tests if not sel or sel.search(n)]
+    return run_suite(label, tests, names, 1 if tests is BIG_TESTS else JOBS)
 
 
 if __name__ == "__main__":
