@@ -32,6 +32,10 @@ snapshot=on
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/memboot-qemu.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+# A signal ends the script through exit, so the EXIT trap removes $tmp (the
+# sparse RAM files of a big guest) however the run is stopped.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 cp "$OVMF_VARS" "$tmp/vars.fd"
 
 # Guest RAM in MiB from MEM (K/M/G/T suffixes, M if none).
@@ -99,6 +103,10 @@ if [ "$mib" -gt "$NODE_MAX_MIB" ]; then
 		args+=(-object "memory-backend-file,id=ram$i,size=${size}M,mem-path=$tmp/ram$i,share=on,prealloc=off"
 		       -numa "$node")
 	done
+	# SMBIOS lists RAM in 16 GiB memory devices: beyond ~20 TiB their
+	# table outgrows the 64 KiB a 2.1 (32-bit) entry point can describe
+	# and QEMU refuses to start; the 3.0 (64-bit) entry point has no limit.
+	args+=(-machine smbios-entry-point-type=64)
 elif [ "$mib" -gt $(( 16 * 1024 )) ]; then
 	args+=(-object "memory-backend-file,id=ram0,size=${mib}M,mem-path=$tmp/ram,share=on,prealloc=off"
 	       -machine memory-backend=ram0)

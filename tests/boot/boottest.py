@@ -1261,6 +1261,9 @@ def test_big(mem_tib, smp=1, timeout=1800):
     def run():
         mib = mem_tib * 1024 * 1024
         status, text = kernel_boot({"MEM": f"{mem_tib}T", "SMP": str(smp)}, timeout=timeout)
+        # Kept for the figures (the boot: timeline): build/boot-big-<N>T.log.
+        with open(os.path.join(BUILD, f"boot-big-{mem_tib}T.log"), "w") as f:
+            f.write(text)
         fails = []
         check_done(status, text, fails)
         sizes, cpus = run_script_nodes(mib, smp)

@@ -390,8 +390,37 @@ static void test_through_acpi(void)
 	free(s);
 }
 
+/* tests/data/acpi/numa (see its README): the file's bytes, as QEMU lays
+ * out a 2 x 512 MiB machine.  Expect: node 0 cpus 0-1 [0, 640K) [1M, 512M),
+ * node 1 cpus 2-3 and x2APIC 0x105, [512M, 1G) and a hot-pluggable [4G,
+ * 5G), one disabled entry, SLIT 21. */
+static void test_qemu_layout_file(void)
+{
+	uint64_t sl, ll;
+	uint8_t *s = fake_read_file("tests/data/acpi/numa/SRAT.bin", &sl);
+	uint8_t *l = fake_read_file("tests/data/acpi/numa/SLIT.bin", &ll);
+	REQUIRE(s && l, "data files");
+	REQUIRE(acpi_numa_parse(s, (uint32_t)sl, l, (uint32_t)ll, &NI) == ACPI_OK, "parse");
+	CHECK(NI.nodes == 2 && NI.nranges == 4 && NI.ncpus == 5 && NI.disabled == 1,
+	      "nodes %u ranges %u cpus %u disabled %u", NI.nodes, NI.nranges, NI.ncpus, NI.disabled);
+	CHECK(NI.slit_status == ACPI_OK && NI.dist[0][1] == 21 && NI.dist[1][0] == 21, "slit");
+	host_capture_begin();
+	acpi_numa_print(&NI);
+	const char *out = host_capture_end();
+	CHECK(strstr(out, "numa: node 0 cpus 0-1 [mem 0x0000000000000000-0x000000000009ffff] "
+			  "[mem 0x0000000000100000-0x000000001fffffff]\n"), "%s", out);
+	CHECK(strstr(out, "numa: node 1 cpus 2-3,261 [mem 0x0000000020000000-0x000000003fffffff]\n"),
+	      "%s", out);
+	CHECK(strstr(out, "numa: node 1 hotplug [mem 0x0000000100000000-0x000000013fffffff]\n"),
+	      "%s", out);
+	CHECK(strstr(out, "numa: distance 1: 21 10\n"), "%s", out);
+	free(s);
+	free(l);
+}
+
 int main(void)
 {
+	RUN(test_qemu_layout_file);
 	RUN(test_four_nodes);
 	RUN(test_slit);
 	RUN(test_srat_ranges);
