@@ -156,6 +156,46 @@ static void test_node_counts(void)
 		CHECK_OK(pmm_free(&p, held[i]), "free");
 }
 
+/*
+ *   1M                    513M                      1025M
+ *   |M  node 0 ...........|  node 1 ................|
+ * Big enough that pmm_node_frames skips 128 MiB at a time.  Expect: counts
+ * as the ranges say at start, and exactly 1000 fewer in node 1 after 1000
+ * allocations on a node-1 CPU; nodes sum to pmm_free_frames.
+ */
+static void test_node_counts_big(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, 1024 * MiB) };
+	struct pmm p;
+	uint64_t f0, t0, f1, t1, pa;
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	memset(&NU, 0, sizeof(NU));
+	NU.nodes = 2;
+	NU.nranges = 2;
+	NU.range[0].size = 513 * MiB;
+	NU.range[1].base = 513 * MiB; NU.range[1].size = 512 * MiB; NU.range[1].node = 1;
+	NU.cpu_node[1] = 1;
+	NU.dist[0][1] = NU.dist[1][0] = 20;
+	REQUIRE_OK(pmm_set_numa(&p, &NU), "set");
+	REQUIRE_OK(pmm_node_frames(&p, 0, &f0, &t0), "0");
+	REQUIRE_OK(pmm_node_frames(&p, 1, &f1, &t1), "1");
+	CHECK(t0 == 512 * MiB / PG && f0 == t0 - p.meta_size / PG, "node 0 %llu of %llu",
+	      (unsigned long long)f0, (unsigned long long)t0);
+	CHECK(t1 == 512 * MiB / PG && f1 == t1, "node 1 %llu of %llu", (unsigned long long)f1,
+	      (unsigned long long)t1);
+	host_set_cpu(1);
+	for (int i = 0; i < 1000; i++) {
+		REQUIRE_OK(pmm_alloc(&p, &pa), "alloc");
+		CHECK(pa >= 513 * MiB, "node 1 frame %#llx", (unsigned long long)pa);
+	}
+	REQUIRE_OK(pmm_node_frames(&p, 1, &f1, &t1), "1");
+	REQUIRE_OK(pmm_node_frames(&p, 0, &f0, &t0), "0");
+	CHECK(f1 == t1 - 1000 && f0 + f1 == pmm_free_frames(&p), "after: node 1 %llu, sum %llu vs %llu",
+	      (unsigned long long)f1, (unsigned long long)(f0 + f1),
+	      (unsigned long long)pmm_free_frames(&p));
+}
+
 /* Three nodes, from node 0: node 2 at 15, node 1 at 30.  Expect: after
  * node 0, node 2, then node 1; then RAM outside every node, then ENOMEM
  * after exactly every usable frame.  Control: swapped distances. */
@@ -243,6 +283,7 @@ int main(void)
 {
 	RUN(test_own_node_first);
 	RUN(test_node_counts);
+	RUN(test_node_counts_big);
 	RUN(test_nearest_fallback);
 	RUN(test_set_numa_misuse);
 	return harness_done("pmm_numa");
