@@ -14,6 +14,57 @@ _Static_assert(ACPI_NUMA_MAX_RANGES <= PMM_MAX_NODE_RANGES, "every parsed range 
 
 static struct pmm_numa kernel_numa;   /* boot CPU only, once */
 
+/* One CPU's probe: the first frame its emptied cache refills with. */
+struct numa_probe {
+	struct pmm *pmm;
+	int status;
+	uint64_t pa;
+};
+
+static void probe_frame(void *arg)
+{
+	struct numa_probe *pr = arg;
+
+	pr->status = pmm_alloc(pr->pmm, &pr->pa);
+	if (pr->status == MM_OK)
+		pmm_free(pr->pmm, pr->pa);
+}
+
+/* Returns the node whose range holds pa, or -1. */
+static int node_of(const struct acpi_numa_info *a, uint64_t pa)
+{
+	for (unsigned i = 0; i < a->nranges; i++)
+		if (pa - a->range[i].base < a->range[i].size)
+			return (int)a->range[i].node;
+	return -1;
+}
+
+/* The proof that refills start in the CPU's node: every cache emptied
+ * (pmm_drain_all), then each online CPU allocates one frame (and frees
+ * it); prints `numa: cpu <n> apic <id> node <k>: frame 0x<16 hex> in node
+ * <j>`, which a boot test checks against the QEMU command line. */
+static void probe_cpus(const struct acpi_numa_info *a, struct pmm *pmm)
+{
+	pmm_drain_all(pmm);
+	for (unsigned cpu = 0; cpu < MM_MAX_CPUS; cpu++) {
+		struct numa_probe pr = { pmm, MM_ENOMEM, 0 };
+		if (!smp_cpu_online(cpu))
+			continue;
+		if (cpu == mm_cpu_id())
+			probe_frame(&pr);
+		else if (smp_call(cpu, probe_frame, &pr) != 0)
+			continue;
+		uint32_t apic = percpu_blocks[cpu].apic_id;
+		if (pr.status != MM_OK) {
+			mm_printf("numa: cpu %u apic %u: no frame (%s)\n", cpu, apic,
+				  mm_status_str(pr.status));
+			continue;
+		}
+		mm_printf("numa: cpu %u apic %u node %d: frame 0x%016llx in node %d\n", cpu, apic,
+			  acpi_numa_cpu_node(a, apic), (unsigned long long)pr.pa, node_of(a, pr.pa));
+	}
+}
+
 /* See numa.h. */
 void numa_init(const struct acpi *acpi, struct pmm *pmm)
 {
@@ -49,4 +100,5 @@ void numa_init(const struct acpi *acpi, struct pmm *pmm)
 		return;
 	}
 	pmm_print_nodes(pmm);
+	probe_cpus(a, pmm);
 }

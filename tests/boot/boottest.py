@@ -1141,6 +1141,27 @@ def check_numa(text, want_cpus, want_ranges, want_dist):
     return fails
 
 
+NUMA_FRAME_RE = re.compile(r"^numa: cpu (\d+) apic (\d+) node (-?\d+): frame 0x([0-9a-f]{16}) in node (-?\d+)$", re.M)
+
+
+def check_numa_frames(text, want_cpus, want_ranges):
+    """The kernel's probe (kernel/mem/numa.c): after the caches were emptied,
+    each CPU's first frame must lie in a range of the node the command line
+    put that CPU (APIC ID = CPU index) on; one line per CPU."""
+    fails = []
+    node_of = {c: n for n, cs in want_cpus.items() for c in cs}
+    seen = set()
+    for m in NUMA_FRAME_RE.finditer(text):
+        apic, pa = int(m.group(2)), int(m.group(4), 16)
+        seen.add(apic)
+        n = node_of.get(apic)
+        if n is None or not any(a <= pa <= b for a, b in want_ranges.get(n, [])):
+            fails.append(f"CPU apic {apic} (node {n} by the command line) got frame {pa:#x}: {m.group(0)}")
+    if seen != set(node_of):
+        fails.append(f"probe lines for APIC IDs {sorted(seen)}, the command line has {sorted(node_of)}")
+    return fails
+
+
 def numa_cfg(sizes_mib, cpus, dist, smp):
     """QEMU options for len(sizes_mib) nodes of memory-backend-ram, node i
     with CPU indexes cpus[i] ('' for none) and -numa dist for every pair in
@@ -1172,6 +1193,7 @@ def test_numa(sizes_mib, cpus, dist, smp):
         for i, j, d in dist:
             want_dist[i][j] = want_dist[j][i] = d
         fails += check_numa(text, want_cpus, want_ranges, want_dist)
+        fails += check_numa_frames(text, want_cpus, want_ranges)
         # Controls.
         moved = {k: set(v) for k, v in want_cpus.items()}
         cpu = min(moved[0])
@@ -1187,6 +1209,8 @@ def test_numa(sizes_mib, cpus, dist, smp):
                            ("a distance changed", (want_cpus, want_ranges, far))):
             if not check_numa(text, *args):
                 fails.append(f"control not caught: {what}")
+        if not check_numa_frames(text, moved, want_ranges):
+            fails.append("control not caught: a CPU's frame checked against another node")
         return fails, text
     return run
 
@@ -1271,6 +1295,7 @@ def test_big(mem_tib, smp=1, timeout=1800):
         want_cpus = {i: cpu_set(cpus[i] or "none") for i in range(n)}
         want_dist = [[10 if i == j else 20 for j in range(n)] for i in range(n)]
         fails += check_numa(text, want_cpus, qemu_numa_ranges(sizes), want_dist)
+        fails += check_numa_frames(text, want_cpus, qemu_numa_ranges(sizes))
         m = re.search(r"^memmap: usable (\d+) bytes", text, re.M)
         if not m or not mib * MiB - (4 << 30) <= int(m.group(1)) <= mib * MiB:
             fails.append(f"usable {m and m.group(1)} bytes, guest has {mem_tib} TiB")
