@@ -177,7 +177,9 @@
  *    order of distance (nearest first, ties by number).  A refill of a CPU's
  *    cache (alloc_slow, pcp_refill) takes frames with numa_take: from its
  *    own node's ranges, starting at the cache's hint when that lies in one
- *    of them, then from the next node in its order, and only when every
+ *    of them (pcp_open and pmm_set_numa put it cpu/ncpus of the way
+ *    through the node's first range, as theory 4 spreads CPUs over the
+ *    bitmap), then from the next node in its order, and only when every
  *    node is empty from anywhere (bitmap_take: RAM outside every node).
  *    A refill takes its whole batch from where its first frame came from
  *    (same_take): a cache is a stack, and a batch that ran on into the next
@@ -813,6 +815,26 @@ static int node_take(struct pmm *p, uint32_t node, uint64_t *hint, uint64_t *f)
 	return MM_ENOMEM;
 }
 
+/* Where CPU cpu's refills start (pcp_open, pmm_set_numa): cpu/ncpus of the
+ * way through the bitmap (pcp_open explains why apart), or with NUMA
+ * through the first range of its node.  Lock held. */
+static uint64_t home_hint(const struct pmm *p, unsigned cpu)
+{
+	const struct pmm_nodes *n = &p->numa;
+
+	if (n->nodes > 1) {
+		uint32_t home = cpu < MM_MAX_CPUS ? n->cpu_node[cpu] : 0;
+		for (uint32_t i = 0; i < n->nranges; i++) {
+			uint64_t lo = n->range[i].lo, hi = n->range[i].hi;
+			if (n->range[i].node != home || lo >= hi || lo >= p->nframes)
+				continue;
+			uint64_t w0 = bit_word(lo), w1 = bit_word((hi < p->nframes ? hi : p->nframes) - 1) + 1;
+			return w0 + (w1 - w0) / p->ncpus * cpu;
+		}
+	}
+	return p->nwords / p->ncpus * cpu;
+}
+
 /* One frame for CPU cpu (theory 16): from its node, then the others
  * nearest first, then anywhere; *src gets where it came from (the index in
  * the CPU's node order, or nodes for "anywhere"), for same_take.  Without
@@ -932,6 +954,10 @@ int pmm_set_numa(struct pmm *p, const struct pmm_numa *n)
 			used[best] = 1;
 		}
 	}
+	/* Caches already open restart their refills in their node. */
+	for (uint32_t cpu = 0; cpu < p->ncpus; cpu++)
+		if (p->pcp[cpu].limit)
+			p->pcp[cpu].hint = home_hint(p, cpu);
 	mm_unlock(&p->lock);
 	return MM_OK;
 }
@@ -1032,7 +1058,7 @@ static void pcp_open(struct pmm *p, struct pmm_pcp *c, unsigned cpu)
 	MM_LOCK_ASSERT_HELD(&p->lock);
 	if (c->limit)
 		return;
-	c->hint = p->nwords / p->ncpus * cpu;
+	c->hint = home_hint(p, cpu);
 	STORE(c->limit, PMM_PCP_HIGH);
 	if (cpu + 1 > p->cpus_seen)
 		STORE(p->cpus_seen, cpu + 1);

@@ -110,6 +110,41 @@ static void test_own_node_first(void)
 	CHECK(node1_run(&p, &n) == 0, "control: a node-0 CPU starts in node 0");
 }
 
+/* Two CPUs of node 1 (1 and 3), each opening its cache after
+ * pmm_set_numa: their first frames are node 1's and in different bitmap
+ * words (refills start cpu/ncpus of the way through the node, so the CPUs
+ * do not share the words their fast paths update).  Without that spread
+ * both would start at the node's first word and share it. */
+static void test_node_spread(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, TOP - MiB) };
+	struct pmm p;
+	uint64_t a, b;
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	two_nodes(&NU, 1);
+	REQUIRE_OK(pmm_set_numa(&p, &NU), "set");
+	host_set_cpu(1);
+	REQUIRE_OK(pmm_alloc(&p, &a), "cpu 1");
+	host_set_cpu(3);
+	REQUIRE_OK(pmm_alloc(&p, &b), "cpu 3");
+	CHECK(a >= SPLIT && b >= SPLIT, "node 1: %#llx %#llx", (unsigned long long)a,
+	      (unsigned long long)b);
+	CHECK(a / PG / 64 != b / PG / 64, "same bitmap word: %#llx %#llx", (unsigned long long)a,
+	      (unsigned long long)b);
+	/* A cache opened before pmm_set_numa is moved into its node too. */
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	host_set_cpu(1);
+	REQUIRE_OK(pmm_alloc(&p, &a), "cpu 1 before");
+	CHECK(a < SPLIT, "before NUMA: node 0 frame %#llx", (unsigned long long)a);
+	CHECK_OK(pmm_free(&p, a), "free");
+	REQUIRE_OK(pmm_set_numa(&p, &NU), "set");
+	pmm_drain_all(&p);
+	REQUIRE_OK(pmm_alloc(&p, &a), "cpu 1 after");
+	CHECK(a >= SPLIT && a / PG / 64 == (SPLIT / PG + (TOP - SPLIT) / PG / p.ncpus) / 64,
+	      "after: %#llx, want the word cpu/ncpus into node 1", (unsigned long long)a);
+}
+
 /* Per-node counts: free = node frames (arithmetic) minus those held in
  * it; cached frames count as free; nodes + no-node = pmm_free_frames. */
 static void test_node_counts(void)
@@ -282,6 +317,7 @@ static void test_set_numa_misuse(void)
 int main(void)
 {
 	RUN(test_own_node_first);
+	RUN(test_node_spread);
 	RUN(test_node_counts);
 	RUN(test_node_counts_big);
 	RUN(test_nearest_fallback);
