@@ -70,7 +70,7 @@ EFI_CFLAGS = --target=x86_64-unknown-windows -std=c11 -ffreestanding \
 	-Werror=implicit-function-declaration \
 	-I$(EFI_INC) -I$(EFI_INC)/x86_64 -I$(EFI_INC)/protocol -I. -MMD -MP
 # mm/hhdm.c plans the direct map; mm/status.c names its status codes.
-EFI_SRC := $(sort $(filter-out efi/pins.c,$(wildcard efi/*.c))) $(LIB_SRC) mm/hhdm.c mm/status.c
+EFI_SRC := $(sort $(filter-out efi/pins.c,$(wildcard efi/*.c))) $(LIB_SRC) mm/hhdm.c mm/pgmode.c mm/status.c
 EFI_OBJ := $(patsubst %,$(BUILD)/efi/%.o,$(EFI_SRC))
 EFI_LINK = lld-link -subsystem:efi_application -entry:efi_main -nodefaultlib -out:$@
 
@@ -126,8 +126,11 @@ $(BUILD)/esp.img: $(ESP_FILES) tools/mkesp.sh FORCE_CMDLINE
 FORCE_CMDLINE:
 
 # A disk for a real PC: GPT with one EFI system partition holding the ESP
-# tree with the pinned loader (and no \boot\cmdline: a PC halts when done),
-# BOOTX64.EFI signed with SB_KEY/SB_CERT (empty SB_KEY: unsigned).
+# tree with the pinned loader and \boot\cmdline = IMAGE_CMDLINE (empty by
+# default: a PC halts when done; `poweroff` or `reboot` end the boot
+# through UEFI ResetSystem), BOOTX64.EFI signed with SB_KEY/SB_CERT (empty
+# SB_KEY: unsigned).
+IMAGE_CMDLINE ?=
 SB_KEY      ?= /usr/share/ovmf/PkKek-1-snakeoil.key
 SB_CERT     ?= /usr/share/ovmf/PkKek-1-snakeoil.pem
 SB_KEY_PASS ?= snakeoil
@@ -139,7 +142,9 @@ $(IMAGE_ESP)/.stamp: $(ESP_FILES) $(BUILD)/BOOTX64-pinned.EFI
 	cp $(BUILD)/BOOTX64-pinned.EFI $(IMAGE_ESP)/EFI/BOOT/BOOTX64.EFI
 	touch $@
 
-$(BUILD)/memboot.img: $(IMAGE_ESP)/.stamp tools/mkimage.sh
+$(BUILD)/memboot.img: $(IMAGE_ESP)/.stamp tools/mkimage.sh FORCE_CMDLINE
+	rm -f $(IMAGE_ESP)/boot/cmdline
+	$(if $(IMAGE_CMDLINE),printf '%s\n' '$(IMAGE_CMDLINE)' > $(IMAGE_ESP)/boot/cmdline)
 	KEY_PASS='$(SB_KEY_PASS)' tools/mkimage.sh $@ $(IMAGE_ESP) $(if $(SB_KEY),$(SB_KEY) $(SB_CERT))
 
 # ---------------------------------------------------------------- host
@@ -249,7 +254,7 @@ test-big: all $(IMAGE_ESP)/.stamp ## long boot tests: 16 TiB and 48 TiB guests a
 test-secureboot: all $(IMAGE_ESP)/.stamp ## GPT image + Secure Boot tests only
 	tests/boot/secureboot.sh $(IMAGE_ESP)
 
-image: $(BUILD)/memboot.img ## GPT disk image for a real PC (dd to a USB stick), signed
+image: $(BUILD)/memboot.img ## GPT disk image for a real PC (dd to a USB stick), signed; IMAGE_CMDLINE=poweroff|reboot powers off / resets when done
 
 bench: $(BENCHES) ## benchmarks: `bench: <name> <value> <unit>` lines
 	@for b in $(BENCHES); do $$b || exit 1; done
@@ -280,6 +285,7 @@ help: ## this list
 	@echo "  QEMU_EXTRA=$(QEMU_EXTRA)  appended verbatim to the QEMU command line"
 	@echo "  SERIAL=$(SERIAL)  QEMU -serial for make run/debug (none, file:out.log...); a -serial or -nographic in QEMU_EXTRA wins"
 	@echo "  CMDLINE=$(CMDLINE)  \\boot\\cmdline of build/esp.img"
+	@echo "  IMAGE_CMDLINE=$(IMAGE_CMDLINE)  \\boot\\cmdline of build/memboot.img (poweroff, reboot; empty: halt)"
 	@echo "  FUZZ_SECONDS=$(FUZZ_SECONDS)  per harness, for make fuzz"
 	@echo "  SB_KEY=$(SB_KEY) SB_CERT=$(SB_CERT)  signing key of make image (empty SB_KEY: unsigned)"
 

@@ -106,6 +106,13 @@ EFI_STATUS handoff(EFI_HANDLE image, struct bootinfo *bi, uint64_t map_capacity,
 	/* From here a CPU exception is reported and halts (efi/safetynet.c):
 	 * the firmware's IDT went with boot services. */
 	safetynet_install();
-	enter_kernel(cr3, entry, stack_top, bi->hhdm_offset + (uint64_t)(uintptr_t)bi);
+	/* 5-level tables under firmware that ran 4 levels: switch up now
+	 * (efi/la57.c; main.c prepared it).  Cannot fail once prepared; if it
+	 * did, the net would catch the first fault in the kernel's tables. */
+	if (bi->paging_levels == 5)
+		la57_switch();
+	/* BootInfo's address in the direct map the loader built (HHDM_BASE of
+	 * its mode; bi->hhdm_offset says the same unless a test lies). */
+	enter_kernel(cr3, entry, stack_top, HHDM_BASE + (uint64_t)(uintptr_t)bi);
 	__builtin_unreachable();
 }

@@ -71,6 +71,24 @@ void map_test_no_wb(EFI_MEMORY_DESCRIPTOR *map, UINTN size, UINTN dsize);
 EFI_STATUS handoff(EFI_HANDLE image, struct bootinfo *bi, uint64_t map_capacity,
 		   uint64_t cr3, uint64_t entry, uint64_t stack_top);
 
+/* efi/la57.c: 1 if CPUID.(EAX=7,ECX=0):ECX[16] reports 5-level paging. */
+int la57_cpu_has(void);
+
+/* efi/la57.c: 1 if the CPU runs 5-level paging now (CR4.LA57). */
+int la57_active(void);
+
+/* efi/la57.c: copies the switch blob and its PML5 into 2 pages of loader
+ * data below 4 GiB (boot services needed).  EFI_SUCCESS or the error,
+ * printed. */
+EFI_STATUS la57_prepare(void);
+
+/* efi/la57.c: turns 5-level paging on (theory at the top of la57.c): the
+ * same translations below 256 TiB, CR4.LA57 set; interrupts off meanwhile,
+ * the caller's IF restored.  No firmware call, so it may run after
+ * ExitBootServices.  Returns 0 (5 levels now, or already), -1 if
+ * la57_prepare has not run or the switch did not take. */
+int la57_switch(void);
+
 /* efi/safetynet.c: pages of the safety net's area (GDT, TSS, IDT, its
  * stack): 16 KiB, the handler formats one line and calls nothing deep. */
 #define SAFETYNET_PAGES 4

@@ -25,6 +25,7 @@
 #include "efi/sha256.h"
 #include "mm/hhdm.h"
 #include "mm/layout.h"
+#include "mm/pgmode.h"
 #include "mm/status.h"
 #include "lib/range.h"
 #include "lib/string.h"
@@ -57,6 +58,18 @@ EFI_BOOT_SERVICES *efi_bs;
  * on one CPU). */
 #define CMDLINE_NO_TRAMPOLINE "test-no-trampoline"
 
+/* The cmdline word asking for 5-level paging even when the RAM fits the
+ * 4-level direct map (the CPU must have LA57). */
+#define CMDLINE_PAGING5 "paging=5"
+/* The cmdline word that makes the loader pose as newer firmware that hands
+ * over with 5-level paging on: it switches to 5 levels (efi/la57.c) right
+ * after reading the command line, before anything else (boot tests). */
+#define CMDLINE_LA57_FIRMWARE "test-la57-firmware"
+/* The cmdline word that makes BootInfo name the other paging levels (and
+ * their direct-map base) than the tables handed over: the kernel's CR4.LA57
+ * check must catch it (boot tests). */
+#define CMDLINE_LEVELS_LIE "test-paging-levels-lie"
+
 /* Byte offset of the revision in the RSDP (ACPI 6.5, 5.2.5.3). */
 #define RSDP_REVISION_OFFSET 15
 
@@ -64,10 +77,10 @@ EFI_BOOT_SERVICES *efi_bs;
  * on a table boundary can touch one more table at each end. */
 #define PT_EDGE_TABLES    2
 /* The kernel image, its stack, the loader's image, the safety net and the
- * framebuffer: small mappings that may each need a PDPT and a PD of their
- * own above their page tables. */
+ * framebuffer: small mappings that may each need a table of their own at
+ * every level between the root and their page tables (a PDPT and a PD; a
+ * PML4 too under 5-level paging: pgmode_levels() - 2 tables). */
 #define PT_SMALL_MAPPINGS 5
-#define PT_UPPER_LEVELS   2
 /* Pages on top of the estimate, in case it is wrong: 64 KiB. */
 #define PT_POOL_MARGIN    16
 
@@ -337,6 +350,57 @@ static EFI_STATUS map_probe(struct mapshot *ms)
 	     (uint8_t *)d + (ms)->dsize <= (uint8_t *)(ms)->map + (ms)->size; \
 	     d = (EFI_MEMORY_DESCRIPTOR *)((uint8_t *)d + (ms)->dsize))
 
+/* Returns the end of the highest direct-mapped descriptor of ms (the RAM
+ * top the direct map must reach; a wrapping descriptor counts as 2^64). */
+static uint64_t ram_top(const struct mapshot *ms)
+{
+	uint64_t top = 0;
+	FOR_EACH_DESC(ms, d) {
+		uint64_t end;
+		if (!hhdm_desc_mapped(d->Type, d->Attribute) || d->NumberOfPages == 0)
+			continue;
+		if (d->NumberOfPages > (UINT64_MAX >> PAGE_SHIFT) ||
+		    !range_end(d->PhysicalStart, d->NumberOfPages << PAGE_SHIFT, &end))
+			end = UINT64_MAX;
+		if (end > top)
+			top = end;
+	}
+	return top;
+}
+
+/*
+ * Chooses the paging levels of the kernel's tables and sets the mode
+ * (mm/pgmode.h): 5 if the firmware already runs 5-level paging (the loader
+ * cannot leave it without a trip through 32-bit code; it keeps it); else 5
+ * if the CPU has LA57 and the RAM top is beyond the 4-level direct map or
+ * the command line says paging=5 - the hand-off then switches up
+ * (efi/la57.c, prepared here while boot services last); else 4.  Prints
+ * the choice.  EFI_SUCCESS or la57_prepare's error.
+ */
+static EFI_STATUS choose_levels(const struct mapshot *ms, const struct bootinfo *bi)
+{
+	static const char *const whys[] = {
+		[PGMODE_WHY_FITS] = "the RAM fits the 4-level direct map",
+		[PGMODE_WHY_FIRMWARE] = "the firmware runs 5-level paging (CR4.LA57 on at entry)",
+		[PGMODE_WHY_BIG] = "RAM beyond the 4-level direct map: switching up at the hand-off",
+		[PGMODE_WHY_ASKED] = "paging=5: switching up at the hand-off",
+		[PGMODE_WHY_NO_LA57] = "the CPU has no LA57 (CPUID 7.0:ECX[16])",
+	};
+	uint64_t top = ram_top(ms);
+	int fw = la57_active();
+	enum pgmode_why why;
+	unsigned levels = pgmode_choose(fw, la57_cpu_has(), top,
+					cmdline_has(bi->cmdline, CMDLINE_PAGING5), &why);
+	EFI_STATUS st;
+
+	if (levels == PGMODE_LEVELS_5 && !fw && EFI_ERROR((st = la57_prepare())))
+		return st;
+	pgmode_set(levels);
+	lprintf("memboot: paging: %u levels (%s), RAM top 0x%llx\n", levels, whys[why],
+		(unsigned long long)top);
+	return EFI_SUCCESS;
+}
+
 /* The direct map's plan (mm/hhdm.h), in pool memory: the RAM ranges and
  * the pieces of one page size each. */
 struct dmplan {
@@ -393,19 +457,19 @@ static uint64_t small_tables(uint64_t size)
 	return size / LARGE_SIZE + PT_EDGE_TABLES;
 }
 
-/* Page-table pages the whole build needs, with a margin: the PML4, the
+/* Page-table pages the whole build needs, with a margin: the root, the
  * direct map's tables exactly (hhdm_plan_tables), a PT per 2 MiB of kernel,
  * stack, loader image, safety net and framebuffer, and their upper tables. */
 static uint64_t pool_pages(const struct dmplan *p, const struct elf_image *img,
 			   uint64_t loader_size, uint64_t fb_size)
 {
-	uint64_t n = 1;                                         /* PML4 */
+	uint64_t n = 1;                                         /* the root */
 	n += hhdm_plan_tables(p->pieces, p->npieces);           /* direct map */
 	for (uint32_t i = 0; i < img->nseg; i++)                /* kernel PTs */
 		n += small_tables(img->seg[i].pages * PAGE_SIZE);
 	n += small_tables(KSTACK_SIZE) + small_tables(loader_size) +
 	     small_tables(SAFETYNET_PAGES * PAGE_SIZE) + small_tables(fb_size);
-	n += PT_SMALL_MAPPINGS * PT_UPPER_LEVELS;               /* their PDPTs, PDs */
+	n += PT_SMALL_MAPPINGS * (pgmode_levels() - 2);       /* their upper tables */
 	return n + PT_POOL_MARGIN;
 }
 
@@ -446,6 +510,28 @@ static EFI_STATUS map_kernel(struct ptpool *pool, uint64_t root, const struct el
 	return EFI_SUCCESS;
 }
 
+/* With the cmdline word test-la57-firmware, switches to 5-level paging now,
+ * so the rest of the loader runs as under firmware that turned LA57 on.
+ * EFI_SUCCESS (also without the word, or without LA57: then it says so),
+ * or la57_prepare's error. */
+static EFI_STATUS test_la57_firmware(const struct bootinfo *bi)
+{
+	if (!cmdline_has(bi->cmdline, CMDLINE_LA57_FIRMWARE))
+		return EFI_SUCCESS;
+	if (!la57_cpu_has()) {
+		lprintf("memboot: test-la57-firmware: the CPU has no LA57: staying at 4 levels\n");
+		return EFI_SUCCESS;
+	}
+	EFI_STATUS st = la57_prepare();
+	if (EFI_ERROR(st))
+		return st;
+	int rc = la57_switch();
+	lprintf("memboot: test-la57-firmware: %s\n", rc == 0 ?
+		"now running 5-level paging, as newer firmware hands over" :
+		"the switch to 5-level paging did not take");
+	return rc == 0 ? EFI_SUCCESS : EFI_LOAD_ERROR;
+}
+
 EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
 	static struct bootinfo info; /* filled here, copied into BootInfo pages */
@@ -463,6 +549,7 @@ EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 
 	if (EFI_ERROR((st = file_open_root(image, &root))) ||
 	    EFI_ERROR((st = read_cmdline(root, bi))) ||
+	    EFI_ERROR((st = test_la57_firmware(bi))) ||
 	    EFI_ERROR((st = load_kernel(root, bi, &img))) ||
 	    EFI_ERROR((st = load_initrd(root, bi))))
 		return st;
@@ -498,7 +585,7 @@ EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	 * loader data, which the plan maps all the same. */
 	struct mapshot ms;
 	struct dmplan plan;
-	if (EFI_ERROR((st = map_probe(&ms))))
+	if (EFI_ERROR((st = map_probe(&ms))) || EFI_ERROR((st = choose_levels(&ms, bi))))
 		return st;
 	uint64_t max_page = cpu_has_1g_pages() ? HUGE_SIZE : LARGE_SIZE;
 	if (max_page == HUGE_SIZE)
@@ -512,15 +599,15 @@ EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	if (EFI_ERROR((st = pt_pool_init(&pool, npt))))
 		return lfail(st, "no memory for %llu page-table pages", (unsigned long long)npt);
 	note_used(bi, pool.pa, pool.pages * PAGE_SIZE, BOOTINFO_USED_PAGETABLES);
-	uint64_t pml4 = pool.pa + PAGE_SIZE * pool.used++;
-	if (EFI_ERROR((st = map_hhdm(&pool, pml4, &plan, bi))) ||
-	    EFI_ERROR((st = map_kernel(&pool, pml4, &img, bi->kernel_pa))) ||
-	    EFI_ERROR((st = pt_map(&pool, pml4, KSTACK_TOP - KSTACK_SIZE, stack_pa, KSTACK_SIZE,
+	uint64_t pt_root = pool.pa + PAGE_SIZE * pool.used++;
+	if (EFI_ERROR((st = map_hhdm(&pool, pt_root, &plan, bi))) ||
+	    EFI_ERROR((st = map_kernel(&pool, pt_root, &img, bi->kernel_pa))) ||
+	    EFI_ERROR((st = pt_map(&pool, pt_root, KSTACK_TOP - KSTACK_SIZE, stack_pa, KSTACK_SIZE,
 				  PAGE_SIZE, PTE_W | PTE_NX))) ||
-	    EFI_ERROR((st = pt_map(&pool, pml4, ld_lo, ld_lo, ld_hi - ld_lo, PAGE_SIZE, 0))) ||
-	    EFI_ERROR((st = pt_map(&pool, pml4, net_pa, net_pa, net_size, PAGE_SIZE, PTE_W | PTE_NX))))
+	    EFI_ERROR((st = pt_map(&pool, pt_root, ld_lo, ld_lo, ld_hi - ld_lo, PAGE_SIZE, 0))) ||
+	    EFI_ERROR((st = pt_map(&pool, pt_root, net_pa, net_pa, net_size, PAGE_SIZE, PTE_W | PTE_NX))))
 		return st;
-	uint64_t fb_mapped = map_fb_identity(&pool, pml4, bi, ld_lo, ld_hi, net_pa, net_size);
+	uint64_t fb_mapped = map_fb_identity(&pool, pt_root, bi, ld_lo, ld_hi, net_pa, net_size);
 	struct hhdm_counts dc = hhdm_plan_count(plan.pieces, plan.npieces);
 	lprintf("memboot: page tables: %llu of %llu pages, direct map %llu MiB of RAM in %llu ranges up to 0x%llx: %llu x 1 GiB + %llu x 2 MiB + %llu x 4 KiB pages\n",
 		(unsigned long long)pool.used, (unsigned long long)pool.pages,
@@ -546,13 +633,18 @@ EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	bi->version = BOOTINFO_VERSION;
 	bi->size = sizeof(struct bootinfo);
 	bi->efi_system_table_pa = (uint64_t)(uintptr_t)efi_st;
-	bi->paging_levels = 4;
+	bi->paging_levels = pgmode_levels();
+	if (cmdline_has(bi->cmdline, CMDLINE_LEVELS_LIE)) {
+		bi->paging_levels = PGMODE_LEVELS_4 + PGMODE_LEVELS_5 - pgmode_levels();
+		bi->hhdm_offset = bi->paging_levels == PGMODE_LEVELS_5 ? HHDM_BASE_5L : HHDM_BASE_4L;
+		lprintf("memboot: test-paging-levels-lie: BootInfo says %u levels\n", bi->paging_levels);
+	}
 	bi->memmap_pa = bi_pa + sizeof(struct bootinfo);
 	struct bootinfo *out = (struct bootinfo *)(uintptr_t)bi_pa;
 	*out = *bi;
 
 	lprintf("memboot: exiting boot services, jumping to the kernel\n");
-	st = handoff(image, out, capacity, pml4, img.entry, KSTACK_TOP);
+	st = handoff(image, out, capacity, pt_root, img.entry, KSTACK_TOP);
 	/* Only reached on failure. */
 	return st;
 }

@@ -5,6 +5,7 @@
  * identity-maps memory, so a table's physical address is also a pointer.
  */
 #include "efi/loader.h"
+#include "mm/pgmode.h"
 #include "mm/x86_64.h"
 
 /* See loader.h. */
@@ -23,12 +24,13 @@ static uint64_t pt_alloc(struct ptpool *pool)
 	return pool->pa + PAGE_SIZE * pool->used++;
 }
 
-/* Returns the table entry for va at level (1..4) below root, creating the
- * intermediate tables; NULL if the pool ran out or a large page is in the way. */
+/* Returns the table entry for va at level (1 .. the root's, 4 or 5 as
+ * pgmode_set chose) below root, creating the intermediate tables; NULL if
+ * the pool ran out or a large page is in the way. */
 static uint64_t *pt_entry(struct ptpool *pool, uint64_t root, uint64_t va, int level)
 {
 	uint64_t *table = (uint64_t *)(uintptr_t)root;
-	for (int l = 4; l > level; l--) {
+	for (int l = (int)pgmode_levels(); l > level; l--) {
 		uint64_t *e = &table[PX(l, va)];
 		if (!(*e & PTE_P)) {
 			uint64_t t = pt_alloc(pool);

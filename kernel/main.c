@@ -7,12 +7,15 @@
  *   3. print the raw firmware map (`memmap -sfo` lines), sanitise it and
  *      print the result (`memmap:` lines, the more-reliable line if any);
  *   4. frame allocator from the sanitised map (`pmm:` line);
- *   5. virtual memory (kmem), the framebuffer console, the one ACPI parse
- *      (kernel/acpi/boot.h: TSC calibration, SMP and the demos share it),
- *      the other CPUs (kernel/smp: bring-up and the shootdown proof), the
- *      NUMA nodes (`numa:` lines, the frame allocator's nodes), the
- *      mm selftest, the ACPI demos and the ramdisk, all through mem_map_addr;
- *   6. `memboot: done`, then QEMU exit or halt.
+ *   5. virtual memory (kmem), the framebuffer console, the UEFI runtime
+ *      services (kernel/efirt: before the other CPUs, efirt.h 2), the one
+ *      ACPI parse (kernel/acpi/boot.h: TSC calibration, SMP and the demos
+ *      share it), the other CPUs (kernel/smp: bring-up and the shootdown
+ *      proof), the NUMA nodes (`numa:` lines, the frame allocator's nodes),
+ *      the mm selftest, the ACPI demos and the ramdisk, all through
+ *      mem_map_addr;
+ *   6. `memboot: done`, then QEMU exit, ResetSystem (cmdline `poweroff` /
+ *      `reboot`) or halt.
  */
 #include "kernel/acpi/boot.h"
 #include "kernel/acpi/demo.h"
@@ -23,6 +26,7 @@
 #include "kernel/console/console.h"
 #include "kernel/console/fbcon.h"
 #include "kernel/console/mmpic.h"
+#include "kernel/efirt/efirt.h"
 #include "kernel/mem/kmem.h"
 #include "kernel/mem/numa.h"
 #include "kernel/mem/selftest.h"
@@ -35,6 +39,7 @@
 #include "mm/memmap.h"
 #include "mm/kalloc.h"
 #include "mm/paging.h"
+#include "mm/pgmode.h"
 #include "mm/platform.h"
 #include "mm/pmm.h"
 #include "mm/status.h"
@@ -59,14 +64,15 @@ static size_t kernel_map_count;
 static struct memmap_cp kernel_map_scratch[MEMMAP_SCRATCH_LEN(KERNEL_RAW_DESC_MAX, BOOTINFO_MAX_USED)];
 static struct pmm kernel_pmm;
 
-/* Removes the lower half of the address space (PML4 slots 0..255): the
+/* Removes the lower half of the address space (root slots 0..255 of the
+ * PML4 or PML5): the
  * loader identity-mapped its own image there for the jump, and nothing in
  * the kernel may use it - page 0 and all user addresses become unmapped. */
 static void drop_identity_map(void)
 {
-	uint64_t *pml4 = mm_phys_to_virt(read_cr3() & PTE_ADDR);
+	uint64_t *root = mm_phys_to_virt(read_cr3() & PTE_ADDR);
 	for (int i = 0; i < PT_ENTRIES / 2; i++)
-		pml4[i] = 0;
+		root[i] = 0;
 	mm_tlb_flush_all();
 }
 
@@ -177,6 +183,14 @@ void kmain(const struct bootinfo *bi)
 		kprintf("memboot: bad BootInfo from the loader: %s\n", err);
 		halt_forever();
 	}
+	/* The levels BootInfo names must be the ones the CPU runs (CR4.LA57):
+	 * every walker reads the tables that deep (mm/pgmode.h). */
+	if (!!(read_cr4() & CR4_LA57) != (bi->paging_levels == PGMODE_LEVELS_5)) {
+		kprintf("memboot: bad BootInfo from the loader: paging levels %u, but CR4.LA57 is %s\n",
+			bi->paging_levels, (read_cr4() & CR4_LA57) ? "set" : "clear");
+		halt_forever();
+	}
+	pgmode_set(bi->paging_levels);
 	bootinfo_set(bi);
 	mm_directmap_init(bi);
 	drop_identity_map();
@@ -186,15 +200,17 @@ void kmain(const struct bootinfo *bi)
 	kprintf("memboot: BootInfo v%u: %lu descriptors of %u bytes, ExitBootServices retries %u, cmdline \"%s\"\n",
 		bi->version, bi->memmap_size / bi->memmap_desc_size, bi->memmap_desc_size,
 		bi->exit_retries, cmdline);
-	kprintf("memboot: direct map 0x%lx bytes at 0x%lx (%s pages), kernel 0x%lx at phys 0x%lx\n",
+	kprintf("memboot: direct map 0x%lx bytes at 0x%lx (%s pages, %u-level paging), kernel 0x%lx at phys 0x%lx\n",
 		bi->hhdm_size, bi->hhdm_offset, (bi->flags & BOOTINFO_F_HUGE_1G) ? "1 GiB" : "2 MiB",
-		bi->kernel_va, bi->kernel_pa);
+		pgmode_levels(), bi->kernel_va, bi->kernel_pa);
 
 	memory_init(bi);
 	kmem_init(&kernel_pmm);
 	boottime_mark(BOOT_MEMORY_READY);
 	screen_init(bi);
 	stage(BOOT_CONSOLE_READY);
+	efirt_init(bi);
+	stage(BOOT_EFIRT_READY);
 	/* The one ACPI parse: TSC calibration, SMP and the demo share it. */
 	const struct acpi *acpi = acpi_boot_init(bi, kmem_physmap());
 	smp_init(bi, acpi);
@@ -217,5 +233,6 @@ void kmain(const struct bootinfo *bi)
 	stage(BOOT_DONE);
 	boottime_report(bi, acpi);
 	kprintf("memboot: done\n");
+	efirt_end_of_boot(bi);
 	kernel_exit(0);
 }

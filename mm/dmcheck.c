@@ -7,6 +7,7 @@
 #include "mm/dmcheck.h"
 #include "mm/layout.h"
 #include "mm/memmap.h"
+#include "mm/pgmode.h"
 #include "mm/platform.h"
 #include "mm/status.h"
 #include "mm/x86_64.h"
@@ -35,43 +36,58 @@ static void walk_leaf(struct dmwalk *w, uint64_t va, uint64_t size, uint64_t e)
 		w->runs[w->n++] = (struct hhdm_range){ pa, size };
 }
 
-/* See dmcheck.h. */
+/* Walks the PDPT of the direct map's PML4 entry e4 at virtual va4. */
+static void walk_pdpt(struct dmwalk *w, uint64_t va4, uint64_t e4)
+{
+	const uint64_t *pdpt = mm_phys_to_virt(e4 & PTE_ADDR);
+	for (unsigned i3 = 0; i3 < PT_ENTRIES; i3++) {
+		uint64_t e3 = pdpt[i3], va3 = va4 + ((uint64_t)i3 << PX_SHIFT(3));
+		if (!(e3 & PTE_P))
+			continue;
+		if (e3 & PTE_PS) {
+			walk_leaf(w, va3, HUGE_SIZE, e3);
+			continue;
+		}
+		const uint64_t *pd = mm_phys_to_virt(e3 & PTE_ADDR);
+		for (unsigned i2 = 0; i2 < PT_ENTRIES; i2++) {
+			uint64_t e2 = pd[i2], va2 = va3 + ((uint64_t)i2 << PX_SHIFT(2));
+			if (!(e2 & PTE_P))
+				continue;
+			if (e2 & PTE_PS) {
+				walk_leaf(w, va2, LARGE_SIZE, e2);
+				continue;
+			}
+			const uint64_t *pt = mm_phys_to_virt(e2 & PTE_ADDR);
+			for (unsigned i1 = 0; i1 < PT_ENTRIES; i1++)
+				if (pt[i1] & PTE_P)
+					walk_leaf(w, va2 + ((uint64_t)i1 << PX_SHIFT(1)),
+						  PAGE_SIZE, pt[i1]);
+		}
+	}
+}
+
+/* See dmcheck.h.  The direct map's root slots (mm/pgmode.h theory 3): PML4
+ * entries under 4 levels, PML5 entries each holding a PML4 under 5. */
 int dmcheck_walk(uint64_t root_pa, struct hhdm_range *runs, size_t cap, size_t *n,
 		 uint64_t *misplaced)
 {
 	struct dmwalk w = { runs, cap, 0, 0, 0 };
-	const uint64_t *pml4 = mm_phys_to_virt(root_pa);
-	unsigned first = PX(4, HHDM_BASE), slots = (unsigned)(HHDM_MAX_SIZE >> PX_SHIFT(4));
+	const uint64_t *root = mm_phys_to_virt(root_pa);
+	int top = (int)pgmode_levels();
+	unsigned first = PX(top, HHDM_BASE), slots = (unsigned)(HHDM_MAX_SIZE >> PX_SHIFT(top));
 
-	for (unsigned i4 = first; i4 < first + slots; i4++) {
-		if (!(pml4[i4] & PTE_P))
+	for (unsigned i = first; i < first + slots; i++) {
+		if (!(root[i] & PTE_P))
 			continue;
-		uint64_t va4 = HHDM_BASE + ((uint64_t)(i4 - first) << PX_SHIFT(4));
-		const uint64_t *pdpt = mm_phys_to_virt(pml4[i4] & PTE_ADDR);
-		for (unsigned i3 = 0; i3 < PT_ENTRIES; i3++) {
-			uint64_t e3 = pdpt[i3], va3 = va4 + ((uint64_t)i3 << PX_SHIFT(3));
-			if (!(e3 & PTE_P))
-				continue;
-			if (e3 & PTE_PS) {
-				walk_leaf(&w, va3, HUGE_SIZE, e3);
-				continue;
-			}
-			const uint64_t *pd = mm_phys_to_virt(e3 & PTE_ADDR);
-			for (unsigned i2 = 0; i2 < PT_ENTRIES; i2++) {
-				uint64_t e2 = pd[i2], va2 = va3 + ((uint64_t)i2 << PX_SHIFT(2));
-				if (!(e2 & PTE_P))
-					continue;
-				if (e2 & PTE_PS) {
-					walk_leaf(&w, va2, LARGE_SIZE, e2);
-					continue;
-				}
-				const uint64_t *pt = mm_phys_to_virt(e2 & PTE_ADDR);
-				for (unsigned i1 = 0; i1 < PT_ENTRIES; i1++)
-					if (pt[i1] & PTE_P)
-						walk_leaf(&w, va2 + ((uint64_t)i1 << PX_SHIFT(1)),
-							  PAGE_SIZE, pt[i1]);
-			}
+		uint64_t va = HHDM_BASE + ((uint64_t)(i - first) << PX_SHIFT(top));
+		if (top == PGMODE_LEVELS_4) {
+			walk_pdpt(&w, va, root[i]);
+			continue;
 		}
+		const uint64_t *pml4 = mm_phys_to_virt(root[i] & PTE_ADDR);
+		for (unsigned i4 = 0; i4 < PT_ENTRIES; i4++)
+			if (pml4[i4] & PTE_P)
+				walk_pdpt(&w, va + ((uint64_t)i4 << PX_SHIFT(4)), pml4[i4]);
 	}
 	*n = w.n;
 	*misplaced = w.misplaced;

@@ -21,7 +21,7 @@
 #define DMCHECK_PRINT_MAX 8
 
 /*
- * dmcheck_walk - the physical runs the direct map maps: walks the PML4 slots
+ * dmcheck_walk - the physical runs the direct map maps: walks the root slots (PML4 or PML5)
  * of [HHDM_BASE, HHDM_BASE + HHDM_MAX_SIZE) of the tables at root_pa and
  * merges the leaves into sorted runs [pa, pa + size) (HHDM_BASE + pa maps
  * pa; a leaf that maps anything else is counted in *misplaced).  Returns

@@ -5,6 +5,7 @@
 #include "mm/hhdm.h"
 #include "mm/layout.h"
 #include "mm/memmap.h"
+#include "mm/pgmode.h"
 #include "mm/status.h"
 #include "mm/x86_64.h"
 
@@ -147,16 +148,19 @@ int hhdm_plan(const struct hhdm_range *r, size_t n, uint64_t max_page,
 	return MM_OK;
 }
 
-/* See hhdm.h.  Level 3 tables (PDPTs) cover 512 GiB each, level 2 (PDs)
- * 1 GiB, level 1 (PTs) 2 MiB; a page of size ps needs the tables of every
- * level below the one its entry sits in, down to level 1 for 4 KiB. */
+/* See hhdm.h.  Level 4 tables (PML4s, only under 5-level paging) cover
+ * 256 TiB each, level 3 (PDPTs) 512 GiB, level 2 (PDs) 1 GiB, level 1
+ * (PTs) 2 MiB; a page of size ps needs the tables of every level below the
+ * root down to the one its entry sits in, down to level 1 for 4 KiB.
+ * HHDM_BASE is aligned to a root slot, so indices from pa count alike. */
 uint64_t hhdm_plan_tables(const struct hhdm_piece *p, size_t n)
 {
 	uint64_t tables = 0;
-	uint64_t counted[4] = { 0, 0, 0, 0 };  /* level: tables [0, counted) seen */
+	uint64_t counted[5] = { 0, 0, 0, 0, 0 };  /* level: tables [0, counted) seen */
+	int below_root = (int)pgmode_levels() - 1;
 	for (size_t i = 0; i < n; i++) {
 		int lowest = p[i].page_size == HUGE_SIZE ? 3 : p[i].page_size == LARGE_SIZE ? 2 : 1;
-		for (int level = 3; level >= lowest; level--) {
+		for (int level = below_root; level >= lowest; level--) {
 			int shift = PX_SHIFT(level + 1);
 			uint64_t first = p[i].pa >> shift;
 			uint64_t end = ((p[i].pa + p[i].size - 1) >> shift) + 1;

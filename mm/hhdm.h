@@ -33,8 +33,8 @@
  *    mapped RAM, a 2 MiB page where the whole 2 MiB is, and 4 KiB pages at
  *    the edges; a range gives at most 5 pieces (4K, 2M, 1G, 2M, 4K runs).
  *
- * 4. hhdm_plan_tables: the exact number of page-table pages (PDPTs, PDs,
- *    PTs; not the PML4) a mapper that creates tables on demand needs for
+ * 4. hhdm_plan_tables: the exact number of page-table pages below the root
+ *    (PML4s under 5-level paging, PDPTs, PDs, PTs; not the root) a mapper that creates tables on demand needs for
  *    the plan: the pieces are sorted, so every level's table index only
  *    grows and each new index is one more table.
  */
@@ -94,7 +94,8 @@ int hhdm_ranges(const void *raw, uint64_t raw_size, uint32_t desc_size,
 int hhdm_plan(const struct hhdm_range *r, size_t n, uint64_t max_page,
 	      struct hhdm_piece *out, size_t cap, size_t *count);
 
-/* Returns the page-table pages (below the PML4) a mapper needs for pieces
+/* Returns the page-table pages (below the root, in the running paging
+ * mode: mm/pgmode.h) a mapper needs for pieces
  * p[0..n) of a plan at HHDM_BASE + pa (rule 4). */
 uint64_t hhdm_plan_tables(const struct hhdm_piece *p, size_t n);
 

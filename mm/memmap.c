@@ -11,7 +11,10 @@
  *    soft-reserved - never handed out, printed "soft-reserved"; RAM types
  *    without EFI_MEMORY_WB become reserved (memory that cannot be cached
  *    write-back is no RAM to run the kernel on; loader memory so marked is
- *    not reclaimed either); the attributes of other types change nothing.
+ *    not reclaimed either); RAM types marked EFI_MEMORY_RUNTIME become
+ *    runtime (the firmware uses them after ExitBootServices and kernel/efirt
+ *    maps them for it; Linux's efi_free_boot_services keeps them too); the
+ *    attributes of other types change nothing.
  *    Every bootinfo used range becomes one of the "overlay" types kernel /
  *    bootinfo / ramdisk / trampoline.  Zero-length ranges and ranges whose end does not
  *    fit in 64 bits are dropped with a warning naming them.
@@ -145,6 +148,8 @@ uint32_t memmap_efi_desc_to_region(uint32_t efi_type, uint64_t attr)
 			return MR_SOFT_RESERVED;
 		if (!(attr & EFI_MEMORY_WB))
 			return MR_RESERVED;
+		if (attr & EFI_MEMORY_RUNTIME)
+			return MR_RUNTIME;
 	}
 	return memmap_efi_type_to_region(efi_type);
 }

@@ -28,6 +28,7 @@ enum efi_memory_type {
 #define EFI_MEMORY_WB            (1ULL << 3)   /* write-back cacheable: RAM */
 #define EFI_MEMORY_MORE_RELIABLE (1ULL << 16)  /* mirrored (address range mirroring) */
 #define EFI_MEMORY_SP            (1ULL << 18)  /* specific purpose: not general RAM */
+#define EFI_MEMORY_RUNTIME (1ULL << 63)  /* the OS must map it for runtime services */
 
 /* Region types of the sanitised map, in no particular order of strictness. */
 enum mm_region_type {
@@ -91,8 +92,10 @@ uint32_t memmap_efi_type_to_region(uint32_t efi_type);
  * code/data, conventional) look at the attributes first, as Linux's
  * do_add_efi_memmap does: EFI_MEMORY_SP -> MR_SOFT_RESERVED (whether or not
  * EFI_MEMORY_WB is set); else no EFI_MEMORY_WB -> MR_RESERVED (memory that
- * cannot be cached write-back is not RAM to run on); else, and for every
- * other type whatever its attributes, memmap_efi_type_to_region. */
+ * cannot be cached write-back is not RAM to run on); else EFI_MEMORY_RUNTIME
+ * -> MR_RUNTIME (the firmware keeps using it after ExitBootServices: Linux's
+ * efi_free_boot_services keeps such boot-services memory too); else, and
+ * for every other type whatever its attributes, memmap_efi_type_to_region. */
 uint32_t memmap_efi_desc_to_region(uint32_t efi_type, uint64_t attr);
 
 /* Returns the region type a loader-used range of type used_type

@@ -1,20 +1,26 @@
 /*
- * mm/paging.c - x86_64 4-level page tables (theory statement in mm/paging.h).
+ * mm/paging.c - x86_64 4- or 5-level page tables (theory statement in
+ * mm/paging.h; the mode in mm/pgmode.h).
  *
- * Levels are numbered as in PX(): 4 = PML4, 3 = PDPT, 2 = PD, 1 = PT.
+ * Levels are numbered as in PX(): 5 = PML5, 4 = PML4, 3 = PDPT, 2 = PD,
+ * 1 = PT; the root is level pgmode_levels().
  * The hot loops work one page table (512 pages) at a time: one walk per
  * table, then a run of stores.
  */
 #include "lib/range.h"
 #include "mm/paging.h"
+#include "mm/pgmode.h"
 #include "mm/layout.h"
 #include "lib/string.h"
 #include "mm/platform.h"
 #include "mm/status.h"
 #include "mm/x86_64.h"
 
-/* First PML4 slot of the kernel half. */
-#define PML4_KERNEL_SLOT 256
+/* First root-table slot of the kernel half (PML4 or PML5 alike). */
+#define ROOT_KERNEL_SLOT 256
+
+/* Highest possible depth: walkers size their arrays with it. */
+#define LEVELS_MAX PGMODE_LEVELS_5
 
 /* The kernel's address space (addrspace_set_kernel): the one registry. */
 static struct addrspace *kernel_space;
@@ -100,9 +106,13 @@ static int check_range(uint64_t va, uint64_t count, unsigned flags)
 	if (count > (~0ULL >> PAGE_SHIFT))
 		return MM_EINVAL;
 	uint64_t len = count << PAGE_SHIFT, last;
-	if (!range_last(va, len, &last) || !VA_CANONICAL(va) || !VA_CANONICAL(last))
+	if (!range_last(va, len, &last) || !pgmode_canonical(va) || !pgmode_canonical(last))
 		return MM_EINVAL;
 	if ((va < USER_END) != (last < USER_END))
+		return MM_EINVAL;
+	/* Under 5 levels the lower half above USER_END is canonical, but
+	 * neither user nor kernel half (mm/pgmode.h theory 3). */
+	if (va >= USER_END && !(va >> 63))
 		return MM_EINVAL;
 	if (va < PAGE_SIZE)
 		return MM_EINVAL;
@@ -123,9 +133,10 @@ static uint64_t *walk_pt(struct addrspace *as, uint64_t va, int create,
 			 int *err, int *level)
 {
 	uint64_t *t = table_at(as->root_pa);
+	int top = (int)pgmode_levels();
 
 	MM_LOCK_ASSERT_HELD(half_lock(as, va));
-	for (int l = 4; l > 1; l--) {
+	for (int l = top; l > 1; l--) {
 		uint64_t *e = &t[PX(l, va)];
 		*level = l;
 		if (!(*e & PTE_P)) {
@@ -139,7 +150,7 @@ static uint64_t *walk_pt(struct addrspace *as, uint64_t va, int create,
 				return NULL;
 			}
 			*e = pa | PTE_P | PTE_W | (va < USER_END ? PTE_U : 0);
-		} else if (l < 4 && (*e & PTE_PS)) {
+		} else if (pgmode_ps_level(l) && (*e & PTE_PS)) {
 			*err = MM_EBUSY;
 			return NULL;
 		}
@@ -171,27 +182,27 @@ static void park_table(struct addrspace *as, uint64_t pa, uint64_t va)
 
 /*
  * Unlinks the tables on the path to va that are empty, bottom-up, and parks
- * them.  PDPTs of the kernel half are kept (shared by every space, theory
- * 4).  Returns the number parked.  Paging lock held.
+ * them.  Tables hanging from the root in the kernel half are kept (shared
+ * by every space, theory 4).  Returns the number parked.  Paging lock held.
  */
 static uint64_t park_path(struct addrspace *as, uint64_t va)
 {
-	uint64_t *ent[5];
+	uint64_t *ent[LEVELS_MAX + 1];
 	uint64_t *t = table_at(as->root_pa);
 	uint64_t parked = 0;
-	int l;
+	int top = (int)pgmode_levels(), l;
 
 	MM_LOCK_ASSERT_HELD(half_lock(as, va));
-	for (l = 4; l > 1; l--) {
+	for (l = top; l > 1; l--) {
 		uint64_t *e = &t[PX(l, va)];
-		if (!(*e & PTE_P) || (l < 4 && (*e & PTE_PS)))
+		if (!(*e & PTE_P) || (pgmode_ps_level(l) && (*e & PTE_PS)))
 			break;
 		ent[l] = e;
 		t = table_at(*e);
 	}
-	/* ent[l+1 .. 4] are valid; ent[k] points at the table of level k-1. */
-	for (int k = l + 1; k <= 4; k++) {
-		if (k == 4 && va >= USER_END)
+	/* ent[l+1 .. top] are valid; ent[k] points at the table of level k-1. */
+	for (int k = l + 1; k <= top; k++) {
+		if (k == top && va >= USER_END)
 			break;
 		uint64_t *e = ent[k];
 		if (!table_empty(table_at(*e)))
@@ -663,7 +674,7 @@ int addrspace_create(struct addrspace *as, struct pmm *pmm, const struct addrspa
 	if (kernel) {
 		uint64_t *dst = table_at(as->root_pa), *src = table_at(kernel->root_pa);
 		mm_lock(as->klock);
-		for (unsigned i = PML4_KERNEL_SLOT; i < PT_ENTRIES; i++)
+		for (unsigned i = ROOT_KERNEL_SLOT; i < PT_ENTRIES; i++)
 			dst[i] = src[i];
 		mm_unlock(as->klock);
 	}
@@ -671,7 +682,39 @@ int addrspace_create(struct addrspace *as, struct pmm *pmm, const struct addrspa
 	return MM_OK;
 }
 
-/* Frees every table page of a created space (three nested loops, no
+/* Frees the PDPT at pdpt_pa and the PDs and PTs under it (two nested
+ * loops); leaf frames and large pages are not touched. */
+static void free_pdpt_tree(struct addrspace *as, uint64_t pdpt_pa)
+{
+	uint64_t *pdpt = table_at(pdpt_pa);
+	for (unsigned i3 = 0; i3 < PT_ENTRIES; i3++) {
+		if (!(pdpt[i3] & PTE_P) || (pdpt[i3] & PTE_PS))
+			continue;
+		uint64_t *pd = table_at(pdpt[i3]);
+		for (unsigned i2 = 0; i2 < PT_ENTRIES; i2++)
+			if ((pd[i2] & PTE_P) && !(pd[i2] & PTE_PS))
+				table_free(as, pd[i2] & PTE_ADDR);
+		table_free(as, pdpt[i3] & PTE_ADDR);
+	}
+	table_free(as, pdpt_pa);
+}
+
+/* Frees the table a root entry e points at and everything below it: a
+ * PDPT tree (4 levels), or a PML4 and its PDPT trees (5 levels). */
+static void free_root_entry(struct addrspace *as, uint64_t e)
+{
+	if (pgmode_levels() == PGMODE_LEVELS_4) {
+		free_pdpt_tree(as, e & PTE_ADDR);
+		return;
+	}
+	uint64_t *pml4 = table_at(e);
+	for (unsigned i4 = 0; i4 < PT_ENTRIES; i4++)
+		if (pml4[i4] & PTE_P)
+			free_pdpt_tree(as, pml4[i4] & PTE_ADDR);
+	table_free(as, e & PTE_ADDR);
+}
+
+/* Frees every table page of a created space (nested loops, no
  * recursion); leaf frames and large pages are not touched. */
 void addrspace_destroy(struct addrspace *as)
 {
@@ -690,23 +733,13 @@ void addrspace_destroy(struct addrspace *as)
 	}
 	if (!as->owns_root)
 		return;
-	uint64_t *pml4 = table_at(as->root_pa);
-	unsigned top = as->owns_kernel_half ? PT_ENTRIES : PML4_KERNEL_SLOT;
-	for (unsigned i4 = 0; i4 < top; i4++) {
-		if (!(pml4[i4] & PTE_P))
+	uint64_t *root = table_at(as->root_pa);
+	unsigned top = as->owns_kernel_half ? PT_ENTRIES : ROOT_KERNEL_SLOT;
+	for (unsigned i = 0; i < top; i++) {
+		if (!(root[i] & PTE_P))
 			continue;
-		uint64_t *pdpt = table_at(pml4[i4]);
-		for (unsigned i3 = 0; i3 < PT_ENTRIES; i3++) {
-			if (!(pdpt[i3] & PTE_P) || (pdpt[i3] & PTE_PS))
-				continue;
-			uint64_t *pd = table_at(pdpt[i3]);
-			for (unsigned i2 = 0; i2 < PT_ENTRIES; i2++)
-				if ((pd[i2] & PTE_P) && !(pd[i2] & PTE_PS))
-					table_free(as, pd[i2] & PTE_ADDR);
-			table_free(as, pdpt[i3] & PTE_ADDR);
-		}
-		table_free(as, pml4[i4] & PTE_ADDR);
-		pml4[i4] = 0;
+		free_root_entry(as, root[i]);
+		root[i] = 0;
 	}
 	table_free(as, as->root_pa);
 	as->root_pa = 0;
@@ -714,19 +747,20 @@ void addrspace_destroy(struct addrspace *as)
 	as->owns_kernel_half = 0;
 }
 
-/* Makes the PML4 entries covering [va, va + size) exist. */
+/* Makes the root entries covering [va, va + size) exist. */
 int paging_prepopulate(struct addrspace *as, uint64_t va, uint64_t size)
 {
-	uint64_t span = level_span(4), last;
+	int top = (int)pgmode_levels();
+	uint64_t span = level_span(top), last;
 	if ((va & PAGE_MASK) || (size & PAGE_MASK) || !range_last(va, size, &last))
 		return MM_EINVAL;
 	if (ranges_overlap(va, size, HHDM_BASE, HHDM_MAX_SIZE))
 		return MM_EINVAL;
-	uint64_t *pml4 = table_at(as->root_pa);
+	uint64_t *root = table_at(as->root_pa);
 	uint64_t first = va & ~(span - 1);
 	last &= ~(span - 1);
 	for (uint64_t v = first;; v += span) {
-		uint64_t *e = &pml4[PX(4, v)], pa;
+		uint64_t *e = &root[PX(top, v)], pa;
 		int rc = MM_OK;
 		mm_lock(half_lock(as, v));
 		if (!(*e & PTE_P)) {
@@ -1002,12 +1036,12 @@ int paging_query(const struct addrspace *as, uint64_t va, uint64_t *pa, uint64_t
 	int rc = MM_ENOENT;
 
 	mm_lock(l);
-	for (int l4 = 4; l4 >= 1; l4--) {
-		uint64_t e = t[PX(l4, va)];
+	for (int lv = (int)pgmode_levels(); lv >= 1; lv--) {
+		uint64_t e = t[PX(lv, va)];
 		if (!(e & PTE_P))
 			break;
-		if (l4 == 1 || (l4 < 4 && (e & PTE_PS))) {
-			uint64_t span = level_span(l4);
+		if (lv == 1 || (pgmode_ps_level(lv) && (e & PTE_PS))) {
+			uint64_t span = level_span(lv);
 			*pa = ((e & PTE_ADDR) & ~(span - 1)) + (va & (span - 1));
 			*pte = e;
 			rc = MM_OK;

@@ -1,5 +1,6 @@
 /*
- * mm/paging.h - x86_64 4-level page tables: map, unmap, allocate-and-map,
+ * mm/paging.h - x86_64 page tables, 4 or 5 levels as chosen at boot
+ * (mm/pgmode.h): map, unmap, allocate-and-map,
  * and mapping physical ranges (ACPI tables, MMIO, the ramdisk) into the
  * kernel window.
  *
@@ -19,8 +20,9 @@
  *     and map_pages / mem_map_pages_at are all or nothing: on any failure
  *     they unmap what they mapped (and free the frames they took).
  *
- *  4. The kernel half (PML4 slots 256..511) is shared by every address
- *     space, so table pages hanging directly from the PML4 there (PDPTs)
+ *  4. The kernel half (root slots 256..511 of the PML4 or PML5) is shared
+ *     by every address space, so table pages hanging directly from the
+ *     root there (PDPTs, or PML4s under 5 levels)
  *     are never freed; lower-level tables that become empty on unmap are
  *     unlinked at once and freed after the next TLB shootdown (theory 8).  The direct map (HHDM_BASE .. + HHDM_MAX_SIZE) is the loader's:
  *     no call here touches it (MM_EINVAL).  Page 0 is never mapped.
@@ -168,7 +170,7 @@ struct addrspace {
 	uint64_t dead_lo, dead_hi;    /* pages whose walks used them: [lo, hi) */
 	uint64_t inflight;            /* purge rounds between detach and finish */
 	struct paging_stats stats;    /* atomic counters */
-	uint64_t root_pa;             /* PML4 */
+	uint64_t root_pa;             /* root table: PML4 or PML5 (mm/pgmode.h) */
 	struct pmm *pmm;              /* frames for tables and mem_map_pages_at */
 	struct virtaddr_space *kwin;  /* kernel window allocator (or NULL) */
 	struct virtaddr_space *user;  /* user half allocator (or NULL) */
@@ -187,7 +189,7 @@ int addrspace_adopt(struct addrspace *as, struct pmm *pmm, uint64_t root_pa,
 		    struct virtaddr_space *kwin, struct virtaddr_space *user);
 
 /* Creates a space with a fresh root; if kernel is not NULL its kernel half
- * (PML4 slots 256..511) is shared.  MM_OK or MM_ENOMEM. */
+* (root slots 256..511) is shared.  MM_OK or MM_ENOMEM. */
 int addrspace_create(struct addrspace *as, struct pmm *pmm, const struct addrspace *kernel,
 		     struct virtaddr_space *kwin, struct virtaddr_space *user);
 
@@ -197,7 +199,7 @@ int addrspace_create(struct addrspace *as, struct pmm *pmm, const struct addrspa
  * purged.  No other CPU may use as meanwhile. */
 void addrspace_destroy(struct addrspace *as);
 
-/* Makes sure the PML4 entries covering [va, va + size) exist, so spaces
+/* Makes sure the root-table entries covering [va, va + size) exist, so spaces
  * created later share them.  MM_OK, MM_EINVAL or MM_ENOMEM. */
 int paging_prepopulate(struct addrspace *as, uint64_t va, uint64_t size);
 

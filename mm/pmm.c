@@ -90,7 +90,14 @@
  *    stealing it) owns the frame.  So:
  *      - a double free is caught cheaply: a cached frame reads "not
  *        allocated", and of two frees of one frame only one can set the bit
- *        (the other is refused with nothing changed), on any CPUs;
+ *        (the other is refused with nothing changed), on any CPUs.  Not
+ *        caught: two frees of one frame racing each other at the same
+ *        moment when one of them goes to the bitmap (a CPU without a
+ *        cache, pmm_free_contig, pmm_free_bulk): the bitmap side checks
+ *        the cached bit before it clears the frame's bit, the cache side
+ *        checks the frame's bit before it sets the cached bit, and closing
+ *        that window would cost a fence on every free.  Such a caller has
+ *        a race of its own that no allocator check can order;
  *      - stealing needs no lock on the victim's cache: a thief (holding the
  *        allocator lock) reads the victim's count and slots with relaxed
  *        loads, claims frames by clearing their bits, then empties the slot
@@ -237,7 +244,7 @@ _Static_assert(sizeof(struct pmm_pcp) == CACHE_LINE + 8 * PMM_PCP_HIGH, "pmm_pcp
 static inline int cache_mark(struct pmm *p, uint64_t f)
 {
 	uint64_t m = 1ULL << bit_index(f);
-	return !(__atomic_fetch_or(&p->cached[bit_word(f)], m, __ATOMIC_RELEASE) & m);
+	return !(__atomic_fetch_or(&p->cached[PMM_AUX(bit_word(f))], m, __ATOMIC_RELEASE) & m);
 }
 
 /* Takes frame f out of the caches: clears its cached bit.  1 if it was set
@@ -245,7 +252,7 @@ static inline int cache_mark(struct pmm *p, uint64_t f)
 static inline int cache_claim(struct pmm *p, uint64_t f)
 {
 	uint64_t m = 1ULL << bit_index(f);
-	return (__atomic_fetch_and(&p->cached[bit_word(f)], ~m, __ATOMIC_ACQUIRE) & m) != 0;
+	return (__atomic_fetch_and(&p->cached[PMM_AUX(bit_word(f))], ~m, __ATOMIC_ACQUIRE) & m) != 0;
 }
 
 /* Words of the bitmap in a free block (13). */
@@ -574,7 +581,7 @@ static uint32_t caches_for(uint64_t total)
 int pmm_init_boot(struct pmm *p, const struct mm_region *map, size_t count,
 		  struct bootalloc *ba)
 {
-	uint64_t total, top, handed = 0, cur = 0, words, pcp_off;
+	uint64_t total, top, handed = 0, cur = 0, words, pcp_off, aux_off;
 	int st = check_map(map, count, &total, &top);
 
 	if (st != MM_OK)
@@ -592,9 +599,10 @@ int pmm_init_boot(struct pmm *p, const struct mm_region *map, size_t count,
 	p->nblocks = p->nwords / BLOCK_WORDS;
 	p->nblockw = bit_words(p->nblocks);
 	p->ncpus = caches_for(total);
-	/* bitmap, summary, summary2, blocks, tags, cached; then the caches, on
-	 * a line */
-	words = 3 * p->nwords + p->nsum + p->nsum2 + p->nblockw;
+	/* bitmap, summary, summary2, blocks; from the next line tags and
+	 * cached interleaved (PMM_AUX); then the caches, on a line */
+	aux_off = (p->nwords + p->nsum + p->nsum2 + p->nblockw + 7) & ~(uint64_t)7;
+	words = aux_off + 2 * p->nwords;
 	pcp_off = (words * sizeof(uint64_t) + CACHE_LINE - 1) & ~(uint64_t)(CACHE_LINE - 1);
 	p->meta_size = PAGE_ROUND_UP(pcp_off + p->ncpus * sizeof(struct pmm_pcp));
 	st = bootalloc_alloc(ba, p->meta_size, PAGE_SIZE, &p->meta_pa);
@@ -604,8 +612,8 @@ int pmm_init_boot(struct pmm *p, const struct mm_region *map, size_t count,
 	p->summary = p->bitmap + p->nwords;
 	p->summary2 = p->summary + p->nsum;
 	p->blocks = p->summary2 + p->nsum2;
-	p->tags = p->blocks + p->nblockw;
-	p->cached = p->tags + p->nwords;
+	p->tags = p->bitmap + aux_off;          /* a line of its own; PMM_AUX */
+	p->cached = p->tags + 1;
 	p->pcp = (struct pmm_pcp *)((uint8_t *)p->bitmap + pcp_off);
 	/* summary, summary2 and blocks (their padding bits stay 0), then tags
 	 * and cached: one run of words */
@@ -989,7 +997,7 @@ static uint64_t free_in(const struct pmm *p, uint64_t lo, uint64_t hi)
 			continue;
 		}
 		uint64_t m = range_mask(w, lo, hi);
-		sum += bit_count(~LOAD(p->bitmap[w]) & m) + bit_count(LOAD(p->cached[w]) & m);
+		sum += bit_count(~LOAD(p->bitmap[w]) & m) + bit_count(LOAD(p->cached[PMM_AUX(w)]) & m);
 		w++;
 	}
 	return sum;
@@ -1335,7 +1343,7 @@ int pmm_is_ram(const struct pmm *p, uint64_t pa)
 int pmm_is_allocated(const struct pmm *p, uint64_t pa)
 {
 	uint64_t f = pa >> PAGE_SHIFT, w = bit_word(f), m = 1ULL << bit_index(f);
-	return pmm_is_ram(p, pa) && (LOAD(p->bitmap[w]) & m) && !(LOAD(p->cached[w]) & m);
+	return pmm_is_ram(p, pa) && (LOAD(p->bitmap[w]) & m) && !(LOAD(p->cached[PMM_AUX(w)]) & m);
 }
 
 /* Returns 1 if frames [f, end) are all allocated and untagged: bitmap 1,
@@ -1349,12 +1357,12 @@ static int run_allocated(const struct pmm *p, uint64_t f, uint64_t end)
 
 	if (w0 == wl) {
 		uint64_t m = m0 & ml;
-		return ((~p->bitmap[w0] | LOAD(p->cached[w0]) | LOAD(p->tags[w0])) & m) == 0;
+		return ((~p->bitmap[w0] | LOAD(p->cached[PMM_AUX(w0)]) | LOAD(p->tags[PMM_AUX(w0)])) & m) == 0;
 	}
-	bad |= (~p->bitmap[w0] | LOAD(p->cached[w0]) | LOAD(p->tags[w0])) & m0;
-	bad |= (~p->bitmap[wl] | LOAD(p->cached[wl]) | LOAD(p->tags[wl])) & ml;
+	bad |= (~p->bitmap[w0] | LOAD(p->cached[PMM_AUX(w0)]) | LOAD(p->tags[PMM_AUX(w0)])) & m0;
+	bad |= (~p->bitmap[wl] | LOAD(p->cached[PMM_AUX(wl)]) | LOAD(p->tags[PMM_AUX(wl)])) & ml;
 	for (uint64_t w = w0 + 1; w < wl; w++)
-		bad |= ~p->bitmap[w] | LOAD(p->cached[w]) | LOAD(p->tags[w]);
+		bad |= ~p->bitmap[w] | LOAD(p->cached[PMM_AUX(w)]) | LOAD(p->tags[PMM_AUX(w)]);
 	return bad == 0;
 }
 
@@ -1394,8 +1402,8 @@ static int check_free(struct pmm *p, const char *fn, uint64_t pa, uint64_t n, si
 		unsigned lo = bit_index(x);
 		unsigned hi = end >= wend ? BITS_PER_WORD : bit_index(end);
 		uint64_t m = bit_mask(lo, hi);
-		uint64_t clear = (~p->bitmap[w] | LOAD(p->cached[w])) & m;
-		uint64_t tagged = LOAD(p->tags[w]) & m;
+		uint64_t clear = (~p->bitmap[w] | LOAD(p->cached[PMM_AUX(w)])) & m;
+		uint64_t tagged = LOAD(p->tags[PMM_AUX(w)]) & m;
 		if (clear) {
 			mm_printf("%s(0x%llx, %llu): frame 0x%llx is not allocated\n", fn,
 				  (unsigned long long)pa, (unsigned long long)n,
@@ -1489,7 +1497,7 @@ int pmm_free(struct pmm *p, uint64_t pa)
 		uint64_t w = bit_word(f), m = 1ULL << bit_index(f);
 		uint32_t n = c->count;
 		if (!(pa & PAGE_MASK) && f - c->ram_lo < c->ram_len && n < c->limit &&
-		    (LOAD(p->bitmap[w]) & m) && !(LOAD(p->tags[w]) & m) && cache_mark(p, f)) {
+		    (LOAD(p->bitmap[w]) & m) && !(LOAD(p->tags[PMM_AUX(w)]) & m) && cache_mark(p, f)) {
 			STORE(c->slot[n], f);
 			STORE(c->count, n + 1);
 			STORE(c->net, c->net + 1);
@@ -1599,12 +1607,11 @@ int pmm_free_bulk(struct pmm *p, uint64_t n, const uint64_t *pa)
 			uint64_t wa = bit_word(pa[i + BULK_AHEAD] >> PAGE_SHIFT);
 			if (wa < p->nwords) {
 				__builtin_prefetch(&p->bitmap[wa], 1);
-				__builtin_prefetch(&p->cached[wa], 0);
-				__builtin_prefetch(&p->tags[wa], 0);
+				__builtin_prefetch(&p->tags[PMM_AUX(wa)], 0); /* and cached */
 			}
 		}
 		if ((pa[i] & PAGE_MASK) || f >= p->nframes || !(p->bitmap[w] & m) ||
-		    (LOAD(p->cached[w]) & m) || (LOAD(p->tags[w]) & m) ||
+		    (LOAD(p->cached[PMM_AUX(w)]) & m) || (LOAD(p->tags[PMM_AUX(w)]) & m) ||
 		    pa[i] - p->meta_pa < p->meta_size || p->map[p->ram_hint].type != MR_USABLE ||
 		    pa[i] - p->map[p->ram_hint].base >= p->map[p->ram_hint].size) {
 			st = check_free(p, "pmm_free_bulk", pa[i], 1, &p->ram_hint);
@@ -1629,7 +1636,7 @@ int pmm_free_bulk(struct pmm *p, uint64_t n, const uint64_t *pa)
 int pmm_is_tagged(const struct pmm *p, uint64_t pa)
 {
 	uint64_t f = pa >> PAGE_SHIFT;
-	return pmm_is_allocated(p, pa) && (LOAD(p->tags[bit_word(f)]) & (1ULL << bit_index(f)));
+	return pmm_is_allocated(p, pa) && (LOAD(p->tags[PMM_AUX(bit_word(f))]) & (1ULL << bit_index(f)));
 }
 
 int pmm_tag(struct pmm *p, uint64_t pa)
@@ -1639,7 +1646,7 @@ int pmm_tag(struct pmm *p, uint64_t pa)
 	if ((pa & PAGE_MASK) || !pmm_is_allocated(p, pa) ||
 	    pa - p->meta_pa < p->meta_size)
 		return MM_ENOENT;
-	if (__atomic_fetch_or(&p->tags[bit_word(f)], m, __ATOMIC_RELAXED) & m)
+	if (__atomic_fetch_or(&p->tags[PMM_AUX(bit_word(f))], m, __ATOMIC_RELAXED) & m)
 		return MM_EBUSY;        /* was set: nothing changed */
 	return MM_OK;
 }
@@ -1650,7 +1657,7 @@ int pmm_untag(struct pmm *p, uint64_t pa)
 
 	if ((pa & PAGE_MASK) || !pmm_is_tagged(p, pa))
 		return MM_ENOENT;
-	if (!(__atomic_fetch_and(&p->tags[bit_word(f)], ~m, __ATOMIC_RELAXED) & m))
+	if (!(__atomic_fetch_and(&p->tags[PMM_AUX(bit_word(f))], ~m, __ATOMIC_RELAXED) & m))
 		return MM_ENOENT;       /* untagged meanwhile: nothing changed */
 	return MM_OK;
 }
@@ -1748,7 +1755,7 @@ static int check_caches(const struct pmm *p)
 		}
 	}
 	for (uint64_t w = 0; w < p->nwords; w++) {
-		for (uint64_t c = LOAD(p->cached[w]); c; c &= c - 1) {
+		for (uint64_t c = LOAD(p->cached[PMM_AUX(w)]); c; c &= c - 1) {
 			uint64_t f = bit_number(w, bit_lowest(c));
 			bits++;
 			if (!in_some_cache(p, f)) {
@@ -1771,7 +1778,7 @@ int pmm_check(const struct pmm *p)
 	uint64_t clear = 0, cur = 0;
 
 	for (uint64_t w = 0; w < p->nwords; w++) {
-		uint64_t bm = p->bitmap[w], tg = LOAD(p->tags[w]), ca = LOAD(p->cached[w]);
+		uint64_t bm = p->bitmap[w], tg = LOAD(p->tags[PMM_AUX(w)]), ca = LOAD(p->cached[PMM_AUX(w)]);
 		int has_free = bm != WORD_ALL_SET;
 		int bit = (int)bit_test(p->summary, w);
 		if (has_free != bit) {

@@ -81,11 +81,18 @@ struct pmm_nodes {
  * frames, 2 MiB, the large-page size - 8 bitmap words, one cache line. */
 #define PMM_BLOCK_FRAMES 512
 
+/* The tag and cached bitmaps are interleaved word by word, so that the
+ * two words a free checks for 64 frames share one 16-byte pair, and so one
+ * cache line (the bitmap word is a second): word w of either bitmap is at
+ * index PMM_AUX(w) of its pointer (tags and cached point one word apart). */
+#define PMM_AUX(w) (2 * (w))
+
 struct pmm {
 	uint64_t *bitmap;     /* 1 bit per frame, 1 = used; via mm_phys_to_virt */
 	uint64_t *summary;    /* 1 bit per bitmap word, 1 = word has a free frame */
 	uint64_t *tags;       /* 1 bit per frame, 1 = allocated and tagged by its
-				 owner (kalloc's direct-map pages) */
+				 owner (kalloc's direct-map pages); word w of
+				 the tags is tags[PMM_AUX(w)] */
 	uint64_t nframes;     /* frames covered: up to the highest usable frame */
 	uint64_t nwords;      /* bitmap words */
 	uint64_t total;       /* usable frames (RAM the allocator manages) */
@@ -111,7 +118,8 @@ struct pmm {
 	uint64_t nblockw;     /* words of blocks */
 	/* Per-CPU caches and the lock (mm/pmm.c theory 9-12): */
 	struct mm_lock lock;  /* the bitmap, summaries, hints, bitmap_free */
-	uint64_t *cached;     /* 1 bit per frame, 1 = in a CPU cache (atomic) */
+	uint64_t *cached;     /* 1 bit per frame, 1 = in a CPU cache (atomic);
+				 word w is cached[PMM_AUX(w)] */
 	struct pmm_pcp *pcp;  /* ncpus caches, in the metadata */
 	uint32_t ncpus;       /* CPUs 0 .. ncpus-1 have a cache */
 	uint32_t cpus_seen;   /* 1 + highest CPU whose cache was ever used */

@@ -1,10 +1,12 @@
 /*
  * mm/ptcheck.c - page-table checker (what it checks: mm/ptcheck.h).
- * Four nested loops over the levels: bounded stack, no recursion.
+ * Nested loops over the levels (four, five under 5-level paging): bounded
+ * stack, no recursion.
  */
 #include "lib/range.h"
 #include "mm/ptcheck.h"
 #include "mm/layout.h"
+#include "mm/pgmode.h"
 #include "mm/platform.h"
 #include "mm/x86_64.h"
 
@@ -15,12 +17,13 @@ struct ptwalk {
 	uint64_t leaves;
 };
 
-/* Returns the canonical address of table indices i4..i1. */
-static uint64_t va_of(unsigned i4, unsigned i3, unsigned i2, unsigned i1)
+/* Returns the canonical address of table indices i3..i1 under the PML4
+ * entry whose (not sign-extended) address is va4. */
+static uint64_t va_of(uint64_t va4, unsigned i3, unsigned i2, unsigned i1)
 {
-	uint64_t va = ((uint64_t)i4 << PX_SHIFT(4)) | ((uint64_t)i3 << PX_SHIFT(3)) |
+	uint64_t va = va4 | ((uint64_t)i3 << PX_SHIFT(3)) |
 		      ((uint64_t)i2 << PX_SHIFT(2)) | ((uint64_t)i1 << PX_SHIFT(1));
-	return (uint64_t)((int64_t)(va << 16) >> 16);
+	return pgmode_sign_extend(va);
 }
 
 /* Records one violation, printing it while under PTCHECK_PRINT_MAX. */
@@ -79,59 +82,75 @@ static uint64_t path_of(uint64_t path, uint64_t e)
 	return (path & e & (PTE_W | PTE_U)) | ((path | e) & PTE_NX);
 }
 
-/* Walks PML4 slot i4 (entry e4) of a space, three levels down. */
-static void walk_slot(struct ptwalk *w, unsigned i4, uint64_t e4, uint64_t top)
+/* Walks the PML4 entry e4 covering va4 (its address, not sign-extended),
+ * three levels down; top: the path's permissions above it. */
+static void walk_slot(struct ptwalk *w, uint64_t va4, uint64_t e4, uint64_t top)
 {
 	uint64_t p4 = path_of(top, e4);
-	check_frame(w, va_of(i4, 0, 0, 0), e4, "table page is free RAM");
+	check_frame(w, va_of(va4, 0, 0, 0), e4, "table page is free RAM");
 	const uint64_t *pdpt = mm_phys_to_virt(e4 & PTE_ADDR);
 	for (unsigned i3 = 0; i3 < PT_ENTRIES; i3++) {
 		uint64_t e3 = pdpt[i3];
 		if (!(e3 & PTE_P))
 			continue;
 		if (e3 & PTE_PS) {
-			check_leaf(w, va_of(i4, i3, 0, 0), HUGE_SIZE, e3, p4);
+			check_leaf(w, va_of(va4, i3, 0, 0), HUGE_SIZE, e3, p4);
 			continue;
 		}
 		uint64_t p3 = path_of(p4, e3);
-		check_frame(w, va_of(i4, i3, 0, 0), e3, "table page is free RAM");
+		check_frame(w, va_of(va4, i3, 0, 0), e3, "table page is free RAM");
 		const uint64_t *pd = mm_phys_to_virt(e3 & PTE_ADDR);
 		for (unsigned i2 = 0; i2 < PT_ENTRIES; i2++) {
 			uint64_t e2 = pd[i2];
 			if (!(e2 & PTE_P))
 				continue;
 			if (e2 & PTE_PS) {
-				check_leaf(w, va_of(i4, i3, i2, 0), LARGE_SIZE, e2, p3);
+				check_leaf(w, va_of(va4, i3, i2, 0), LARGE_SIZE, e2, p3);
 				continue;
 			}
 			uint64_t p2 = path_of(p3, e2);
-			check_frame(w, va_of(i4, i3, i2, 0), e2, "table page is free RAM");
+			check_frame(w, va_of(va4, i3, i2, 0), e2, "table page is free RAM");
 			const uint64_t *pt = mm_phys_to_virt(e2 & PTE_ADDR);
 			for (unsigned i1 = 0; i1 < PT_ENTRIES; i1++) {
 				if (pt[i1] & PTE_P)
-					check_leaf(w, va_of(i4, i3, i2, i1), PAGE_SIZE, pt[i1], p2);
+					check_leaf(w, va_of(va4, i3, i2, i1), PAGE_SIZE, pt[i1], p2);
 				else if (pt[i1] & PTE_PENDING)
-					check_pending(w, va_of(i4, i3, i2, i1), pt[i1]);
+					check_pending(w, va_of(va4, i3, i2, i1), pt[i1]);
 			}
 		}
 	}
 }
 
-/* Walks every level of as, each PML4 slot under the paging lock of its
+/* Walks the PML5 entry e5 covering va5 (not sign-extended): its PML4. */
+static void walk_pml4(struct ptwalk *w, uint64_t va5, uint64_t e5, uint64_t top)
+{
+	uint64_t p5 = path_of(top, e5);
+	check_frame(w, va_of(va5, 0, 0, 0), e5, "table page is free RAM");
+	const uint64_t *pml4 = mm_phys_to_virt(e5 & PTE_ADDR);
+	for (unsigned i4 = 0; i4 < PT_ENTRIES; i4++)
+		if (pml4[i4] & PTE_P)
+			walk_slot(w, va5 | ((uint64_t)i4 << PX_SHIFT(4)), pml4[i4], p5);
+}
+
+/* Walks every level of as, each root slot under the paging lock of its
  * half (mm/paging.h theory 6). */
 int ptcheck(const struct addrspace *as, const struct pmm *pmm, uint64_t *leaves)
 {
 	struct ptwalk w = { .pmm = pmm };
-	const uint64_t *pml4 = mm_phys_to_virt(as->root_pa);
+	const uint64_t *root = mm_phys_to_virt(as->root_pa);
 	const uint64_t top = PTE_W | PTE_U;   /* nothing restricted yet */
+	int levels = (int)pgmode_levels();
 
-	for (unsigned i4 = 0; i4 < PT_ENTRIES; i4++) {
-		uint64_t va = va_of(i4, 0, 0, 0);
-		struct mm_lock *l = va < USER_END ? (struct mm_lock *)&as->lock : as->klock;
+	for (unsigned i = 0; i < PT_ENTRIES; i++) {
+		uint64_t va = (uint64_t)i << PX_SHIFT(levels);
+		struct mm_lock *l = pgmode_sign_extend(va) < USER_END ?
+				    (struct mm_lock *)&as->lock : as->klock;
 		mm_lock(l);
-		uint64_t e4 = pml4[i4];
-		if (e4 & PTE_P)
-			walk_slot(&w, i4, e4, top);
+		uint64_t e = root[i];
+		if ((e & PTE_P) && levels == PGMODE_LEVELS_5)
+			walk_pml4(&w, va, e, top);
+		else if (e & PTE_P)
+			walk_slot(&w, va, e, top);
 		mm_unlock(l);
 	}
 	if (w.bad > PTCHECK_PRINT_MAX)

@@ -17,7 +17,7 @@
  *   - a pending entry (mm/paging.h theory 8: not present, PTE_PENDING)
  *     whose owned frame is free RAM: it must stay allocated until the
  *     shootdown has returned.  Pending entries are not leaves otherwise.
- * Each PML4 slot is walked under the paging lock of its half.
+ * Each root slot (PML4 or PML5) is walked under the paging lock of its half.
  */
 #ifndef MM_PTCHECK_H
 #define MM_PTCHECK_H

@@ -31,6 +31,7 @@ static uint64_t block_end(const struct virtaddr_block *b)
 
 _Static_assert(sizeof(struct virtaddr_block) == 48, "virtaddr_block: 48 bytes");
 _Static_assert(sizeof(struct virtaddr_index) % 64 == 0, "virtaddr_index: whole cache lines");
+_Static_assert(VIRTADDR_OWNERS <= VIRTADDR_STATE_PENDING, "virtaddr_index.state: owner tags below the pending bit");
 
 /* A place in the index: entry i of node x. */
 struct ix_cursor {
@@ -248,21 +249,39 @@ static void ix_adopt(struct virtaddr_index *x, unsigned pos)
 	}
 }
 
-/* Writes entry (key, m, ptr) at pos of x, which has room, shifting the
- * entries from pos right.  A child learns its new place (ix_adopt). */
-static void ix_put_entry(struct virtaddr_index *x, unsigned pos, uint64_t key, uint64_t m,
-			 void *ptr)
+/* Returns the state a leaf entry keeps of block b (theory 2): its owner
+ * tag, with VIRTADDR_STATE_PENDING if it is pending. */
+static uint8_t block_state(const struct virtaddr_block *b)
+{
+	return (uint8_t)(b->owner | (b->pending ? VIRTADDR_STATE_PENDING : 0));
+}
+
+/* Writes entry (key, m, ptr, state st) at pos of x, which has room,
+ * shifting the entries from pos right.  A child learns its new place
+ * (ix_adopt). */
+static void ix_put_st(struct virtaddr_index *x, unsigned pos, uint64_t key, uint64_t m,
+		      void *ptr, uint8_t st)
 {
 	for (unsigned i = x->n; i > pos; i--) {
 		x->key[i] = x->key[i - 1];
 		x->max_free[i] = x->max_free[i - 1];
 		x->ptr[i] = x->ptr[i - 1];
+		x->state[i] = x->state[i - 1];
 	}
 	x->key[pos] = key;
 	x->max_free[pos] = m;
 	x->ptr[pos] = ptr;
+	x->state[pos] = st;
 	x->n++;
 	ix_adopt(x, pos);
+}
+
+/* ix_put_st of a new entry: a leaf's state is read from its block (one
+ * the caller has just written), an inner entry's is 0. */
+static void ix_put_entry(struct virtaddr_index *x, unsigned pos, uint64_t key, uint64_t m,
+			 void *ptr)
+{
+	ix_put_st(x, pos, key, m, ptr, x->leaf ? block_state(ptr) : 0);
 }
 
 /* Removes entry pos of x, shifting the entries after it left. */
@@ -272,11 +291,13 @@ static void ix_take_entry(struct virtaddr_index *x, unsigned pos)
 		x->key[i] = x->key[i + 1];
 		x->max_free[i] = x->max_free[i + 1];
 		x->ptr[i] = x->ptr[i + 1];
+		x->state[i] = x->state[i + 1];
 	}
 	x->n--;
 	x->key[x->n] = IX_NOKEY;
 	x->max_free[x->n] = 0;
 	x->ptr[x->n] = NULL;
+	x->state[x->n] = 0;
 	ix_adopt(x, pos);
 }
 
@@ -285,10 +306,12 @@ static void ix_take_entry(struct virtaddr_index *x, unsigned pos)
 static void ix_move_tail(struct virtaddr_index *dst, struct virtaddr_index *src, unsigned from)
 {
 	for (unsigned k = from; k < src->n; k++) {
-		ix_put_entry(dst, dst->n, src->key[k], src->max_free[k], src->ptr[k]);   /* adopts */
+		ix_put_st(dst, dst->n, src->key[k], src->max_free[k], src->ptr[k],
+			  src->state[k]);   /* adopts */
 		src->key[k] = IX_NOKEY;
 		src->max_free[k] = 0;
 		src->ptr[k] = NULL;
+		src->state[k] = 0;
 	}
 	src->n = from;
 }
@@ -418,12 +441,12 @@ static void ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsign
 			continue;
 		}
 		if (l == x) {
-			ix_put_entry(l, l->n, r->key[0], r->max_free[0], r->ptr[0]);
+			ix_put_st(l, l->n, r->key[0], r->max_free[0], r->ptr[0], r->state[0]);
 			ix_take_entry(r, 0);
 		} else {
 			ix_keep(keep, l, r, l->n, 0);
 			unsigned k = l->n - 1;
-			ix_put_entry(r, 0, l->key[k], l->max_free[k], l->ptr[k]);
+			ix_put_st(r, 0, l->key[k], l->max_free[k], l->ptr[k], l->state[k]);
 			ix_take_entry(l, k);
 		}
 		ix_refresh(l, ri - 1);
@@ -475,6 +498,20 @@ static struct virtaddr_index *ix_leaf_of(const struct virtaddr_space *s, uint64_
 	*slot = ix_pick(x, va);
 	ix_prefetch_blocks(x, *slot);
 	return x;
+}
+
+/* Returns where the block after leaf entry i of x starts: the next
+ * entry's key, or past a leaf's last entry the key of the next subtree up
+ * the parent links (nodes a search just walked through), or the end of
+ * the space after the last block.  Reads no block. */
+static uint64_t ix_next_key(const struct virtaddr_space *s, const struct virtaddr_index *x,
+			    unsigned i)
+{
+	if (i + 1 < x->n)
+		return x->key[i + 1];
+	while (x->parent && x->slot + 1u == x->parent->n)
+		x = x->parent;
+	return x->parent ? x->parent->key[x->slot + 1] : s->end;
 }
 
 /* Returns the leaf entry after c (step 1) or before it (step -1) in
@@ -577,38 +614,32 @@ static struct virtaddr_block *lowest_fit(const struct virtaddr_space *s, uint64_
 
 /* ------------------------------------------------------------- the list */
 
-/* Links y into the list right after x. */
-static void list_insert_after(struct virtaddr_block *x, struct virtaddr_block *y)
+/* Returns the block after (step 1) or before (step -1) leaf entry c in
+ * address order, NULL at the end of the list: the leaf's neighbouring
+ * entry when the leaf holds it, so the common case reads no block (a
+ * block at 100k live ones is a cache miss); else c's block's list link. */
+static struct virtaddr_block *leaf_neighbour(struct ix_cursor c, int step)
 {
-	y->prev = x;
-	y->next = x->next;
-	if (x->next)
-		x->next->prev = y;
-	x->next = y;
+	const struct virtaddr_block *b = c.x->ptr[c.i];
+
+	if (step > 0)
+		return c.i + 1 < c.x->n ? c.x->ptr[c.i + 1] : b->next;
+	return c.i ? c.x->ptr[c.i - 1] : b->prev;
 }
 
-/* Links y into the list right before x (x is not the head). */
-static void list_insert_before(struct virtaddr_space *s, struct virtaddr_block *x,
-			       struct virtaddr_block *y)
+/* Links y into the list between prev and next (neighbours, or NULL at
+ * either end of the list), writing but not reading them. */
+static void list_link(struct virtaddr_space *s, struct virtaddr_block *prev,
+		      struct virtaddr_block *y, struct virtaddr_block *next)
 {
-	y->next = x;
-	y->prev = x->prev;
-	if (x->prev)
-		x->prev->next = y;
+	y->prev = prev;
+	y->next = next;
+	if (prev)
+		prev->next = y;
 	else
 		s->head = y;
-	x->prev = y;
-}
-
-/* Unlinks n from the list. */
-static void list_remove(struct virtaddr_space *s, struct virtaddr_block *n)
-{
-	if (n->prev)
-		n->prev->next = n->next;
-	else
-		s->head = n->next;
-	if (n->next)
-		n->next->prev = n->prev;
+	if (next)
+		next->prev = y;
 }
 
 /* ------------------------------------------------------------- operations */
@@ -632,7 +663,7 @@ static void carve(struct virtaddr_space *s, struct ix_cursor c,
 		struct virtaddr_block *f = node_get(s);
 		f->base = n->base;
 		f->size = va - n->base;
-		list_insert_before(s, n, f);
+		list_link(s, leaf_neighbour(c, -1), f, n);
 		c.x->ptr[c.i] = f;
 		ix_update(c, f->size);
 		n->base = va;
@@ -648,9 +679,10 @@ static void carve(struct virtaddr_space *s, struct ix_cursor c,
 		struct virtaddr_block *t = node_get(s);
 		n->size = size;
 		n->owner = owner;
+		c.x->state[c.i] = (uint8_t)owner;
 		t->base = va + size;
 		t->size = end - t->base;
-		list_insert_after(n, t);
+		list_link(s, n, t, leaf_neighbour(c, 1));
 		c.x->max_free[c.i] = 0;
 		ix_put_entry(c.x, c.i + 1, t->base, t->size, t);
 		ix_carry(c.x, old, t->size);
@@ -661,13 +693,14 @@ static void carve(struct virtaddr_space *s, struct ix_cursor c,
 	} else {
 		n->size = size;
 		n->owner = owner;
+		c.x->state[c.i] = (uint8_t)owner;
 		ix_update(c, 0);
 	}
 	if (va + size < end) {
 		struct virtaddr_block *t = node_get(s);
 		t->base = va + size;
 		t->size = end - (va + size);
-		list_insert_after(n, t);
+		list_link(s, n, t, leaf_neighbour(c, 1));
 		ix_insert(s, c.x, c.i + 1, t->base, t->size, t, NULL);
 		s->nblocks++;
 	}
@@ -926,7 +959,14 @@ static int check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t siz
 		return MM_EINVAL;
 	}
 	at->x = ix_leaf_of(s, va, &at->i);
-	struct virtaddr_block *n = at->x->ptr[at->i];
+	const struct virtaddr_index *x = at->x;
+	unsigned i = at->i;
+	/* The leaf alone (theory 2): the block starts at va, is in use by
+	 * owner and not pending, and the next block starts at va + size. */
+	if (owner_ok(owner) && x->key[i] == va && x->state[i] == owner &&
+	    ix_next_key(s, x, i) - va == size)
+		return MM_OK;
+	struct virtaddr_block *n = x->ptr[i];
 	if (va - n->base >= n->size)
 		n = NULL;     /* va is below the space */
 	const char *why = free_refusal(n, va, size, owner, &rc);
@@ -949,42 +989,68 @@ int virtaddr_check_owned(const struct virtaddr_space *s, uint64_t va, uint64_t s
 }
 
 /* Removes block b, entry c of the index, from list and index and recycles
- * it; keep follows another leaf entry (ix_remove). */
-static void block_drop(struct virtaddr_space *s, struct ix_cursor c, struct virtaddr_block *b,
-		       struct ix_cursor *keep)
+ * it; keep follows another leaf entry (ix_remove).  The list links are
+ * rewritten from the leaf's neighbouring entries (leaf_neighbour): b and
+ * its neighbours are written, not read, in the common case. */
+static void block_drop(struct virtaddr_space *s, struct ix_cursor c, struct ix_cursor *keep)
 {
-	if (c.x->ptr[c.i] != b)
-		mm_panic("block_drop: block [0x%llx, +0x%llx) is not at its index entry",
-			 (unsigned long long)b->base, (unsigned long long)b->size);
+	struct virtaddr_block *b = c.x->ptr[c.i];
+	struct virtaddr_block *prev = leaf_neighbour(c, -1), *next = leaf_neighbour(c, 1);
+
+	if (prev)
+		prev->next = next;
+	else
+		s->head = next;
+	if (next)
+		next->prev = prev;
 	ix_remove(s, c.x, c.i, keep);
-	list_remove(s, b);
 	node_put(s, b);
 	s->nblocks--;
 }
 
-/* Turns block n at entry c (in use, its counts already taken off) free
- * and merges it with free neighbours. */
-static void release(struct virtaddr_space *s, struct ix_cursor c)
+/* Returns 1 if block [base, base + size) at leaf entry c has a free
+ * neighbour after it (step 1) or before it (step -1), setting *nb to that
+ * neighbour's entry.  Whether the neighbour exists follows from the range
+ * (the blocks tile the space), whether it is free from its entry's free
+ * size (theory 2): no block is read. */
+static int free_neighbour(const struct virtaddr_space *s, struct ix_cursor c, uint64_t base,
+			  uint64_t size, int step, struct ix_cursor *nb)
+{
+	if (step > 0 ? base + size == s->end : base == s->base)
+		return 0;
+	if (step > 0 ? c.i + 1 < c.x->n : c.i > 0)   /* in the leaf: no call */
+		*nb = (struct ix_cursor){ c.x, c.i + step };
+	else
+		*nb = ix_step(c, step);
+	return nb->x->max_free[nb->i] != 0;
+}
+
+/* Turns block n = [base, base + size) at entry c (in use, its counts
+ * already taken off) free and merges it with free neighbours.  The sizes
+ * come from the arguments and the leaf entries, so the blocks involved
+ * are only written (see leaf_neighbour). */
+static void release(struct virtaddr_space *s, struct ix_cursor c, uint64_t base, uint64_t size)
 {
 	struct virtaddr_block *n = c.x->ptr[c.i];
+	struct ix_cursor nb;
 	MM_LOCK_ASSERT_HELD(&s->lock);
 	n->owner = VIRTADDR_FREE_BLOCK;
 	n->pending = 0;
 	n->lazy_next = NULL;
-	struct virtaddr_block *x = n->next;
-	if (x && !x->owner) {
-		n->size += x->size;
-		block_drop(s, ix_step(c, 1), x, &c);
+	c.x->state[c.i] = VIRTADDR_FREE_BLOCK;
+	uint64_t merged = size;
+	if (free_neighbour(s, c, base, size, 1, &nb)) {
+		merged += nb.x->max_free[nb.i];
+		block_drop(s, nb, &c);
 	}
-	struct virtaddr_block *p = n->prev;
-	if (p && !p->owner) {
-		struct ix_cursor cp = ix_step(c, -1);
-		p->size += n->size;
-		block_drop(s, c, n, &cp);
-		c = cp;
-		n = p;
+	if (free_neighbour(s, c, base, size, -1, &nb)) {
+		merged += nb.x->max_free[nb.i];
+		block_drop(s, c, &nb);
+		c = nb;
+		n = c.x->ptr[c.i];
 	}
-	ix_update(c, n->size);
+	n->size = merged;
+	ix_update(c, merged);
 }
 
 /* Frees exactly one block in use by owner and merges it with free
@@ -997,7 +1063,7 @@ int virtaddr_free_owned(struct virtaddr_space *s, uint64_t va, uint64_t size, ui
 	if (rc == MM_OK) {
 		s->nused--;
 		s->used_bytes -= size;
-		release(s, c);
+		release(s, c, va, size);
 	}
 	mm_unlock(&s->lock);
 	return rc;
@@ -1014,6 +1080,7 @@ int virtaddr_claim_owned(struct virtaddr_space *s, uint64_t va, uint64_t size,
 		struct virtaddr_block *n = c.x->ptr[c.i];
 		n->pending = 1;
 		n->lazy_next = NULL;
+		c.x->state[c.i] |= VIRTADDR_STATE_PENDING;
 		s->nused--;
 		s->used_bytes -= size;
 		s->npending++;
@@ -1036,7 +1103,7 @@ void virtaddr_free_pending(struct virtaddr_space *s, struct virtaddr_block *b)
 			 (unsigned long long)s->base, (unsigned long long)s->end);
 	s->npending--;
 	s->pending_bytes -= b->size;
-	release(s, c);
+	release(s, c, b->base, b->size);
 	mm_unlock(&s->lock);
 }
 
@@ -1089,7 +1156,7 @@ static int check_ix_node(const struct virtaddr_space *s, const struct virtaddr_i
 		bad += check_fail(s, NULL, "index leaf not at depth height - 1");
 	for (unsigned i = 0; i < VIRTADDR_FANOUT; i++) {
 		if (i >= x->n) {
-			if (x->key[i] != IX_NOKEY || x->max_free[i] || x->ptr[i])
+			if (x->key[i] != IX_NOKEY || x->max_free[i] || x->ptr[i] || x->state[i])
 				bad += check_fail(s, NULL, "unused index entry not cleared");
 			continue;
 		}
@@ -1097,10 +1164,13 @@ static int check_ix_node(const struct virtaddr_space *s, const struct virtaddr_i
 			bad += check_fail(s, NULL, "index keys out of order");
 		if (x->leaf) {
 			const struct virtaddr_block *b = x->ptr[i];
-			if (x->key[i] != b->base || x->max_free[i] != block_free(b))
+			if (x->key[i] != b->base || x->max_free[i] != block_free(b) ||
+			    x->state[i] != block_state(b))
 				bad += check_fail(s, b, "stale index entry of a block");
 			continue;
 		}
+		if (x->state[i])
+			bad += check_fail(s, NULL, "inner index entry with a state");
 		const struct virtaddr_index *c = x->ptr[i];
 		if (c->parent != x || c->slot != i)
 			bad += check_fail(s, NULL, "broken index parent link");

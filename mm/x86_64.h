@@ -51,14 +51,15 @@
 #define PTE_OWNED    (1ULL << 9)
 #define PTE_ADDR     0x000ffffffffff000ULL         /* frame address bits 51:12 */
 
-/* Index of va in the table at each level: 4 = PML4 ... 1 = PT. */
+/* Index of va in the table at each level: 5 = PML5, 4 = PML4 ... 1 = PT. */
 #define PX_SHIFT(level)  (PAGE_SHIFT + 9 * ((level) - 1))
 #define PX(level, va)    ((unsigned)(((uint64_t)(va) >> PX_SHIFT(level)) & 0x1ff))
 
 #define PAGE_ROUND_UP(x)   (((uint64_t)(x) + PAGE_MASK) & ~PAGE_MASK)
 #define PAGE_ROUND_DOWN(x) ((uint64_t)(x) & ~PAGE_MASK)
 
-/* Sign-extend bit 47: is va canonical? */
+/* Sign-extend bit 47: is va canonical under 4-level paging?  (The mode
+ * chosen at boot: pgmode_canonical, mm/pgmode.h.) */
 #define VA_CANONICAL(va) ((uint64_t)((int64_t)((uint64_t)(va) << 16) >> 16) == (uint64_t)(va))
 
 /* CPUID leaves and feature bits tested (Intel SDM vol. 2A, CPUID). */
@@ -66,9 +67,18 @@
 #define CPUID_EXT_FEATURES    0x80000001u
 #define CPUID_EXT_EDX_PAGE1GB (1u << 26)    /* 1 GiB pages (PDPT-level PS) */
 
+/* CPUID leaf 7 subleaf 0: ECX bit 16 = LA57 (5-level paging). */
+#define CPUID_EXT_FEATURES7   0x7u
+#define CPUID_7_ECX_LA57      (1u << 16)
+
 /* Control-register and MSR bits the loader and kernel set. */
+#define CR0_PG       (1ULL << 31)
 #define CR0_WP       (1ULL << 16)
+#define CR4_PAE      (1ULL << 5)
+#define CR4_PGE      (1ULL << 7)
+#define CR4_LA57     (1ULL << 12) /* 5-level paging (only with paging off) */
 #define RFLAGS_IF    (1ULL << 9)  /* maskable interrupts enabled */
+#define RFLAGS_DF    (1ULL << 10) /* string instructions count down */
 #define MSR_EFER     0xc0000080
 #define EFER_NXE     (1ULL << 11)
 

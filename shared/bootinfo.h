@@ -145,8 +145,9 @@ _Static_assert(__builtin_offsetof(struct bootinfo, trampoline_pa) == 656, "tramp
 _Static_assert(__builtin_offsetof(struct bootinfo, efi_system_table_pa) == 672, "system table offset");
 
 /* The trampoline area: BOOTINFO_TRAMPOLINE_PAGES pages, all below
- * BOOTINFO_TRAMPOLINE_LIMIT (a SIPI vector is a page number < 256). */
-#define BOOTINFO_TRAMPOLINE_PAGES 5
+ * BOOTINFO_TRAMPOLINE_LIMIT (a SIPI vector is a page number < 256): the
+ * code page and one table per paging level (5 under 5-level paging). */
+#define BOOTINFO_TRAMPOLINE_PAGES 6
 #define BOOTINFO_TRAMPOLINE_LIMIT 0x100000ULL
 
 /* Reads the time-stamp counter (cycles since CPU reset on real hardware;

@@ -13,6 +13,7 @@
 #include "kernel/arch/io.h"
 #include "kernel/arch/trap.h"
 #include "kernel/smp/percpu.h"
+#include "mm/x86_64.h"
 
 #define SEL_KCODE 0x08
 #define SEL_KDATA 0x10
@@ -192,6 +193,7 @@ void trap_handler(struct trap_frame *f)
 		pc->catch_active = 0;
 		*pc->catch_out = (struct trap_caught){ f->vector, f->error, f->rip, cr2 };
 		f->rip = (uint64_t)(uintptr_t)trap_catch_resume;
+		f->rflags &= ~RFLAGS_IF;  /* off until trap_catch restores the caller's flags */
 		f->rsp = pc->catch_rsp;
 		f->cs = SEL_KCODE;
 		f->ss = SEL_KDATA;

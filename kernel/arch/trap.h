@@ -11,6 +11,7 @@
 
 /* Exception vectors the kernel treats specially (Intel SDM vol. 3, 6.3.1). */
 #define T_NMI       2    /* non-maskable interrupt: never caught */
+#define T_UD        6    /* invalid opcode (ud2) */
 #define T_DF        8    /* double fault */
 #define T_GP        13   /* general protection */
 #define T_PF        14   /* page fault */
@@ -95,8 +96,9 @@ void trap_set_irq(unsigned v, void (*fn)(void));
 
 /*
  * trap_catch - run fn(arg) with an expected-fault net.  If fn raises a CPU
- * exception, execution resumes here with the stack and callee-saved
- * registers as they were at the call; *out describes the exception.
+ * exception, execution resumes here with the stack, callee-saved
+ * registers and RFLAGS (DF, interrupts) as they were at the call; *out
+ * describes the exception.
  * Returns 0 if fn returned normally, 1 if an exception was caught.
  * Not nestable; per CPU (the state is in the GS-based per-CPU block,
  * kernel/smp/percpu.h); a fault with no net active is fatal (register

@@ -89,6 +89,8 @@ trap_common:
 	pushq %r14
 	pushq %r15
 	mov %rsp, %rdi          /* struct trap_frame *; RSP is 16-byte aligned */
+	cld                     /* the C ABI's DF = 0 (the interrupted code, e.g.
+				   firmware, may have set it; iretq restores it) */
 	call trap_handler
 	popq %r15
 	popq %r14
@@ -123,9 +125,12 @@ trap_irq_stub_table:            /* trap.c: irq_vectors[] order */
 
 /*
  * int trap_catch(void (*fn)(void *), void *arg, struct trap_caught *out)
- * Saves the callee-saved registers on the stack and the stack pointer in
- * this CPU's per-CPU block (catch_rsp), then calls fn(arg).  trap_handler
- * resumes a caught fault at trap_catch_resume with RSP = catch_rsp.
+ * Saves the callee-saved registers and RFLAGS on the stack and the stack
+ * pointer in this CPU's per-CPU block (catch_rsp), then calls fn(arg).
+ * trap_handler resumes a caught fault at trap_catch_resume with RSP =
+ * catch_rsp.  Both ways out restore RFLAGS as it was at the call: the
+ * faulting code (firmware: kernel/efirt/call.c) may have left DF, AC or IF
+ * set, and the caller must get its own interrupt state and DF = 0 back.
  */
 	.text
 	.globl trap_catch
@@ -137,7 +142,7 @@ trap_catch:
 	pushq %r13
 	pushq %r14
 	pushq %r15
-	sub $8, %rsp            /* 6 pushes + return address: realign to 16 */
+	pushfq                  /* 7 pushes + return address: aligned to 16 */
 	mov %rsp, %gs:PERCPU_CATCH_RSP
 	mov %rdx, %gs:PERCPU_CATCH_OUT
 	movq $1, %gs:PERCPU_CATCH_ACTIVE
@@ -149,7 +154,7 @@ trap_catch:
 	jmp 1f
 trap_catch_resume:
 	mov $1, %eax
-1:	add $8, %rsp
+1:	popfq
 	popq %r15
 	popq %r14
 	popq %r13

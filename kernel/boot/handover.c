@@ -25,12 +25,19 @@ int bootinfo_check(const struct bootinfo *bi, char *err, size_t errlen)
 		FAIL("version %u, this kernel understands %u", bi->version, BOOTINFO_VERSION);
 	if (bi->size != sizeof(struct bootinfo))
 		FAIL("size %u, expected %u", bi->size, (unsigned)sizeof(struct bootinfo));
-	if (bi->hhdm_offset != HHDM_BASE)
-		FAIL("direct map at 0x%llx, this kernel is built for 0x%llx",
-		     (unsigned long long)bi->hhdm_offset, (unsigned long long)HHDM_BASE);
-	if (bi->hhdm_size == 0 || bi->hhdm_size > HHDM_MAX_SIZE)
+	/* The levels choose where the direct map must be (mm/pgmode.h). */
+	if (bi->paging_levels != PGMODE_LEVELS_4 && bi->paging_levels != PGMODE_LEVELS_5)
+		FAIL("paging levels %u, this kernel runs 4 or 5", bi->paging_levels);
+	int five = bi->paging_levels == PGMODE_LEVELS_5;
+	uint64_t dm_base = five ? HHDM_BASE_5L : HHDM_BASE_4L;
+	uint64_t dm_max = five ? HHDM_MAX_SIZE_5L : HHDM_MAX_SIZE_4L;
+	if (bi->hhdm_offset != dm_base)
+		FAIL("direct map at 0x%llx, this kernel puts it at 0x%llx under %u-level paging",
+		     (unsigned long long)bi->hhdm_offset, (unsigned long long)dm_base,
+		     bi->paging_levels);
+	if (bi->hhdm_size == 0 || bi->hhdm_size > dm_max)
 		FAIL("direct map size 0x%llx is 0 or above 0x%llx",
-		     (unsigned long long)bi->hhdm_size, (unsigned long long)HHDM_MAX_SIZE);
+		     (unsigned long long)bi->hhdm_size, (unsigned long long)dm_max);
 	if (!memmap_desc_size_ok(bi->memmap_desc_size) || bi->memmap_desc_size > BOOTINFO_DESC_MAX)
 		FAIL("memory-map descriptor size %u (must be %u..%u, a multiple of %u)",
 		     bi->memmap_desc_size, (unsigned)MEMMAP_EFI_DESC_MIN, BOOTINFO_DESC_MAX,
@@ -86,8 +93,6 @@ int bootinfo_check(const struct bootinfo *bi, char *err, size_t errlen)
 			FAIL("trampoline [0x%llx, +0x%llx) is empty, not page-aligned, not below 1 MiB or not in a trampoline used range",
 			     (unsigned long long)bi->trampoline_pa, (unsigned long long)bi->trampoline_size);
 	}
-	if (bi->paging_levels != 4)
-		FAIL("paging levels %u, this kernel runs 4", bi->paging_levels);
 	int nul = 0;
 	for (size_t i = 0; i < sizeof(bi->cmdline) && !nul; i++)
 		nul = bi->cmdline[i] == '\0';

@@ -19,7 +19,8 @@
 
 /*
  * bootinfo_check - validate bi before anything else reads it: magic,
- * version, size first; then the direct map, the raw map (descriptor size
+ * version, size first; then the paging levels (4 or 5) and the direct map
+ * (where those levels put it: mm/pgmode.h), the raw map (descriptor size
  * >= 40, size a multiple of it, an 8-byte aligned start, inside the direct
  * map), the used ranges
  * (count, no wrap, known type), the ramdisk, the trampoline (none, or whole

@@ -14,7 +14,7 @@
 
 /* Adopts CR3 as the kernel address space over pmm, creates the vaddr spaces
  * [KWIN_BASE, KWIN_END) and [USER_BASE, USER_END), preallocates the kernel
- * window's PML4 entries, and registers the space (addrspace_set_kernel).
+ * window's root-table entries, and registers the space (addrspace_set_kernel).
  * Prints one `kmem:` line.  Panics if it cannot. */
 void kmem_init(struct pmm *pmm);
 

@@ -187,6 +187,32 @@ static void test_stack_guard(void)
 	       "kernel-stack overflow hits the guard page");
 }
 
+/* Sets the direction flag, enables interrupts and raises #UD at once (the
+ * sti shadow keeps an interrupt from arriving before the ud2): what a
+ * firmware that faults with its own flags leaves in RFLAGS. */
+static void probe_flags(void *arg)
+{
+	(void)arg;
+	__asm__ volatile("std\n\tsti\n\tud2" : : : "memory");
+}
+
+/* trap_catch after a fault returns with RFLAGS as at the call (DF clear,
+ * interrupts as they were), not as the faulting code left them: the
+ * efirt call path relies on it (a firmware fault; kernel/efirt/call.c).
+ * Control: the probe does fault (vector 6). */
+static void test_catch_flags(void)
+{
+	struct trap_caught c = { 0 };
+	uint64_t irq = mm_irq_save(), rflags;
+	int caught = trap_catch(probe_flags, 0, &c);
+	__asm__ volatile("pushfq\n\tpopq %0" : "=r"(rflags));
+	__asm__ volatile("cld" : : : "memory");
+	mm_irq_restore(irq);
+	expect(caught && c.vector == T_UD, "trap_catch: the flags probe raises #UD");
+	expect(!(rflags & RFLAGS_DF), "trap_catch: DF clear after a caught fault");
+	expect(!(rflags & RFLAGS_IF), "trap_catch: interrupts off after a caught fault, as at the call");
+}
+
 /* Allocates until the pmm is empty, then frees it all; returns the number
  * of allocations; *dry gets 1 if the pmm ended empty with a NULL return. */
 static uint64_t storm(struct pmm *pmm, int *dry)
@@ -370,6 +396,7 @@ int selftest_run(void)
 	test_map_apis();
 	test_protection();
 	test_stack_guard();
+	test_catch_flags();
 	test_oom_storm();
 	test_consistency();
 	test_direct_map();

@@ -21,7 +21,9 @@
  *      once, so a bridge loop (firmware bug or fake) ends: at most 256
  *      passes of at most 256 buses.
  *   3. On a bus: function 0 of each device is read; a vendor of 0xffff
- *      there means no device (its other functions are not read); functions
+ *      there means no device (its other functions are not read), and so
+ *      does 0x0000, which PCI-SIG never assigned and some boards read for
+ *      an empty slot (Linux's pci_bus_generic_read_dev_vendor_id); functions
  *      1..7 are read only when function 0's header type has the
  *      multi-function bit.
  *   4. Each function found is handed to the caller's visitor; the walk
@@ -41,6 +43,7 @@
 #define PCI_CFG_SIZE      256    /* conventional configuration space, bytes */
 #define PCI_VENDOR        0x00   /* dword: vendor 15:0, device 31:16 */
 #define PCI_VENDOR_NONE   0xffff /* vendor of an absent function */
+#define PCI_VENDOR_ZERO   0x0000 /* never assigned: what some boards read for an empty slot */
 #define PCI_CLASS_REV     0x08   /* dword: revision 7:0, prog-if 15:8, subclass 23:16, class 31:24 */
 #define PCI_HEADER_DWORD  0x0c   /* dword holding the header type at 0x0e: bits 23:16 */
 #define PCI_HEADER_SHIFT  16

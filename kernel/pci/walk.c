@@ -16,12 +16,13 @@ void pci_bus_add(struct pci_bus_set *s, unsigned b)
 	s->bits[b / 64] |= 1ULL << (b % 64);
 }
 
-/* Reads function fn of dev on bus into *f; returns 1 if it answers. */
+/* Reads function fn of dev on bus into *f; returns 1 if it answers (a
+ * vendor other than 0xffff and 0x0000: theory 3). */
 static int read_fn(const struct pci_cfg *c, unsigned bus, unsigned dev, unsigned fn,
 		   struct pci_fn *f)
 {
 	uint32_t id = c->read32(c->ctx, bus, dev, fn, PCI_VENDOR);
-	if ((id & 0xffff) == PCI_VENDOR_NONE)
+	if ((id & 0xffff) == PCI_VENDOR_NONE || (id & 0xffff) == PCI_VENDOR_ZERO)
 		return 0;
 	f->bus = (uint8_t)bus;
 	f->dev = (uint8_t)dev;

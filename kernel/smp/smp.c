@@ -18,6 +18,7 @@
 #include "mm/kalloc.h"
 #include "mm/layout.h"
 #include "mm/paging.h"
+#include "mm/pgmode.h"
 #include "mm/status.h"
 #include "mm/vaddr.h"
 #include "mm/x86_64.h"
@@ -25,7 +26,7 @@
 /* The trampoline blob and its parameters (trampoline.S). */
 extern const char trampoline_start[], trampoline_end[];
 extern const char tramp_gdtr[], tramp_pm32_ptr[], tramp_lm64_ptr[];
-extern const char tramp_cr3[], tramp_efer[], tramp_cr0[], tramp_entry[];
+extern const char tramp_cr3[], tramp_cr4[], tramp_efer[], tramp_cr0[], tramp_entry[];
 extern const char smp_ap_entry64[];
 
 /* Read by smp_ap_entry64 (trampoline.S). */
@@ -36,13 +37,11 @@ uint32_t smp_boot_apic[MM_MAX_CPUS];     /* APIC ID of CPU number i */
 uint64_t smp_boot_stack[MM_MAX_CPUS];    /* its stack top (0: none, halt) */
 
 /* Pages of the trampoline area (BOOTINFO_TRAMPOLINE_PAGES): code, then the
- * four tables of its identity map. */
+ * tables of its identity map, one per level, the root first (four tables,
+ * five under 5-level paging). */
 #define TRAMP_CODE 0
-#define TRAMP_PML4 1
-#define TRAMP_PDPT 2
-#define TRAMP_PD   3
-#define TRAMP_PT   4
-_Static_assert(TRAMP_PT < BOOTINFO_TRAMPOLINE_PAGES, "trampoline pages");
+#define TRAMP_ROOT 1
+_Static_assert(TRAMP_ROOT + PGMODE_LEVELS_5 <= BOOTINFO_TRAMPOLINE_PAGES, "trampoline pages");
 /* Byte offsets inside the blob of the fields patched. */
 #define GDTR_BASE_OFF 2        /* after the 16-bit limit */
 #define EFER_LMA      (1ull << 10)   /* read-only: never written */
@@ -262,13 +261,19 @@ static int cpu_alloc(unsigned cpu)
 
 /* Writes the trampoline into the loader's pages at bi->trampoline_pa
  * (mapped at *va for the start; the caller unmaps it): the blob, its
- * patched parameters and the identity map of its code page under a PML4
+ * patched parameters and the identity map of its code page under a root table
  * that shares the kernel's upper half.  0, or -1 (printed). */
 static int tramp_setup(const struct bootinfo *bi, uint64_t *va)
 {
 	uint64_t t = bi->trampoline_pa, size = (uint64_t)(trampoline_end - trampoline_start);
+	unsigned levels = pgmode_levels();
 	if (size > PAGE_SIZE) {
 		kprintf("smp: one CPU: the trampoline is %lu bytes, more than a page\n", size);
+		return -1;
+	}
+	if (bi->trampoline_size < (TRAMP_ROOT + levels) * PAGE_SIZE) {
+		kprintf("smp: one CPU: the trampoline area is %lu bytes, %u-level paging needs %lu\n",
+			bi->trampoline_size, levels, (unsigned long)((TRAMP_ROOT + levels) * PAGE_SIZE));
 		return -1;
 	}
 	int s = mem_map_addr(addrspace_kernel(), t, bi->trampoline_size, MAPF_WRITE | MAPF_NOEXEC, va);
@@ -283,21 +288,23 @@ static int tramp_setup(const struct bootinfo *bi, uint64_t *va)
 	*(uint32_t *)((uint8_t *)AT(tramp_gdtr, uint8_t) + GDTR_BASE_OFF) += (uint32_t)t;
 	*AT(tramp_pm32_ptr, uint32_t) += (uint32_t)t;
 	*AT(tramp_lm64_ptr, uint32_t) += (uint32_t)t;
-	*AT(tramp_cr3, uint64_t) = t + TRAMP_PML4 * PAGE_SIZE;
+	*AT(tramp_cr3, uint64_t) = t + TRAMP_ROOT * PAGE_SIZE;
+	*AT(tramp_cr4, uint64_t) = CR4_PAE | (bsp_cr4 & CR4_LA57);
 	*AT(tramp_efer, uint64_t) = bsp_efer & ~EFER_LMA;
 	*AT(tramp_cr0, uint64_t) = bsp_cr0;
 	*AT(tramp_entry, uint64_t) = (uint64_t)(uintptr_t)smp_ap_entry64;
 #undef AT
-	uint64_t *pml4 = (uint64_t *)(p + TRAMP_PML4 * PAGE_SIZE);
-	uint64_t *pdpt = (uint64_t *)(p + TRAMP_PDPT * PAGE_SIZE);
-	uint64_t *pd = (uint64_t *)(p + TRAMP_PD * PAGE_SIZE);
-	uint64_t *pt = (uint64_t *)(p + TRAMP_PT * PAGE_SIZE);
-	const uint64_t *kpml4 = mm_phys_to_virt(read_cr3() & PTE_ADDR);
+	/* Table k (0 = root, at level `levels`) sits in page TRAMP_ROOT + k;
+	 * the chain ends in the PT's entry for the code page. */
+	uint64_t *root = (uint64_t *)(p + TRAMP_ROOT * PAGE_SIZE);
+	const uint64_t *kroot = mm_phys_to_virt(read_cr3() & PTE_ADDR);
 	for (int i = PT_ENTRIES / 2; i < PT_ENTRIES; i++)
-		pml4[i] = kpml4[i];
-	pml4[PX(4, t)] = (t + TRAMP_PDPT * PAGE_SIZE) | PTE_P | PTE_W;
-	pdpt[PX(3, t)] = (t + TRAMP_PD * PAGE_SIZE) | PTE_P | PTE_W;
-	pd[PX(2, t)] = (t + TRAMP_PT * PAGE_SIZE) | PTE_P | PTE_W;
+		root[i] = kroot[i];
+	for (unsigned k = 0; k + 1 < levels; k++) {
+		uint64_t *tbl = (uint64_t *)(p + (TRAMP_ROOT + k) * PAGE_SIZE);
+		tbl[PX(levels - k, t)] = (t + (TRAMP_ROOT + k + 1) * PAGE_SIZE) | PTE_P | PTE_W;
+	}
+	uint64_t *pt = (uint64_t *)(p + (TRAMP_ROOT + levels - 1) * PAGE_SIZE);
 	pt[PX(1, t)] = (t + TRAMP_CODE * PAGE_SIZE) | PTE_P;
 	return 0;
 }

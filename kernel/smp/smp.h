@@ -28,7 +28,7 @@
  *    nothing shared.  Never a hang.
  *
  * 3. The AP's path: trampoline.S (real -> protected -> long mode on the
- *    trampoline's own PML4 below 4 GiB, then the kernel's CR3 and its own
+ *    trampoline's own root table (PML4, or PML5 with CR4.LA57) below 4 GiB, then the kernel's CR3 and its own
  *    stack), then smp_ap_main: GS base (per-CPU block), CR4/EFER/CR0 as
  *    the BSP's, PAT (pat_init, the same MSR value), GDT/TSS/IDT, LAPIC;
  *    it compares CR0.WP, CR4, EFER.NXE and the PAT with the BSP's values

@@ -34,6 +34,7 @@
 #include "mm/kalloc.h"
 #include "mm/layout.h"
 #include "mm/paging.h"
+#include "mm/pgmode.h"
 #include "mm/platform.h"
 #include "mm/status.h"
 #include "mm/vaddr.h"
@@ -131,7 +132,7 @@ static unsigned probe_all(void (*fn)(void *), int want, unsigned *hits)
 static uint64_t *pte_of(uint64_t va)
 {
 	uint64_t *t = mm_phys_to_virt(read_cr3() & PTE_ADDR);
-	for (int level = 4; level > 1; level--) {
+	for (int level = (int)pgmode_levels(); level > 1; level--) {
 		uint64_t e = t[PX(level, va)];
 		if (!(e & PTE_P) || (e & PTE_PS))
 			return 0;

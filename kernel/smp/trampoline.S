@@ -8,9 +8,12 @@
  * A startup IPI with vector T >> 12 starts the AP in real mode at CS:IP =
  * (T >> 4):0.  Several APs may run it at once: it writes nothing.
  *   16-bit: DS = CS; EBX = T; LGDT of the blob's GDT; CR0.PE; far jump.
- *   32-bit: flat segments; CR4.PAE; CR3 = the trampoline's PML4 (page
- *           T + 4 KiB, below 4 GiB: it identity-maps page T and shares the
- *           kernel's upper-half PML4 entries); EFER = the BSP's (LME, NXE:
+ *   32-bit: flat segments; CR4 |= tramp_cr4 (PAE, and LA57 when the BSP
+ *           runs 5-level paging: LA57 can only change while paging is
+ *           off, so it is set here, before CR0.PG); CR3 = the trampoline's
+ *           root table (page T + 4 KiB, below 4 GiB: a PML4 or PML5 that
+ *           identity-maps page T and shares the kernel's upper-half root
+ *           entries); EFER = the BSP's (LME, NXE:
  *           the kernel's tables have NX bits); CR0 = the BSP's (PG, WP; it
  *           also clears the CD/NW that INIT left); far jump to 64-bit code.
  *   64-bit: jump to tramp_entry, smp_ap_entry64 in the kernel image.
@@ -24,7 +27,6 @@
 #define TRAMP_SEL_DATA   0x10
 #define TRAMP_SEL_CODE64 0x18
 #define CR0_PE           0x1
-#define CR4_PAE          0x20
 #define MSR_EFER         0xc0000080
 #define CPUID_X2APIC_LEAF 0xb
 #define OFF(sym)         ((sym) - trampoline_start)
@@ -33,7 +35,7 @@
 	.balign 16
 	.globl trampoline_start, trampoline_end
 	.globl tramp_gdtr, tramp_pm32_ptr, tramp_lm64_ptr
-	.globl tramp_cr3, tramp_efer, tramp_cr0, tramp_entry
+	.globl tramp_cr3, tramp_cr4, tramp_efer, tramp_cr0, tramp_entry
 	.code16
 trampoline_start:
 	cli
@@ -57,7 +59,7 @@ tramp_pm32:
 	mov %ax, %fs
 	mov %ax, %gs
 	mov %cr4, %eax
-	or $CR4_PAE, %eax
+	or OFF(tramp_cr4)(%ebx), %eax   /* PAE (| LA57): paging is still off */
 	mov %eax, %cr4
 	mov OFF(tramp_cr3)(%ebx), %eax
 	mov %eax, %cr3
@@ -95,7 +97,8 @@ tramp_lm64_ptr:                         /* offset patched: T + OFF(tramp_lm64) *
 	.long OFF(tramp_lm64)
 	.word TRAMP_SEL_CODE64
 	.balign 8
-tramp_cr3:   .quad 0                    /* the trampoline PML4 (< 4 GiB) */
+tramp_cr3:   .quad 0                    /* the trampoline root table (< 4 GiB) */
+tramp_cr4:   .quad 0                    /* CR4 bits to set: PAE (| LA57) */
 tramp_efer:  .quad 0                    /* the BSP's EFER (without LMA) */
 tramp_cr0:   .quad 0                    /* the BSP's CR0 */
 tramp_entry: .quad 0                    /* smp_ap_entry64 */

@@ -14,7 +14,7 @@ static uint64_t kernel_stamps[BOOT_STAGES];
 
 static const char *const stage_names[BOOT_STAGES] = {
 	"loader-entry", "exit-boot-services", "kernel-entry", "memory-ready",
-	"console-ready", "smp-ready", "selftest-done", "acpi-done", "ramdisk-done", "done",
+	"console-ready", "efirt-ready", "smp-ready", "selftest-done", "acpi-done", "ramdisk-done", "done",
 };
 
 /* See boottime.h. */

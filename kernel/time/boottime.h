@@ -1,6 +1,6 @@
 /*
- * kernel/time/boottime.h - the boot timeline: TSC stamps at ten stages,
- * two from the loader (BootInfo v2) and eight from the kernel, printed as
+ * kernel/time/boottime.h - the boot timeline: TSC stamps at eleven stages,
+ * two from the loader (BootInfo v2) and nine from the kernel, printed as
  * time since TSC 0 (CPU reset on hardware and KVM; under QEMU TCG the
  * guest's TSC follows the host's, so the figures there are the host's
  * uptime and only differences between them mean anything).
@@ -11,6 +11,7 @@
  *   boot: kernel-entry <ms> ms                   kmain's first statement
  *   boot: memory-ready <ms> ms                   after kmem_init
  *   boot: console-ready <ms> ms                  framebuffer console up, early output replayed
+ *   boot: efirt-ready <ms> ms                    UEFI runtime services mapped, GetTime called
  *   boot: smp-ready <ms> ms                      other CPUs started, shootdown proof done
  *   boot: selftest-done <ms> ms                  after the mm selftest
  *   boot: acpi-done <ms> ms                      after the ACPI / PCI demos
@@ -34,6 +35,7 @@ enum boot_stage {
 	BOOT_KERNEL_ENTRY,
 	BOOT_MEMORY_READY,
 	BOOT_CONSOLE_READY,
+	BOOT_EFIRT_READY,
 	BOOT_SMP_READY,
 	BOOT_SELFTEST_DONE,
 	BOOT_ACPI_DONE,

@@ -12,6 +12,7 @@ Each prints PASS/FAIL with the reasons; the last line is
 `boot: N passed, M failed`.  Select tests with a regex: boottest.py 'q35'.
 """
 import concurrent.futures
+import datetime
 import json
 import os
 import re
@@ -38,8 +39,8 @@ STABLE_TYPES = {"Reserved", "RuntimeCode", "RuntimeData", "RT_Code", "RT_Data",
                 "MemoryMappedIOPortSpace", "UnusableMemory", "PalCode",
                 "Persistent"}
 # Types that become usable RAM for the kernel (conventional + boot services)
-# when their attributes have WB and not SP (mm/memmap.c rule 1; OVMF puts WB
-# on all its RAM).
+# when their attributes have WB and neither SP nor RUNTIME (mm/memmap.c rule
+# 1; OVMF puts WB on all its RAM).
 USABLE_TYPES = {"Available", "BootServiceCode", "BootServiceData"}
 EFI_MEMORY_WB = 1 << 3
 EFI_MEMORY_SP = 1 << 18
@@ -47,7 +48,8 @@ EFI_MEMORY_SP = 1 << 18
 
 def is_usable(t, attr):
     """1 if a raw entry of -sfo type t with attributes attr is usable RAM."""
-    return t in USABLE_TYPES and attr & EFI_MEMORY_WB and not attr & EFI_MEMORY_SP
+    return (t in USABLE_TYPES and attr & EFI_MEMORY_WB and not attr & EFI_MEMORY_SP
+            and not attr & EFI_MEMORY_RUNTIME)
 
 SFO_RE = re.compile(r'^MemoryMap,"([^"]*)","([0-9A-F]+)","([0-9A-F]+)","([0-9A-F]+)","([0-9A-F]+)"\s*$')
 
@@ -63,10 +65,10 @@ def make_image(tree, cmdline, out):
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def boot(img, cfg, timeout=120, until=None, write=False, linger=0):
+def boot(img, cfg, timeout=120, until=None, write=False, linger=0, until_count=1):
     """Boots img with cfg (MEM, SMP, MACHINE, CPU, QEMU_EXTRA); returns
     (status, console text).  With `until` (a regex), QEMU is stopped as
-    soon as a console line matches it (status None); with linger > 0, only
+    soon as the until_count-th console line matches it (status None); with linger > 0, only
     `linger` seconds after that line, and the status is None only if QEMU
     was still running then (it did not exit or reset on its own)."""
     env = dict(os.environ)
@@ -89,6 +91,9 @@ def boot(img, cfg, timeout=120, until=None, write=False, linger=0):
         line = raw.decode("utf-8", "replace").replace("\r", "")
         lines.append(line)
         if pat and pat.search(line):
+            until_count -= 1
+            if until_count > 0:
+                continue
             matched = True
             if not linger:
                 break
@@ -213,6 +218,243 @@ def compare_with_shell(text, shell, fails):
         fails.append("no stable entries to compare")
 
 
+# UEFI runtime services (kernel/efirt/efirt.h).  The truth: the runtime
+# descriptors of the raw map (the shell's memmap -sfo, or the kernel's own
+# raw lines, which the vs-shell tests prove equal), the host's UTC clock
+# (QEMU's RTC starts at the host's UTC), mm/layout.h's window.
+EFI_MEMORY_RUNTIME = 1 << 63
+EFI_MEMORY_WB_BIT = 1 << 3
+EFIRT_BASE, EFIRT_END = 0xfffff00000000000, 0xfffff01000000000
+# GetTime may differ from the host clock by the boot's own length and the
+# RTC's whole seconds; three minutes is "the same time", an hour or a
+# wrong day is not.
+EFIRT_CLOCK_SLACK = 180
+SVAM_RE = re.compile(r"^efirt: SetVirtualAddressMap ok: (\d+) runtime regions at 0x([0-9a-f]+)$", re.M)
+MAT_RE = re.compile(r"^efirt: memory attributes table: (\d+) entries, (\d+) applied$", re.M)
+WINDOW_RE = re.compile(r"^efirt: window: (\d+) pages \((\d+) RX, (\d+) R, (\d+) RW\+NX, (\d+) uncached\), "
+                       r"stack 64 KiB, (xsave|fxsave)$", re.M)
+GETTIME_RE = re.compile(r"^efirt: GetTime (\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)$", re.M)
+EFIRT_FAULT_RE = re.compile(r"^efirt: page fault in GetTime at rip 0x([0-9a-f]+) "
+                            r"\(address 0x([0-9a-f]+), error 0x([0-9a-f]+)\): runtime services off$", re.M)
+
+
+def runtime_truth(raw):
+    """(regions, pages, code pages, uncached pages) of the runtime
+    descriptors of a parsed raw map: what the window must hold."""
+    rt = [e for e in raw if e[4] & EFI_MEMORY_RUNTIME]
+    pages = sum(e[3] for e in rt)
+    code = sum(e[3] for e in rt if e[0] in ("RT_Code", "RuntimeCode"))
+    uc = sum(e[3] for e in rt if not e[4] & EFI_MEMORY_WB_BIT or e[0] in ("MMIO", "MemoryMappedIO"))
+    return len(rt), pages, code, uc
+
+
+def check_efirt(text, fails, raw=None, now=None):
+    """The efirt lines of a normal boot: SetVirtualAddressMap with as many
+    regions as the raw map has runtime descriptors, at an address in the
+    runtime window; the window's pages equal the descriptors' pages (the
+    uncached ones: those without WB, and MMIO), RX no more than runtime
+    code; OVMF's memory attributes table applied whole; GetTime within
+    EFIRT_CLOCK_SLACK of the host's UTC clock; ptcheck clean with the
+    window mapped; no `efirt: off` or fault line."""
+    raw = parse_sfo(text) if raw is None else raw
+    now = datetime.datetime.now(datetime.timezone.utc) if now is None else now
+    n, pages, code, uc = runtime_truth(raw)
+    if n == 0:
+        fails.append("efirt: the raw map has no runtime descriptor to compare with")
+    m = SVAM_RE.findall(text)
+    if len(m) != 1:
+        fails.append(f"{len(m)} `efirt: SetVirtualAddressMap ok` lines, want 1")
+    else:
+        if int(m[0][0]) != n:
+            fails.append(f"efirt: {m[0][0]} runtime regions, the raw map has {n} runtime descriptors")
+        if not EFIRT_BASE <= int(m[0][1], 16) < EFIRT_END:
+            fails.append(f"efirt: regions at 0x{m[0][1]}, outside the runtime window")
+    w = WINDOW_RE.search(text)
+    if not w:
+        fails.append("no `efirt: window:` line")
+    else:
+        total, rx, r, rw, unc = (int(x) for x in w.groups()[:5])
+        if total != pages or rx + r + rw != total:
+            fails.append(f"efirt window: {total} pages ({rx}+{r}+{rw}), runtime descriptors hold {pages}")
+        if rx > code:
+            fails.append(f"efirt window: {rx} RX pages, only {code} pages of runtime code")
+        if unc != uc:
+            fails.append(f"efirt window: {unc} uncached pages, the raw map has {uc} without WB")
+    mat = MAT_RE.findall(text)
+    if len(mat) != 1:
+        fails.append("no `efirt: memory attributes table: N entries, K applied` line (OVMF has one)")
+    elif int(mat[0][0]) == 0 or mat[0][0] != mat[0][1]:
+        fails.append(f"efirt: memory attributes table: {mat[0][0]} entries, {mat[0][1]} applied; "
+                     "OVMF's table is valid, want all applied")
+    t = GETTIME_RE.findall(text)
+    if len(t) != 1:
+        fails.append(f"{len(t)} `efirt: GetTime` lines, want 1")
+    else:
+        try:
+            got = datetime.datetime(*(int(x) for x in t[0]), tzinfo=datetime.timezone.utc)
+            if abs((got - now).total_seconds()) > EFIRT_CLOCK_SLACK:
+                fails.append(f"efirt: GetTime {got:%Y-%m-%d %H:%M:%S}, host UTC {now:%Y-%m-%d %H:%M:%S}")
+        except ValueError as e:
+            fails.append(f"efirt: GetTime {t[0]} is no date: {e}")
+    for l in text.splitlines():
+        if l.startswith("efirt: off") or EFIRT_FAULT_RE.match(l):
+            fails.append(f"kernel reported: {l}")
+    if not re.search(r"^selftest: ptcheck: \d+ leaf entries, 0 violations$", text, re.M):
+        fails.append("no clean `selftest: ptcheck: ... 0 violations` line with the window mapped")
+
+
+def check_efirt_fault(text, fails):
+    """The test-efirt-unmap boot: GetTime's region unmapped after
+    SetVirtualAddressMap; the call faults on an instruction fetch at the
+    address it jumped to (rip = cr2, error code P=0 I=1), runtime
+    services go off with one line, no GetTime line, and the boot goes on
+    to `memboot: done`."""
+    if not re.search(r"^efirt: test: runtime region \d+ \(0x[0-9a-f]+, \d+ pages, GetTime's code\) "
+                     r"unmapped: MM_OK$", text, re.M):
+        fails.append("no `efirt: test: runtime region ... unmapped: MM_OK` line")
+    m = EFIRT_FAULT_RE.findall(text)
+    if len(m) != 1:
+        fails.append(f"{len(m)} `efirt: page fault in GetTime ...: runtime services off` lines, want 1")
+    else:
+        rip, addr, err = (int(x, 16) for x in m[0])
+        if rip != addr or not EFIRT_BASE <= rip < EFIRT_END:
+            fails.append(f"efirt fault at rip 0x{rip:x} address 0x{addr:x}: want an instruction "
+                         "fetch in the runtime window")
+        if err & 0x1 or not err & 0x10:
+            fails.append(f"efirt fault error 0x{err:x}: want not-present (P=0) and fetch (I=1)")
+    if GETTIME_RE.search(text):
+        fails.append("a GetTime line although GetTime's code was unmapped")
+    if "memboot: done" not in text.splitlines():
+        fails.append("the boot did not reach `memboot: done` after the caught fault")
+
+
+def test_efirt_checks():
+    """Controls for check_efirt and check_efirt_fault on fabricated
+    consoles: a good one passes; a wrong region count, a window of the
+    wrong size, a MAT entry not applied, no MAT, GetTime an hour off or
+    no date, an `efirt: off` line, a ptcheck violation are each caught;
+    the fault check fails on a normal console and check_efirt on the
+    fault console."""
+    raw = [("RT_Code", 0x7f000000, 0x7f063fff, 0x64, 0x800000000000000F),
+           ("RT_Data", 0x7f064000, 0x7f0fffff, 0x9c, 0x800000000000000F),
+           ("MMIO", 0xffc00000, 0xffffffff, 0x400, 0x8000000000000001),
+           ("Available", 0x100000, 0x7effffff, 0x7ef00, 0xF)]
+    now = datetime.datetime(2026, 11, 21, 18, 3, 30, tzinfo=datetime.timezone.utc)
+    good = ["efirt: memory attributes table: 3 entries, 3 applied",
+            "efirt: window: 1280 pages (100 RX, 0 R, 1180 RW+NX, 1024 uncached), stack 64 KiB, fxsave",
+            "efirt: SetVirtualAddressMap ok: 3 runtime regions at 0xfffff00000012000",
+            "efirt: GetTime 2026-11-21 18:03:12",
+            "selftest: ptcheck: 4361 leaf entries, 0 violations", "memboot: done"]
+    fault = good[:3] + [
+        "efirt: test: runtime region 0 (0xfffff00000012000, 100 pages, GetTime's code) unmapped: MM_OK",
+        "efirt: page fault in GetTime at rip 0xfffff00000012345 (address 0xfffff00000012345, "
+        "error 0x10): runtime services off"] + good[4:]
+
+    def variant(i, line):
+        lines = list(good)
+        if line is None:
+            lines.pop(i)
+        else:
+            lines[i] = line
+        return "\n".join(lines) + "\n"
+    controls = {
+        "region count": variant(2, good[2].replace(": 3 runtime", ": 4 runtime")),
+        "outside the window": variant(2, good[2].replace("0xfffff0", "0xffffc0")),
+        "window size": variant(1, good[1].replace("1280 pages (100 RX, 0 R, 1180", "1279 pages (100 RX, 0 R, 1179")),
+        "uncached": variant(1, good[1].replace("1024 uncached", "1000 uncached")),
+        "too much RX": variant(1, good[1].replace("100 RX, 0 R, 1180", "101 RX, 0 R, 1179")),
+        "MAT entry skipped": variant(0, "efirt: memory attributes table: 3 entries, 2 applied"),
+        "no MAT": variant(0, "efirt: no memory attributes table"),
+        "GetTime an hour off": variant(3, "efirt: GetTime 2026-11-21 19:03:12"),
+        "GetTime no date": variant(3, "efirt: GetTime 2026-13-21 18:03:12"),
+        "no GetTime": variant(3, None),
+        "off line": variant(4, "efirt: off: system table at 0x1000: bad CRC32"),
+        "ptcheck": variant(4, "selftest: ptcheck: 4361 leaf entries, 2 violations"),
+    }
+
+    def run():
+        fails = []
+        f = []
+        check_efirt("\n".join(good) + "\n", f, raw, now)
+        if f:
+            fails.append(f"good console: {f}")
+        for name, text in controls.items():
+            f = []
+            check_efirt(text, f, raw, now)
+            if not f:
+                fails.append(f"control `{name}` not caught by check_efirt")
+        f = []
+        check_efirt_fault("\n".join(fault) + "\n", f)
+        if f:
+            fails.append(f"good fault console: {f}")
+        f = []
+        check_efirt_fault("\n".join(good) + "\n", f)
+        if not f:
+            fails.append("check_efirt_fault passed a console without the fault")
+        f = []
+        check_efirt("\n".join(fault) + "\n", f, raw, now)
+        if not f:
+            fails.append("check_efirt passed the fault console")
+        f = []
+        check_efirt_fault("\n".join(fault).replace("error 0x10", "error 0x11") + "\n", f)
+        if not f:
+            fails.append("check_efirt_fault passed a present-page fault")
+        return fails, ""
+    return run
+
+
+def reset_outcome(status, text):
+    """How an end-of-boot word ended a run: "poweroff" (QEMU exited by
+    itself, status 200 from qemu-run.sh, after one `memboot: done` and one
+    loader start), "reset" (the firmware came back: a second loader start
+    - QEMU runs with -action reboot=reset so a reset is visible), "halt"
+    (QEMU still running at the timeout) or "other"."""
+    starts = text.count("memboot: loader starting")
+    done = text.splitlines().count("memboot: done")
+    if status is None and starts == 2 and done == 1:
+        return "reset"
+    if status == 200 and starts == 1 and done == 1:
+        return "poweroff"
+    if status == 124 and starts == 1:
+        return "halt"
+    return f"other (status {status}, {starts} loader starts, {done} done lines)"
+
+
+def test_efirt_reset():
+    """Cmdline `poweroff` and `reboot` (no qemu-exit), booted at once:
+    with `poweroff` QEMU must exit by itself (ResetSystem(EfiResetShutdown)
+    powers the machine off) and not reset; with `reboot` the firmware must
+    start again (EfiResetCold).  QEMU runs with -action reboot=reset (the
+    test script's -no-reboot undone), so the two endings differ; a kernel
+    that halted would run into the timeout.  Each outcome is the other's
+    control: the same classifier must tell them apart."""
+    cfg = {"MEM": "256M", "QEMU_EXTRA": "-action reboot=reset"}
+    timeout = 60
+
+    def one(word):
+        return boot_tree(lambda t: None, cfg, timeout, until=r"^memboot: loader starting",
+                         cmdline=word, until_count=2)
+
+    def run():
+        fails = []
+        with concurrent.futures.ThreadPoolExecutor(2) as ex:
+            p, r = ex.submit(one, "poweroff"), ex.submit(one, "reboot")
+            (ps, ptext), (rs, rtext) = p.result(), r.result()
+        po, ro = reset_outcome(ps, ptext), reset_outcome(rs, rtext)
+        if po != "poweroff":
+            fails.append(f"cmdline poweroff ended in {po}, want poweroff")
+        if ro != "reset":
+            fails.append(f"cmdline reboot ended in {ro}, want reset")
+        if po == ro:
+            fails.append("the two words ended alike: the check cannot tell them apart")
+        for word, text in (("poweroff", ptext), ("reboot", rtext)):
+            first = text.split("memboot: done")[0]
+            if not SVAM_RE.search(first) or not GETTIME_RE.search(first):
+                fails.append(f"{word}: runtime services not up before `memboot: done`")
+        return fails, ptext + "\n[reboot run]\n" + rtext
+    return run
+
+
 def test_map_vs_shell(cfg):
     def run():
         fails = []
@@ -224,6 +466,7 @@ def test_map_vs_shell(cfg):
         check_done(status, text, fails)
         check_usable(text, fails)
         compare_with_shell(text, shell, fails)
+        check_efirt(text, fails, raw=shell)
         return fails, text
     return run
 
@@ -317,12 +560,15 @@ def test_smp_ghost():
     """-smp 2,maxcpus=4: the MADT lists 4 CPUs, 2 enabled (hot-plug slots
     are never started), and the cmdline word test-smp-ghost adds APIC ID
     254, which no CPU has: it is reported as not started and the boot
-    goes on, bounded by the start timeout."""
+    goes on, bounded by the start timeout.  Folded in, test-efirt-unmap:
+    a runtime call that faults is caught (check_efirt_fault)."""
     def run():
         fails = []
         status, text = boot_tree(lambda t: None, {"MEM": "512M", "SMP": "2,maxcpus=4"}, 180,
-                                 cmdline="qemu-exit test-smp-ghost")
+                                 cmdline="qemu-exit test-smp-ghost test-efirt-unmap")
         check_done(status, text, fails)
+        # Folded in (one boot less): the runtime fault caught.
+        check_efirt_fault(text, fails)
         m = re.search(r"^acpi: MADT cpus=(\d+) ioapics=\d+$", text, re.M)
         if not m or m.group(1) != "2":
             fails.append(f"MADT cpus={m and m.group(1)}, want the 2 enabled of maxcpus=4")
@@ -343,7 +589,7 @@ def test_smp_no_trampoline():
         status, text = boot_tree(lambda t: None, {"MEM": "512M", "SMP": 2}, 180,
                                  cmdline="qemu-exit test-no-trampoline")
         check_done(status, text, fails)
-        if not re.search(r"^memboot: no 5 pages below 1 MiB for the AP trampoline", text, re.M):
+        if not re.search(r"^memboot: no 6 pages below 1 MiB for the AP trampoline", text, re.M):
             fails.append("no loader line about the missing trampoline pages")
         if not re.search(r"^smp: one CPU: the loader reserved no trampoline pages below 1 MiB$",
                          text, re.M):
@@ -373,6 +619,7 @@ def test_acpi_q35():
         check_done(status, text, fails)
         check_cpus(text, 4, fails)
         check_acpi_common(text, fails)
+        check_efirt(text, fails)
         # An ACPI table is a 36-byte header followed by the data.
         want_len = 36 + len(payload)
         if not re.search(rf'^acpi: MEMB phys=0x[0-9a-f]{{16}} len={want_len} rev=1 oem="MEMBT" checksum=ok$',
@@ -572,6 +819,7 @@ def test_acpi_pc():
         check_done(status, text, fails)
         check_cpus(text, 1, fails)
         check_acpi_common(text, fails)
+        check_efirt(text, fails)
         if not re.search(r"^pci: legacy config ports 0xcf8/0xcfc: buses 00-ff$", text, re.M):
             fails.append("no `pci: legacy config ports` line")
         if err or reply is None:
@@ -652,7 +900,7 @@ def test_bad_ramdisk():
     return run
 
 
-def boot_tree(change, cfg, timeout, until=None, cmdline="qemu-exit", linger=0):
+def boot_tree(change, cfg, timeout, until=None, cmdline="qemu-exit", linger=0, until_count=1):
     """Boots a copy of the ESP tree after change(tree path) edited it, with
     \\boot\\cmdline = cmdline (None: whatever the tree has); returns
     (status, console text)."""
@@ -663,7 +911,8 @@ def boot_tree(change, cfg, timeout, until=None, cmdline="qemu-exit", linger=0):
         change(tree)
         img = os.path.join(d, "esp.img")
         make_image(tree, cmdline or "", img)
-        return boot(img, cfg, timeout=timeout, until=until, linger=linger)
+        return boot(img, cfg, timeout=timeout, until=until, linger=linger,
+                    until_count=until_count)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
@@ -897,7 +1146,8 @@ def safety_net_test(code, rip_off, vector, name, error, cr2=None):
 # ---------------------------------------------------------------- boot timeline
 
 BOOT_STAGES = ("loader-entry", "exit-boot-services", "kernel-entry", "memory-ready",
-               "console-ready", "smp-ready", "selftest-done", "acpi-done", "ramdisk-done", "done")
+               "console-ready", "efirt-ready", "smp-ready", "selftest-done", "acpi-done",
+               "ramdisk-done", "done")
 BOOT_STAGE_RE = re.compile(r"^boot: ([a-z-]+) (\d+)\.(\d{3}) ms$")
 BOOT_TSC_RE = re.compile(r"^boot: tsc (\d+)\.(\d{3}) MHz \((cpuid|hpet|pmtimer)\)$")
 # Plausible TSC frequencies: any x86 CPU since the Pentium, with margin.
@@ -1013,11 +1263,12 @@ def test_timeline_parser():
     done` are each caught."""
     good = ["boot: loader-entry 5903.118 ms", "boot: exit-boot-services 5950.000 ms",
             "boot: kernel-entry 5951.500 ms", "boot: memory-ready 6000.001 ms",
-            "boot: console-ready 6010.000 ms", "boot: smp-ready 6100.000 ms",
+            "boot: console-ready 6010.000 ms", "boot: efirt-ready 6020.000 ms",
+            "boot: smp-ready 6100.000 ms",
             "boot: selftest-done 6200.000 ms",
             "boot: acpi-done 6300.000 ms", "boot: ramdisk-done 6400.000 ms",
             "boot: done 9000.000 ms", "boot: tsc 2999.998 MHz (hpet)", "memboot: done"]
-    TSC = 10   # index of the tsc line
+    TSC = 11   # index of the tsc line
 
     def variant(f):
         lines = list(good)
@@ -1052,6 +1303,228 @@ def test_timeline_parser():
             pf = parse_timeline(variant(f))[3]
             if not any(want in x for x in pf):
                 fails.append(f"control `{name}` not caught (want a reason with {want!r}): {pf}")
+        return fails, ""
+    return run
+
+
+# ---------------------------------------------------------------- 5-level paging
+
+CR4_LA57 = 1 << 12        # Intel SDM vol. 3, 2.5: CR4 bit 12
+HHDM_BASE_BY_LEVELS = {4: 0xffff800000000000, 5: 0xff00000000000000}
+
+
+def monitor_query(path, cmd, timeout=20):
+    """Connects to QEMU's human monitor on the unix socket path, runs cmd and
+    returns its reply (the text before the next `(qemu)` prompt)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(path)
+            break
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.1)
+    s.settimeout(timeout)
+    buf = b""
+
+    def until_prompt():
+        nonlocal buf
+        while b"(qemu) " not in buf:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        out, _, buf = buf.partition(b"(qemu) ")
+        return out.decode("utf-8", "replace")
+    try:
+        until_prompt()                      # the banner
+        s.sendall(cmd.encode() + b"\n")
+        return until_prompt()
+    finally:
+        s.close()
+
+
+def boot_cr4(img, cfg, at, timeout=180):
+    """Boots img with cfg and a monitor socket; when a console line matches
+    the regex `at`, asks QEMU for `info registers -a` (in a thread, so the
+    console keeps draining).  Returns (status, text, [CR4 of each CPU]) -
+    QEMU's own view of the control registers, the independent truth."""
+    d = tmpdir()
+    sock = os.path.join(d, "mon.sock")
+    cfg = dict(cfg)
+    cfg["QEMU_EXTRA"] = (cfg.get("QEMU_EXTRA", "") + f" -monitor unix:{sock},server,nowait").strip()
+    env = dict(os.environ)
+    env.update({k: str(v) for k, v in cfg.items()})
+    env.update({"SERIAL": "stdio", "TIMEOUT": str(timeout), "DISK_WRITE": "0"})
+    reply = []
+    try:
+        p = subprocess.Popen([QEMU_RUN, img], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             start_new_session=True)
+        lines, pat, th = [], re.compile(at), None
+
+        def ask():
+            try:
+                reply.append(monitor_query(sock, "info registers -a"))
+            except OSError as e:
+                reply.append(f"monitor error: {e!r}")
+        for raw in p.stdout:
+            line = raw.decode("utf-8", "replace").replace("\r", "")
+            lines.append(line)
+            if th is None and pat.search(line):
+                th = threading.Thread(target=ask)
+                th.start()
+        status = p.wait()
+        if th:
+            th.join()
+        cr4 = [int(v, 16) for v in re.findall(r"\bCR4=([0-9a-fA-F]+)", "".join(reply))]
+        return status, "".join(lines), cr4
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def check_levels(text, cr4, smp, want, fails):
+    """The loader's and the kernel's level lines say `want` levels, the
+    direct map sits where those levels put it, and QEMU's CR4 of all smp
+    CPUs has LA57 exactly when want is 5."""
+    m = re.search(r"^memboot: paging: (\d) levels \(", text, re.M)
+    if not m or int(m.group(1)) != want:
+        fails.append(f"loader paging line says {m and m.group(1)} levels, want {want}")
+    m = re.search(r"^memboot: direct map 0x[0-9a-f]+ bytes at (0x[0-9a-f]+) "
+                  r"\((?:1 GiB|2 MiB) pages, (\d)-level paging\)", text, re.M)
+    if not m:
+        fails.append("no `memboot: direct map ... (... pages, N-level paging)` line")
+    else:
+        if int(m.group(2)) != want:
+            fails.append(f"kernel says {m.group(2)}-level paging, want {want}")
+        if int(m.group(1), 16) != HHDM_BASE_BY_LEVELS[want]:
+            fails.append(f"direct map at {m.group(1)}, want {HHDM_BASE_BY_LEVELS[want]:#x}")
+    if len(cr4) != smp:
+        fails.append(f"QEMU's monitor gave {len(cr4)} CR4 values, want {smp}")
+    for i, v in enumerate(cr4):
+        if bool(v & CR4_LA57) != (want == 5):
+            fails.append(f"QEMU: CPU {i} CR4={v:#x}: LA57 {'clear' if want == 5 else 'set'}")
+
+
+def check_mm_clean(text, fails):
+    """The selftest passed whole and ptcheck found nothing."""
+    if not re.search(r"^selftest: \d+ passed, 0 failed$", text, re.M):
+        fails.append("no `selftest: N passed, 0 failed` line")
+    if not re.search(r"^selftest: ptcheck: \d+ leaf entries, 0 violations$", text, re.M):
+        fails.append("no clean `selftest: ptcheck` line")
+
+
+def test_la57_paging5():
+    """-cpu max,la57=on with paging=5 at 512M and 2 CPUs: the loader switches
+    up at the hand-off, the kernel (and both CPUs, says QEMU's CR4) runs
+    5-level paging with the direct map at 0xff00000000000000, the selftest,
+    ptcheck, the SMP selftest and the UEFI runtime services (check_efirt)
+    pass.  Control: the same cmdline on a CPU
+    without LA57 (la57=off) stays at 4 levels, CR4.LA57 clear."""
+    def run():
+        fails = []
+        for cpu, want in (("max,la57=on", 5), ("max,la57=off", 4)):
+            d = tmpdir()
+            try:
+                img = os.path.join(d, "esp.img")
+                make_image(ESP, "qemu-exit paging=5", img)
+                status, text, cr4 = boot_cr4(img, {"MEM": "512M", "SMP": 2, "CPU": cpu},
+                                             r"^smp: 2 of 2 CPUs online")
+            finally:
+                shutil.rmtree(d, ignore_errors=True)
+            f = []
+            check_done(status, text, f)
+            check_levels(text, cr4, 2, want, f)
+            check_mm_clean(text, f)
+            check_smp(text, 2, f)
+            check_efirt(text, f)   # runtime services work in both modes
+            if want == 4 and not re.search(r"^memboot: paging: 4 levels \(the CPU has no LA57", text, re.M):
+                f.append("no loader line saying the CPU has no LA57")
+            fails += [f"{cpu}: {x}" for x in f]
+        return fails, text
+    return run
+
+
+def test_la57_firmware():
+    """The loader started with LA57 already on (cmdline word
+    test-la57-firmware: it switches first, posing as newer OVMF): it sees
+    CR4.LA57, builds 5-level tables without a switch and the kernel reaches
+    `memboot: done`; QEMU's CR4 says LA57.  One CPU: OVMF's own APs, parked
+    at ExitBootServices with the BSP's CR3 but never given LA57, cannot
+    follow a PML5 (QEMU logs CPU 1 resetting); real LA57 firmware starts
+    its APs in 5-level mode.  Control: the word is what makes the
+    difference - without it the same boot is 4-level."""
+    def run():
+        fails = []
+        for words, want in (("qemu-exit test-la57-firmware", 5), ("qemu-exit", 4)):
+            d = tmpdir()
+            try:
+                img = os.path.join(d, "esp.img")
+                make_image(ESP, words, img)
+                status, text, cr4 = boot_cr4(img, {"MEM": "512M", "SMP": 1, "CPU": "max,la57=on"},
+                                             r"^memboot: direct map ")
+            finally:
+                shutil.rmtree(d, ignore_errors=True)
+            f = []
+            check_done(status, text, f)
+            check_levels(text, cr4, 1, want, f)
+            check_mm_clean(text, f)
+            if want == 5 and not re.search(r"^memboot: paging: 5 levels \(the firmware runs 5-level", text, re.M):
+                f.append("the loader did not see LA57 on at entry")
+            fails += [f"{words!r}: {x}" for x in f]
+        return fails, text
+    return run
+
+
+def test_la57_levels_lie():
+    """The loader's word test-paging-levels-lie makes BootInfo claim 5
+    levels (and the 5-level direct-map base) over 4-level tables: the
+    kernel must compare with CR4.LA57 and stop with `memboot: bad BootInfo
+    from the loader: paging levels 5, but CR4.LA57 is clear` (it halts:
+    the boot is cut at that line)."""
+    def run():
+        fails = []
+        status, text = boot_tree(lambda t: None, {"MEM": "256M", "CPU": "max,la57=on"}, 90,
+                                 until=r"^memboot: bad BootInfo|^memboot: done",
+                                 cmdline="qemu-exit test-paging-levels-lie")
+        if not re.search(r"^memboot: test-paging-levels-lie: BootInfo says 5 levels$", text, re.M):
+            fails.append("no loader line for the lie")
+        if not re.search(r"^memboot: bad BootInfo from the loader: paging levels 5, but CR4.LA57 "
+                         r"is clear$", text, re.M):
+            fails.append("the kernel did not catch the levels/CR4.LA57 mismatch")
+        if "memboot: done" in text:
+            fails.append("the kernel booted on mismatched levels")
+        return fails, text
+    return run
+
+
+def test_la57_parser():
+    """check_levels against made-up consoles (no QEMU): a consistent 5-level
+    text passes; a kernel claiming 5 levels while QEMU's CR4 says 4, a
+    4-level direct-map base under 5 levels, a missing CPU and a loader
+    line with the wrong level are each caught."""
+    def run():
+        good = ("memboot: paging: 5 levels (paging=5: switching up at the hand-off), RAM top 0x1\n"
+                "memboot: direct map 0x20000000 bytes at 0xff00000000000000 (1 GiB pages, "
+                "5-level paging), kernel 0xffffffff80000000 at phys 0x1\n")
+        fails = []
+        f = []
+        check_levels(good, [0x1668 | CR4_LA57] * 2, 2, 5, f)
+        if f:
+            fails.append(f"good text refused: {f}")
+        bad = {
+            "CR4 without LA57": (good, [0x668, 0x1668], 2),
+            "4-level base": (good.replace("0xff00000000000000", "0xffff800000000000"), [0x1668] * 2, 2),
+            "a CPU missing": (good, [0x1668], 2),
+            "loader says 4": (good.replace("paging: 5 levels", "paging: 4 levels"), [0x1668] * 2, 2),
+        }
+        for name, (t, cr4, smp) in bad.items():
+            f = []
+            check_levels(t, cr4, smp, 5, f)
+            if not f:
+                fails.append(f"control {name!r} not caught")
         return fails, ""
     return run
 
@@ -1239,6 +1712,8 @@ TESTS = {
     "exit-boot-services-retry": test_exit_retry(),
     "no-wb-above-4g": test_no_wb_above_4g(),
     "boot-timeline-parser": test_timeline_parser(),
+    "efirt-checks": test_efirt_checks(),
+    "efirt-poweroff-reboot": test_efirt_reset(),
     # Two nodes, two CPUs each, SLIT 21.
     "numa-2-nodes": test_numa([512, 512], ["0-1", "2-3"], [(0, 1, 21)], 4),
     # Four nodes of unequal sizes, CPUs 1 / 2 / 1 / none, a full SLIT.
@@ -1256,6 +1731,10 @@ TESTS = {
     # xor esp, esp; push 0: a #PF with no usable stack (the net has its own).
     "safety-net-bad-rsp": safety_net_test(b"\x31\xe4\x6a\x00", 2, 14, "page fault", 2,
                                           0xfffffffffffffff8),
+    "la57-parser": test_la57_parser(),
+    "la57-paging5-512M": test_la57_paging5(),
+    "la57-firmware-on": test_la57_firmware(),
+    "la57-levels-lie": test_la57_levels_lie(),
 }
 
 

@@ -20,7 +20,10 @@ boot of build/esp.img (cmdline `qemu-exit`) must:
   - if the kernel prints `acpi: MADT cpus=<n>`, have n == SMP;
   - print `smp: SMP of SMP CPUs online in <ms> ms (xapic|x2apic)` and, with
     more than one CPU, every line of the SMP selftest with all the others
-    (boottest.check_smp).
+    (boottest.check_smp);
+  - bring up the UEFI runtime services (boottest.check_efirt: regions and
+    pages against the raw map, the MAT applied, GetTime against the host
+    clock, ptcheck clean).
 
 Screendump: a machine with no serial port (-serial none), debugcon to a file,
 the HMP monitor on a unix socket, an image whose cmdline is empty (the
@@ -86,8 +89,10 @@ DIMENSIONS = {"MACHINE": ("q35", "pc"), "CPU": ("qemu64", "max"),
 MEM_BYTES = {"128M": 128 << 20, "5G": 5 << 30, "64G": 64 << 30}
 PAGE = {"qemu64": ("2 MiB", 2 << 20), "max": ("1 GiB", 1 << 30)}
 
+# 4 levels: no matrix entry asks for paging=5 and none has the 64 TiB of RAM
+# that would make the loader switch up (efi/la57.c).
 DIRECT_RE = re.compile(r"^memboot: direct map 0x([0-9a-f]+) bytes at 0x[0-9a-f]+ "
-                       r"\((1 GiB|2 MiB) pages\)", re.M)
+                       r"\((1 GiB|2 MiB) pages, 4-level paging\)", re.M)
 SELFTEST_RE = re.compile(r"^selftest: (\d+) passed, (\d+) failed$", re.M)
 MADT_RE = re.compile(r"^acpi: MADT cpus=(\d+)\b", re.M)
 
@@ -133,6 +138,7 @@ def matrix_test(machine, cpu, mem, smp):
         boottest.check_done(status, text, fails)
         check_selftest(text, fails)
         boottest.check_usable(text, fails)
+        boottest.check_efirt(text, fails)
         raw = boottest.parse_sfo(text)
         usable = [(s, e) for t, s, e, pages, attr in raw if boottest.is_usable(t, attr)]
 

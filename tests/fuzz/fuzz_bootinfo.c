@@ -138,7 +138,7 @@ static void apply_mode(unsigned mode, uint8_t *b, uint8_t *m, size_t mlen)
 		wr(b + O_MAGIC, 8, BOOTINFO_MAGIC);
 		wr(b + O_VERSION, 4, BOOTINFO_VERSION);
 		wr(b + O_SIZE, 4, BI_SIZE);
-		wr(b + O_HHDM_OFF, 8, HHDM_BASE);
+		wr(b + O_HHDM_OFF, 8, HHDM_BASE_4L);
 		wr(b + O_LEVELS, 4, 4);
 	}
 	uint32_t ds = (uint32_t)rd(b + O_DESC_SIZE, 4);
@@ -190,9 +190,12 @@ static unsigned bootinfo_truth(const uint8_t *b)
 		broken |= R_VERSION;
 	if (rd(b + O_SIZE, 4) != BI_SIZE)
 		broken |= R_SIZE;
-	if (rd(b + O_HHDM_OFF, 8) != 0xffff800000000000ULL)
+	/* v4: 4 levels put the direct map at 0xffff800000000000 (64 TiB at
+	 * most), 5 levels at 0xff00000000000000 (4 PiB). */
+	int five = rd(b + O_LEVELS, 4) == 5;
+	if (rd(b + O_HHDM_OFF, 8) != (five ? 0xff00000000000000ULL : 0xffff800000000000ULL))
 		broken |= R_HHDM_OFF;
-	if (hhdm == 0 || hhdm > (64ULL << 40))
+	if (hhdm == 0 || hhdm > (five ? 1ULL << 52 : 64ULL << 40))
 		broken |= R_HHDM_SIZE;
 	if (ds < 40 || ds % 8 || ds > 4096)
 		broken |= R_DESC;
@@ -239,8 +242,8 @@ static unsigned bootinfo_truth(const uint8_t *b)
 		if (tsz == 0 || tpa % PG || tsz % PG || tpa + tsz > 0x100000 || !held)
 			broken |= R_TRAMP;
 	}
-	/* v4: the kernel runs 4-level tables; the system table is anything. */
-	if (rd(b + O_LEVELS, 4) != 4)
+	/* v4: the kernel runs 4- or 5-level tables; the system table is anything. */
+	if (rd(b + O_LEVELS, 4) != 4 && rd(b + O_LEVELS, 4) != 5)
 		broken |= R_LEVELS;
 	return broken;
 }

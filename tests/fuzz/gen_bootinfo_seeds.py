@@ -7,7 +7,8 @@ import os
 import struct
 import sys
 
-MAGIC, HHDM = 0x544f4f42424d454d, 0xffff800000000000
+MAGIC = 0x544f4f42424d454d
+HHDM_BY_LEVELS = {4: 0xffff800000000000, 5: 0xff00000000000000}
 ARENA, MAP_PA = 16 << 20, 0x80000
 NAMES = ["Reserved", "LoaderCode", "LoaderData", "BootServiceCode", "BootServiceData",
          "RuntimeCode", "RuntimeData", "Available", "UnusableMemory", "ACPIReclaimMemory",
@@ -21,8 +22,8 @@ def desc(t, start, pages, ds=48, attr=0xf):
 
 
 def bootinfo(mapbytes, ds, used, fb=None, flags=0, cmdline=b'qemu-exit', hhdm=ARENA,
-             map_pa=MAP_PA, tramp=(0, 0)):
-    b = struct.pack('<QIIQQQQQIIII', MAGIC, 4, 688, flags | (2 if fb else 0), HHDM, hhdm,
+             map_pa=MAP_PA, tramp=(0, 0), levels=4):
+    b = struct.pack('<QIIQQQQQIIII', MAGIC, 4, 688, flags | (2 if fb else 0), HHDM_BY_LEVELS[levels], hhdm,
                     map_pa, len(mapbytes), ds, 1, 0, len(used))
     for pa, size, t in used + [(0, 0, 0)] * (8 - len(used)):
         b += struct.pack('<QQII', pa, size, t, 0)
@@ -34,7 +35,7 @@ def bootinfo(mapbytes, ds, used, fb=None, flags=0, cmdline=b'qemu-exit', hhdm=AR
     b += cmdline + bytes(256 - len(cmdline))
     b += struct.pack('<QQ', 0, 0)                          # v2: TSC stamps (not measured)
     b += struct.pack('<QQ', *tramp)                        # v3: trampoline pages
-    b += struct.pack('<QII', 0, 4, 0)                      # v4: system table, 4 levels
+    b += struct.pack('<QII', 0, levels, 0)                 # v4: system table, levels
     assert len(b) == 688
     return b
 
@@ -61,6 +62,8 @@ seeds = {
     # mode 0: every field as given; 32-bit BGRX 128x48 screen
     'small-bgrx': bytes([0]) + bootinfo(small, 48, USED, (0x80000000, 512 * 48, 128, 48, 512, 1, (0, 0, 0, 0)),
                                        tramp=(0x8000, 0x5000)) + small,
+    # the same under 5-level paging: the direct map at 0xff00000000000000
+    'small-5level': bytes([0]) + bootinfo(small, 48, USED, tramp=(0x8000, 0x5000), levels=5) + small,
     # 16-bit 5:6:5 bitmask screen, odd pitch with padding, no cmdline
     'small-565': bytes([0]) + bootinfo(small, 48, USED[:3], (0x80000000, 203 * 40, 100, 40, 203, 2,
                                                            (0xf800, 0x7e0, 0x1f, 0)), cmdline=b'') + small,

@@ -10,9 +10,44 @@
 #ifndef TESTS_HOST_MM_FIXTURE_H
 #define TESTS_HOST_MM_FIXTURE_H
 
+#include <string.h>
+#include "mm/pgmode.h"
+#include "mm/platform.h"
 #include "mm/pmm.h"
 #include "mm/status.h"
 #include "mm/x86_64.h"
+
+/* Runs test fn once in each paging mode (mm/pgmode.h), as fn@4 and fn@5;
+ * the mode is back to 4 levels afterwards. */
+#define RUN_MODES(fn) do {					\
+	pgmode_set(PGMODE_LEVELS_4); harness_run(#fn "@4", fn);	\
+	pgmode_set(PGMODE_LEVELS_5); harness_run(#fn "@5", fn);	\
+	pgmode_set(PGMODE_LEVELS_4);				\
+} while (0)
+
+/* The test's own walker, written from the SDM's table format and not from
+ * mm/paging.c: returns the entry of va at level (1 = PT ... the root =
+ * pgmode_levels()) in the tables at root_pa, making zeroed tables from pmm
+ * with entries `bits` where one is missing on the way. */
+static inline uint64_t *fixture_entry(struct pmm *pmm, uint64_t root_pa, uint64_t va,
+				      int level, uint64_t bits)
+{
+	uint64_t *t = mm_phys_to_virt(root_pa);
+	for (int l = (int)pgmode_levels(); l > level; l--) {
+		uint64_t *e = &t[PX(l, va)];
+		if (!(*e & PTE_P)) {
+			uint64_t pa;
+			if (pmm_alloc(pmm, &pa) != MM_OK) {
+				printf("fixture_entry: out of frames\n");
+				exit(2);
+			}
+			memset(mm_phys_to_virt(pa), 0, PAGE_SIZE);
+			*e = pa | bits;
+		}
+		t = mm_phys_to_virt(*e & PTE_ADDR);
+	}
+	return &t[PX(level, va)];
+}
 
 #define FIX_RAM_BASE  0x100000ULL
 #define FIX_MMIO_BASE 0xff000000ULL

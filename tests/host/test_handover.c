@@ -140,14 +140,25 @@ static void test_trampoline(void)
 	build_good(); bi.used[1].type = BOOTINFO_USED_LAST + 1; EXPECT_FAIL("unknown type");
 }
 
-/* Expect: 4 levels pass; 0, 3, 5 (this kernel runs 4-level tables) and
- * a huge value fail, each named. */
+/* Expect: 4 levels with the direct map at 0xffff800000000000 pass, and 5
+ * levels with it at 0xff00000000000000 (both written out here, Linux's and
+ * Limine's addresses); each level with the other's base fails, as do 5
+ * levels with a direct map above 4 PiB (4 levels: above 64 TiB); 0, 3, 6
+ * and a huge value fail, each named. */
 static void test_paging_levels(void)
 {
-	static const uint32_t bad[] = { 0, 3, 5, UINT32_MAX };
+	static const uint32_t bad[] = { 0, 3, 6, UINT32_MAX };
 
 	build_good();
 	CHECK(bootinfo_check(&bi, err, sizeof(err)) == 0, "4 levels rejected: %s", err);
+	build_good(); bi.paging_levels = 5; bi.hhdm_offset = 0xff00000000000000ULL;
+	CHECK(bootinfo_check(&bi, err, sizeof(err)) == 0, "5 levels rejected: %s", err);
+	bi.hhdm_size = 1ULL << 52;
+	CHECK(bootinfo_check(&bi, err, sizeof(err)) == 0, "5 levels, 4 PiB rejected: %s", err);
+	bi.hhdm_size = (1ULL << 52) + 4096;          EXPECT_FAIL("direct map size");
+	build_good(); bi.hhdm_size = (64ULL << 40) + 4096; EXPECT_FAIL("direct map size");
+	build_good(); bi.paging_levels = 5;           EXPECT_FAIL("direct map at 0xffff800000000000");
+	build_good(); bi.hhdm_offset = 0xff00000000000000ULL; EXPECT_FAIL("direct map at 0xff00000000000000");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		build_good(); bi.paging_levels = bad[i]; EXPECT_FAIL("paging levels");
 	}

@@ -21,6 +21,7 @@
 #include <string.h>
 #include "lib/range.h"
 #include "mm/hhdm.h"
+#include "mm/pgmode.h"
 #include "mm/layout.h"
 #include "mm/memmap.h"
 #include "mm/status.h"
@@ -212,7 +213,7 @@ static int plan_problems(const struct hhdm_piece *p, size_t n, const struct hhdm
 /* Distinct tables below the PML4 for p[0..n), counted with bitmaps. */
 static uint64_t model_tables(const struct hhdm_piece *p, size_t n)
 {
-	static uint8_t seen[3][(HHDM_MAX_SIZE >> 21) / 8];
+	static uint8_t seen[3][(HHDM_MAX_SIZE_4L >> 21) / 8];
 	uint64_t count = 0;
 	memset(seen, 0, sizeof(seen));
 	for (size_t i = 0; i < n; i++) {
@@ -415,8 +416,34 @@ static void test_random(void)
 	}
 }
 
+/*
+ * Tables below the root in both modes, by hand:
+ *   [0, 2 GiB) in 1 GiB pages, [300 TiB, +1 GiB) in 1 GiB pages,
+ *   [300 TiB + 1 GiB, +2 MiB) in one 2 MiB page.
+ * 4 levels: PDPTs for 512 GiB slots 0 and 600, one PD = 3.
+ * 5 levels: those plus PML4s for 256 TiB slots 0 and 1 = 5.  Control: the
+ * 4-level count is not the 5-level one (a counter ignoring level 5).
+ */
+static void test_tables_both_modes(void)
+{
+	const uint64_t tib = 1ULL << 40;
+	struct hhdm_piece p[3] = {
+		{ 0, 2 * HUGE_SIZE, HUGE_SIZE },
+		{ 300 * tib, HUGE_SIZE, HUGE_SIZE },
+		{ 300 * tib + HUGE_SIZE, LARGE_SIZE, LARGE_SIZE },
+	};
+	pgmode_set(PGMODE_LEVELS_4);
+	uint64_t t4 = hhdm_plan_tables(p, 3);
+	pgmode_set(PGMODE_LEVELS_5);
+	uint64_t t5 = hhdm_plan_tables(p, 3);
+	pgmode_set(PGMODE_LEVELS_4);
+	CHECK(t4 == 3 && t5 == 5 && t4 != t5, "4 levels %llu, 5 levels %llu",
+	      (unsigned long long)t4, (unsigned long long)t5);
+}
+
 int main(void)
 {
+	RUN(test_tables_both_modes);
 	RUN(test_q35_512m);
 	RUN(test_q35_5g);
 	RUN(test_synthetic_1t);

@@ -288,14 +288,14 @@ static void test_kfree_of_other_apis_ranges(void)
 
 int main(void)
 {
-	RUN(test_single_page_uses_direct_map);
-	RUN(test_multi_page_kernel);
-	RUN(test_flags);
-	RUN(test_bad_kfree);
-	RUN(test_oom_unwinds);
-	RUN(test_global_space);
-	RUN(test_kfree_of_bitmap_changes_nothing);
-	RUN(test_stale_and_foreign_frees);
-	RUN(test_kfree_of_other_apis_ranges);
+	RUN_MODES(test_single_page_uses_direct_map);
+	RUN_MODES(test_multi_page_kernel);
+	RUN_MODES(test_flags);
+	RUN_MODES(test_bad_kfree);
+	RUN_MODES(test_oom_unwinds);
+	RUN_MODES(test_global_space);
+	RUN_MODES(test_kfree_of_bitmap_changes_nothing);
+	RUN_MODES(test_stale_and_foreign_frees);
+	RUN_MODES(test_kfree_of_other_apis_ranges);
 	return harness_done("kalloc");
 }

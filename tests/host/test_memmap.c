@@ -523,6 +523,46 @@ static void test_no_wb_not_ram(void)
 }
 
 /*
+ * RAM types marked EFI_MEMORY_RUNTIME: the firmware keeps using them after
+ * ExitBootServices (kernel/efirt maps every runtime-attributed descriptor
+ * for it), so they are runtime memory, never usable - Linux's
+ * efi_free_boot_services keeps them for the same reason.
+ *   1M   2M   3M   4M   5M
+ *   |UUUUUUUUUUUUUUU|        U conventional WB over 1M..4M
+ *        |bbbb|              b boot-services data WB|RUNTIME over 2M..3M
+ *                  |cccc|    c conventional WB|RUNTIME 4M..5M
+ * Expect: usable 1M..2M, runtime 2M..3M, usable 3M..4M, runtime 4M..5M;
+ * usable bytes 2 MiB.  Control: the same map without RUNTIME is usable
+ * 1M..5M (merged), 4 MiB.
+ */
+static void test_runtime_attr_not_usable(void)
+{
+	const uint64_t RT = EFI_MEMORY_WB | EFI_MEMORY_RUNTIME;
+	struct bootinfo_efi_desc d[] = {
+		D(EFI_CONVENTIONAL, 1 * MiB, 3 * MiB), DA(EFI_BS_DATA, 2 * MiB, MiB, RT),
+		DA(EFI_CONVENTIONAL, 4 * MiB, MiB, RT),
+	};
+	struct mm_region want[] = {
+		R(MR_USABLE, 1 * MiB, MiB), R(MR_RUNTIME, 2 * MiB, MiB), R(MR_USABLE, 3 * MiB, MiB),
+		R(MR_RUNTIME, 4 * MiB, MiB),
+	};
+	struct mm_region want_plain[] = { R(MR_USABLE, 1 * MiB, 4 * MiB) };
+	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status");
+	expect_regions(want, N(want));
+	CHECK(memmap_usable_bytes(out, nout) == 2 * MiB, "usable %llu",
+	      (unsigned long long)memmap_usable_bytes(out, nout));
+	for (uint32_t t = EFI_LOADER_CODE; t <= EFI_CONVENTIONAL; t++)
+		if (t != EFI_RT_CODE && t != EFI_RT_DATA && memmap_efi_type_to_region(t) != MR_RESERVED)
+			CHECK(memmap_efi_desc_to_region(t, RT) == MR_RUNTIME, "EFI type %u with RUNTIME", t);
+	/* Control: without the attribute the same descriptors are RAM. */
+	for (size_t i = 0; i < N(d); i++)
+		d[i].attribute &= ~EFI_MEMORY_RUNTIME;
+	REQUIRE_OK(sanitize(d, N(d), NULL, 0), "status without RUNTIME");
+	expect_regions(want_plain, N(want_plain));
+	CHECK(memmap_efi_desc_to_region(EFI_BS_DATA, EFI_MEMORY_WB) == MR_USABLE, "control");
+}
+
+/*
  * EFI_MEMORY_SP on RAM types: soft-reserved, whatever WB says (Linux's
  * order); on other types it changes nothing.
  *   1M   2M   3M   4M   5M   6M   7M   8M
@@ -727,6 +767,7 @@ int main(void)
 	RUN(test_312_entries);
 	RUN(test_16_tib);
 	RUN(test_no_wb_not_ram);
+	RUN(test_runtime_attr_not_usable);
 	RUN(test_soft_reserved);
 	RUN(test_used_over_soft_reserved);
 	RUN(test_more_reliable);

@@ -210,6 +210,8 @@ static void test_random_mixed(void)
 	memset(kmodel, 0, sizeof(kmodel));
 	memset(umodel, 0, sizeof(umodel));
 	nlive = 0;
+	oom_count = 0;                       /* per run: RUN_MODES runs it twice */
+	rng = 88172645463325252ULL;          /* the same sequence in both modes */
 	REQUIRE(owner, "calloc");
 	int rc = virtaddr_init(&kwin, pmm, KWIN_BASE, KWIN_BASE + (uint64_t)WIN_PAGES * PAGE_SIZE);
 	REQUIRE(rc == MM_OK, "kwin");
@@ -237,8 +239,8 @@ static void test_random_mixed(void)
 	}
 	CHECK(kwin.nused == 0 && user.nused == 0, "windows not empty");
 	CHECK(oom_count > 0, "the out-of-memory path was never taken");
-	printf("mm_random: %d steps, %llu kalloc calls found the pmm dry\n", STEPS,
-	       (unsigned long long)oom_count);
+	printf("mm_random: %d-level paging, %d steps, %llu kalloc calls found the pmm dry\n",
+	       (int)pgmode_levels(), STEPS, (unsigned long long)oom_count);
 	addrspace_destroy(&as);
 	virtaddr_destroy(&kwin);
 	virtaddr_destroy(&user);
@@ -249,6 +251,6 @@ static void test_random_mixed(void)
 
 int main(void)
 {
-	RUN(test_random_mixed);
+	RUN_MODES(test_random_mixed);
 	return harness_done("mm_random");
 }

@@ -708,7 +708,7 @@ int main(void)
 	RUN(test_oom_purges_pending);
 	RUN(test_shootdown_batching);
 	RUN(test_double_free_race);
-	RUN(test_map_unmap_race);
-	RUN(test_smp_mixed);
+	RUN_MODES(test_map_unmap_race);
+	RUN_MODES(test_smp_mixed);
 	return harness_done("mm_smp");
 }

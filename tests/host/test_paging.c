@@ -70,7 +70,8 @@ static void test_map_and_query(void)
 		      "bits %llx", (unsigned long long)pte);
 	}
 	CHECK(leaf(UVA + PG(3), NULL) == 0, "page after the range");
-	CHECK(as.table_pages == 4, "root + 3 tables: %llu", (unsigned long long)as.table_pages);
+	CHECK(as.table_pages == pgmode_levels(), "root + a table per level below: %llu",
+	      (unsigned long long)as.table_pages);
 	rc = unmap_pages(&as, UVA, 3);
 	CHECK(rc == MM_OK, "unmap %d", rc);
 	CHECK(leaf(UVA, NULL) == 0, "still mapped");
@@ -113,8 +114,9 @@ static void test_map_rejects_bad_ranges(void)
 	setup();
 	CHECK(map_pages(&as, 0, 0x200000, 1, 0) == MM_EINVAL, "page 0");
 	CHECK(map_pages(&as, HHDM_BASE + PG(5), 0x200000, 1, 0) == MM_EINVAL, "direct map");
-	CHECK(map_pages(&as, KWIN_BASE - PG(1), 0x200000, 2, 0) == MM_EINVAL, "into the direct map");
-	CHECK(map_pages(&as, KWIN_BASE - PG(1), 0x200000, (0 - (KWIN_BASE - PG(1))) >> PAGE_SHIFT, 0) ==
+	uint64_t dm_last = HHDM_BASE + HHDM_MAX_SIZE - PG(1);
+	CHECK(map_pages(&as, dm_last, 0x200000, 2, 0) == MM_EINVAL, "into the direct map");
+	CHECK(map_pages(&as, dm_last, 0x200000, (0 - dm_last) >> PAGE_SHIFT, 0) ==
 	      MM_EINVAL, "from the direct map's last page up to 2^64");
 	CHECK(map_pages(&as, 0x0000800000000000ULL, 0x200000, 1, 0) == MM_EINVAL, "non-canonical");
 	CHECK(map_pages(&as, USER_END - PG(1), 0x200000, 2, 0) == MM_EINVAL, "crosses the hole");
@@ -174,31 +176,28 @@ static void test_unmap_missing_is_reported(void)
 }
 
 /*
- * A loader-style root: PML4 slot 256 -> PDPT of 1 GiB pages (direct map),
- * a PD at va 1 GiB with one 2 MiB page.
+ * A loader-style root: the direct map's root slot -> (PML4 ->) PDPT of
+ * 1 GiB pages, a PD at va 1 GiB with one 2 MiB page.
  * Expect: adopt leaves them alone; query sees through large pages; a 4 KiB
  * map inside a large page is MM_EBUSY; unmap there is MM_EINVAL; the
  * direct map cannot be touched.
  */
 static void test_adopt_and_large_pages(void)
 {
-	uint64_t root, pdpt_hhdm, pdpt_lo, pd, pa, pte;
+	uint64_t root, pa, pte;
 	struct addrspace a;
+	int top = (int)pgmode_levels();
 	pmm = fixture_init(64ULL << 20);
 	pmm_alloc(pmm, &root);
-	pmm_alloc(pmm, &pdpt_hhdm);
-	pmm_alloc(pmm, &pdpt_lo);
-	pmm_alloc(pmm, &pd);
-	uint64_t *r = mm_phys_to_virt(root), *h = mm_phys_to_virt(pdpt_hhdm);
-	uint64_t *l = mm_phys_to_virt(pdpt_lo), *d = mm_phys_to_virt(pd);
-	memset(r, 0, PAGE_SIZE); memset(h, 0, PAGE_SIZE);
-	memset(l, 0, PAGE_SIZE); memset(d, 0, PAGE_SIZE);
-	r[256] = pdpt_hhdm | PTE_P | PTE_W;
-	for (int i = 0; i < 4; i++)
-		h[i] = (HUGE_SIZE * i) | PTE_P | PTE_W | PTE_PS | PTE_NX;
-	r[0] = pdpt_lo | PTE_P | PTE_W;
-	l[1] = pd | PTE_P | PTE_W;
-	d[0] = 0x400000 | PTE_P | PTE_PS;              /* va 1 GiB -> pa 4 MiB, 2 MiB */
+	uint64_t *r = mm_phys_to_virt(root);
+	memset(r, 0, PAGE_SIZE);
+	for (uint64_t i = 0; i < 4; i++)
+		*fixture_entry(pmm, root, HHDM_BASE + HUGE_SIZE * i, 3, PTE_P | PTE_W) =
+			(HUGE_SIZE * i) | PTE_P | PTE_W | PTE_PS | PTE_NX;
+	uint64_t *h1 = fixture_entry(pmm, root, HHDM_BASE + HUGE_SIZE, 3, 0);
+	uint64_t *d = fixture_entry(pmm, root, HUGE_SIZE, 2, PTE_P | PTE_W);
+	*d = 0x400000 | PTE_P | PTE_PS;                /* va 1 GiB -> pa 4 MiB, 2 MiB */
+	uint64_t r_hhdm = r[PX(top, HHDM_BASE)];
 	addrspace_adopt(&a, pmm, root, NULL, NULL);
 	CHECK(paging_query(&a, HHDM_BASE + HUGE_SIZE + 0x1234, &pa, &pte) == MM_OK &&
 	      pa == HUGE_SIZE + 0x1234, "1 GiB page: pa %llx", (unsigned long long)pa);
@@ -208,14 +207,14 @@ static void test_adopt_and_large_pages(void)
 	host_capture_begin();
 	int rc = unmap_pages(&a, HUGE_SIZE, 2);
 	host_capture_end();
-	CHECK(rc == MM_EINVAL && (d[0] & PTE_P), "unmap of a large page: %d", rc);
+	CHECK(rc == MM_EINVAL && (*d & PTE_P), "unmap of a large page: %d", rc);
 	CHECK(map_pages(&a, HHDM_BASE, 0x200000, 1, 0) == MM_EINVAL, "direct map");
 	rc = map_pages(&a, KWIN_BASE, 0x200000, 1, MAPF_WRITE | MAPF_NOEXEC);
 	CHECK(rc == MM_OK, "kernel window %d", rc);
 	CHECK(unmap_pages(&a, KWIN_BASE, 1) == MM_OK, "unmap");
-	CHECK(r[256] == (pdpt_hhdm | PTE_P | PTE_W) && h[1] == (HUGE_SIZE | PTE_P | PTE_W | PTE_PS | PTE_NX),
+	CHECK(r[PX(top, HHDM_BASE)] == r_hhdm && *h1 == (HUGE_SIZE | PTE_P | PTE_W | PTE_PS | PTE_NX),
 	      "direct map changed");
-	CHECK(r[PX(4, KWIN_BASE)] & PTE_P, "kernel-half PDPT is kept (shared)");
+	CHECK(r[PX(top, KWIN_BASE)] & PTE_P, "kernel-half table under the root is kept (shared)");
 	CHECK(a.table_pages == 1, "tables %llu", (unsigned long long)a.table_pages);
 }
 
@@ -248,8 +247,8 @@ static void test_mem_map_pages_at_unwinds_on_oom(void)
 		      (unsigned long long)as.table_pages);
 		fixture_release(pmm, held, n);
 	}
-	/* 600 frames + PDPT + PD + 2 PTs. */
-	CHECK(ok_at == 604, "succeeded with %d frames left", ok_at);
+	/* 600 frames + 2 PTs + PD + PDPT (+ PML4 under 5 levels). */
+	CHECK(ok_at == 600 + 2 + (int)pgmode_levels() - 2, "succeeded with %d frames left", ok_at);
 	uint64_t pa;
 	REQUIRE(leaf(UVA + PG(599), &pa), "last page");
 	CHECK(*(uint64_t *)mm_phys_to_virt(pa & ~PAGE_MASK) == 0, "frame not zeroed");
@@ -423,10 +422,12 @@ static void test_create_shares_kernel_half(void)
 {
 	struct addrspace user;
 	setup();
+	int shift = PX_SHIFT(pgmode_levels());
+	uint64_t slots = ((KWIN_END - 1) >> shift) - (KWIN_BASE >> shift) + 1;  /* 64 or 1 */
 	int pr = paging_prepopulate(&as, KWIN_BASE, KWIN_END - KWIN_BASE);
 	REQUIRE(pr == MM_OK, "prepopulate");
-	CHECK(as.table_pages == 1 + 64, "64 kernel-window PDPTs: %llu",
-	      (unsigned long long)as.table_pages);
+	CHECK(as.table_pages == 1 + slots, "%llu kernel-window tables under the root: %llu",
+	      (unsigned long long)slots, (unsigned long long)as.table_pages);
 	int rc = addrspace_create(&user, pmm, &as, NULL, NULL);
 	REQUIRE(rc == MM_OK, "create");
 	uint64_t *k = mm_phys_to_virt(as.root_pa), *u = mm_phys_to_virt(user.root_pa);
@@ -481,19 +482,62 @@ static void test_cache_modes(void)
 	teardown_check();
 }
 
+/*
+ * 5 levels only.  KWIN_BASE is PML5 slot 511, PML4 slot 384 (by hand:
+ * 0xffffc00000000000 >> 48 & 511, >> 39 & 511).  Expect: a page mapped
+ * there hangs below root slot 511 and a PML4 whose slot 384 is present,
+ * and root slot 384 stays empty (a mapper ignoring level 5 would use it:
+ * the control reads the same space as 4 levels and finds the page
+ * missing).  Addresses canonical under 57 bits but not 48
+ * (0xff80000000000000) map; the lower half above USER_END (1 << 50),
+ * addresses past 57 bits (0x0100000000000000) and the 5-level direct map
+ * (0xff00000000000000 + 4 MiB) are MM_EINVAL.
+ */
+static void test_five_levels(void)
+{
+	uint64_t pa, pte;
+	pgmode_set(PGMODE_LEVELS_5);
+	setup();
+	REQUIRE_OK(map_pages(&as, KWIN_BASE, 0x200000, 1, MAPF_WRITE | MAPF_NOEXEC), "map");
+	uint64_t *r = mm_phys_to_virt(as.root_pa);
+	CHECK((r[511] & PTE_P) && !(r[384] & PTE_P), "root 511 %llx 384 %llx",
+	      (unsigned long long)r[511], (unsigned long long)r[384]);
+	uint64_t *pml4 = mm_phys_to_virt(r[511] & PTE_ADDR);
+	CHECK(pml4[384] & PTE_P, "PML4 slot 384 %llx", (unsigned long long)pml4[384]);
+	CHECK(paging_query(&as, KWIN_BASE, &pa, &pte) == MM_OK && pa == 0x200000, "query");
+	pgmode_set(PGMODE_LEVELS_4);
+	CHECK(paging_query(&as, KWIN_BASE, &pa, &pte) != MM_OK, "control: 4-level read found it");
+	pgmode_set(PGMODE_LEVELS_5);
+	CHECK(map_pages(&as, 0xff80000000000000ULL, 0x200000, 1, MAPF_NOEXEC) == MM_OK, "57-bit va");
+	CHECK(paging_query(&as, 0xff80000000000000ULL, &pa, &pte) == MM_OK && pa == 0x200000,
+	      "57-bit query");
+	CHECK(unmap_pages(&as, 0xff80000000000000ULL, 1) == MM_OK, "57-bit unmap");
+	CHECK(map_pages(&as, 1ULL << 50, 0x200000, 1, 0) == MM_EINVAL, "lower half above USER_END");
+	CHECK(map_pages(&as, 0x0100000000000000ULL, 0x200000, 1, 0) == MM_EINVAL, "non-canonical");
+	CHECK(map_pages(&as, 0xff00000000400000ULL, 0x200000, 1, 0) == MM_EINVAL, "direct map");
+	CHECK(unmap_pages(&as, KWIN_BASE, 1) == MM_OK, "unmap");
+	teardown_check();
+	pgmode_set(PGMODE_LEVELS_4);
+	setup();
+	CHECK(map_pages(&as, 0xff80000000000000ULL, 0x200000, 1, MAPF_NOEXEC) == MM_EINVAL,
+	      "4 levels: 57-bit va is non-canonical");
+	teardown_check();
+}
+
 int main(void)
 {
-	RUN(test_map_and_query);
-	RUN(test_map_over_existing_is_busy);
-	RUN(test_map_rejects_bad_ranges);
-	RUN(test_map_across_table_boundaries);
-	RUN(test_unmap_missing_is_reported);
-	RUN(test_adopt_and_large_pages);
-	RUN(test_mem_map_pages_at_unwinds_on_oom);
-	RUN(test_mem_map_addr);
-	RUN(test_create_shares_kernel_half);
-	RUN(test_unmap_kind_mismatch_changes_nothing);
-	RUN(test_window_blocks_know_their_maker);
-	RUN(test_cache_modes);
+	RUN_MODES(test_map_and_query);
+	RUN_MODES(test_map_over_existing_is_busy);
+	RUN_MODES(test_map_rejects_bad_ranges);
+	RUN_MODES(test_map_across_table_boundaries);
+	RUN_MODES(test_unmap_missing_is_reported);
+	RUN_MODES(test_adopt_and_large_pages);
+	RUN_MODES(test_mem_map_pages_at_unwinds_on_oom);
+	RUN_MODES(test_mem_map_addr);
+	RUN_MODES(test_create_shares_kernel_half);
+	RUN_MODES(test_unmap_kind_mismatch_changes_nothing);
+	RUN_MODES(test_window_blocks_know_their_maker);
+	RUN_MODES(test_cache_modes);
+	RUN(test_five_levels);
 	return harness_done("paging");
 }

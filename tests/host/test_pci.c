@@ -28,6 +28,7 @@ struct fake {
 	uint32_t addr;           /* the CONFIG_ADDRESS latch */
 	unsigned dev_shift;      /* 11 per spec; controls mis-wire it */
 	int absent;              /* no chipset: every port reads all ones */
+	uint32_t empty;          /* what an absent function reads (all ones per spec) */
 	unsigned port_ops, unaligned, data_without_enable;
 	unsigned begun, ended, refuse_bus; /* refuse_bus: 0 = none, else bus + 1 */
 };
@@ -60,6 +61,7 @@ static void fake_reset(void)
 {
 	memset(&F, 0, sizeof(F));
 	F.dev_shift = 11;
+	F.empty = 0xffffffffu;
 }
 
 /* The config dword at a decoded address, or all ones. */
@@ -71,7 +73,7 @@ static uint32_t fake_cfg(unsigned bus, unsigned dev, unsigned fn, unsigned reg)
 			memcpy(&v, F.f[i].cfg + reg, 4);
 			return v;
 		}
-	return 0xffffffffu;
+	return F.empty;
 }
 
 static void fake_out32(void *ctx, uint16_t port, uint32_t v)
@@ -327,6 +329,23 @@ static void test_walk_range_and_begin(void)
 	CHECK(pci_walk(&c, 0, 256, &want, record, 0) == 0 && F.begun == 0, "last 256");
 }
 
+/* A board that reads 0 (or 0xffff0000) for an empty slot instead of all
+ * ones (Linux's pci_bus_generic_read_dev_vendor_id knows such boards):
+ * vendor 0x0000 is no vendor (PCI-SIG never assigned it).  Expect: pc's
+ * five functions and nothing else.  Control: the same fake with the
+ * spec's all ones gives the same listing (the fixture is pc's). */
+static void test_walk_zero_slots(void)
+{
+	static const uint32_t empties[] = { 0x00000000u, 0xffff0000u, 0xffffffffu };
+	for (size_t i = 0; i < sizeof(empties) / sizeof(empties[0]); i++) {
+		fake_pc();
+		F.empty = empties[i];
+		unsigned n = walk_legacy();
+		CHECK(n == PC_N && listing_is(pc_want, PC_N), "empty slots read %08x: %u functions",
+		      empties[i], n);
+	}
+}
+
 int main(void)
 {
 	RUN(test_addr);
@@ -335,5 +354,6 @@ int main(void)
 	RUN(test_walk_pc);
 	RUN(test_walk_bridges);
 	RUN(test_walk_range_and_begin);
+	RUN(test_walk_zero_slots);
 	return harness_done("pci");
 }

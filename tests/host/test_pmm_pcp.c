@@ -459,7 +459,7 @@ static void test_stale_copies(void)
 	*pcp_count(&p, 1) = n + 1;
 	CHECK(pmm_check(&p) == MM_OK, "a stale copy refused");
 	/* Controls, each undone. */
-	uint64_t *cw = &p.cached[x / PG / 64], m = 1ULL << (x / PG % 64);
+	uint64_t *cw = &p.cached[PMM_AUX(x / PG / 64)], m = 1ULL << (x / PG % 64);
 	*cw &= ~m;
 	CHECK(pmm_check(&p) == MM_EINVAL, "control: a cached bit cleared behind the counts");
 	*cw |= m;
@@ -467,9 +467,9 @@ static void test_stale_copies(void)
 	for (y = MiB; y < MiB + 16 * MiB && !pmm_is_allocated(&p, y); y += PG)
 		;
 	REQUIRE(y < MiB + 16 * MiB, "an allocated frame (the metadata)");
-	p.cached[y / PG / 64] |= 1ULL << (y / PG % 64);
+	p.cached[PMM_AUX(y / PG / 64)] |= 1ULL << (y / PG % 64);
 	CHECK(pmm_check(&p) == MM_EINVAL, "control: a cached bit in no cache");
-	p.cached[y / PG / 64] &= ~(1ULL << (y / PG % 64));
+	p.cached[PMM_AUX(y / PG / 64)] &= ~(1ULL << (y / PG % 64));
 	uint64_t keep = *pcp_slot(&p, 1, 0);
 	*pcp_slot(&p, 1, 0) = p.nframes;
 	CHECK(pmm_check(&p) == MM_EINVAL, "control: a slot beyond the bitmap");

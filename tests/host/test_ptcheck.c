@@ -33,13 +33,17 @@ static void setup(void)
 	}
 }
 
+/* Returns a pointer to the entry of va at level, making missing tables
+ * on the way with entries `bits` (fixture_entry). */
+static uint64_t *ent(uint64_t va, int level, uint64_t bits)
+{
+	return fixture_entry(pmm, as.root_pa, va, level, bits);
+}
+
 /* Returns a pointer to the leaf entry of va (which is mapped). */
 static uint64_t *pte_ptr(uint64_t va)
 {
-	uint64_t *t = mm_phys_to_virt(as.root_pa);
-	for (int l = 4; l > 1; l--)
-		t = mm_phys_to_virt(t[PX(l, va)] & PTE_ADDR);
-	return &t[PX(1, va)];
+	return ent(va, 1, 0);
 }
 
 /* Runs ptcheck capturing its output; *out gets the text. */
@@ -79,10 +83,7 @@ static void test_nx_inherited(void)
 	const char *out;
 	setup();
 	*pte_ptr(UVA) &= ~PTE_NX;
-	uint64_t *t = mm_phys_to_virt(as.root_pa);
-	t = mm_phys_to_virt(t[PX(4, UVA)] & PTE_ADDR);
-	t = mm_phys_to_virt(t[PX(3, UVA)] & PTE_ADDR);
-	t[PX(2, UVA)] |= PTE_NX;
+	*ent(UVA, 2, 0) |= PTE_NX;
 	CHECK(run(&out) == 0, "%s", out);
 }
 
@@ -92,13 +93,8 @@ static void test_user_in_kernel_half(void)
 {
 	const char *out;
 	setup();
-	uint64_t *t = mm_phys_to_virt(as.root_pa);
-	t[PX(4, KVA)] |= PTE_U;
-	t = mm_phys_to_virt(t[PX(4, KVA)] & PTE_ADDR);
-	t[PX(3, KVA)] |= PTE_U;
-	t = mm_phys_to_virt(t[PX(3, KVA)] & PTE_ADDR);
-	t[PX(2, KVA)] |= PTE_U;
-	*pte_ptr(KVA) |= PTE_U;
+	for (int l = (int)pgmode_levels(); l >= 1; l--)
+		*ent(KVA, l, 0) |= PTE_U;
 	CHECK(run(&out) == 1 && strstr(out, "user-accessible outside"), "%s", out);
 }
 
@@ -119,14 +115,7 @@ static void test_page_zero(void)
 	uint64_t pa;
 	setup();
 	pmm_alloc(pmm, &pa);
-	uint64_t *t = mm_phys_to_virt(as.root_pa);
-	t = mm_phys_to_virt(t[0] & PTE_ADDR);
-	t = mm_phys_to_virt(t[0] & PTE_ADDR);
-	uint64_t pt;
-	pmm_alloc(pmm, &pt);
-	memset(mm_phys_to_virt(pt), 0, PAGE_SIZE);
-	t[0] = pt | PTE_P | PTE_W | PTE_U;
-	((uint64_t *)mm_phys_to_virt(pt))[0] = pa | PTE_P | PTE_NX;
+	*ent(0, 1, PTE_P | PTE_W | PTE_U) = pa | PTE_P | PTE_NX;
 	CHECK(run(&out) == 1 && strstr(out, "page 0 is mapped"), "%s", out);
 }
 
@@ -135,14 +124,9 @@ static void test_page_zero(void)
 static void test_large_pages_counted(void)
 {
 	const char *out;
-	uint64_t pdpt;
 	setup();
-	pmm_alloc(pmm, &pdpt);
-	uint64_t *h = mm_phys_to_virt(pdpt);
-	memset(h, 0, PAGE_SIZE);
-	for (int i = 0; i < 20; i++)
-		h[i] = ((uint64_t)i << 30) | PTE_P | PTE_W | PTE_PS;
-	((uint64_t *)mm_phys_to_virt(as.root_pa))[PX(4, HHDM_BASE)] = pdpt | PTE_P | PTE_W;
+	for (uint64_t i = 0; i < 20; i++)
+		*ent(HHDM_BASE + (i << 30), 3, PTE_P | PTE_W) = (i << 30) | PTE_P | PTE_W | PTE_PS;
 	int n = run(&out);
 	CHECK(n == 20 && strstr(out, "4 more violations not printed"), "%d: %s", n, out);
 }
@@ -153,22 +137,14 @@ static void test_large_pages_counted(void)
 static void test_direct_map_small_pages(void)
 {
 	const char *out;
-	uint64_t tables[3], free_pa;
+	uint64_t free_pa;
 	setup();
-	for (int i = 0; i < 3; i++) {
-		pmm_alloc(pmm, &tables[i]);
-		memset(mm_phys_to_virt(tables[i]), 0, PAGE_SIZE);
-	}
 	pmm_alloc(pmm, &free_pa);
-	pmm_free(pmm, free_pa);
 	uint64_t va = HHDM_BASE + free_pa;
-	((uint64_t *)mm_phys_to_virt(as.root_pa))[PX(4, va)] = tables[0] | PTE_P | PTE_W;
-	((uint64_t *)mm_phys_to_virt(tables[0]))[PX(3, va)] = tables[1] | PTE_P | PTE_W;
-	((uint64_t *)mm_phys_to_virt(tables[1]))[PX(2, va)] = tables[2] | PTE_P | PTE_W;
-	uint64_t *pt = mm_phys_to_virt(tables[2]);
-	pt[PX(1, va)] = free_pa | PTE_P | PTE_W | PTE_NX;
+	*ent(va, 1, PTE_P | PTE_W) = free_pa | PTE_P | PTE_W | PTE_NX;
+	pmm_free(pmm, free_pa);
 	CHECK(run(&out) == 0, "%s", out);
-	pt[PX(1, va ^ PAGE_SIZE)] = free_pa | PTE_P | PTE_W | PTE_NX;
+	*ent(va ^ PAGE_SIZE, 1, PTE_P | PTE_W) = free_pa | PTE_P | PTE_W | PTE_NX;
 	CHECK(run(&out) == 1 && strstr(out, "direct-map page not at"), "%s", out);
 }
 
@@ -182,32 +158,52 @@ static void test_direct_map_small_pages(void)
 static void test_user_top_page(void)
 {
 	const char *out;
-	uint64_t top = 0 - PAGE_SIZE, pa, table[3];
+	uint64_t top = 0 - PAGE_SIZE, pa;
 	setup();
-	for (int i = 0; i < 3; i++) {
-		pmm_alloc(pmm, &table[i]);
-		memset(mm_phys_to_virt(table[i]), 0, PAGE_SIZE);
-	}
 	pmm_alloc(pmm, &pa);
-	uint64_t *t = mm_phys_to_virt(as.root_pa);
-	t[PX(4, top)] = table[0] | PTE_P | PTE_U;
-	((uint64_t *)mm_phys_to_virt(table[0]))[PX(3, top)] = table[1] | PTE_P | PTE_U;
-	((uint64_t *)mm_phys_to_virt(table[1]))[PX(2, top)] = table[2] | PTE_P | PTE_U;
-	((uint64_t *)mm_phys_to_virt(table[2]))[PX(1, top)] = pa | PTE_P | PTE_U | PTE_NX;
+	*ent(top, 1, PTE_P | PTE_U) = pa | PTE_P | PTE_U | PTE_NX;
+	for (int l = (int)pgmode_levels(); l > 1; l--)   /* 5 levels: root slot 511 is KVA's too */
+		*ent(top, l, 0) |= PTE_U;
 	CHECK(run(&out) == 1 && strstr(out, "va 0xfffffffffffff000") &&
 	      strstr(out, "user-accessible outside"), "%s", out);
 }
 
+/*
+ * 5 levels: a W+X kernel page planted under PML5 slot 300, PML4 slot 7,
+ * PDPT 5, PD 3, PT 1: va 0xff2c038140601000 by hand (300 << 48 | 7 << 39
+ * | 5 << 30 | 3 << 21 | 1 << 12, bits 63..57 set).  Expect: exactly that
+ * address reported.  Control: the same tables walked as 4 levels (a
+ * walker ignoring level 5) read the PML4 as a PDPT and the PT's parent as
+ * the leaf table: the report then names 0xffff9601c0a03000 (root slot 300
+ * of a PML4, then 7 GiB + 5 * 2 MiB + 3 pages) and not the planted page.
+ */
+static void test_level5_address(void)
+{
+	const char *out;
+	uint64_t pa, va = 0xff2c038140601000ULL;
+	pgmode_set(PGMODE_LEVELS_5);
+	setup();
+	pmm_alloc(pmm, &pa);
+	*ent(va, 1, PTE_P | PTE_W) = pa | PTE_P | PTE_W;
+	CHECK(run(&out) == 1 && strstr(out, "va 0xff2c038140601000 ") &&
+	      strstr(out, "writable and executable"), "%s", out);
+	pgmode_set(PGMODE_LEVELS_4);
+	int n = run(&out);
+	CHECK(n >= 1 && !strstr(out, "va 0xff2c038140601000 ") &&
+	      strstr(out, "va 0xffff9601c0a03000 "), "control: %d %s", n, out);
+}
+
 int main(void)
 {
-	RUN(test_clean_space_passes);
-	RUN(test_writable_executable);
-	RUN(test_nx_inherited);
-	RUN(test_user_in_kernel_half);
-	RUN(test_mapped_frame_free);
-	RUN(test_page_zero);
-	RUN(test_large_pages_counted);
-	RUN(test_user_top_page);
-	RUN(test_direct_map_small_pages);
+	RUN_MODES(test_clean_space_passes);
+	RUN_MODES(test_writable_executable);
+	RUN_MODES(test_nx_inherited);
+	RUN_MODES(test_user_in_kernel_half);
+	RUN_MODES(test_mapped_frame_free);
+	RUN_MODES(test_page_zero);
+	RUN_MODES(test_large_pages_counted);
+	RUN_MODES(test_user_top_page);
+	RUN_MODES(test_direct_map_small_pages);
+	RUN(test_level5_address);
 	return harness_done("ptcheck");
 }

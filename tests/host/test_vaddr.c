@@ -335,7 +335,8 @@ static void test_owner_tags(void)
 	host_capture_begin();
 	int bad = virtaddr_check(&sp);
 	host_capture_end();
-	CHECK(bad == 1, "virtaddr_check missed an unknown tag (%d)", bad);
+	/* Two broken: the unknown tag, and the leaf's copy of it (theory 2). */
+	CHECK(bad == 2, "virtaddr_check missed an unknown tag (%d)", bad);
 	b->owner = VIRTADDR_OWNER_CALLER;
 	CHECK(virtaddr_free_owned(&sp, k, PG(3), VIRTADDR_OWNER_KALLOC) == MM_OK &&
 	      virtaddr_free(&sp, c, PG(1)) == MM_OK &&
@@ -415,8 +416,8 @@ static void test_index_deep(void)
 /*
  * The checker sees a broken index (controls): an inner entry whose
  * largest free size or lowest key is off, and a leaf entry whose free
- * size disagrees with its block, are each reported; restored, the space
- * checks clean.
+ * size or state (owner tag copy) disagrees with its block, are each
+ * reported; restored, the space checks clean.
  */
 static void test_index_check_controls(void)
 {
@@ -437,7 +438,79 @@ static void test_index_check_controls(void)
 		CHECK(bad >= 1 && strstr(out, "stale index entry"), "control %u not caught (%d)", f, bad);
 		*fields[f] = keep;
 	}
+	uint8_t keep_st = leaf->state[0];
+	leaf->state[0] = VIRTADDR_OWNER_KALLOC;     /* the block is the caller's */
+	host_capture_begin();
+	int bad = virtaddr_check(&sp);
+	const char *out = host_capture_end();
+	CHECK(bad == 1 && strstr(out, "stale index entry"), "state control not caught (%d)", bad);
+	leaf->state[0] = keep_st;
 	CHECK(virtaddr_check(&sp) == 0, "restored");
+	virtaddr_destroy(&sp);
+}
+
+/*
+ * A free checks the block from its leaf entry alone when the leaf also
+ * holds the next entry (theory 2).  With blocks in the middle of a leaf:
+ *   |#.#.#.#.#| ... (one page each)
+ * Expect: that check refuses what the block check does - a free block
+ * (also when the caller passes the free tag as owner), a pending block,
+ * another owner's block, a wrong size, a va inside a block - with the
+ * same status and nothing changed.  A block at a leaf's last entry (its
+ * size checked against the next subtree's key in the parent) refuses a
+ * size reaching into the next block, and is freed with its own size, as
+ * is one in the middle.
+ */
+static void test_leaf_check_refusals(void)
+{
+	setup(4096);
+	for (uint64_t i = 0; i < 600; i++)
+		REQUIRE_OK(virtaddr_take(&sp, SP_BASE + PG(2 * i), PG(1), NULL), "take");
+	uint64_t k;
+	REQUIRE_OK(virtaddr_alloc_owned(&sp, PG(3), 0, VIRTADDR_OWNER_KALLOC, &k), "kalloc's");
+	REQUIRE(k == SP_BASE + PG(1199), "kalloc block at %llx", (unsigned long long)k);
+	REQUIRE(sp.height >= 2 && virtaddr_check(&sp) == 0, "setup");
+	struct virtaddr_index *leaf = sp.root;
+	while (!leaf->leaf)
+		leaf = leaf->ptr[0];
+	REQUIRE(leaf->n >= 4 && leaf->key[0] == SP_BASE, "first leaf");
+	uint64_t mid = SP_BASE + PG(2), last = leaf->key[leaf->n - 1];
+	struct virtaddr_block *pend;
+	if (!leaf->state[leaf->n - 1])   /* a hole: make the last entry a block in use */
+		REQUIRE_OK(virtaddr_take(&sp, last, PG(1), NULL), "take the last hole");
+	REQUIRE_OK(virtaddr_take(&sp, SP_BASE + PG(1), PG(1), NULL), "take the hole");
+	REQUIRE(leaf->key[leaf->n - 1] == last, "exact takes keep the leaf");
+	REQUIRE_OK(virtaddr_claim_owned(&sp, SP_BASE + PG(1), PG(1), VIRTADDR_OWNER_CALLER,
+					"test", &pend), "claim");
+	uint64_t nblocks = sp.nblocks, used = sp.used_bytes, pending = sp.pending_bytes;
+	host_capture_begin();
+	int r[] = {
+		virtaddr_free_owned(&sp, mid + PG(1), PG(1), VIRTADDR_FREE_BLOCK),   /* free block */
+		virtaddr_free(&sp, mid + PG(1), PG(1)),                              /* free block */
+		virtaddr_free(&sp, SP_BASE + PG(1), PG(1)),                          /* pending */
+		virtaddr_free_owned(&sp, mid, PG(1), VIRTADDR_OWNER_KALLOC),         /* other owner */
+		virtaddr_free_owned(&sp, mid, PG(1), VIRTADDR_FREE_BLOCK),           /* free tag */
+		virtaddr_free(&sp, mid, PG(2)),                                      /* wrong size */
+		virtaddr_free(&sp, k + PG(1), PG(1)),                                /* inside */
+		virtaddr_free(&sp, k, PG(3)),                                        /* kalloc's */
+		virtaddr_free(&sp, last, PG(2)),          /* leaf's last entry, too big */
+		virtaddr_free(&sp, k, PG(4)),             /* kalloc's block, too big */
+	};
+	const char *out = host_capture_end();
+	int want[] = { MM_ENOENT, MM_ENOENT, MM_ENOENT, MM_EOWNER, MM_EOWNER, MM_ENOENT,
+		       MM_ENOENT, MM_EOWNER, MM_ENOENT, MM_ENOENT };
+	for (unsigned i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		CHECK(r[i] == want[i], "refusal %u: %d, want %d", i, r[i], want[i]);
+	CHECK(strstr(out, "not allocated") && strstr(out, "pending") &&
+	      strstr(out, "size differs") && strstr(out, "not the start"), "reasons: %s", out);
+	CHECK(sp.nblocks == nblocks && sp.used_bytes == used && sp.pending_bytes == pending &&
+	      virtaddr_check(&sp) == 0, "a refused free changed the space");
+	CHECK(virtaddr_free(&sp, mid, PG(1)) == MM_OK && virtaddr_free(&sp, last, PG(1)) == MM_OK,
+	      "middle and last entries freed");
+	virtaddr_free_pending(&sp, pend);
+	CHECK(virtaddr_find(&sp, mid) == virtaddr_find(&sp, SP_BASE + PG(1)) &&
+	      virtaddr_find(&sp, mid)->size == PG(3) && virtaddr_check(&sp) == 0,
+	      "merged: [1, 4) free");
 	virtaddr_destroy(&sp);
 }
 
@@ -481,6 +554,7 @@ int main(void)
 	RUN(test_owner_tags);
 	RUN(test_index_deep);
 	RUN(test_index_check_controls);
+	RUN(test_leaf_check_refusals);
 	RUN(test_reserve_covers_index);
 	return harness_done("vaddr");
 }
