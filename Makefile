@@ -278,7 +278,7 @@ help: ## this list
 	@echo "targets:"
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-18s %s\n", $$1, $$2 }'
 	@echo "variables (current value):"
-	@echo "  MEM=$(MEM)  guest RAM (512M, 5G, 1T...; >16G is backed by a sparse file)"
+	@echo "  MEM=$(MEM)  guest RAM (512M, 5G, 1T, 16T, 48T; >16G is a sparse file, >8T several as NUMA nodes)"
 	@echo "  SMP=$(SMP)  CPUs"
 	@echo "  MACHINE=$(MACHINE)  q35 or pc"
 	@echo "  CPU=$(CPU)  QEMU -cpu model (max, qemu64...)"
