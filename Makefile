@@ -224,7 +224,7 @@ $(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/tests/fuzz/%.c.o \
 	$(CLANG) $(FUZZCFLAGS) -o $@ $^
 
 # ---------------------------------------------------------------- targets
-.PHONY: all run test test-host test-fuzz-short fuzz-controls test-boot test-secureboot image bench boot-bench fuzz debug clean help
+.PHONY: all run test test-host test-fuzz-short fuzz-controls test-boot test-big test-secureboot image bench boot-bench fuzz debug clean help
 
 all: $(BUILD)/esp.img $(BUILD)/host/memmap ## build loader, kernel, ESP image and host tools
 
@@ -247,6 +247,9 @@ test-boot: all $(IMAGE_ESP)/.stamp ## QEMU boot tests (several configurations, i
 	python3 tests/boot/boottest.py
 	python3 tests/boot/matrix.py
 	tests/boot/secureboot.sh $(IMAGE_ESP)
+
+test-big: all $(IMAGE_ESP)/.stamp ## long boot tests: 16 TiB and 48 TiB guests as 8 TiB NUMA nodes (minutes each)
+	python3 tests/boot/boottest.py --big
 
 test-secureboot: all $(IMAGE_ESP)/.stamp ## GPT image + Secure Boot tests only
 	tests/boot/secureboot.sh $(IMAGE_ESP)
@@ -275,7 +278,7 @@ help: ## this list
 	@echo "targets:"
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-18s %s\n", $$1, $$2 }'
 	@echo "variables (current value):"
-	@echo "  MEM=$(MEM)  guest RAM (512M, 5G, 1T...; >16G is backed by a sparse file)"
+	@echo "  MEM=$(MEM)  guest RAM (512M, 5G, 1T, 16T, 48T; >16G is a sparse file, >8T several as NUMA nodes)"
 	@echo "  SMP=$(SMP)  CPUs"
 	@echo "  MACHINE=$(MACHINE)  q35 or pc"
 	@echo "  CPU=$(CPU)  QEMU -cpu model (max, qemu64...)"

@@ -11,7 +11,8 @@
  *      services (kernel/efirt: before the other CPUs, efirt.h 2), the one
  *      ACPI parse (kernel/acpi/boot.h: TSC calibration, SMP and the demos
  *      share it), the other CPUs (kernel/smp: bring-up and the shootdown
- *      proof), the mm selftest, the ACPI demos and the ramdisk, all through
+ *      proof), the NUMA nodes (`numa:` lines, the frame allocator's nodes),
+ *      the mm selftest, the ACPI demos and the ramdisk, all through
  *      mem_map_addr;
  *   6. `memboot: done`, then QEMU exit, ResetSystem (cmdline `poweroff` /
  *      `reboot`) or halt.
@@ -27,6 +28,7 @@
 #include "kernel/console/mmpic.h"
 #include "kernel/efirt/efirt.h"
 #include "kernel/mem/kmem.h"
+#include "kernel/mem/numa.h"
 #include "kernel/mem/selftest.h"
 #include "kernel/ramdisk/ramdisk.h"
 #include "kernel/smp/percpu.h"
@@ -212,6 +214,8 @@ void kmain(const struct bootinfo *bi)
 	/* The one ACPI parse: TSC calibration, SMP and the demo share it. */
 	const struct acpi *acpi = acpi_boot_init(bi, kmem_physmap());
 	smp_init(bi, acpi);
+	/* NUMA nodes from the same parse, once the CPUs' APIC IDs are known. */
+	numa_init(acpi, &kernel_pmm);
 	smp_selftest_run();
 	smp_stress_run();
 	stage(BOOT_SMP_READY);

@@ -178,6 +178,28 @@
  *    bit (one visit to its words), so a frame listed twice is refused as
  *    "not allocated" at its second entry; a refusal puts back the entries
  *    already cleared (all or nothing).
+ *
+ * 16. NUMA nodes (pmm_set_numa).  The allocator keeps each node's frame
+ *    ranges (sorted), each CPU's node and, per node, the other nodes in
+ *    order of distance (nearest first, ties by number).  A refill of a CPU's
+ *    cache (alloc_slow, pcp_refill) takes frames with numa_take: from its
+ *    own node's ranges, starting at the cache's hint when that lies in one
+ *    of them (pcp_open and pmm_set_numa put it cpu/ncpus of the way
+ *    through the node's first range, as theory 4 spreads CPUs over the
+ *    bitmap), then from the next node in its order, and only when every
+ *    node is empty from anywhere (bitmap_take: RAM outside every node).
+ *    A refill takes its whole batch from where its first frame came from
+ *    (same_take): a cache is a stack, and a batch that ran on into the next
+ *    node would hand out that node's frames before the home node's last.
+ *    The search of a range is the usual summary search stopped at the
+ *    range's last word, so an exhausted node costs one summary walk per
+ *    range before the fallback.  The fast paths never look at nodes (no
+ *    cost there); contiguous and bulk requests ignore them (any node).  A
+ *    free goes to the freeing CPU's cache whatever its node, as in Linux:
+ *    frames drift back to their node through drains.  Per-node counts
+ *    (pmm_node_frames) are not kept: they are counted when asked, a block
+ *    of the free-block map at a time (13), so the fast paths pay nothing.
+ *    The node table is written under the lock and read under it.
  */
 #include "lib/bitops.h"
 #include "lib/range.h"
@@ -568,6 +590,8 @@ int pmm_init_boot(struct pmm *p, const struct mm_region *map, size_t count,
 		return MM_ENOMEM;
 	p->map = map;
 	p->map_count = count;
+	p->numa.nodes = 0;        /* no NUMA until pmm_set_numa */
+	p->numa.nranges = 0;
 	p->nframes = top;
 	p->nwords = bit_words(top);
 	p->nsum = bit_words(p->nwords);
@@ -662,13 +686,29 @@ int pmm_init(struct pmm *p, const struct mm_region *map, size_t count)
 /* ---------------------------------------------------------------- bitmap
  * Everything in this section runs with p->lock held. */
 
+/* Marks free bit `bit` of bitmap word w used (summary, free-block map and
+ * free count follow); returns its frame number.  Lock held. */
+static uint64_t take_bit(struct pmm *p, uint64_t w, unsigned bit)
+{
+	uint64_t word = p->bitmap[w];
+
+	if (word == 0 && w / BLOCK_WORDS < p->nblocks)
+		bit_clear(p->blocks, w / BLOCK_WORDS);
+	word |= 1ULL << bit;
+	STORE(p->bitmap[w], word);
+	if (word == WORD_ALL_SET)
+		summary_clear(p, w);
+	STORE(p->bitmap_free, p->bitmap_free - 1);
+	return bit_number(w, bit);
+}
+
 /* Takes one frame from the bitmap, searching from word *hint (next fit;
  * *hint gets the word taken from): MM_OK with its number in *f, or
  * MM_ENOMEM if the bitmap has none.  Lock held (asserted by the callers,
  * once per batch). */
 static int bitmap_take(struct pmm *p, uint64_t *hint, uint64_t *f)
 {
-	uint64_t w, word, bit;
+	uint64_t w, word;
 
 	if (p->bitmap_free == 0)
 		return MM_ENOMEM;
@@ -683,16 +723,8 @@ static int bitmap_take(struct pmm *p, uint64_t *hint, uint64_t *f)
 				 (unsigned long long)p->bitmap_free);
 		word = p->bitmap[w];
 	}
-	bit = bit_lowest(~word);
-	if (word == 0 && w / BLOCK_WORDS < p->nblocks)
-		bit_clear(p->blocks, w / BLOCK_WORDS);
-	word |= 1ULL << bit;
-	STORE(p->bitmap[w], word);
-	if (word == WORD_ALL_SET)
-		summary_clear(p, w);
-	STORE(p->bitmap_free, p->bitmap_free - 1);
 	*hint = w;
-	*f = bit_number(w, bit);
+	*f = take_bit(p, w, bit_lowest(~word));
 	return MM_OK;
 }
 
@@ -743,6 +775,277 @@ static uint64_t reclaim(struct pmm *p, uint64_t want)
 	return got;
 }
 
+/* ---------------------------------------------------------------- nodes */
+
+/* The bits of word w whose frames lie in [lo, hi) (lo < hi). */
+static uint64_t range_mask(uint64_t w, uint64_t lo, uint64_t hi)
+{
+	uint64_t first = bit_word_start(w), end = first + BITS_PER_WORD;
+	uint64_t a = lo > first ? lo : first, b = hi < end ? hi : end;
+
+	return a >= b ? 0 : bit_mask((unsigned)(a - first), (unsigned)(b - first));
+}
+
+/* Takes a free frame of [lo, hi) from bitmap words [w, wend), the first
+ * in address order: MM_OK (*f, *hint = its word) or MM_ENOMEM.  Lock held. */
+static int words_take(struct pmm *p, uint64_t lo, uint64_t hi, uint64_t w, uint64_t wend,
+		      uint64_t *hint, uint64_t *f)
+{
+	while ((w = find_word_from(p, w)) != NONE && w < wend) {
+		uint64_t m = ~p->bitmap[w] & range_mask(w, lo, hi);
+		if (m) {
+			*hint = w;
+			*f = take_bit(p, w, bit_lowest(m));
+			return MM_OK;
+		}
+		w++;          /* a word at the range's edge, free outside it */
+	}
+	return MM_ENOMEM;
+}
+
+/* Takes a frame of node `node`, from word *hint if it lies in one of the
+ * node's ranges (next fit inside that range, wrapping once), else from
+ * the start of each range in turn.  Lock held. */
+static int node_take(struct pmm *p, uint32_t node, uint64_t *hint, uint64_t *f)
+{
+	const struct pmm_nodes *n = &p->numa;
+
+	for (uint32_t i = 0; i < n->nranges; i++) {
+		uint64_t lo = n->range[i].lo, hi = n->range[i].hi;
+		if (n->range[i].node != node || lo >= hi || lo >= p->nframes)
+			continue;
+		uint64_t w0 = bit_word(lo), w1 = bit_word((hi < p->nframes ? hi : p->nframes) - 1) + 1;
+		uint64_t start = (*hint >= w0 && *hint < w1) ? *hint : w0;
+		if (words_take(p, lo, hi, start, w1, hint, f) == MM_OK ||
+		    (start > w0 && words_take(p, lo, hi, w0, start, hint, f) == MM_OK))
+			return MM_OK;
+	}
+	return MM_ENOMEM;
+}
+
+/* Where CPU cpu's refills start (pcp_open, pmm_set_numa): cpu/ncpus of the
+ * way through the bitmap (pcp_open explains why apart), or with NUMA
+ * through the first range of its node.  Lock held. */
+static uint64_t home_hint(const struct pmm *p, unsigned cpu)
+{
+	const struct pmm_nodes *n = &p->numa;
+
+	if (n->nodes > 1) {
+		uint32_t home = cpu < MM_MAX_CPUS ? n->cpu_node[cpu] : 0;
+		for (uint32_t i = 0; i < n->nranges; i++) {
+			uint64_t lo = n->range[i].lo, hi = n->range[i].hi;
+			if (n->range[i].node != home || lo >= hi || lo >= p->nframes)
+				continue;
+			uint64_t w0 = bit_word(lo), w1 = bit_word((hi < p->nframes ? hi : p->nframes) - 1) + 1;
+			return w0 + (w1 - w0) / p->ncpus * cpu;
+		}
+	}
+	return p->nwords / p->ncpus * cpu;
+}
+
+/* One frame for CPU cpu (theory 16): from its node, then the others
+ * nearest first, then anywhere; *src gets where it came from (the index in
+ * the CPU's node order, or nodes for "anywhere"), for same_take.  Without
+ * NUMA, bitmap_take.  Lock held. */
+static int numa_take(struct pmm *p, unsigned cpu, uint64_t *hint, uint64_t *f, uint32_t *src)
+{
+	const struct pmm_nodes *n = &p->numa;
+	uint32_t home = cpu < MM_MAX_CPUS ? n->cpu_node[cpu] : 0;
+
+	if (n->nodes > 1 && p->bitmap_free) {
+		for (uint32_t k = 0; k < n->nodes; k++)
+			if (node_take(p, n->order[home][k], hint, f) == MM_OK) {
+				*src = k;
+				return MM_OK;
+			}
+	}
+	*src = n->nodes;
+	return bitmap_take(p, hint, f);
+}
+
+/* One more frame from where numa_take's last one came from (src), so that
+ * a refill never mixes nodes: a cache is a stack, and frames of the next
+ * node pushed after the last of the home node's would be handed out
+ * before them.  Lock held. */
+static int same_take(struct pmm *p, unsigned cpu, uint32_t src, uint64_t *hint, uint64_t *f)
+{
+	const struct pmm_nodes *n = &p->numa;
+	uint32_t home = cpu < MM_MAX_CPUS ? n->cpu_node[cpu] : 0;
+
+	if (n->nodes > 1 && src < n->nodes)
+		return node_take(p, n->order[home][src], hint, f);
+	return bitmap_take(p, hint, f);
+}
+
+/* Usable frames of the map in frames [lo, hi). */
+static uint64_t usable_in(const struct pmm *p, uint64_t lo, uint64_t hi)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < p->map_count; i++) {
+		const struct mm_region *r = &p->map[i];
+		if (r->type != MR_USABLE)
+			continue;
+		uint64_t a = r->base >> PAGE_SHIFT, b = a + (r->size >> PAGE_SHIFT);
+		if (a < lo)
+			a = lo;
+		if (b > hi)
+			b = hi;
+		if (a < b)
+			sum += b - a;
+	}
+	return sum;
+}
+
+/* Rounds a byte address up to a frame number (the frame whose first byte
+ * is at or after it). */
+static uint64_t frame_up(uint64_t pa)
+{
+	return (pa >> PAGE_SHIFT) + ((pa & PAGE_MASK) != 0);
+}
+
+/* Checks n (see pmm_set_numa); MM_OK or MM_EINVAL after printing why. */
+static int numa_check(const struct pmm_numa *n)
+{
+	if (n->nodes == 0 || n->nodes > PMM_MAX_NODES || n->nranges > PMM_MAX_NODE_RANGES) {
+		mm_printf("pmm_set_numa: %u nodes, %u ranges: beyond 1..%u, %u\n", n->nodes,
+			  n->nranges, PMM_MAX_NODES, PMM_MAX_NODE_RANGES);
+		return MM_EINVAL;
+	}
+	for (uint32_t i = 0; i < n->nranges; i++) {
+		uint64_t b = n->range[i].base, sz = n->range[i].size;
+		if (n->range[i].node >= n->nodes || range_wraps(b, sz) ||
+		    (i > 0 && b < n->range[i - 1].base + n->range[i - 1].size)) {
+			mm_printf("pmm_set_numa: range %u [0x%llx, +0x%llx) node %u: unsorted, overlapping, wrapping or no such node\n",
+				  i, (unsigned long long)b, (unsigned long long)sz, n->range[i].node);
+			return MM_EINVAL;
+		}
+	}
+	for (uint32_t c = 0; c < MM_MAX_CPUS; c++)
+		if (n->cpu_node[c] >= n->nodes) {
+			mm_printf("pmm_set_numa: CPU %u on node %u of %u\n", c, n->cpu_node[c], n->nodes);
+			return MM_EINVAL;
+		}
+	return MM_OK;
+}
+
+int pmm_set_numa(struct pmm *p, const struct pmm_numa *n)
+{
+	struct pmm_nodes *t = &p->numa;
+
+	if (numa_check(n) != MM_OK)
+		return MM_EINVAL;
+	/* Built in place under the lock: once, at boot, O(nodes^2 + ranges x
+	 * map regions). */
+	mm_lock(&p->lock);
+	memset(t, 0, sizeof(*t));
+	t->nodes = n->nodes;
+	t->nranges = n->nranges;
+	for (uint32_t i = 0; i < n->nranges; i++) {
+		t->range[i].lo = frame_up(n->range[i].base);
+		t->range[i].hi = frame_up(n->range[i].base + n->range[i].size);
+		t->range[i].node = n->range[i].node;
+		t->total[n->range[i].node] += usable_in(p, t->range[i].lo, t->range[i].hi);
+	}
+	memcpy(t->cpu_node, n->cpu_node, sizeof(t->cpu_node));
+	/* Fallback order: the home node, then the rest by (distance, node). */
+	for (uint32_t h = 0; h < n->nodes; h++) {
+		uint8_t used[PMM_MAX_NODES] = { 0 };
+		t->order[h][0] = (uint8_t)h;
+		used[h] = 1;
+		for (uint32_t k = 1; k < n->nodes; k++) {
+			uint32_t best = PMM_MAX_NODES;
+			for (uint32_t m = 0; m < n->nodes; m++)
+				if (!used[m] && (best == PMM_MAX_NODES || n->dist[h][m] < n->dist[h][best]))
+					best = m;
+			t->order[h][k] = (uint8_t)best;
+			used[best] = 1;
+		}
+	}
+	/* Caches already open restart their refills in their node. */
+	for (uint32_t cpu = 0; cpu < p->ncpus; cpu++)
+		if (p->pcp[cpu].limit)
+			p->pcp[cpu].hint = home_hint(p, cpu);
+	mm_unlock(&p->lock);
+	return MM_OK;
+}
+
+/* Frames of [lo, hi) free in the bitmap or cached: whole free blocks of
+ * the free-block map count 512 without reading the bitmap, and a word of
+ * the map with all 64 blocks free 32768 (48 TiB at boot: 375 Ki words). */
+static uint64_t free_in(const struct pmm *p, uint64_t lo, uint64_t hi)
+{
+	uint64_t sum = 0;
+
+	if (hi > p->nframes)
+		hi = p->nframes;
+	for (uint64_t w = bit_word(lo); lo < hi && bit_word_start(w) < hi;) {
+		uint64_t b = w / BLOCK_WORDS;
+		/* 64 free blocks (128 MiB) at once: one word of the map. */
+		if (w % (BLOCK_WORDS * BITS_PER_WORD) == 0 && b + BITS_PER_WORD <= p->nblocks &&
+		    bit_word_start(w) >= lo &&
+		    bit_word_start(w + BLOCK_WORDS * BITS_PER_WORD) <= hi &&
+		    p->blocks[bit_word(b)] == WORD_ALL_SET) {
+			sum += (uint64_t)PMM_BLOCK_FRAMES * BITS_PER_WORD;
+			w += BLOCK_WORDS * BITS_PER_WORD;
+			continue;
+		}
+		if (w % BLOCK_WORDS == 0 && b < p->nblocks && bit_word_start(w) >= lo &&
+		    bit_word_start(w + BLOCK_WORDS) <= hi && bit_test(p->blocks, b)) {
+			sum += PMM_BLOCK_FRAMES;
+			w += BLOCK_WORDS;
+			continue;
+		}
+		uint64_t m = range_mask(w, lo, hi);
+		sum += bit_count(~LOAD(p->bitmap[w]) & m) + bit_count(LOAD(p->cached[PMM_AUX(w)]) & m);
+		w++;
+	}
+	return sum;
+}
+
+int pmm_node_frames(const struct pmm *p, uint32_t node, uint64_t *free, uint64_t *total)
+{
+	const struct pmm_nodes *n = &p->numa;
+	uint64_t f = 0, t = 0, prev = 0;
+
+	if (n->nodes == 0 || node > n->nodes)
+		return MM_EINVAL;
+	if (node < n->nodes) {
+		for (uint32_t i = 0; i < n->nranges; i++)
+			if (n->range[i].node == node)
+				f += free_in(p, n->range[i].lo, n->range[i].hi);
+		t = n->total[node];
+	} else {                         /* the gaps between the ranges */
+		for (uint32_t i = 0; i <= n->nranges; i++) {
+			uint64_t lo = i < n->nranges ? n->range[i].lo : p->nframes;
+			if (lo > prev) {
+				f += free_in(p, prev, lo);
+				t += usable_in(p, prev, lo);
+			}
+			if (i < n->nranges && n->range[i].hi > prev)
+				prev = n->range[i].hi;
+		}
+	}
+	if (free)
+		*free = f;
+	if (total)
+		*total = t;
+	return MM_OK;
+}
+
+void pmm_print_nodes(const struct pmm *p)
+{
+	uint64_t f, t;
+
+	for (uint32_t node = 0; node < p->numa.nodes; node++)
+		if (pmm_node_frames(p, node, &f, &t) == MM_OK)
+			mm_printf("pmm: node %u: %llu free frames of %llu\n", node,
+				  (unsigned long long)f, (unsigned long long)t);
+	if (p->numa.nodes && pmm_node_frames(p, p->numa.nodes, &f, &t) == MM_OK && t)
+		mm_printf("pmm: no node: %llu free frames of %llu\n", (unsigned long long)f,
+			  (unsigned long long)t);
+}
+
 /* ---------------------------------------------------------------- caches */
 
 /* Returns this CPU's cache, or NULL if CPU cpu has none. */
@@ -763,7 +1066,7 @@ static void pcp_open(struct pmm *p, struct pmm_pcp *c, unsigned cpu)
 	MM_LOCK_ASSERT_HELD(&p->lock);
 	if (c->limit)
 		return;
-	c->hint = p->nwords / p->ncpus * cpu;
+	c->hint = home_hint(p, cpu);
 	STORE(c->limit, PMM_PCP_HIGH);
 	if (cpu + 1 > p->cpus_seen)
 		STORE(p->cpus_seen, cpu + 1);
@@ -779,15 +1082,16 @@ static inline void pcp_push(struct pmm_pcp *c, uint64_t f)
 	STORE(c->net, c->net + 1);
 }
 
-/* Moves up to PMM_PCP_BATCH frames from the bitmap into the owner's empty
- * cache c.  Lock held. */
-static void pcp_refill(struct pmm *p, struct pmm_pcp *c)
+/* Moves up to PMM_PCP_BATCH frames from the bitmap into the empty cache c
+ * of its owner, CPU cpu, all from the node (or "anywhere") src that
+ * alloc_slow's frame came from (theory 16).  Lock held. */
+static void pcp_refill(struct pmm *p, struct pmm_pcp *c, unsigned cpu, uint32_t src)
 {
 	uint64_t f;
 
 	MM_LOCK_ASSERT_HELD(&p->lock);
 	for (int i = 0; i < PMM_PCP_BATCH && c->count < c->limit; i++) {
-		if (bitmap_take(p, &c->hint, &f) != MM_OK)
+		if (same_take(p, cpu, src, &c->hint, &f) != MM_OK)
 			return;
 		if (!cache_mark(p, f))
 			mm_panic("pmm_alloc: frame 0x%llx free in the bitmap but cached",
@@ -826,6 +1130,7 @@ static __attribute__((noinline)) int alloc_slow(struct pmm *p, unsigned cpu, uin
 {
 	struct pmm_pcp *c = pcp_of(p, cpu);
 	uint64_t f;
+	uint32_t src;
 	int st;
 
 	mm_lock(&p->lock);
@@ -833,9 +1138,9 @@ static __attribute__((noinline)) int alloc_slow(struct pmm *p, unsigned cpu, uin
 		pcp_open(p, c, cpu);
 	if (p->bitmap_free == 0)
 		reclaim(p, PMM_PCP_BATCH);
-	st = bitmap_take(p, c ? &c->hint : &p->hint, &f);
+	st = numa_take(p, cpu, c ? &c->hint : &p->hint, &f, &src);
 	if (st == MM_OK && c)
-		pcp_refill(p, c);
+		pcp_refill(p, c, cpu, src);
 	mm_unlock(&p->lock);
 	if (st == MM_OK)
 		*pa = f << PAGE_SHIFT;

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include "mm/lock.h"
 #include "mm/memmap.h"
+#include "mm/platform.h"
 
 struct bootalloc;
 
@@ -47,6 +48,34 @@ struct bootalloc;
 #define PMM_PCP_MIN_CPUS 4
 
 struct pmm_pcp;     /* one CPU's cache, in the metadata (mm/pmm.c) */
+
+/* NUMA nodes (mm/pmm.c theory 16).  32 nodes: 8 sockets of 4 sub-NUMA
+ * clusters, the most an x86 machine has (kernel/acpi/numa.h reads up to as
+ * many).  128 ranges: a few per node. */
+#define PMM_MAX_NODES  32
+#define PMM_MAX_NODE_RANGES 128
+
+/* What pmm_set_numa is told: each node's physical ranges (bytes, sorted,
+ * disjoint; RAM outside them belongs to no node), each CPU's node, and
+ * the node distances (SLIT units: 10 = local). */
+struct pmm_numa {
+	uint32_t nodes;                 /* 1 .. PMM_MAX_NODES */
+	uint32_t nranges;
+	struct { uint64_t base, size; uint32_t node; } range[PMM_MAX_NODE_RANGES];
+	uint8_t cpu_node[MM_MAX_CPUS];  /* by mm_cpu_id */
+	uint8_t dist[PMM_MAX_NODES][PMM_MAX_NODES];
+};
+
+/* The allocator's own copy (theory 16): ranges in frames, each node's
+ * fallback order, nearest first, and usable frames per node. */
+struct pmm_nodes {
+	uint32_t nodes;                 /* 0: no NUMA, refills as before */
+	uint32_t nranges;
+	struct { uint64_t lo, hi; uint32_t node; } range[PMM_MAX_NODE_RANGES]; /* frames */
+	uint8_t cpu_node[MM_MAX_CPUS];
+	uint8_t order[PMM_MAX_NODES][PMM_MAX_NODES];
+	uint64_t total[PMM_MAX_NODES];  /* usable frames in the node */
+};
 
 /* Frames in one block of the free-block map (mm/pmm.c theory 13): 512
  * frames, 2 MiB, the large-page size - 8 bitmap words, one cache line. */
@@ -96,6 +125,7 @@ struct pmm {
 	uint32_t cpus_seen;   /* 1 + highest CPU whose cache was ever used */
 	int64_t lock_net;     /* cached bits cleared under the lock by a CPU
 				 other than the cache's owner (steals), negative */
+	struct pmm_nodes numa; /* NUMA nodes (theory 16), under the lock */
 };
 
 /* Builds the allocator over the usable regions of map[0..count).  The
@@ -184,6 +214,29 @@ void pmm_totals(const struct pmm *pmm, uint64_t *total, uint64_t *free, uint64_t
 /* Prints `pmm: <free> free frames of <total> (<MiB> MiB free)`, free as
  * pmm_free_frames counts it. */
 void pmm_print(const struct pmm *pmm);
+
+/* Tells the allocator the NUMA nodes (mm/pmm.c theory 16): from now on a
+ * CPU's single-frame refills take frames from its own node, then from the
+ * others nearest first (by dist), then from RAM outside every node.  May
+ * be called at any time, from any CPU (takes the lock).  MM_OK, or
+ * MM_EINVAL (reported, nothing changed) if nodes is 0 or above
+ * PMM_MAX_NODES, nranges above PMM_MAX_NODE_RANGES, a range is unsorted,
+ * overlaps the previous one, wraps or names a node >= nodes, or a CPU's
+ * node is >= nodes.  Ranges need not be page aligned: a frame belongs to
+ * the node whose range holds its first byte. */
+int pmm_set_numa(struct pmm *pmm, const struct pmm_numa *n);
+
+/* Frames of node `node` free now (in the bitmap or cached) and usable in
+ * all; node == nodes asks for RAM outside every node.  A walk of the
+ * node's free-block map, and of the bitmap only where a block is partly
+ * used.  Exact while no other CPU uses the allocator.  MM_OK or
+ * MM_EINVAL (no NUMA, or node > nodes). */
+int pmm_node_frames(const struct pmm *pmm, uint32_t node, uint64_t *free, uint64_t *total);
+
+/* Prints `pmm: node <n>: <free> free frames of <total>` per node, and
+ * `pmm: no node: ...` for usable RAM outside every node if there is any;
+ * nothing without NUMA. */
+void pmm_print_nodes(const struct pmm *pmm);
 
 /* Frames in CPU caches now (part of pmm_free_frames). */
 uint64_t pmm_cached_frames(const struct pmm *pmm);

@@ -32,6 +32,10 @@ snapshot=on
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/memboot-qemu.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+# A signal ends the script through exit, so the EXIT trap removes $tmp (the
+# sparse RAM files of a big guest) however the run is stopped.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 cp "$OVMF_VARS" "$tmp/vars.fd"
 
 # Guest RAM in MiB from MEM (K/M/G/T suffixes, M if none).
@@ -78,16 +82,46 @@ args=(-machine "$MACHINE" -smp "$SMP" -m "${mib}M" -display none -no-reboot -net
 
 # More guest RAM than is sensible to take from the host: back it with a sparse
 # file (shared mapping: no commit charge), so only pages the guest touches
-# cost host memory or disk.
-if [ "$mib" -gt $(( 16 * 1024 )) ]; then
+# cost host memory or disk.  The files live in $tmp, removed on exit.
+# One file holds at most NODE_MAX_MIB (8 TiB; ext4 caps a file at 16 TiB):
+# more RAM is split into equal files of at most that, each a NUMA node
+# (-numa node,memdev=...), and the CPUs into contiguous blocks, node i
+# getting CPU indexes [i*k, (i+1)*k), k = ceil(CPUs / nodes).
+NODE_MAX_MIB=$(( 8 * 1024 * 1024 ))
+cpus_n=${SMP%%,*}
+if [ "$mib" -gt "$NODE_MAX_MIB" ]; then
+	nodes=$(( (mib + NODE_MAX_MIB - 1) / NODE_MAX_MIB ))
+	per=$(( cpus_n / nodes + (cpus_n % nodes != 0) ))
+	left=$mib
+	for (( i = 0; i < nodes; i++ )); do
+		size=$(( left / (nodes - i) ))
+		left=$(( left - size ))
+		node="node,nodeid=$i,memdev=ram$i"
+		lo=$(( i * per )) hi=$(( (i + 1) * per - 1 ))
+		[ "$hi" -ge "$cpus_n" ] && hi=$(( cpus_n - 1 ))
+		[ "$lo" -le "$hi" ] && node="$node,cpus=$lo-$hi"
+		args+=(-object "memory-backend-file,id=ram$i,size=${size}M,mem-path=$tmp/ram$i,share=on,prealloc=off"
+		       -numa "$node")
+	done
+	# SMBIOS lists RAM in 16 GiB memory devices: beyond ~20 TiB their
+	# table outgrows the 64 KiB a 2.1 (32-bit) entry point can describe
+	# and QEMU refuses to start; the 3.0 (64-bit) entry point has no limit.
+	args+=(-machine smbios-entry-point-type=64)
+elif [ "$mib" -gt $(( 16 * 1024 )) ]; then
 	args+=(-object "memory-backend-file,id=ram0,size=${mib}M,mem-path=$tmp/ram,share=on,prealloc=off"
 	       -machine memory-backend=ram0)
 fi
 # The default 40 physical address bits (1 TiB) leave no room for the PCI
-# hole and 64-bit BARs above a guest this large.
+# hole and 64-bit BARs above a guest this large: from 512 GiB on, 44 bits,
+# or one more than the RAM's top needs (2 GiB of it sit above 4 GiB on
+# q35): 46 at 16 TiB, 47 at 48 TiB.
 cpu=$CPU
 if [ "$mib" -ge $(( 512 * 1024 )) ]; then
-	cpu="$cpu,phys-bits=44"
+	top=$(( mib + 4096 )) bits=20
+	while [ $(( 1 << (bits - 20) )) -lt "$top" ]; do bits=$(( bits + 1 )); done
+	bits=$(( bits + 1 ))
+	[ "$bits" -lt 44 ] && bits=44
+	cpu="$cpu,phys-bits=$bits"
 fi
 args+=(-cpu "$cpu")
 

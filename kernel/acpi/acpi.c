@@ -240,6 +240,7 @@ enum acpi_status acpi_parse(struct acpi *a, const struct physmap *pm, uint64_t r
 	a->pm = pm;
 	a->rsdp_pa = rsdp_pa;
 	a->dsdt_renamed = ACPI_NO_INDEX;
+	acpi_numa_parse(0, 0, 0, 0, &a->numa);  /* one node until the tables say more */
 	if (rsdp_pa == 0)
 		return a->status = ACPI_E_NO_RSDP;
 
@@ -266,6 +267,7 @@ enum acpi_status acpi_parse(struct acpi *a, const struct physmap *pm, uint64_t r
 			a->dsdt_renamed = (unsigned)(t - a->tables);
 		}
 	}
+	acpi_get_numa(a, &a->numa);
 	return a->status = ACPI_OK;
 }
 

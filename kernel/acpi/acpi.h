@@ -103,6 +103,8 @@ struct acpi_root_try {
 
 #define ACPI_NO_INDEX (~0u)
 
+#include "kernel/acpi/numa.h"   /* struct acpi_numa_info (needs the status) */
+
 struct acpi {
 	const struct physmap *pm;   /* how tables are reached */
 	enum acpi_status status;    /* what acpi_parse returned */
@@ -120,11 +122,14 @@ struct acpi {
 	unsigned count;          /* entries used in tables[] */
 	unsigned dropped;        /* root entries beyond ACPI_MAX_TABLES */
 	struct acpi_table_info tables[ACPI_MAX_TABLES];
+	struct acpi_numa_info numa; /* SRAT + SLIT (kernel/acpi/numa.h), parsed
+				       once at the end of acpi_parse */
 };
 
 /* Validates the RSDP at rsdp_pa and the root table, then loads every table
  * the root lists (and the DSDT named by the FADT), recording in *a what
- * acpi_report prints (theory 5); prints nothing.  Returns ACPI_OK if a
+ * acpi_report prints (theory 5), and the SRAT and SLIT into a->numa;
+ * prints nothing.  Returns ACPI_OK if a
  * valid root table was found (individual tables may still be bad: see
  * tables[].status), else the reason; a->status holds the same. */
 enum acpi_status acpi_parse(struct acpi *a, const struct physmap *pm, uint64_t rsdp_pa);

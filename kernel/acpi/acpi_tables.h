@@ -250,4 +250,67 @@ struct ACPI_PACKED acpi_mcfg_alloc {
 };
 _Static_assert(sizeof(struct acpi_mcfg_alloc) == 16, "MCFG allocation");
 
+/* System Resource Affinity Table, signature "SRAT" (5.2.16): this fixed
+ * part, then subtables each starting with type, length (as in the MADT). */
+struct ACPI_PACKED acpi_srat {
+	struct acpi_sdt_header hdr;   /* 0 */
+	uint32_t reserved1;           /* 36: 1 for backward compatibility */
+	uint64_t reserved2;           /* 40 */
+};
+_Static_assert(sizeof(struct acpi_srat) == 48, "SRAT layout");
+
+#define ACPI_SRAT_LAPIC   0   /* Processor Local APIC/SAPIC Affinity */
+#define ACPI_SRAT_MEMORY  1   /* Memory Affinity */
+#define ACPI_SRAT_X2APIC  2   /* Processor Local x2APIC Affinity */
+
+#define ACPI_SRAT_ENABLED   (1u << 0)  /* every type: the entry is valid */
+#define ACPI_SRAT_HOTPLUG   (1u << 1)  /* memory: hot-pluggable */
+#define ACPI_SRAT_NONVOLATILE (1u << 2) /* memory: non-volatile */
+
+struct ACPI_PACKED acpi_srat_lapic {      /* type 0, 16 bytes */
+	struct acpi_madt_sub sub;
+	uint8_t  domain_lo;                /* 2: proximity domain bits 0..7 */
+	uint8_t  apic_id;                  /* 3 */
+	uint32_t flags;                    /* 4: ACPI_SRAT_ENABLED */
+	uint8_t  sapic_eid;                /* 8 */
+	uint8_t  domain_hi[3];             /* 9: proximity domain bits 8..31 */
+	uint32_t clock_domain;             /* 12 */
+};
+_Static_assert(sizeof(struct acpi_srat_lapic) == 16, "SRAT LAPIC");
+
+struct ACPI_PACKED acpi_srat_memory {     /* type 1, 40 bytes */
+	struct acpi_madt_sub sub;
+	uint32_t domain;                   /* 2 */
+	uint16_t reserved1;                /* 6 */
+	uint64_t base;                     /* 8: physical address */
+	uint64_t length;                   /* 16: bytes */
+	uint32_t reserved2;                /* 24 */
+	uint32_t flags;                    /* 28: ACPI_SRAT_* */
+	uint64_t reserved3;                /* 32 */
+};
+_Static_assert(sizeof(struct acpi_srat_memory) == 40, "SRAT memory");
+
+struct ACPI_PACKED acpi_srat_x2apic {     /* type 2, 24 bytes */
+	struct acpi_madt_sub sub;
+	uint16_t reserved1;                /* 2 */
+	uint32_t domain;                   /* 4 */
+	uint32_t x2apic_id;                /* 8 */
+	uint32_t flags;                    /* 12: ACPI_SRAT_ENABLED */
+	uint32_t clock_domain;             /* 16 */
+	uint32_t reserved2;                /* 20 */
+};
+_Static_assert(sizeof(struct acpi_srat_x2apic) == 24, "SRAT x2APIC");
+
+/* System Locality Information Table, signature "SLIT" (5.2.17): the
+ * count, then count x count one-byte distances, row i = from domain i.
+ * 10 is "local"; 255 means unreachable. */
+#define ACPI_SLIT_LOCAL 10
+#define ACPI_SLIT_UNREACHABLE 255
+struct ACPI_PACKED acpi_slit {
+	struct acpi_sdt_header hdr;   /* 0 */
+	uint64_t localities;          /* 36 */
+	/* 44: uint8_t entry[localities][localities] */
+};
+_Static_assert(sizeof(struct acpi_slit) == 44, "SLIT layout");
+
 #endif

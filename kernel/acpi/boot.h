@@ -5,7 +5,9 @@
  * calibration, which the SMP bring-up starts), and hands the same struct
  * acpi to every user: the TSC calibration (HPET, FADT's PM timer: through
  * smp_init and boottime_report), the SMP bring-up (the MADT's CPUs) and
- * the ACPI demo, which prints its report (kernel/acpi/acpi.h, theory 5).
+ * the ACPI demo, which prints its report (kernel/acpi/acpi.h, theory 5),
+ * and the NUMA setup (kernel/mem/numa.h: the SRAT and SLIT, parsed by
+ * acpi_parse into the same struct).
  * Nothing is printed here.  Boot CPU only, before the other CPUs start:
  * afterwards the struct is read-only, so no lock.
  */

@@ -1529,6 +1529,165 @@ def test_la57_parser():
     return run
 
 
+# ---------------------------------------------------------------- NUMA
+KiB, MiB, GiB, TiB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
+
+
+def qemu_numa_ranges(sizes, machine="q35", amd=True):
+    """Each node's SRAT ranges as QEMU 7.2 lays them out (hw/i386/acpi-build.c
+    build_srat): node i holds guest RAM offsets [sum(sizes[:i]), +sizes[i]);
+    the legacy hole [640 KiB, 1 MiB) is cut out, and RAM beyond the low-memory
+    size (q35: 2 GiB if RAM >= 2.75 GiB, else all of it; pc: 3 GiB if RAM >=
+    3.5 GiB) continues at 4 GiB - or at 1 TiB on an AMD CPU (TCG's `max`
+    and `qemu64` are) when the 64-bit PCI hole above that RAM (32 GiB on
+    q35, 2 GiB on pc, from the next GiB) would reach AMD's HyperTransport
+    range at 1 TiB - 12 GiB (pc_memory_init, QEMU >= 7.1).  Returns {node:
+    [(first, last), ...]}."""
+    total = sum(sizes)
+    if machine == "q35":
+        lowmem = 0x80000000 if total >= 0xb0000000 else total
+        hole64 = 32 * GiB
+    else:
+        lowmem = 0xc0000000 if total >= 0xe0000000 else total
+        hole64 = 2 * GiB
+    above = total - lowmem
+    above_start = 4 * GiB
+    if amd and -(-(above_start + above) // GiB) * GiB + hole64 - 1 >= 0xfd00000000:
+        above_start = 1 * TiB
+    out, base = {}, 0
+    for node, size in enumerate(sizes):
+        a, b = base, base + size
+        pieces = []
+        for lo, hi, shift in ((0, 640 * KiB, 0), (1 * MiB, lowmem, 0),
+                              (lowmem, 1 << 64, above_start - lowmem)):
+            x, y = max(a, lo), min(b, hi)
+            if x < y:
+                pieces.append((x + shift, y + shift - 1))
+        out[node] = pieces
+        base = b
+    return out
+
+
+def cpu_set(spec):
+    """'0-1,4' -> {0, 1, 4}; 'none' -> set()."""
+    out = set()
+    if spec == "none":
+        return out
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        out.update(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+NUMA_NODE_RE = re.compile(r"^numa: node (\d+) cpus (\S+)((?: \[mem 0x[0-9a-f]{16}-0x[0-9a-f]{16}\])*)$", re.M)
+NUMA_DIST_RE = re.compile(r"^numa: distance (\d+):((?: \d+)+)$", re.M)
+
+
+def check_numa(text, want_cpus, want_ranges, want_dist):
+    """The numa: lines against what the QEMU command line says: node ->
+    set of CPU indexes (= APIC IDs under -smp N), node -> ranges, and the
+    distance matrix.  Returns the failures."""
+    fails = []
+    got_cpus, got_ranges = {}, {}
+    for m in NUMA_NODE_RE.finditer(text):
+        n = int(m.group(1))
+        got_cpus[n] = cpu_set(m.group(2))
+        got_ranges[n] = [(int(a, 16), int(b, 16)) for a, b in
+                         re.findall(r"\[mem 0x([0-9a-f]{16})-0x([0-9a-f]{16})\]", m.group(3))]
+    if got_cpus != want_cpus:
+        fails.append(f"numa cpus {got_cpus}, QEMU has {want_cpus}")
+    if got_ranges != want_ranges:
+        fails.append(f"numa ranges { {k: [(hex(a), hex(b)) for a, b in v] for k, v in got_ranges.items()} }, "
+                     f"QEMU has { {k: [(hex(a), hex(b)) for a, b in v] for k, v in want_ranges.items()} }")
+    got_dist = [[int(x) for x in m.group(2).split()] for m in NUMA_DIST_RE.finditer(text)]
+    if got_dist != want_dist:
+        fails.append(f"numa distances {got_dist}, QEMU has {want_dist}")
+    # The frame allocator got the nodes: one pmm line per node, and its
+    # usable frames within the node's ranges.
+    for n, ranges in want_ranges.items():
+        m = re.search(rf"^pmm: node {n}: (\d+) free frames of (\d+)$", text, re.M)
+        span = sum(b - a + 1 for a, b in ranges) // 4096
+        if not m:
+            fails.append(f"no `pmm: node {n}:` line")
+        elif not 0 < int(m.group(2)) <= span or int(m.group(1)) > int(m.group(2)):
+            fails.append(f"pmm node {n}: {m.group(0)}, node has {span} frames")
+    return fails
+
+
+NUMA_FRAME_RE = re.compile(r"^numa: cpu (\d+) apic (\d+) node (-?\d+): frame 0x([0-9a-f]{16}) in node (-?\d+)$", re.M)
+
+
+def check_numa_frames(text, want_cpus, want_ranges):
+    """The kernel's probe (kernel/mem/numa.c): after the caches were emptied,
+    each CPU's first frame must lie in a range of the node the command line
+    put that CPU (APIC ID = CPU index) on; one line per CPU."""
+    fails = []
+    node_of = {c: n for n, cs in want_cpus.items() for c in cs}
+    seen = set()
+    for m in NUMA_FRAME_RE.finditer(text):
+        apic, pa = int(m.group(2)), int(m.group(4), 16)
+        seen.add(apic)
+        n = node_of.get(apic)
+        if n is None or not any(a <= pa <= b for a, b in want_ranges.get(n, [])):
+            fails.append(f"CPU apic {apic} (node {n} by the command line) got frame {pa:#x}: {m.group(0)}")
+    if seen != set(node_of):
+        fails.append(f"probe lines for APIC IDs {sorted(seen)}, the command line has {sorted(node_of)}")
+    return fails
+
+
+def numa_cfg(sizes_mib, cpus, dist, smp):
+    """QEMU options for len(sizes_mib) nodes of memory-backend-ram, node i
+    with CPU indexes cpus[i] ('' for none) and -numa dist for every pair in
+    dist (i, j, d)."""
+    opts = []
+    for i, size in enumerate(sizes_mib):
+        opts += [f"-object memory-backend-ram,id=numa{i},size={size}M",
+                 f"-numa node,nodeid={i},memdev=numa{i}" + (f",cpus={cpus[i]}" if cpus[i] else "")]
+    for i, j, d in dist:
+        opts.append(f"-numa dist,src={i},dst={j},val={d}")
+    return {"MEM": f"{sum(sizes_mib)}M", "SMP": str(smp), "QEMU_EXTRA": " ".join(opts)}
+
+
+def test_numa(sizes_mib, cpus, dist, smp):
+    """NUMA nodes from QEMU's SRAT and SLIT: every node's CPUs and ranges
+    and the distance matrix as the command line this test built says (ranges
+    by QEMU's layout, qemu_numa_ranges), and a `pmm: node` line per node;
+    controls: the same output against expectations tampered three ways (a
+    CPU moved, a range shifted by a page, a distance changed) must fail."""
+    def run():
+        cfg = numa_cfg(sizes_mib, cpus, dist, smp)
+        status, text = kernel_boot(cfg, timeout=240)
+        fails = []
+        check_done(status, text, fails)
+        n = len(sizes_mib)
+        want_cpus = {i: cpu_set(cpus[i] or "none") for i in range(n)}
+        want_ranges = qemu_numa_ranges([s * MiB for s in sizes_mib])
+        want_dist = [[10 if i == j else 20 for j in range(n)] for i in range(n)]
+        for i, j, d in dist:
+            want_dist[i][j] = want_dist[j][i] = d
+        fails += check_numa(text, want_cpus, want_ranges, want_dist)
+        fails += check_numa_frames(text, want_cpus, want_ranges)
+        # Controls.
+        moved = {k: set(v) for k, v in want_cpus.items()}
+        cpu = min(moved[0])
+        moved[0].discard(cpu)
+        moved[n - 1].add(cpu)
+        shifted = {k: list(v) for k, v in want_ranges.items()}
+        a, b = shifted[n - 1][-1]
+        shifted[n - 1][-1] = (a + 4096, b)
+        far = [row[:] for row in want_dist]
+        far[0][n - 1] += 1
+        for what, args in (("a CPU moved", (moved, want_ranges, want_dist)),
+                           ("a range shifted", (want_cpus, shifted, want_dist)),
+                           ("a distance changed", (want_cpus, want_ranges, far))):
+            if not check_numa(text, *args):
+                fails.append(f"control not caught: {what}")
+        if not check_numa_frames(text, moved, want_ranges):
+            fails.append("control not caught: a CPU's frame checked against another node")
+        return fails, text
+    return run
+
+
 TESTS = {
     "q35-512M-vs-shell": test_map_vs_shell({"MEM": "512M", "MACHINE": "q35"}),
     "q35-5G-vs-shell": test_map_vs_shell({"MEM": "5G", "MACHINE": "q35"}),
@@ -1555,6 +1714,12 @@ TESTS = {
     "boot-timeline-parser": test_timeline_parser(),
     "efirt-checks": test_efirt_checks(),
     "efirt-poweroff-reboot": test_efirt_reset(),
+    # Two nodes, two CPUs each, SLIT 21.
+    "numa-2-nodes": test_numa([512, 512], ["0-1", "2-3"], [(0, 1, 21)], 4),
+    # Four nodes of unequal sizes, CPUs 1 / 2 / 1 / none, a full SLIT.
+    "numa-4-nodes": test_numa([256, 512, 256, 1024], ["0", "1-2", "3", ""],
+                              [(0, 1, 15), (0, 2, 20), (0, 3, 30), (1, 2, 25), (1, 3, 40),
+                               (2, 3, 12)], 4),
     "boot-timeline": test_timeline({"MEM": "512M"}, "hpet"),
     "boot-timeline-pmtimer": test_timeline({"MEM": "512M", "QEMU_EXTRA": "-machine hpet=off"},
                                            "pmtimer"),
@@ -1570,6 +1735,57 @@ TESTS = {
     "la57-paging5-512M": test_la57_paging5(),
     "la57-firmware-on": test_la57_firmware(),
     "la57-levels-lie": test_la57_levels_lie(),
+}
+
+
+def run_script_nodes(mem_mib, smp, node_max_mib=8 * 1024 * 1024):
+    """The nodes tools/qemu-run.sh makes of mem_mib MiB above 8 TiB: equal
+    backing files of at most node_max_mib, CPU indexes in contiguous blocks
+    (node i: [i*k, (i+1)*k), k = ceil(smp / nodes)).  Returns (sizes in
+    bytes, cpu specs)."""
+    nodes = -(-mem_mib // node_max_mib)
+    per = -(-smp // nodes)
+    sizes, cpus, left = [], [], mem_mib
+    for i in range(nodes):
+        size = left // (nodes - i)
+        left -= size
+        sizes.append(size * MiB)
+        lo, hi = i * per, min((i + 1) * per, smp) - 1
+        cpus.append(f"{lo}-{hi}" if lo <= hi else "")
+    return sizes, cpus
+
+
+def test_big(mem_tib, smp=1, timeout=1800):
+    """A guest of mem_tib TiB, split by qemu-run.sh into 8 TiB NUMA nodes:
+    boots to `memboot: done` with the selftest, each node's CPUs and ranges
+    as the split and QEMU's SRAT layout say, no SLIT (default distances),
+    a `pmm: node` line per node, and the usable total within the RAM size
+    minus 4 GiB (holes and firmware) and the RAM size."""
+    def run():
+        mib = mem_tib * 1024 * 1024
+        status, text = kernel_boot({"MEM": f"{mem_tib}T", "SMP": str(smp)}, timeout=timeout)
+        # Kept for the figures (the boot: timeline): build/boot-big-<N>T.log.
+        with open(os.path.join(BUILD, f"boot-big-{mem_tib}T.log"), "w") as f:
+            f.write(text)
+        fails = []
+        check_done(status, text, fails)
+        sizes, cpus = run_script_nodes(mib, smp)
+        n = len(sizes)
+        want_cpus = {i: cpu_set(cpus[i] or "none") for i in range(n)}
+        want_dist = [[10 if i == j else 20 for j in range(n)] for i in range(n)]
+        fails += check_numa(text, want_cpus, qemu_numa_ranges(sizes), want_dist)
+        fails += check_numa_frames(text, want_cpus, qemu_numa_ranges(sizes))
+        m = re.search(r"^memmap: usable (\d+) bytes", text, re.M)
+        if not m or not mib * MiB - (4 << 30) <= int(m.group(1)) <= mib * MiB:
+            fails.append(f"usable {m and m.group(1)} bytes, guest has {mem_tib} TiB")
+        return fails, text
+    return run
+
+
+# Long boots, `make test-big` (boottest.py --big [regex]).
+BIG_TESTS = {
+    "big-16T-2-nodes": test_big(16, smp=2),
+    "big-48T-6-nodes": test_big(48),
 }
 
 
@@ -1608,9 +1824,14 @@ def run_suite(label, tests, names, jobs):
 
 
 def main():
-    sel = re.compile(sys.argv[1]) if len(sys.argv) > 1 else None
-    names = [n for n in TESTS if not sel or sel.search(n)]
-    return run_suite("boot", TESTS, names, JOBS)
+    args = sys.argv[1:]
+    tests, label = TESTS, "boot"
+    if args and args[0] == "--big":
+        # One at a time: each takes several GiB of host page cache.
+        tests, label, args = BIG_TESTS, "boot-big", args[1:]
+    sel = re.compile(args[0]) if args else None
+    names = [n for n in tests if not sel or sel.search(n)]
+    return run_suite(label, tests, names, 1 if tests is BIG_TESTS else JOBS)
 
 
 if __name__ == "__main__":

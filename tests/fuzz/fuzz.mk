@@ -1,5 +1,5 @@
 # Code under test of each libFuzzer harness (built by the Makefile).
-FUZZ_SRC_fuzz_acpi := kernel/acpi/acpi.c
+FUZZ_SRC_fuzz_acpi := kernel/acpi/acpi.c kernel/acpi/numa.c lib/fmt.c
 FUZZ_SRC_fuzz_ustar := kernel/ramdisk/ustar.c
 FUZZ_SRC_fuzz_allocops := $(sort $(wildcard mm/*.c)) tools/host_platform.c
 FUZZ_SRC_fuzz_memmap := mm/memmap.c mm/status.c

@@ -1,5 +1,6 @@
 /*
- * tests/fuzz/fuzz_acpi.c - libFuzzer harness for kernel/acpi/acpi.c.
+ * tests/fuzz/fuzz_acpi.c - libFuzzer harness for kernel/acpi/acpi.c (and
+ * the SRAT/SLIT parser, kernel/acpi/numa.c, which acpi_parse runs).
  *
  * Input: one flags byte, then a run of tables back to back (QEMU's captured
  * *.bin files are valid inputs).  The harness cuts the run at each header's
@@ -142,6 +143,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		acpi_get_mcfg(&a, &mcfg);
 		for (unsigned i = 0; i < a.count; i++)
 			acpi_print_table(&a.tables[i]);
+		acpi_numa_print(&a.numa);   /* the SRAT/SLIT acpi_parse read */
+		if (a.numa.nodes == 0 || a.numa.nodes > ACPI_NUMA_MAX_NODES ||
+		    a.numa.nranges > ACPI_NUMA_MAX_RANGES)
+			abort();
+		for (unsigned i = 0; i + 1 < a.numa.nranges; i++)
+			if (a.numa.range[i].base + a.numa.range[i].size > a.numa.range[i + 1].base)
+				abort();    /* sorted and disjoint, or refused */
 	}
 	if (!fake_clean(&fm)) {
 		fprintf(stderr, "fuzz_acpi: %u mappings left, %u bad unmaps\n", fm.nlive, fm.bad_unmaps);

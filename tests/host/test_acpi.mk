@@ -1,1 +1,1 @@
-TEST_SRC_test_acpi := kernel/acpi/acpi.c
+TEST_SRC_test_acpi := kernel/acpi/acpi.c kernel/acpi/numa.c lib/fmt.c
