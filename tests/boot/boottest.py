@@ -1755,20 +1755,38 @@ def run_script_nodes(mem_mib, smp, node_max_mib=8 * 1024 * 1024):
     return sizes, cpus
 
 
-def test_big(mem_tib, smp=1, timeout=1800):
+def test_big(mem_tib, smp=1, timeout=1800, levels=4):
     """A guest of mem_tib TiB, split by qemu-run.sh into 8 TiB NUMA nodes:
     boots to `memboot: done` with the selftest, each node's CPUs and ranges
     as the split and QEMU's SRAT layout say, no SLIT (default distances),
     a `pmm: node` line per node, and the usable total within the RAM size
-    minus 4 GiB (holes and firmware) and the RAM size."""
+    minus 4 GiB (holes and firmware) and the RAM size.  levels=5 boots
+    `-cpu max,la57=on` with cmdline `paging=5`: the loader and the kernel
+    must say 5 levels and put the direct map at 0xff00000000000000
+    (levels=4: 4 levels, as no guest of this QEMU reaches 64 TiB)."""
     def run():
         mib = mem_tib * 1024 * 1024
-        status, text = kernel_boot({"MEM": f"{mem_tib}T", "SMP": str(smp)}, timeout=timeout)
+        cfg = {"MEM": f"{mem_tib}T", "SMP": str(smp)}
+        d = tmpdir()
+        try:
+            img = os.path.join(BUILD, "esp.img")
+            if levels == 5:
+                img = os.path.join(d, "esp.img")
+                make_image(ESP, "qemu-exit paging=5", img)
+                cfg["CPU"] = "max,la57=on"
+            status, text = boot(img, cfg, timeout=timeout)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
         # Kept for the figures (the boot: timeline): build/boot-big-<N>T.log.
-        with open(os.path.join(BUILD, f"boot-big-{mem_tib}T.log"), "w") as f:
+        with open(os.path.join(BUILD, f"boot-big-{mem_tib}T-{levels}level.log"), "w") as f:
             f.write(text)
         fails = []
         check_done(status, text, fails)
+        m = re.search(r"^memboot: direct map 0x[0-9a-f]+ bytes at (0x[0-9a-f]+) "
+                      r"\((?:1 GiB|2 MiB) pages, (\d)-level paging\)", text, re.M)
+        if not m or int(m.group(2)) != levels or int(m.group(1), 16) != HHDM_BASE_BY_LEVELS[levels]:
+            fails.append(f"direct-map line {m and m.group(0)!r}: want {levels} levels at "
+                         f"{HHDM_BASE_BY_LEVELS[levels]:#x}")
         sizes, cpus = run_script_nodes(mib, smp)
         n = len(sizes)
         want_cpus = {i: cpu_set(cpus[i] or "none") for i in range(n)}
@@ -1786,6 +1804,7 @@ def test_big(mem_tib, smp=1, timeout=1800):
 BIG_TESTS = {
     "big-16T-2-nodes": test_big(16, smp=2),
     "big-48T-6-nodes": test_big(48),
+    "big-48T-6-nodes-paging5": test_big(48, levels=5),
 }
 
 
