@@ -56,13 +56,15 @@ static enum acpi_status add_cpu(struct acpi_numa_info *n, uint32_t apic_id, uint
 		n->disabled++;
 		return ACPI_OK;
 	}
+	/* Listed twice (say by its xAPIC and x2APIC entry): the first wins,
+	 * and the second's domain gets no node of its own. */
+	if (acpi_numa_cpu_node(n, apic_id) >= 0)
+		return ACPI_OK;
 	int slot = domain_slot(n, domain);
 	if (slot < 0) {
 		n->bad_domain++;
 		return ACPI_OK;
 	}
-	if (acpi_numa_cpu_node(n, apic_id) >= 0)
-		return ACPI_OK;          /* listed twice: the first wins */
 	if (n->ncpus == ACPI_NUMA_MAX_CPUS)
 		return ACPI_E_FULL;
 	n->cpu[n->ncpus].apic_id = apic_id;

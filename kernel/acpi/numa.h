@@ -25,7 +25,8 @@
  *      range that ends at or past 2^64 or that overlaps another range
  *      (ACPI_E_BAD_VALUE), more ranges or CPUs than the lists hold
  *      (ACPI_E_FULL), an SRAT shorter than its fixed part
- *      (ACPI_E_TOO_SHORT).  A CPU listed twice keeps its first node.
+ *      (ACPI_E_TOO_SHORT).  A CPU listed twice keeps its first node; the
+ *      second entry's domain does not become a node by it.
  *   4. The SLIT is used only if it is exactly 44 + n*n bytes for its n
  *      localities, n covers every domain in use, every diagonal entry is
  *      10 and every other entry is above 10; else slit_status says why it

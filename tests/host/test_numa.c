@@ -303,6 +303,48 @@ static void test_srat_domains(void)
 	free(s);
 }
 
+/* A CPU listed twice, by its xAPIC and its x2APIC entry with different
+ * domains: the first entry wins and the second adds nothing - no node of
+ * its own (a CPU-less, memory-less node), which would also refuse a SLIT
+ * covering only the real domains.  Control: the same CPU in a domain of
+ * its own once (a third, distinct CPU) makes a third node. */
+static void test_srat_cpu_twice(void)
+{
+	static const uint8_t d2[4] = { 10, 21, 21, 10 };
+	uint32_t slen;
+	uint8_t *sl = slit_make(2, d2, &slen);
+	struct tb t;
+	uint8_t *s;
+
+	tb_start(&t, "SRAT", sizeof(struct acpi_srat));
+	srat_mem(&t, 0, GiB, 0, EN);
+	srat_mem(&t, GiB, GiB, 1, EN);
+	srat_lapic(&t, 0, 0, EN);
+	srat_lapic(&t, 1, 1, EN);
+	srat_x2apic(&t, 1, 2, EN);                 /* the same CPU again */
+	s = tb_done(&t);
+	REQUIRE(acpi_numa_parse(s, t.len, sl, slen, &NI) == ACPI_OK, "parse");
+	CHECK(NI.nodes == 2, "nodes %u (a node for the duplicate's domain)", NI.nodes);
+	CHECK(NI.ncpus == 2 && acpi_numa_cpu_node(&NI, 1) == 1, "cpu 1 on node %d",
+	      acpi_numa_cpu_node(&NI, 1));
+	CHECK(NI.slit_status == ACPI_OK && NI.dist[0][1] == 21, "slit %s",
+	      acpi_status_str(NI.slit_status));
+	free(s);
+
+	tb_start(&t, "SRAT", sizeof(struct acpi_srat));
+	srat_mem(&t, 0, GiB, 0, EN);
+	srat_mem(&t, GiB, GiB, 1, EN);
+	srat_lapic(&t, 0, 0, EN);
+	srat_lapic(&t, 1, 1, EN);
+	srat_x2apic(&t, 2, 2, EN);                 /* control: a third CPU */
+	s = tb_done(&t);
+	REQUIRE(acpi_numa_parse(s, t.len, sl, slen, &NI) == ACPI_OK, "parse");
+	CHECK(NI.nodes == 3 && NI.slit_status == ACPI_E_BAD_VALUE, "control: nodes %u slit %s",
+	      NI.nodes, acpi_status_str(NI.slit_status));
+	free(s);
+	free(sl);
+}
+
 /* Subtable lengths: 0, short of the type, past the table's end - each
  * voids the SRAT with its offset; the control (the right length) parses. */
 static void test_srat_lengths(void)
@@ -425,6 +467,7 @@ int main(void)
 	RUN(test_slit);
 	RUN(test_srat_ranges);
 	RUN(test_srat_domains);
+	RUN(test_srat_cpu_twice);
 	RUN(test_srat_lengths);
 	RUN(test_no_srat);
 	RUN(test_through_acpi);
