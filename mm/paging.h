@@ -200,7 +200,9 @@ int addrspace_create(struct addrspace *as, struct pmm *pmm, const struct addrspa
 void addrspace_destroy(struct addrspace *as);
 
 /* Makes sure the root-table entries covering [va, va + size) exist, so spaces
- * created later share them.  MM_OK, MM_EINVAL or MM_ENOMEM. */
+ * created later share them.  MM_OK, MM_EINVAL (reported: what map_pages
+ * refuses - unaligned, empty, wrapping, non-canonical, across the halves,
+ * the 5-level hole above USER_END, page 0, the direct map) or MM_ENOMEM. */
 int paging_prepopulate(struct addrspace *as, uint64_t va, uint64_t size);
 
 /* Maps count 4 KiB pages [va, ...) to frames [pa, ...) with flags.
