@@ -1039,6 +1039,9 @@ int paging_query(const struct addrspace *as, uint64_t va, uint64_t *pa, uint64_t
 	struct mm_lock *l = half_lock(as, va);
 	int rc = MM_ENOENT;
 
+	/* Non-canonical: nothing maps it, though its low bits name a path. */
+	if (!pgmode_canonical(va))
+		return MM_ENOENT;
 	mm_lock(l);
 	for (int lv = (int)pgmode_levels(); lv >= 1; lv--) {
 		uint64_t e = t[PX(lv, va)];

@@ -285,7 +285,7 @@ struct addrspace *addrspace_kernel(void);
 
 /* Looks up va: MM_OK with *pa (physical address of va itself) and *pte
  * (the leaf entry, its PS bit set for large pages), or MM_ENOENT (pending
- * entries too).  Takes the paging lock of va's half. */
+ * entries too, and a non-canonical va).  Takes the paging lock of va's half. */
 int paging_query(const struct addrspace *as, uint64_t va, uint64_t *pa, uint64_t *pte);
 
 /* Returns the PTE bits (P, W, U, NX, PCD, PWT) flags ask for in a leaf. */

@@ -483,6 +483,28 @@ static void test_cache_modes(void)
 }
 
 /*
+ * A non-canonical address is mapped by nothing (the CPU faults on it), but
+ * the table indices of its low va_bits bits name a real path: the sign bits
+ * cleared from KWIN_BASE (0x0000c00000000000 under 4 levels,
+ * 0x01ffc00000000000 under 5) walk to KWIN_BASE's page.  Expect
+ * paging_query to say MM_ENOENT for it; control: KWIN_BASE itself is
+ * found at its frame.
+ */
+static void test_query_non_canonical(void)
+{
+	uint64_t pa = 0, pte = 0;
+	uint64_t alias = KWIN_BASE & ((1ULL << mm_pgmode.va_bits) - 1);
+	setup();
+	REQUIRE_OK(map_pages(&as, KWIN_BASE, 0x200000, 1, MAPF_NOEXEC), "map");
+	CHECK(paging_query(&as, KWIN_BASE, &pa, &pte) == MM_OK && pa == 0x200000,
+	      "control: KWIN_BASE not found");
+	CHECK(paging_query(&as, alias, &pa, &pte) == MM_ENOENT, "non-canonical 0x%llx found",
+	      (unsigned long long)alias);
+	CHECK(unmap_pages(&as, KWIN_BASE, 1) == MM_OK, "unmap");
+	teardown_check();
+}
+
+/*
  * paging_prepopulate takes root entries for any range: it must refuse what
  * map_pages refuses, or a bad range reaches a root slot it has no business
  * in.  Bad ranges (by hand, PX = va >> 39 or >> 48 & 511):
@@ -570,6 +592,7 @@ int main(void)
 	RUN_MODES(test_window_blocks_know_their_maker);
 	RUN_MODES(test_cache_modes);
 	RUN_MODES(test_prepopulate_rejects_bad_ranges);
+	RUN_MODES(test_query_non_canonical);
 	RUN(test_five_levels);
 	return harness_done("paging");
 }
