@@ -5,6 +5,7 @@
  */
 #include "efi/loader.h"
 #include "mm/layout.h"
+#include "mm/pgmode.h"
 #include "mm/x86_64.h"
 
 /* ExitBootServices may fail with EFI_INVALID_PARAMETER when the map changed
@@ -108,8 +109,10 @@ EFI_STATUS handoff(EFI_HANDLE image, struct bootinfo *bi, uint64_t map_capacity,
 	safetynet_install();
 	/* 5-level tables under firmware that ran 4 levels: switch up now
 	 * (efi/la57.c; main.c prepared it).  Cannot fail once prepared; if it
-	 * did, the net would catch the first fault in the kernel's tables. */
-	if (bi->paging_levels == 5)
+	 * did, the net would catch the first fault in the kernel's tables.
+	 * The tables' depth decides, not BootInfo's field (a test word lies
+	 * in it: the kernel must get the chance to catch the mismatch). */
+	if (pgmode_levels() == PGMODE_LEVELS_5)
 		la57_switch();
 	/* BootInfo's address in the direct map the loader built (HHDM_BASE of
 	 * its mode; bi->hhdm_offset says the same unless a test lies). */

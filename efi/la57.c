@@ -57,7 +57,8 @@ _Static_assert(ASM_CR0_PG == CR0_PG && ASM_CR0_NOT_PG == (~CR0_PG & 0xffffffffUL
 
 /*
  * The blob.  Entered by CALL with RSI = its own address (below 4 GiB);
- * uses RAX, RCX, RDX; preserves RSI.  Every address inside it is RSI plus
+ * uses RAX, RCX, RDX; preserves RSI, RSP and the callee-saved registers
+ * (saved around the 32-bit code); RDI and R8-R11 come back undefined.  Every address inside it is RSI plus
  * an offset, so it runs wherever it is copied.
  */
 __asm__(
@@ -66,6 +67,16 @@ __asm__(
 	".globl la57_blob, la57_blob_end, la57_gdtr, la57_pm32_ptr, la57_lm64_ptr\n"
 	".globl la57_root32, la57_saved_gdtr, la57_saved_ss, la57_saved_cs, la57_gdt\n"
 	"la57_blob:\n"
+	/* The architecture keeps no 64-bit register whole across 32-bit code
+	 * (SDM vol. 1, 3.4.1.1; Linux's trampoline_32bit_src saves the same):
+	 * the callee-saved ones go on the stack, RSP into the blob. */
+	"	push %rbx\n"
+	"	push %rbp\n"
+	"	push %r12\n"
+	"	push %r13\n"
+	"	push %r14\n"
+	"	push %r15\n"
+	"	mov %rsp, (la57_saved_rsp - la57_blob)(%rsi)\n"
 	"	sgdt (la57_saved_gdtr - la57_blob)(%rsi)\n"
 	"	mov %cs, %ax\n"
 	"	mov %ax, (la57_saved_cs - la57_blob)(%rsi)\n"
@@ -94,6 +105,7 @@ __asm__(
 	".code64\n"
 	"la57_lm64:\n"
 	"	mov %esi, %esi\n"                 /* upper half undefined */
+	"	mov (la57_saved_rsp - la57_blob)(%rsi), %rsp\n"
 	"	lgdt (la57_saved_gdtr - la57_blob)(%rsi)\n"
 	"	movzwl (la57_saved_ss - la57_blob)(%rsi), %eax\n"
 	"	mov %eax, %ss\n"
@@ -105,6 +117,12 @@ __asm__(
 	"	push %rax\n"
 	"	lretq\n"
 	"la57_back:\n"
+	"	pop %r15\n"
+	"	pop %r14\n"
+	"	pop %r13\n"
+	"	pop %r12\n"
+	"	pop %rbp\n"
+	"	pop %rbx\n"
 	"	ret\n"
 	".balign 8\n"
 	"la57_gdt:\n"
@@ -123,6 +141,8 @@ __asm__(
 	".balign 8\n"
 	"la57_root32:\n"
 	"	.long 0, 0\n"                     /* patched: the PML5, below 4 GiB */
+	"la57_saved_rsp:\n"
+	"	.quad 0\n"
 	"la57_saved_gdtr:\n"
 	"	.word 0\n"
 	"	.quad 0\n"
@@ -219,7 +239,7 @@ int la57_switch(void)
 	pml5[0] = (cr3 & PTE_ADDR) | PTE_P | PTE_W;
 	__asm__ volatile("call *%0"
 			 : : "r"(la57_copy), "S"(la57_copy)
-			 : "rax", "rcx", "rdx", "memory", "cc");
+			 : "rax", "rcx", "rdx", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
 	if (flags & RFLAGS_IF)
 		__asm__ volatile("sti");
 	return la57_active() ? 0 : -1;

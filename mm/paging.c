@@ -752,10 +752,14 @@ int paging_prepopulate(struct addrspace *as, uint64_t va, uint64_t size)
 {
 	int top = (int)pgmode_levels();
 	uint64_t span = level_span(top), last;
-	if ((va & PAGE_MASK) || (size & PAGE_MASK) || !range_last(va, size, &last))
+	/* map_pages' checks: a non-canonical va or the 5-level hole above
+	 * USER_END would take a root slot of someone else (the direct map's). */
+	if ((size & PAGE_MASK) || check_range(va, size >> PAGE_SHIFT, 0) != MM_OK) {
+		mm_printf("paging_prepopulate: [0x%llx, +0x%llx): not a range map_pages would take\n",
+			  (unsigned long long)va, (unsigned long long)size);
 		return MM_EINVAL;
-	if (ranges_overlap(va, size, HHDM_BASE, HHDM_MAX_SIZE))
-		return MM_EINVAL;
+	}
+	range_last(va, size, &last);
 	uint64_t *root = table_at(as->root_pa);
 	uint64_t first = va & ~(span - 1);
 	last &= ~(span - 1);
@@ -1035,6 +1039,9 @@ int paging_query(const struct addrspace *as, uint64_t va, uint64_t *pa, uint64_t
 	struct mm_lock *l = half_lock(as, va);
 	int rc = MM_ENOENT;
 
+	/* Non-canonical: nothing maps it, though its low bits name a path. */
+	if (!pgmode_canonical(va))
+		return MM_ENOENT;
 	mm_lock(l);
 	for (int lv = (int)pgmode_levels(); lv >= 1; lv--) {
 		uint64_t e = t[PX(lv, va)];

@@ -200,7 +200,9 @@ int addrspace_create(struct addrspace *as, struct pmm *pmm, const struct addrspa
 void addrspace_destroy(struct addrspace *as);
 
 /* Makes sure the root-table entries covering [va, va + size) exist, so spaces
- * created later share them.  MM_OK, MM_EINVAL or MM_ENOMEM. */
+ * created later share them.  MM_OK, MM_EINVAL (reported: what map_pages
+ * refuses - unaligned, empty, wrapping, non-canonical, across the halves,
+ * the 5-level hole above USER_END, page 0, the direct map) or MM_ENOMEM. */
 int paging_prepopulate(struct addrspace *as, uint64_t va, uint64_t size);
 
 /* Maps count 4 KiB pages [va, ...) to frames [pa, ...) with flags.
@@ -283,7 +285,7 @@ struct addrspace *addrspace_kernel(void);
 
 /* Looks up va: MM_OK with *pa (physical address of va itself) and *pte
  * (the leaf entry, its PS bit set for large pages), or MM_ENOENT (pending
- * entries too).  Takes the paging lock of va's half. */
+ * entries too, and a non-canonical va).  Takes the paging lock of va's half. */
 int paging_query(const struct addrspace *as, uint64_t va, uint64_t *pa, uint64_t *pte);
 
 /* Returns the PTE bits (P, W, U, NX, PCD, PWT) flags ask for in a leaf. */

@@ -56,15 +56,19 @@ static enum acpi_status add_cpu(struct acpi_numa_info *n, uint32_t apic_id, uint
 		n->disabled++;
 		return ACPI_OK;
 	}
+	/* Listed twice (say by its xAPIC and x2APIC entry): the first wins,
+	 * and the second's domain gets no node of its own. */
+	if (acpi_numa_cpu_node(n, apic_id) >= 0)
+		return ACPI_OK;
+	if (n->ncpus == ACPI_NUMA_MAX_CPUS) {
+		n->cpus_dropped++;       /* beyond what the kernel runs (theory 2) */
+		return ACPI_OK;
+	}
 	int slot = domain_slot(n, domain);
 	if (slot < 0) {
 		n->bad_domain++;
 		return ACPI_OK;
 	}
-	if (acpi_numa_cpu_node(n, apic_id) >= 0)
-		return ACPI_OK;          /* listed twice: the first wins */
-	if (n->ncpus == ACPI_NUMA_MAX_CPUS)
-		return ACPI_E_FULL;
 	n->cpu[n->ncpus].apic_id = apic_id;
 	n->cpu[n->ncpus].node = (uint32_t)slot;
 	n->ncpus++;
@@ -349,6 +353,9 @@ void acpi_numa_print(const struct acpi_numa_info *n)
 					  (unsigned long long)n->range[i].base,
 					  (unsigned long long)(n->range[i].base + n->range[i].size - 1));
 	}
+	if (n->cpus_dropped)
+		mm_printf("numa: SRAT %u CPUs beyond the first %u dropped (node 0 if they run)\n",
+			  n->cpus_dropped, ACPI_NUMA_MAX_CPUS);
 	if (n->disabled || n->bad_domain)
 		mm_printf("numa: SRAT %u disabled or empty entries skipped, %u with a domain beyond %u or %u nodes dropped\n",
 			  n->disabled, n->bad_domain, ACPI_NUMA_MAX_DOMAIN - 1, ACPI_NUMA_MAX_NODES);

@@ -18,14 +18,17 @@
  *      gives a physical range its node, flagged hot-pluggable or not.  An
  *      entry without the enabled flag is skipped and counted (QEMU pads the
  *      table with zeroed, disabled memory entries for hot-plug slots); so is
- *      a memory entry of length 0.  Other types are skipped.
+ *      a memory entry of length 0.  Other types are skipped.  CPUs past
+ *      the first ACPI_NUMA_MAX_CPUS (the most the kernel runs) are counted
+ *      (cpus_dropped) and dropped: the nodes and ranges stay.
  *   3. Lies that void the whole SRAT (status != ACPI_OK, the machine is one
  *      node, as with no SRAT at all): a subtable shorter than its type or
  *      running past the table's end (ACPI_E_SUBTABLE, bad_offset), a memory
  *      range that ends at or past 2^64 or that overlaps another range
- *      (ACPI_E_BAD_VALUE), more ranges or CPUs than the lists hold
+ *      (ACPI_E_BAD_VALUE), more ranges than the list holds
  *      (ACPI_E_FULL), an SRAT shorter than its fixed part
- *      (ACPI_E_TOO_SHORT).  A CPU listed twice keeps its first node.
+ *      (ACPI_E_TOO_SHORT).  A CPU listed twice keeps its first node; the
+ *      second entry's domain does not become a node by it.
  *   4. The SLIT is used only if it is exactly 44 + n*n bytes for its n
  *      localities, n covers every domain in use, every diagonal entry is
  *      10 and every other entry is above 10; else slit_status says why it
@@ -38,6 +41,7 @@
  * Output (acpi_numa_print), one line per node and one per distance row:
  *   numa: node <n> cpus <APIC IDs, e.g. 0-3,8> [mem 0x<16 hex>-0x<16 hex>] ...
  *   numa: node <n> hotplug [mem 0x...-0x...]        (hot-pluggable ranges)
+ *   numa: SRAT <k> CPUs beyond the first 256 dropped (node 0 if they run)
  *   numa: distance <n>: <d to node 0> <d to node 1> ...
  * cpus lists APIC IDs ("none" for a CPU-less node), [mem] the inclusive
  * range as the memmap: lines print it; or, without a usable SRAT,
@@ -90,6 +94,7 @@ struct acpi_numa_info {
 	unsigned disabled;        /* entries without the enabled flag, or empty */
 	unsigned bad_domain;      /* entries dropped for their domain (theory 1) */
 	unsigned others;          /* subtables of other types */
+	unsigned cpus_dropped;    /* CPUs beyond ACPI_NUMA_MAX_CPUS (theory 2) */
 	enum acpi_status slit_status; /* ACPI_OK: dist is the SLIT's */
 	uint64_t slit_localities; /* the SLIT's count, if there was one */
 	uint8_t dist[ACPI_NUMA_MAX_NODES][ACPI_NUMA_MAX_NODES]; /* node x node */

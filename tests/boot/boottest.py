@@ -1500,6 +1500,30 @@ def test_la57_levels_lie():
     return run
 
 
+def test_la57_levels_lie_down():
+    """The other direction of test_la57_levels_lie: 5-level tables
+    (paging=5) with BootInfo claiming 4 levels.  The loader must still
+    switch up (its tables are 5-level whatever the field says), so the
+    kernel runs and stops with `paging levels 4, but CR4.LA57 is set`; a
+    loader that switched on the lied field entered the kernel with a PML5
+    in CR3 under 4-level paging and faulted before that line (control: the
+    loader of main before this test's commit)."""
+    def run():
+        fails = []
+        status, text = boot_tree(lambda t: None, {"MEM": "256M", "CPU": "max,la57=on"}, 90,
+                                 until=r"^memboot: bad BootInfo|^memboot: done",
+                                 cmdline="qemu-exit paging=5 test-paging-levels-lie")
+        if not re.search(r"^memboot: test-paging-levels-lie: BootInfo says 4 levels$", text, re.M):
+            fails.append("no loader line for the lie")
+        if not re.search(r"^memboot: bad BootInfo from the loader: paging levels 4, but CR4.LA57 "
+                         r"is set$", text, re.M):
+            fails.append("the kernel did not catch the levels/CR4.LA57 mismatch")
+        if "memboot: done" in text:
+            fails.append("the kernel booted on mismatched levels")
+        return fails, text
+    return run
+
+
 def test_la57_parser():
     """check_levels against made-up consoles (no QEMU): a consistent 5-level
     text passes; a kernel claiming 5 levels while QEMU's CR4 says 4, a
@@ -1735,6 +1759,7 @@ TESTS = {
     "la57-paging5-512M": test_la57_paging5(),
     "la57-firmware-on": test_la57_firmware(),
     "la57-levels-lie": test_la57_levels_lie(),
+    "la57-levels-lie-down": test_la57_levels_lie_down(),
 }
 
 

@@ -303,6 +303,83 @@ static void test_srat_domains(void)
 	free(s);
 }
 
+/* A CPU listed twice, by its xAPIC and its x2APIC entry with different
+ * domains: the first entry wins and the second adds nothing - no node of
+ * its own (a CPU-less, memory-less node), which would also refuse a SLIT
+ * covering only the real domains.  Control: the same CPU in a domain of
+ * its own once (a third, distinct CPU) makes a third node. */
+static void test_srat_cpu_twice(void)
+{
+	static const uint8_t d2[4] = { 10, 21, 21, 10 };
+	uint32_t slen;
+	uint8_t *sl = slit_make(2, d2, &slen);
+	struct tb t;
+	uint8_t *s;
+
+	tb_start(&t, "SRAT", sizeof(struct acpi_srat));
+	srat_mem(&t, 0, GiB, 0, EN);
+	srat_mem(&t, GiB, GiB, 1, EN);
+	srat_lapic(&t, 0, 0, EN);
+	srat_lapic(&t, 1, 1, EN);
+	srat_x2apic(&t, 1, 2, EN);                 /* the same CPU again */
+	s = tb_done(&t);
+	REQUIRE(acpi_numa_parse(s, t.len, sl, slen, &NI) == ACPI_OK, "parse");
+	CHECK(NI.nodes == 2, "nodes %u (a node for the duplicate's domain)", NI.nodes);
+	CHECK(NI.ncpus == 2 && acpi_numa_cpu_node(&NI, 1) == 1, "cpu 1 on node %d",
+	      acpi_numa_cpu_node(&NI, 1));
+	CHECK(NI.slit_status == ACPI_OK && NI.dist[0][1] == 21, "slit %s",
+	      acpi_status_str(NI.slit_status));
+	free(s);
+
+	tb_start(&t, "SRAT", sizeof(struct acpi_srat));
+	srat_mem(&t, 0, GiB, 0, EN);
+	srat_mem(&t, GiB, GiB, 1, EN);
+	srat_lapic(&t, 0, 0, EN);
+	srat_lapic(&t, 1, 1, EN);
+	srat_x2apic(&t, 2, 2, EN);                 /* control: a third CPU */
+	s = tb_done(&t);
+	REQUIRE(acpi_numa_parse(s, t.len, sl, slen, &NI) == ACPI_OK, "parse");
+	CHECK(NI.nodes == 3 && NI.slit_status == ACPI_E_BAD_VALUE, "control: nodes %u slit %s",
+	      NI.nodes, acpi_status_str(NI.slit_status));
+	free(s);
+	free(sl);
+}
+
+/* More CPUs than the list holds (QEMU's q35 takes -smp 288; a two-socket
+ * server has 384 threads): the kernel runs at most ACPI_NUMA_MAX_CPUS, so
+ * the CPUs beyond are counted and dropped, and the nodes and memory ranges
+ * stay - a machine this big is exactly the one that needs them.  Built:
+ * two nodes of 1 GiB, 300 x2APIC CPUs alternating between them.  Expect
+ * ACPI_OK, 2 nodes (the last, dropped CPU's domain 7 makes none), 2
+ * ranges, the first 256 CPUs on node id % 2, the last 44 unknown and
+ * counted.  Control: exactly 256 CPUs, nothing dropped. */
+static void test_srat_many_cpus(void)
+{
+	const uint32_t many = 300;
+	struct tb t;
+	uint8_t *s;
+
+	for (int control = 0; control < 2; control++) {
+		uint32_t n = control ? ACPI_NUMA_MAX_CPUS : many;
+		tb_start(&t, "SRAT", sizeof(struct acpi_srat));
+		srat_mem(&t, 0, GiB, 0, EN);
+		srat_mem(&t, GiB, GiB, 1, EN);
+		for (uint32_t c = 0; c < n; c++)
+			srat_x2apic(&t, c, c == many - 1 ? 7 : c % 2, EN); /* 7: no node of its own */
+		s = tb_done(&t);
+		REQUIRE(acpi_numa_parse(s, t.len, NULL, 0, &NI) == ACPI_OK, "%u cpus: parse %s", n,
+			acpi_status_str(NI.status));
+		CHECK(NI.nodes == 2 && NI.nranges == 2 && NI.ncpus == ACPI_NUMA_MAX_CPUS,
+		      "%u cpus: nodes %u ranges %u cpus %u", n, NI.nodes, NI.nranges, NI.ncpus);
+		CHECK(acpi_numa_cpu_node(&NI, 0) == 0 && acpi_numa_cpu_node(&NI, 255) == 1,
+		      "%u cpus: first CPUs' nodes", n);
+		CHECK(acpi_numa_cpu_node(&NI, many - 1) == -1, "%u cpus: cpu %u listed", n, many - 1);
+		CHECK(NI.cpus_dropped == n - ACPI_NUMA_MAX_CPUS, "%u cpus: dropped %u", n,
+		      NI.cpus_dropped);
+		free(s);
+	}
+}
+
 /* Subtable lengths: 0, short of the type, past the table's end - each
  * voids the SRAT with its offset; the control (the right length) parses. */
 static void test_srat_lengths(void)
@@ -425,6 +502,8 @@ int main(void)
 	RUN(test_slit);
 	RUN(test_srat_ranges);
 	RUN(test_srat_domains);
+	RUN(test_srat_cpu_twice);
+	RUN(test_srat_many_cpus);
 	RUN(test_srat_lengths);
 	RUN(test_no_srat);
 	RUN(test_through_acpi);

@@ -483,6 +483,59 @@ static void test_cache_modes(void)
 }
 
 /*
+ * A non-canonical address is mapped by nothing (the CPU faults on it), but
+ * the table indices of its low va_bits bits name a real path: the sign bits
+ * cleared from KWIN_BASE (0x0000c00000000000 under 4 levels,
+ * 0x01ffc00000000000 under 5) walk to KWIN_BASE's page.  Expect
+ * paging_query to say MM_ENOENT for it; control: KWIN_BASE itself is
+ * found at its frame.
+ */
+static void test_query_non_canonical(void)
+{
+	uint64_t pa = 0, pte = 0;
+	uint64_t alias = KWIN_BASE & ((1ULL << mm_pgmode.va_bits) - 1);
+	setup();
+	REQUIRE_OK(map_pages(&as, KWIN_BASE, 0x200000, 1, MAPF_NOEXEC), "map");
+	CHECK(paging_query(&as, KWIN_BASE, &pa, &pte) == MM_OK && pa == 0x200000,
+	      "control: KWIN_BASE not found");
+	CHECK(paging_query(&as, alias, &pa, &pte) == MM_ENOENT, "non-canonical 0x%llx found",
+	      (unsigned long long)alias);
+	CHECK(unmap_pages(&as, KWIN_BASE, 1) == MM_OK, "unmap");
+	teardown_check();
+}
+
+/*
+ * paging_prepopulate takes root entries for any range: it must refuse what
+ * map_pages refuses, or a bad range reaches a root slot it has no business
+ * in.  Bad ranges (by hand, PX = va >> 39 or >> 48 & 511):
+ *   0x0000900000000000: 4 levels non-canonical (would take root slot 288);
+ *   0x0080000000000000: 5 levels the lower half above USER_END (slot 128);
+ *   0x0100000000000000: non-canonical in both; under 5 levels it would take
+ *   root slot 256, the direct map's (0xff00000000000000 >> 48 & 511).
+ * Expect MM_EINVAL and the root table unchanged; control: the kernel
+ * window is accepted.
+ */
+static void test_prepopulate_rejects_bad_ranges(void)
+{
+	static const uint64_t bad[] = {
+		0x0000900000000000ULL, 0x0080000000000000ULL, 0x0100000000000000ULL,
+	};
+	static uint64_t before[PT_ENTRIES];
+	setup();
+	const uint64_t *r = mm_phys_to_virt(as.root_pa);
+	memcpy(before, r, sizeof(before));
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(paging_prepopulate(&as, bad[i], PAGE_SIZE) == MM_EINVAL, "va 0x%llx accepted",
+		      (unsigned long long)bad[i]);
+		CHECK(memcmp(before, r, sizeof(before)) == 0, "va 0x%llx changed the root table",
+		      (unsigned long long)bad[i]);
+		memcpy(before, r, sizeof(before));
+	}
+	CHECK(paging_prepopulate(&as, KWIN_BASE, PAGE_SIZE) == MM_OK, "control: kernel window");
+	teardown_check();
+}
+
+/*
  * 5 levels only.  KWIN_BASE is PML5 slot 511, PML4 slot 384 (by hand:
  * 0xffffc00000000000 >> 48 & 511, >> 39 & 511).  Expect: a page mapped
  * there hangs below root slot 511 and a PML4 whose slot 384 is present,
@@ -538,6 +591,8 @@ int main(void)
 	RUN_MODES(test_unmap_kind_mismatch_changes_nothing);
 	RUN_MODES(test_window_blocks_know_their_maker);
 	RUN_MODES(test_cache_modes);
+	RUN_MODES(test_prepopulate_rejects_bad_ranges);
+	RUN_MODES(test_query_non_canonical);
 	RUN(test_five_levels);
 	return harness_done("paging");
 }
