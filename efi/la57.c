@@ -200,7 +200,10 @@ EFI_STATUS la57_prepare(void)
 	if (size > PAGE_SIZE)
 		return lfail(EFI_LOAD_ERROR, "la57: the switch blob is %llu bytes, more than a page",
 			     (unsigned long long)size);
-	EFI_STATUS st = efi_bs->AllocatePages(AllocateMaxAddress, EfiLoaderData, LA57_PAGES, &a);
+	/* Loader code, not data: the blob runs on the firmware's page tables,
+	 * and firmware with an NX policy for data types (edk2's
+	 * PcdDxeNxMemoryProtectionPolicy) maps EfiLoaderData no-execute. */
+	EFI_STATUS st = efi_bs->AllocatePages(AllocateMaxAddress, EfiLoaderCode, LA57_PAGES, &a);
 	if (EFI_ERROR(st))
 		return lfail(st, "la57: no 2 pages below 4 GiB for the 5-level switch");
 	efi_bs->SetMem((void *)(uintptr_t)a, LA57_PAGES * PAGE_SIZE, 0);
