@@ -192,8 +192,10 @@
  *    (same_take): a cache is a stack, and a batch that ran on into the next
  *    node would hand out that node's frames before the home node's last.
  *    The search of a range is the usual summary search stopped at the
- *    range's last word, so an exhausted node costs one summary walk per
- *    range before the fallback.  The fast paths never look at nodes (no
+ *    range's last word; a node it finds without a free frame is marked
+ *    empty, and stays skipped until a frame of it goes back to the bitmap
+ *    (bitmap_give, pmm_free_contig: a binary search of the sorted ranges
+ *    clears the mark), so a full node costs one walk, not one per refill.  The fast paths never look at nodes (no
  *    cost there); contiguous and bulk requests ignore them (any node).  A
  *    free goes to the freeing CPU's cache whatever its node, as in Linux:
  *    frames drift back to their node through drains.  Per-node counts
@@ -730,6 +732,8 @@ static int bitmap_take(struct pmm *p, uint64_t *hint, uint64_t *f)
 
 /* Gives frame f (used, not cached, not tagged) back to the bitmap.  Lock
  * held (asserted by the callers). */
+static void numa_note_free(struct pmm *p, uint64_t lo, uint64_t hi);
+
 static void bitmap_give(struct pmm *p, uint64_t f)
 {
 	uint64_t w = bit_word(f), old = p->bitmap[w], v = old & ~(1ULL << bit_index(f));
@@ -740,6 +744,7 @@ static void bitmap_give(struct pmm *p, uint64_t f)
 	if (v == 0)
 		block_update(p, w);
 	STORE(p->bitmap_free, p->bitmap_free + 1);
+	numa_note_free(p, f, f + 1);
 }
 
 /* Claims up to want cached frames from the caches of every CPU seen so far
@@ -808,8 +813,10 @@ static int words_take(struct pmm *p, uint64_t lo, uint64_t hi, uint64_t w, uint6
  * the start of each range in turn.  Lock held. */
 static int node_take(struct pmm *p, uint32_t node, uint64_t *hint, uint64_t *f)
 {
-	const struct pmm_nodes *n = &p->numa;
+	struct pmm_nodes *n = &p->numa;
 
+	if (n->empty[node])          /* nothing came back since it ran dry */
+		return MM_ENOMEM;
 	for (uint32_t i = 0; i < n->nranges; i++) {
 		uint64_t lo = n->range[i].lo, hi = n->range[i].hi;
 		if (n->range[i].node != node || lo >= hi || lo >= p->nframes)
@@ -820,7 +827,29 @@ static int node_take(struct pmm *p, uint32_t node, uint64_t *hint, uint64_t *f)
 		    (start > w0 && words_take(p, lo, hi, w0, start, hint, f) == MM_OK))
 			return MM_OK;
 	}
+	n->empty[node] = 1;
 	return MM_ENOMEM;
+}
+
+/* Frames [lo, hi) went back to the bitmap: the nodes they lie in are no
+ * longer known to be empty.  The ranges are sorted: a binary search finds
+ * the first that ends above lo.  Lock held. */
+static void numa_note_free(struct pmm *p, uint64_t lo, uint64_t hi)
+{
+	struct pmm_nodes *n = &p->numa;
+	uint32_t a = 0, b = n->nranges;
+
+	if (n->nodes <= 1)
+		return;
+	while (a < b) {
+		uint32_t mid = a + (b - a) / 2;
+		if (n->range[mid].hi <= lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	for (; a < n->nranges && n->range[a].lo < hi; a++)
+		n->empty[n->range[a].node] = 0;
 }
 
 /* Where CPU cpu's refills start (pcp_open, pmm_set_numa): cpu/ncpus of the
@@ -1520,6 +1549,7 @@ int pmm_free_contig(struct pmm *p, uint64_t pa, uint64_t count)
 	if (st == MM_OK) {
 		set_frames(p, f, f + count, 0);
 		STORE(p->bitmap_free, p->bitmap_free + count);
+		numa_note_free(p, f, f + count);
 	}
 	mm_unlock(&p->lock);
 	return st;

@@ -75,6 +75,9 @@ struct pmm_nodes {
 	uint8_t cpu_node[MM_MAX_CPUS];
 	uint8_t order[PMM_MAX_NODES][PMM_MAX_NODES];
 	uint64_t total[PMM_MAX_NODES];  /* usable frames in the node */
+	uint8_t empty[PMM_MAX_NODES];   /* 1: a refill found the node without a
+					   free frame and none of its frames went
+					   back to the bitmap since (theory 16) */
 };
 
 /* Frames in one block of the free-block map (mm/pmm.c theory 13): 512

@@ -280,6 +280,50 @@ static void test_nearest_fallback(void)
 	}
 }
 
+/* Expect: a node a refill found full is skipped from then on, until one
+ * of its frames goes back to the bitmap: node 1 runs dry for CPU 1, then
+ * one node-1 frame freed through pmm_free_contig, and later one freed by a
+ * CPU without a cache (bitmap_give), is what CPU 1's next refill takes,
+ * not node 0's.  Control: a node-0 frame freed the same way leaves node 1
+ * skipped (CPU 1 refills from node 0, and that frame is the one).  With
+ * the mark never cleared (a planted bug) both node-1 checks fail. */
+static void test_empty_node_comes_back(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, TOP - MiB) };
+	struct pmm p;
+	uint64_t n = 0, pa, back[3];
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	two_nodes(&NU, 1);
+	REQUIRE_OK(pmm_set_numa(&p, &NU), "set");
+	REQUIRE(node1_run(&p, &n) == (long)((TOP - SPLIT) / PG), "node 1 ran dry");
+	back[0] = held[0];            /* a node-1 frame */
+	back[1] = held[1];            /* another */
+	back[2] = held[n - 1];        /* the node-0 frame that ended the run */
+	REQUIRE(back[0] >= SPLIT && back[1] >= SPLIT && back[2] < SPLIT, "frames");
+	for (int k = 0; k < 3; k++) {
+		if (k == 1) {
+			host_set_cpu(MM_MAX_CPUS - 1);     /* no cache: to the bitmap */
+			REQUIRE(p.ncpus <= MM_MAX_CPUS - 1, "CPU without a cache");
+			REQUIRE_OK(pmm_free(&p, back[k]), "free to the bitmap");
+		} else {
+			REQUIRE_OK(pmm_free_contig(&p, back[k], 1), "free_contig");
+		}
+		host_set_cpu(1);
+		pmm_drain_all(&p);            /* CPU 1's next alloc refills */
+		REQUIRE_OK(pmm_alloc(&p, &pa), "alloc %d", k);
+		CHECK(pa == back[k], "case %d: refill took %#llx, want %#llx", k,
+		      (unsigned long long)pa, (unsigned long long)back[k]);
+		for (uint64_t i = 0; i < n; i++)
+			if (held[i] == back[k])
+				held[i] = pa;
+	}
+	CHECK_OK(pmm_check(&p), "check");
+	for (uint64_t i = 0; i < n; i++)
+		CHECK_OK(pmm_free(&p, held[i]), "free");
+	host_set_cpu(0);
+}
+
 /* Misuse: each refused with MM_EINVAL and the node table unchanged. */
 static void test_set_numa_misuse(void)
 {
@@ -321,6 +365,7 @@ int main(void)
 	RUN(test_node_counts);
 	RUN(test_node_counts_big);
 	RUN(test_nearest_fallback);
+	RUN(test_empty_node_comes_back);
 	RUN(test_set_numa_misuse);
 	return harness_done("pmm_numa");
 }
