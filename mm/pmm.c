@@ -808,6 +808,19 @@ static int words_take(struct pmm *p, uint64_t lo, uint64_t hi, uint64_t w, uint6
 	return MM_ENOMEM;
 }
 
+/* The bitmap words [*w0, *w1) holding node range i's frames below
+ * nframes; 0 if the range is empty or lies wholly above them. */
+static int node_range_words(const struct pmm *p, uint32_t i, uint64_t *w0, uint64_t *w1)
+{
+	uint64_t lo = p->numa.range[i].lo, hi = p->numa.range[i].hi;
+
+	if (lo >= hi || lo >= p->nframes)
+		return 0;
+	*w0 = bit_word(lo);
+	*w1 = bit_word((hi < p->nframes ? hi : p->nframes) - 1) + 1;
+	return 1;
+}
+
 /* Takes a frame of node `node`, from word *hint if it lies in one of the
  * node's ranges (next fit inside that range, wrapping once), else from
  * the start of each range in turn.  Lock held. */
@@ -818,10 +831,9 @@ static int node_take(struct pmm *p, uint32_t node, uint64_t *hint, uint64_t *f)
 	if (n->empty[node])          /* nothing came back since it ran dry */
 		return MM_ENOMEM;
 	for (uint32_t i = 0; i < n->nranges; i++) {
-		uint64_t lo = n->range[i].lo, hi = n->range[i].hi;
-		if (n->range[i].node != node || lo >= hi || lo >= p->nframes)
+		uint64_t lo = n->range[i].lo, hi = n->range[i].hi, w0, w1;
+		if (n->range[i].node != node || !node_range_words(p, i, &w0, &w1))
 			continue;
-		uint64_t w0 = bit_word(lo), w1 = bit_word((hi < p->nframes ? hi : p->nframes) - 1) + 1;
 		uint64_t start = (*hint >= w0 && *hint < w1) ? *hint : w0;
 		if (words_take(p, lo, hi, start, w1, hint, f) == MM_OK ||
 		    (start > w0 && words_take(p, lo, hi, w0, start, hint, f) == MM_OK))
@@ -862,10 +874,9 @@ static uint64_t home_hint(const struct pmm *p, unsigned cpu)
 	if (n->nodes > 1) {
 		uint32_t home = cpu < MM_MAX_CPUS ? n->cpu_node[cpu] : 0;
 		for (uint32_t i = 0; i < n->nranges; i++) {
-			uint64_t lo = n->range[i].lo, hi = n->range[i].hi;
-			if (n->range[i].node != home || lo >= hi || lo >= p->nframes)
+			uint64_t w0, w1;
+			if (n->range[i].node != home || !node_range_words(p, i, &w0, &w1))
 				continue;
-			uint64_t w0 = bit_word(lo), w1 = bit_word((hi < p->nframes ? hi : p->nframes) - 1) + 1;
 			return w0 + (w1 - w0) / p->ncpus * cpu;
 		}
 	}
