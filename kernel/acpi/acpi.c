@@ -6,6 +6,7 @@
  */
 #include "kernel/acpi/acpi.h"
 #include "kernel/acpi/acpi_tables.h"
+#include "kernel/acpi/unaligned.h"
 #include "lib/string.h"
 #include "mm/platform.h"
 #include "lib/range.h"
@@ -38,27 +39,6 @@ const char *acpi_status_str(enum acpi_status st)
 
 /* ---------------------------------------------------------------- helpers */
 
-/* Little-endian loads from unaligned firmware bytes. */
-static uint16_t ld16(const void *p)
-{
-	uint16_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint32_t ld32(const void *p)
-{
-	uint32_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t ld64(const void *p)
-{
-	uint64_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
 
 int acpi_checksum_ok(const void *p, uint64_t len)
 {

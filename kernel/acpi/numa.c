@@ -5,22 +5,9 @@
 #include "kernel/acpi/acpi_tables.h"
 #include "lib/fmt.h"
 #include "lib/range.h"
+#include "kernel/acpi/unaligned.h"
 #include "lib/string.h"
 #include "mm/platform.h"
-
-static uint32_t ld32(const void *p)
-{
-	uint32_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t ld64(const void *p)
-{
-	uint64_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
 
 /* Minimum length of the subtable types read; others need their header. */
 static uint8_t srat_min_len(uint8_t type)
