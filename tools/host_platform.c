@@ -18,19 +18,47 @@ static char *cap_buf;
 static size_t cap_len, cap_cap;
 static int capturing;
 
-/* (Re)creates the arena; a fresh anonymous mapping reads as zeros. */
-void host_arena_init(uint64_t size)
+/* Bytes of an x86_64 large page: the unit host_arena_init_huge aligns to. */
+#define HOST_HUGE_PAGE (2ULL << 20)
+
+/* (Re)creates the arena with size bytes; huge: 2 MiB aligned and advised
+ * MADV_HUGEPAGE (see host_arena_init_huge).  A fresh anonymous mapping
+ * reads as zeros. */
+static void arena_map(uint64_t size, int huge)
 {
 	if (arena)
 		munmap(arena, arena_size);
-	arena = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (arena == MAP_FAILED) {
+	uint64_t len = huge ? size + HOST_HUGE_PAGE : size;
+	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED) {
 		fprintf(stderr, "host_arena_init: mmap of %llu bytes failed\n",
-			(unsigned long long)size);
+			(unsigned long long)len);
 		exit(2);
 	}
+	arena = m;
+	if (huge) {   /* trim the mapping to a 2 MiB-aligned arena of size bytes */
+		uint64_t head = -(uint64_t)(uintptr_t)m & (HOST_HUGE_PAGE - 1);
+		arena = m + head;
+		if (head)
+			munmap(m, head);
+		munmap(arena + size, HOST_HUGE_PAGE - head);
+		if (madvise(arena, size, MADV_HUGEPAGE)) {
+			perror("host_arena_init_huge: madvise");
+			exit(2);
+		}
+	}
 	arena_size = size;
+}
+
+void host_arena_init(uint64_t size)
+{
+	arena_map(size, 0);
+}
+
+void host_arena_init_huge(uint64_t size)
+{
+	arena_map(size, 1);
 }
 
 /* Maps pa into the arena; an address past it is a broken invariant. */

@@ -84,7 +84,7 @@ static double run(uint64_t n, int churn)
 {
 	static struct virtaddr_space sp;
 	uint64_t *va = malloc(n * sizeof(*va)), *sz = malloc(n * sizeof(*sz)), hole;
-	host_arena_init(BENCH_ARENA);
+	host_arena_init_huge(BENCH_ARENA);
 	struct pmm *pmm = fixture_init(BENCH_RAM);
 	virtaddr_init(&sp, pmm, KWIN_BASE, KWIN_END);
 	for (uint64_t i = 0; i < n; i++) {
