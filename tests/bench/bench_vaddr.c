@@ -10,7 +10,19 @@
  *     100k it is bound by cache misses, not by the algorithm: the goal is
  *     vaddr_churn_ratio_100k_100 <= 4.
  * Each figure is the best of BENCH_REPEAT runs of thread CPU time (the
- * machine is shared).  BENCH_ROUNDS in the environment overrides ROUNDS;
+ * machine is shared), the runs interleaved: every round of repetitions
+ * measures each line once (100, 10k, 100k pairs, then 100, 10k, 100k
+ * churn), so the lines of a ratio get their best from the same stretch of
+ * time (the host's load moves the 100-block lines by up to 1.6 x from one
+ * minute to the next); each run still starts from the generator state it
+ * had when the runs went line by line, so every run sees the same random
+ * pattern as before.
+ * The arena (node frames and the pmm's metadata) is mapped with 2 MiB
+ * pages (host_arena_init_huge), as the kernel reaches all of them through
+ * its direct map of 1 GiB / 2 MiB pages: with 4 KiB pages the 100k lines
+ * paid TLB misses and page walks the kernel does not (about 10 % of
+ * vaddr_churn_100k).  The bench's own va[]/sz[] arrays stay on 4 KiB pages.
+ * BENCH_ROUNDS in the environment overrides ROUNDS;
  * the timed loops are the functions pair_loop and churn_loop, so
  *   valgrind --tool=callgrind --toggle-collect=churn_loop ...
  * counts the instructions of the measured operations alone; BENCH_ONLY=
