@@ -457,6 +457,19 @@ static void ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsign
 }
 
 /*
+ * Starts loading the cache line holding p into every cache level (a hint:
+ * it changes no value and cannot fault).  An asm statement rather than
+ * __builtin_prefetch, which emits nothing in the kernel (built with
+ * -mno-sse: to the compiler PREFETCHh belongs to SSE, though it touches
+ * no SSE state), and which GCC may drop from a function of prefetches
+ * alone (see README, "Figures", on the churn).
+ */
+static inline void ix_prefetch_line(const void *p)
+{
+	__asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)p));
+}
+
+/*
  * Starts loading every cache line of index node x at once.  A walk down
  * the index reads two or three of a node's lines one after the other
  * (keys or sizes, then pointers), and the update that follows reads the
@@ -468,18 +481,7 @@ static void ix_prefetch(const struct virtaddr_index *x)
 	const char *p = (const char *)x;
 #pragma GCC unroll 8
 	for (unsigned off = 0; off < sizeof(*x); off += IX_LINE)
-		__builtin_prefetch(p + off);
-}
-
-/* Starts loading the blocks of leaf x's entries i - 1, i and i + 1: a free
- * or a carve at entry i reads (and links) its list neighbours next. */
-static void ix_prefetch_blocks(const struct virtaddr_index *x, unsigned i)
-{
-	__builtin_prefetch(x->ptr[i]);
-	if (i)
-		__builtin_prefetch(x->ptr[i - 1]);
-	if (i + 1 < x->n)
-		__builtin_prefetch(x->ptr[i + 1]);
+		ix_prefetch_line(p + off);
 }
 
 /* Returns the leaf whose range holds va; *slot gets the entry a search
@@ -496,7 +498,6 @@ static struct virtaddr_index *ix_leaf_of(const struct virtaddr_space *s, uint64_
 		ix_prefetch(x);
 	}
 	*slot = ix_pick(x, va);
-	ix_prefetch_blocks(x, *slot);
 	return x;
 }
 
@@ -562,7 +563,6 @@ static struct virtaddr_block *lowest_fit_page(const struct virtaddr_space *s, ui
 			mm_panic("lowest_fit_page: index node promised 0x%llx free bytes it lacks",
 				 (unsigned long long)size);
 	}
-	ix_prefetch_blocks(x, i);
 	*at = (struct ix_cursor){ x, i };
 	return x->ptr[i];
 }
@@ -600,7 +600,6 @@ static struct virtaddr_block *lowest_fit(const struct virtaddr_space *s, uint64_
 			i = 0;
 			continue;
 		}
-		ix_prefetch_blocks(x, i);
 		struct virtaddr_block *n = x->ptr[i];
 		uint64_t a;
 		if (align_up(n->base, align, &a) && a - n->base <= n->size - size) {
