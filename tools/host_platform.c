@@ -43,19 +43,19 @@ static void arena_map(uint64_t size, int huge)
 		if (head)
 			munmap(m, head);
 		munmap(arena + size, HOST_HUGE_PAGE - head);
-		if (madvise(arena, size, MADV_HUGEPAGE)) {
-			perror("host_arena_init_huge: madvise");
-			exit(2);
-		}
+		if (madvise(arena, size, MADV_HUGEPAGE))   /* no THP: 4 KiB pages */
+			perror("host_arena_init_huge: madvise (the arena keeps 4 KiB pages)");
 	}
 	arena_size = size;
 }
 
+/* The arena of 4 KiB pages the tests use. */
 void host_arena_init(uint64_t size)
 {
 	arena_map(size, 0);
 }
 
+/* The arena of 2 MiB pages the benchmarks use (host_platform.h). */
 void host_arena_init_huge(uint64_t size)
 {
 	arena_map(size, 1);

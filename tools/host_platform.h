@@ -19,7 +19,8 @@ void host_arena_init(uint64_t size);
 /* host_arena_init, with the arena 2 MiB aligned and advised MADV_HUGEPAGE:
  * touched memory comes in 2 MiB pages where the host has them, like the
  * kernel's direct map (1 GiB / 2 MiB pages).  For benchmarks of memory-
- * bound code; not for sparse tests (each first touch costs 2 MiB). */
+ * bound code; not for sparse tests (each first touch costs 2 MiB).  A host
+ * without transparent huge pages gets a warning and 4 KiB pages. */
 void host_arena_init_huge(uint64_t size);
 
 /* Makes the calling thread CPU number cpu (< MM_MAX_CPUS) for mm_cpu_id;
