@@ -220,9 +220,11 @@
  * the owner's fast path touches one line of its own before the slots. */
 struct pmm_pcp {
 	uint32_t count;       /* slots [0, count) are the cache's */
-	uint32_t limit;       /* 0 until the owner's first slow path, then
-				 PMM_PCP_HIGH: a fresh cache sends its first
-				 free to the slow path, which registers it */
+	uint32_t limit;       /* what the fast paths may fill up to: 0 until
+				 the owner's first slow path (pcp_open), then
+				 PMM_PCP_HIGH; an asker sets it to 0, which
+				 sends both fast paths to the slow path, and
+				 the owner's answer restores it (theory 10) */
 	uint32_t req;         /* drain requests posted (askers: atomic add) */
 	uint32_t done;        /* req as of the owner's last answer (release) */
 	uint64_t ram_lo;      /* frames [ram_lo, ram_lo + ram_len): usable RAM */
@@ -230,7 +232,8 @@ struct pmm_pcp {
 				 free; the fast path frees there unchecked */
 	uint64_t ram_hint;    /* map index of that region */
 	uint64_t hint;        /* next-fit word of the owner's refills (lock) */
-	uint64_t pad[2];
+	uint32_t opened;      /* 1 after the owner's first slow path */
+	uint32_t pad[3];
 	uint64_t slot[PMM_PCP_HIGH];   /* frame numbers, oldest first; 0 = emptied */
 };
 
@@ -244,6 +247,13 @@ _Static_assert(sizeof(struct pmm_pcp) == CACHE_LINE + 8 * PMM_PCP_HIGH, "pmm_pcp
 /* where[] entries (theory 10): cpu * PMM_PCP_HIGH + slot. */
 _Static_assert((uint64_t)MM_MAX_CPUS * PMM_PCP_HIGH <= UINT16_MAX + 1ULL,
 	       "a where[] entry names any slot of any cache");
+
+/* where[] entries that name no slot (cpu >= MM_MAX_CPUS): a tagged frame's
+ * (pmm_tag writes it and nothing else overwrites it while the tag is set,
+ * so the free fast path need not read the tags), and an untagged one's. */
+#define WHERE_TAGGED 0xffffu
+#define WHERE_NONE   0xfffeu
+_Static_assert(WHERE_NONE / PMM_PCP_HIGH >= MM_MAX_CPUS, "the sentinels name no cache");
 
 static inline uint16_t where_of(unsigned cpu, uint32_t i)
 {
@@ -260,6 +270,14 @@ static inline int frame_cached(const struct pmm *p, uint64_t f)
 		return 0;
 	const struct pmm_pcp *c = &p->pcp[cpu];
 	return i < LOAD(c->count) && LOAD(c->slot[i]) == f;
+}
+
+/* The free fast path's check when where[f] = wf names no slot of the
+ * freeing CPU's cache: 1 if f is tagged (WHERE_TAGGED) or cached in
+ * another cache. */
+static __attribute__((noinline, cold)) int frame_elsewhere(const struct pmm *p, uint64_t f, uint32_t wf)
+{
+	return wf == WHERE_TAGGED || frame_cached(p, f);
 }
 
 /* The first frame of [f, end) (< nframes) that is in a CPU cache, or
@@ -990,7 +1008,7 @@ int pmm_set_numa(struct pmm *p, const struct pmm_numa *n)
 	}
 	/* Caches already open restart their refills in their node. */
 	for (uint32_t cpu = 0; cpu < p->ncpus; cpu++)
-		if (p->pcp[cpu].limit)
+		if (p->pcp[cpu].opened)
 			p->pcp[cpu].hint = home_hint(p, cpu);
 	mm_unlock(&p->lock);
 	return MM_OK;
@@ -1105,9 +1123,10 @@ static inline struct pmm_pcp *pcp_of(const struct pmm *p, unsigned cpu)
 static void pcp_open(struct pmm *p, struct pmm_pcp *c, unsigned cpu)
 {
 	MM_LOCK_ASSERT_HELD(&p->lock);
-	if (c->limit)
+	if (c->opened)
 		return;
 	c->hint = home_hint(p, cpu);
+	c->opened = 1;
 	STORE(c->limit, PMM_PCP_HIGH);
 	if (cpu + 1 > p->cpus_seen)
 		STORE(p->cpus_seen, cpu + 1);
@@ -1132,7 +1151,7 @@ static void pcp_refill(struct pmm *p, struct pmm_pcp *c, unsigned cpu, uint32_t 
 	uint64_t f;
 
 	MM_LOCK_ASSERT_HELD(&p->lock);
-	for (int i = 0; i < PMM_PCP_BATCH && c->count < c->limit; i++) {
+	for (int i = 0; i < PMM_PCP_BATCH && c->count < PMM_PCP_HIGH; i++) {
 		if (same_take(p, cpu, src, &c->hint, &f) != MM_OK)
 			return;
 		pcp_push(p, c, cpu, f);
@@ -1177,12 +1196,21 @@ static uint32_t pcp_drain_all(struct pmm *p, struct pmm_pcp *c)
 static int pcp_serve(struct pmm *p, struct pmm_pcp *c)
 {
 	uint32_t r = __atomic_load_n(&c->req, __ATOMIC_ACQUIRE);
+	int served = 0;
 
-	if (r == c->done)
-		return 0;
-	pcp_drain_all(p, c);
-	__atomic_store_n(&c->done, r, __ATOMIC_RELEASE);
-	return 1;
+	while (r != c->done) {
+		pcp_drain_all(p, c);
+		__atomic_store_n(&c->done, r, __ATOMIC_RELEASE);
+		/* Reopen the fast paths, then look again: an asker adds to
+		 * req before it zeroes limit, so either this load sees its
+		 * request or its zero lands after our store (the fence orders
+		 * our store before the load). */
+		__atomic_store_n(&c->limit, PMM_PCP_HIGH, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		r = __atomic_load_n(&c->req, __ATOMIC_ACQUIRE);
+		served = 1;
+	}
+	return served;
 }
 
 /* ---------------------------------------------------------------- asking
@@ -1211,10 +1239,11 @@ static void asking_reset(void)
 /* Posts a request to CPU o's cache c: returns its ticket (never 0). */
 static uint32_t ask_post(struct pmm *p, struct pmm_pcp *c, unsigned o)
 {
-	uint32_t t = __atomic_add_fetch(&c->req, 1, __ATOMIC_ACQ_REL);
+	uint32_t t = __atomic_add_fetch(&c->req, 1, __ATOMIC_SEQ_CST);
 
 	if (t == 0)                     /* 0 means "not asked" in ask_all */
-		t = __atomic_add_fetch(&c->req, 1, __ATOMIC_ACQ_REL);
+		t = __atomic_add_fetch(&c->req, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->limit, 0, __ATOMIC_SEQ_CST);  /* fast paths: go slow */
 	__atomic_store_n(&asking[o], p, __ATOMIC_RELEASE);
 	mm_cpu_kick(o);
 	return t;
@@ -1262,6 +1291,7 @@ static uint64_t ask_all(struct pmm *p, unsigned me)
 			mm_wait_serve();
 			mm_cpu_relax();
 			if (++spins % ASK_KICK_SPINS == 0) {
+				__atomic_store_n(&c->limit, 0, __ATOMIC_SEQ_CST);
 				__atomic_store_n(&asking[o], p, __ATOMIC_RELEASE);
 				mm_cpu_kick(o);
 			}
@@ -1353,7 +1383,7 @@ int pmm_alloc(struct pmm *p, uint64_t *pa)
 	if (cpu < p->ncpus) {
 		struct pmm_pcp *c = &p->pcp[cpu];
 		uint32_t n = c->count;
-		if (n > 0 && LOAD(c->req) == c->done) {
+		if (n - 1 < LOAD(c->limit)) {   /* not empty (n - 1 wraps), not asked */
 			uint64_t f = c->slot[n - 1];
 			STORE(c->count, n - 1);
 			mm_irq_restore(irq);
@@ -1675,7 +1705,7 @@ static __attribute__((noinline)) int free_slow(struct pmm *p, unsigned cpu, uint
 		bitmap_give(p, f);
 		goto out;
 	}
-	if (c->count >= c->limit)
+	if (c->count >= PMM_PCP_HIGH)
 		pcp_drain(p, c, cpu);
 	pcp_push(p, c, cpu, f);
 	pcp_set_range(p, c, hint, f);
@@ -1698,14 +1728,18 @@ int pmm_free(struct pmm *p, uint64_t pa)
 	 * which reports it.  Plain loads and stores (theory 10). */
 	if (cpu < p->ncpus) {
 		struct pmm_pcp *c = &p->pcp[cpu];
-		uint64_t w = bit_word(f), m = 1ULL << bit_index(f);
 		uint32_t n = c->count;
-		if (!(pa & PAGE_MASK) && f - c->ram_lo < c->ram_len && n < c->limit &&
-		    (LOAD(p->bitmap[w]) & m) && !(LOAD(p->tags[w]) & m) &&
-		    LOAD(c->req) == c->done && !frame_cached(p, f)) {
-			pcp_push(p, c, cpu, f);
-			mm_irq_restore(irq);
-			return MM_OK;
+		if (!(pa & PAGE_MASK) && f - c->ram_lo < c->ram_len && n < LOAD(c->limit) &&
+		    (LOAD(p->bitmap[bit_word(f)]) >> bit_index(f) & 1)) {
+			/* where[f] names a slot of this cache (the usual case: a
+			 * dead one), or something else: another cache, a tag
+			 * (WHERE_TAGGED), nothing */
+			uint32_t wf = LOAD(p->where[f]), i = wf - where_of(cpu, 0);
+			if (i < PMM_PCP_HIGH ? !(i < n && c->slot[i] == f) : !frame_elsewhere(p, f, wf)) {
+				pcp_push(p, c, cpu, f);
+				mm_irq_restore(irq);
+				return MM_OK;
+			}
 		}
 	}
 	st = free_slow(p, cpu, pa);
@@ -1858,6 +1892,7 @@ int pmm_tag(struct pmm *p, uint64_t pa)
 		return MM_ENOENT;
 	if (__atomic_fetch_or(&p->tags[bit_word(f)], m, __ATOMIC_RELAXED) & m)
 		return MM_EBUSY;        /* was set: nothing changed */
+	STORE(p->where[f], WHERE_TAGGED);
 	return MM_OK;
 }
 
@@ -1869,6 +1904,7 @@ int pmm_untag(struct pmm *p, uint64_t pa)
 		return MM_ENOENT;
 	if (!(__atomic_fetch_and(&p->tags[bit_word(f)], ~m, __ATOMIC_RELAXED) & m))
 		return MM_ENOENT;       /* untagged meanwhile: nothing changed */
+	STORE(p->where[f], WHERE_NONE);
 	return MM_OK;
 }
 
@@ -1930,8 +1966,8 @@ static int check_caches(const struct pmm *p)
 	for (uint32_t cpu = 0; cpu < p->ncpus; cpu++) {
 		const struct pmm_pcp *c = &p->pcp[cpu];
 		uint32_t n = LOAD(c->count), lim = LOAD(c->limit);
-		if ((lim != 0 && lim != PMM_PCP_HIGH) || n > lim ||
-		    (cpu >= p->cpus_seen && lim)) {
+		if ((lim != 0 && lim != PMM_PCP_HIGH) || n > PMM_PCP_HIGH ||
+		    (!c->opened && (lim || n)) || (cpu >= p->cpus_seen && c->opened)) {
 			mm_printf("pmm_check: cache of CPU %u: count %u limit %u (CPUs seen %u)\n",
 				  cpu, n, lim, p->cpus_seen);
 			return MM_EINVAL;
@@ -1975,6 +2011,14 @@ int pmm_check(const struct pmm *p)
 			mm_printf("pmm_check: a free frame of word %llu is tagged\n",
 				  (unsigned long long)w);
 			return MM_EINVAL;
+		}
+		for (uint64_t t = tg; t; t &= t - 1) {
+			uint64_t f = bit_number(w, bit_lowest(t));
+			if (LOAD(p->where[f]) != WHERE_TAGGED) {
+				mm_printf("pmm_check: tagged frame 0x%llx has where[] 0x%x, not the tag's\n",
+					  (unsigned long long)(f << PAGE_SHIFT), LOAD(p->where[f]));
+				return MM_EINVAL;
+			}
 		}
 	}
 	for (uint64_t w = p->nwords; w < bit_word_start(p->nsum); w++)
