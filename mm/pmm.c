@@ -55,17 +55,20 @@
  * 7. Invariants (pmm_check verifies them): bitmap_free == number of clear
  *    bits; summary and summary2 exactly reflect the level below; every
  *    frame outside the usable regions and every padding bit is set; a
- *    tagged frame is allocated; a cached frame is used in the bitmap and
- *    untagged; the caches agree with the cached bits (11); a block's bit
- *    in `blocks` is set iff its 8 bitmap words are all 0 (13).
+ *    tagged frame is allocated and its where[] entry is WHERE_TAGGED; a
+ *    cached frame is RAM, used in the bitmap, untagged, and its where[]
+ *    entry names its slot (10); a block's bit in `blocks` is set iff its 8
+ *    bitmap words are all 0 (13).
  *
  * 8. Tags: a second bitmap, one bit per frame, that an owner sets on the
  *    frames it hands out itself (kalloc's direct-map pages).  pmm_free
  *    refuses a tagged frame, and the owner frees only frames it tagged,
  *    so a stale or cross-API free is caught even after the frame went to
  *    someone else.  Cost: one more bit per frame (32 MiB per TiB of RAM,
- *    as much as the bitmap itself; 2 bits per frame in all, plus the
- *    summaries' 1/64 + 1/4096).
+ *    as much as the bitmap itself).  pmm_tag also writes WHERE_TAGGED into
+ *    the frame's where[] entry (10), which nothing else overwrites while
+ *    the tag is set: the free fast path sees a tag there without reading
+ *    the tags.
  *
  * 9. Per-CPU caches (Linux's per-CPU pagesets, Bonwick's magazines).  A
  *    CPU with a number below ncpus has a cache: a stack of up to
@@ -74,75 +77,86 @@
  *    cache is refilled with PMM_PCP_BATCH frames from the bitmap and a full
  *    one drains its PMM_PCP_BATCH oldest frames to the bitmap, under the
  *    lock (constants justified in mm/pmm.h).  A cached frame stays "used" in
- *    the bitmap (searches and contiguous requests never see it) and has its
- *    bit set in `cached`, one bit per frame.  A frame is thus in exactly one
- *    of four states:
- *        free       bitmap 0  cached 0  tag 0
- *        cached     bitmap 1  cached 1  tag 0
- *        allocated  bitmap 1  cached 0  tag 0 or 1 (tagged)
+ *    the bitmap (searches and contiguous requests never see it).  A frame
+ *    is thus in exactly one of four states:
+ *        free       bitmap 0  in no cache  tag 0
+ *        cached     bitmap 1  in one slot  tag 0
+ *        allocated  bitmap 1  in no cache  tag 0 or 1 (tagged)
  *    and frames outside RAM, the metadata, are bitmap 1 for ever.
  *    CPUs without a cache (numbers >= ncpus, see PMM_PCP_RAM_FRAMES) and
  *    contiguous or aligned requests go to the bitmap under the lock.
  *
- * 10. The cached bit is the token.  Setting it (atomic fetch-or, in
- *    pmm_free) puts a frame into the caches; whoever clears it (atomic
- *    fetch-and: the owner popping it, the owner draining it, another CPU
- *    stealing it) owns the frame.  So:
- *      - a double free is caught cheaply: a cached frame reads "not
- *        allocated", and of two frees of one frame only one can set the bit
- *        (the other is refused with nothing changed), on any CPUs.  Not
- *        caught: two frees of one frame racing each other at the same
- *        moment when one of them goes to the bitmap (a CPU without a
- *        cache, pmm_free_contig, pmm_free_bulk): the bitmap side checks
- *        the cached bit before it clears the frame's bit, the cache side
- *        checks the frame's bit before it sets the cached bit, and closing
- *        that window would cost a fence on every free.  Such a caller has
- *        a race of its own that no allocator check can order;
- *      - stealing needs no lock on the victim's cache: a thief (holding the
- *        allocator lock) reads the victim's count and slots with relaxed
- *        loads, claims frames by clearing their bits, then empties the slot
- *        it took (compare-and-swap frame -> 0; frame 0 is never RAM, so an
- *        emptied slot never claims anything).  The owner, popping the same
- *        slot, finds the bit clear and skips it.  Any frame whose bit is
- *        set is a cached frame wherever its slot is, so a stale read can
- *        only claim a frame that was really cached;
- *      - the fast paths take no lock and touch only the CPU's own cache line
- *        and the frame's bitmap, tag and cached words: one atomic per call.
- *    Stealing happens when a CPU finds its cache and the bitmap empty: it
- *    claims up to a batch from the other caches into the bitmap, then
- *    refills.  A failed contiguous request drains every cache into the
- *    bitmap and searches again.  So MM_ENOMEM means that no frame was free
- *    in the bitmap or in any cache when the lock holder looked.
+ * 10. A cache is its owner's alone.  Only the owner CPU, with interrupts
+ *    off, writes its cache's count and slots (or, under the lock, any CPU
+ *    when nobody runs as the owner: mm_cpu_running).  So the fast paths need
+ *    no atomic read-modify-write and no lock: plain loads and stores on the
+ *    CPU's own cache and the frame's metadata (a locked instruction costs
+ *    about 20 cycles, more than the whole pop).  Two things follow:
+ *      - "is frame f cached?" (a double free, pmm_is_allocated) is where[f],
+ *        a 16-bit entry per frame that is never initialised (the sparse-set
+ *        trick, Briggs & Torczon 1993): f is cached iff where[f] = cpu *
+ *        PMM_PCP_HIGH + i with cpu < ncpus, i below that cache's count and
+ *        slot i holding f.  Garbage names no live slot holding f, so there
+ *        is no memset at init; the cost is 2 bytes a frame (512 MiB per
+ *        TiB, 1/2048 of RAM: eight times the bitmap; Linux spends 64 bytes a
+ *        frame on struct page).  The owner writes where[f] when it pushes f
+ *        and when a drain moves it down; a pop writes nothing (the slot
+ *        leaves [0, count)).  The free fast path compares where[f] with its
+ *        own slots first (a frame usually comes back to the cache it left);
+ *        an entry naming another cache is checked out of line.  Other CPUs
+ *        read where[], counts and slots with relaxed loads: two frees of
+ *        one frame on two CPUs at the same instant may both be accepted
+ *        (not caught; pmm_check then finds it in two slots), as any free
+ *        racing a free of the same frame is a caller's race no check can
+ *        order; a double free of a frame cached before the second free
+ *        starts is always caught.
+ *      - stealing is asking.  A CPU that needs the cached frames (its
+ *        refill finds the bitmap empty, a bulk request finds too few, a
+ *        contiguous search fails, pmm_drain_all) drops the lock and runs
+ *        ask_all: a cache nobody runs it drains itself under the lock; a
+ *        running CPU gets a ticket in `req` (atomic add), its `limit` set to
+ *        0 (both fast paths then fail their one compare and take the slow
+ *        path), a pointer to the allocator in asking[cpu], and a kick
+ *        (kernel: the shootdown IPI).  The asker waits until `done` reaches
+ *        its ticket, the cache reads empty, or the owner stops running,
+ *        answering its own requests meanwhile and posting again every
+ *        ASK_KICK_SPINS.  The owner answers (pcp_serve: its whole cache to
+ *        the bitmap under the lock, `done` published with release, `limit`
+ *        restored and req read again behind a fence, so a request posted
+ *        meanwhile is never lost) in its slow paths and in every wait:
+ *        mm_lock's spin, the kernel's shootdown wait and IPI handler and
+ *        the asker's own loop call mm_wait_hook = pmm_serve_pending (a
+ *        trylock: never blocks).  So two CPUs asking each other both
+ *        progress, and an asker never waits on a CPU spinning for a lock
+ *        it holds.  MM_ENOMEM means no frame was free in the bitmap after
+ *        every cache was drained or answered.  The contract this needs
+ *        (mm/platform.h): a running CPU enters the allocator, waits in one
+ *        of those loops or takes the kick within bounded time; an asker
+ *        that waits ASK_GIVEUP_SPINS for one CPU reports it and goes on
+ *        without its frames.
  *
  * 11. Counting.  Cached frames are free frames: pmm_free_frames (and the
- *    `pmm:` line, pmm_totals) is bitmap_free plus the number of set cached
- *    bits, which is kept without a shared counter: each cache's `net`
- *    (written only by its owner) counts the bits the owner set minus those
- *    it cleared, lock_net (written under the lock) the bits thieves cleared;
- *    their sum is the number of set bits whenever no CPU is inside the
- *    allocator.  pmm_check verifies it, and that every set bit has a live
- *    slot in some cache.  A live slot may also hold a stale copy: a frame
- *    no longer cached, or cached again elsewhere, when a race let another
- *    CPU claim it between the owner's cache_mark and its store into the
- *    slot; the bit, not the slot, says who owns the frame, so a stale copy
- *    costs a slot until a pop or a drain skips it, never a frame.
+ *    `pmm:` line, pmm_totals) is bitmap_free plus the caches' counts
+ *    (relaxed loads: exact when no CPU is inside the allocator, a snapshot
+ *    otherwise).
  *
  * 12. Locking.  One lock per allocator, `lock` (mm/lock.h), protects the
  *    bitmap's contents, the summary levels, the free-block map, hint,
- *    chint, ram_hint and bitmap_free; functions that need it assert it (MM_LOCK_ASSERT_HELD).
- *    It is the innermost lock of mm/: callers (vaddr, paging, kalloc) may
- *    hold theirs when they call in, the allocator calls nothing that locks.
- *    Interrupts are off while it is held (mm_lock) and on the fast paths
- *    (mm_irq_save), so an interrupt handler on this CPU never finds its
- *    CPU's cache half updated, and the CPU number read at entry stays the
- *    CPU's.  A cache's count, slots and limit are written only by its owner
- *    (interrupts off) - the slots and count also by its owner's drain and
- *    a thief's emptying compare-and-swap, both under the lock - and read by
- *    thieves under the lock.  Without the lock: the tag and cached bits
- *    (atomic read-modify-write, several CPUs share a word), lock-free
- *    readers of the bitmap (relaxed loads; writers hold the lock and store
- *    atomically).  Lock-free reads of bitmap_free, net, lock_net are
- *    relaxed loads: a snapshot.  No recursion; O(1) stack.
+ *    chint, ram_hint and bitmap_free; functions that need it assert it
+ *    (MM_LOCK_ASSERT_HELD).  It is the innermost lock of mm/: callers
+ *    (vaddr, paging, kalloc) may hold theirs when they call in, the
+ *    allocator takes no other lock while it holds it, and ask_all waits
+ *    without it.  Interrupts are off while it is held (mm_lock) and on the
+ *    fast paths (mm_irq_save), so an interrupt handler on this CPU never
+ *    finds its CPU's cache half updated, and the CPU number read at entry
+ *    stays the CPU's.  A cache's count, slots, done and where[] entries of
+ *    its frames are written only by its owner (or under the lock by a CPU
+ *    draining a cache nobody runs); req and limit also by askers (atomic).
+ *    Without the lock: the tag bits (atomic read-modify-write, several
+ *    CPUs share a word), where[] (relaxed), lock-free readers of the bitmap
+ *    (relaxed loads; writers hold the lock and store atomically); reads of
+ *    bitmap_free and the counts are relaxed: a snapshot.  No recursion;
+ *    ask_all keeps a ticket per CPU on the stack (1 KiB).
  *
  * 13. Free-block map: one bit per block of PMM_BLOCK_FRAMES = 512 frames
  *    (2 MiB, 8 bitmap words, one cache line of the bitmap), set iff all its
@@ -161,9 +175,9 @@
  * 14. Runs at memory speed.  set_frames writes the whole words of a run
  *    with memset and the matching summary and block bits as bit ranges
  *    (partial words at the ends one by one), then fixes summary2 for the
- *    summary words it touched; check_free ORs the bitmap, cached and tag
- *    words of a run together and only walks it frame by frame to report a
- *    refusal; pmm_init writes the bitmap, summary and free-block map
+ *    summary words it touched; check_free ORs the bitmap and tag words of
+ *    a run together (and reads a where[] entry per frame: 2 bytes) and only
+ *    walks it frame by frame to report a refusal; pmm_init writes the bitmap, summary and free-block map
  *    straight from the map's regions (whole words by memset, the words at
  *    region edges from the bitmap) and derives summary2 from the summary
  *    (1/64 of the bitmap).  So init and the long runs of the kernel's OOM
@@ -1114,12 +1128,11 @@ static inline struct pmm_pcp *pcp_of(const struct pmm *p, unsigned cpu)
 }
 
 /* First slow path of CPU cpu on its cache c: opens it for the fast paths
- * and makes thieves look at it.  Its refills start at a word of their own,
- * cpu/ncpus of the way through the bitmap, so that two CPUs' cached frames
- * do not share the bitmap and cached words (and cache lines: one line of
- * the cached bitmap covers 512 frames) which the fast paths read and
- * atomically update - one next-fit hint for all would deal out
- * neighbouring frames, half a word each.  Lock held. */
+ * and makes askers look at it.  Its refills start at a word of their own,
+ * cpu/ncpus of the way through the bitmap (or its node, theory 16), so
+ * that two CPUs' cached frames do not share the bitmap words and where[]
+ * lines the fast paths read and write - one next-fit hint for all would
+ * deal out neighbouring frames, half a word each.  Lock held. */
 static void pcp_open(struct pmm *p, struct pmm_pcp *c, unsigned cpu)
 {
 	MM_LOCK_ASSERT_HELD(&p->lock);
