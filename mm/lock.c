@@ -5,10 +5,24 @@
  * shared in its cache) and tries the atomic exchange only when the lock
  * reads free, so a contended lock does not bounce its cache line with every
  * probe.  Acquire on the exchange and release on the store order the
- * critical section's loads and stores inside the lock.
+ * critical section's loads and stores inside the lock.  A waiter answers
+ * the frame allocator's drain requests while it spins (mm_wait_serve,
+ * mm/platform.h), so a CPU spinning here never holds up a CPU that waits
+ * for its cached frames.
  */
 #include "mm/lock.h"
 #include "mm/platform.h"
+
+/* See mm/platform.h. */
+void (*mm_wait_hook)(void);
+
+/* See mm/platform.h. */
+void mm_wait_serve(void)
+{
+	void (*hook)(void) = __atomic_load_n(&mm_wait_hook, __ATOMIC_ACQUIRE);
+	if (hook)
+		hook();
+}
 
 /* See mm/lock.h. */
 void mm_lock_init(struct mm_lock *l, const char *name)
@@ -42,8 +56,10 @@ void mm_lock(struct mm_lock *l)
 	for (;;) {
 		if (!__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
 			break;
-		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED)) {
+			mm_wait_serve();    /* answer drain requests while we wait */
 			mm_cpu_relax();
+		}
 	}
 	lock_own(l, me, irq);
 }

@@ -39,6 +39,33 @@ void mm_tlb_flush_all(void);
  * or is the only CPU.  Host: counts the call (host_shootdowns). */
 void mm_tlb_shootdown(uint64_t va, uint64_t npages);
 
+/* Cooperative draining of the frame allocator's per-CPU caches (mm/pmm.c
+ * theory 10).  Only a cache's owner CPU touches it, so a CPU that needs the
+ * frames another CPU holds asks that CPU to give them back, and the owner
+ * answers between its own allocator calls and whenever it waits:
+ *
+ *   int mm_cpu_running(unsigned cpu);
+ *       1 if CPU cpu runs (and so may be inside the allocator at any
+ *       moment): its cache may only be drained by itself.  0 if nothing
+ *       runs as that CPU (kernel: not online; host: no thread has named
+ *       itself cpu with host_set_cpu): then any CPU may drain its cache
+ *       under the allocator lock.
+ *   void mm_cpu_kick(unsigned cpu);
+ *       Makes CPU cpu call mm_wait_serve soon (kernel: an IPI whose
+ *       handler does; host: nothing - a running thread answers at its
+ *       next allocator call or wait).
+ *
+ * mm_wait_hook is what a waiting CPU calls: the allocator sets it (to
+ * pmm_serve_pending); mm_lock's spin, the kernel's shootdown wait and its
+ * kick handler call it through mm_wait_serve, so a CPU that spins on any
+ * lock, interrupts on or off, still answers a drain request. */
+int mm_cpu_running(unsigned cpu);
+void mm_cpu_kick(unsigned cpu);
+extern void (*mm_wait_hook)(void);
+
+/* Runs mm_wait_hook if one is set (mm/lock.c). */
+void mm_wait_serve(void);
+
 /* Most CPUs mm/ keeps per-CPU state for: every xAPIC ID fits (0..254),
  * and per-CPU arrays indexed by mm_cpu_id() are sized by it. */
 #define MM_MAX_CPUS 256

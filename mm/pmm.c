@@ -55,17 +55,20 @@
  * 7. Invariants (pmm_check verifies them): bitmap_free == number of clear
  *    bits; summary and summary2 exactly reflect the level below; every
  *    frame outside the usable regions and every padding bit is set; a
- *    tagged frame is allocated; a cached frame is used in the bitmap and
- *    untagged; the caches agree with the cached bits (11); a block's bit
- *    in `blocks` is set iff its 8 bitmap words are all 0 (13).
+ *    tagged frame is allocated and its where[] entry is WHERE_TAGGED; a
+ *    cached frame is RAM, used in the bitmap, untagged, and its where[]
+ *    entry names its slot (10); a block's bit in `blocks` is set iff its 8
+ *    bitmap words are all 0 (13).
  *
  * 8. Tags: a second bitmap, one bit per frame, that an owner sets on the
  *    frames it hands out itself (kalloc's direct-map pages).  pmm_free
  *    refuses a tagged frame, and the owner frees only frames it tagged,
  *    so a stale or cross-API free is caught even after the frame went to
  *    someone else.  Cost: one more bit per frame (32 MiB per TiB of RAM,
- *    as much as the bitmap itself; 2 bits per frame in all, plus the
- *    summaries' 1/64 + 1/4096).
+ *    as much as the bitmap itself).  pmm_tag also writes WHERE_TAGGED into
+ *    the frame's where[] entry (10), which nothing else overwrites while
+ *    the tag is set: the free fast path sees a tag there without reading
+ *    the tags.
  *
  * 9. Per-CPU caches (Linux's per-CPU pagesets, Bonwick's magazines).  A
  *    CPU with a number below ncpus has a cache: a stack of up to
@@ -74,75 +77,86 @@
  *    cache is refilled with PMM_PCP_BATCH frames from the bitmap and a full
  *    one drains its PMM_PCP_BATCH oldest frames to the bitmap, under the
  *    lock (constants justified in mm/pmm.h).  A cached frame stays "used" in
- *    the bitmap (searches and contiguous requests never see it) and has its
- *    bit set in `cached`, one bit per frame.  A frame is thus in exactly one
- *    of four states:
- *        free       bitmap 0  cached 0  tag 0
- *        cached     bitmap 1  cached 1  tag 0
- *        allocated  bitmap 1  cached 0  tag 0 or 1 (tagged)
+ *    the bitmap (searches and contiguous requests never see it).  A frame
+ *    is thus in exactly one of four states:
+ *        free       bitmap 0  in no cache  tag 0
+ *        cached     bitmap 1  in one slot  tag 0
+ *        allocated  bitmap 1  in no cache  tag 0 or 1 (tagged)
  *    and frames outside RAM, the metadata, are bitmap 1 for ever.
  *    CPUs without a cache (numbers >= ncpus, see PMM_PCP_RAM_FRAMES) and
  *    contiguous or aligned requests go to the bitmap under the lock.
  *
- * 10. The cached bit is the token.  Setting it (atomic fetch-or, in
- *    pmm_free) puts a frame into the caches; whoever clears it (atomic
- *    fetch-and: the owner popping it, the owner draining it, another CPU
- *    stealing it) owns the frame.  So:
- *      - a double free is caught cheaply: a cached frame reads "not
- *        allocated", and of two frees of one frame only one can set the bit
- *        (the other is refused with nothing changed), on any CPUs.  Not
- *        caught: two frees of one frame racing each other at the same
- *        moment when one of them goes to the bitmap (a CPU without a
- *        cache, pmm_free_contig, pmm_free_bulk): the bitmap side checks
- *        the cached bit before it clears the frame's bit, the cache side
- *        checks the frame's bit before it sets the cached bit, and closing
- *        that window would cost a fence on every free.  Such a caller has
- *        a race of its own that no allocator check can order;
- *      - stealing needs no lock on the victim's cache: a thief (holding the
- *        allocator lock) reads the victim's count and slots with relaxed
- *        loads, claims frames by clearing their bits, then empties the slot
- *        it took (compare-and-swap frame -> 0; frame 0 is never RAM, so an
- *        emptied slot never claims anything).  The owner, popping the same
- *        slot, finds the bit clear and skips it.  Any frame whose bit is
- *        set is a cached frame wherever its slot is, so a stale read can
- *        only claim a frame that was really cached;
- *      - the fast paths take no lock and touch only the CPU's own cache line
- *        and the frame's bitmap, tag and cached words: one atomic per call.
- *    Stealing happens when a CPU finds its cache and the bitmap empty: it
- *    claims up to a batch from the other caches into the bitmap, then
- *    refills.  A failed contiguous request drains every cache into the
- *    bitmap and searches again.  So MM_ENOMEM means that no frame was free
- *    in the bitmap or in any cache when the lock holder looked.
+ * 10. A cache is its owner's alone.  Only the owner CPU, with interrupts
+ *    off, writes its cache's count and slots (or, under the lock, any CPU
+ *    when nobody runs as the owner: mm_cpu_running).  So the fast paths need
+ *    no atomic read-modify-write and no lock: plain loads and stores on the
+ *    CPU's own cache and the frame's metadata (a locked instruction costs
+ *    about 20 cycles, more than the whole pop).  Two things follow:
+ *      - "is frame f cached?" (a double free, pmm_is_allocated) is where[f],
+ *        a 16-bit entry per frame that is never initialised (the sparse-set
+ *        trick, Briggs & Torczon 1993): f is cached iff where[f] = cpu *
+ *        PMM_PCP_HIGH + i with cpu < ncpus, i below that cache's count and
+ *        slot i holding f.  Garbage names no live slot holding f, so there
+ *        is no memset at init; the cost is 2 bytes a frame (512 MiB per
+ *        TiB, 1/2048 of RAM: eight times the bitmap; Linux spends 64 bytes a
+ *        frame on struct page).  The owner writes where[f] when it pushes f
+ *        and when a drain moves it down; a pop writes nothing (the slot
+ *        leaves [0, count)).  The free fast path compares where[f] with its
+ *        own slots first (a frame usually comes back to the cache it left);
+ *        an entry naming another cache is checked out of line.  Other CPUs
+ *        read where[], counts and slots with relaxed loads: two frees of
+ *        one frame on two CPUs at the same instant may both be accepted
+ *        (not caught; pmm_check then finds it in two slots), as any free
+ *        racing a free of the same frame is a caller's race no check can
+ *        order; a double free of a frame cached before the second free
+ *        starts is always caught.
+ *      - stealing is asking.  A CPU that needs the cached frames (its
+ *        refill finds the bitmap empty, a bulk request finds too few, a
+ *        contiguous search fails, pmm_drain_all) drops the lock and runs
+ *        ask_all: a cache nobody runs it drains itself under the lock; a
+ *        running CPU gets a ticket in `req` (atomic add), its `limit` set to
+ *        0 (both fast paths then fail their one compare and take the slow
+ *        path), a pointer to the allocator in asking[cpu], and a kick
+ *        (kernel: the shootdown IPI).  The asker waits until `done` reaches
+ *        its ticket, the cache reads empty, or the owner stops running,
+ *        answering its own requests meanwhile and posting again every
+ *        ASK_KICK_SPINS.  The owner answers (pcp_serve: its whole cache to
+ *        the bitmap under the lock, `done` published with release, `limit`
+ *        restored and req read again behind a fence, so a request posted
+ *        meanwhile is never lost) in its slow paths and in every wait:
+ *        mm_lock's spin, the kernel's shootdown wait and IPI handler and
+ *        the asker's own loop call mm_wait_hook = pmm_serve_pending (a
+ *        trylock: never blocks).  So two CPUs asking each other both
+ *        progress, and an asker never waits on a CPU spinning for a lock
+ *        it holds.  MM_ENOMEM means no frame was free in the bitmap after
+ *        every cache was drained or answered.  The contract this needs
+ *        (mm/platform.h): a running CPU enters the allocator, waits in one
+ *        of those loops or takes the kick within bounded time; an asker
+ *        that waits ASK_GIVEUP_SPINS for one CPU reports it and goes on
+ *        without its frames.
  *
  * 11. Counting.  Cached frames are free frames: pmm_free_frames (and the
- *    `pmm:` line, pmm_totals) is bitmap_free plus the number of set cached
- *    bits, which is kept without a shared counter: each cache's `net`
- *    (written only by its owner) counts the bits the owner set minus those
- *    it cleared, lock_net (written under the lock) the bits thieves cleared;
- *    their sum is the number of set bits whenever no CPU is inside the
- *    allocator.  pmm_check verifies it, and that every set bit has a live
- *    slot in some cache.  A live slot may also hold a stale copy: a frame
- *    no longer cached, or cached again elsewhere, when a race let another
- *    CPU claim it between the owner's cache_mark and its store into the
- *    slot; the bit, not the slot, says who owns the frame, so a stale copy
- *    costs a slot until a pop or a drain skips it, never a frame.
+ *    `pmm:` line, pmm_totals) is bitmap_free plus the caches' counts
+ *    (relaxed loads: exact when no CPU is inside the allocator, a snapshot
+ *    otherwise).
  *
  * 12. Locking.  One lock per allocator, `lock` (mm/lock.h), protects the
  *    bitmap's contents, the summary levels, the free-block map, hint,
- *    chint, ram_hint and bitmap_free; functions that need it assert it (MM_LOCK_ASSERT_HELD).
- *    It is the innermost lock of mm/: callers (vaddr, paging, kalloc) may
- *    hold theirs when they call in, the allocator calls nothing that locks.
- *    Interrupts are off while it is held (mm_lock) and on the fast paths
- *    (mm_irq_save), so an interrupt handler on this CPU never finds its
- *    CPU's cache half updated, and the CPU number read at entry stays the
- *    CPU's.  A cache's count, slots and limit are written only by its owner
- *    (interrupts off) - the slots and count also by its owner's drain and
- *    a thief's emptying compare-and-swap, both under the lock - and read by
- *    thieves under the lock.  Without the lock: the tag and cached bits
- *    (atomic read-modify-write, several CPUs share a word), lock-free
- *    readers of the bitmap (relaxed loads; writers hold the lock and store
- *    atomically).  Lock-free reads of bitmap_free, net, lock_net are
- *    relaxed loads: a snapshot.  No recursion; O(1) stack.
+ *    chint, ram_hint and bitmap_free; functions that need it assert it
+ *    (MM_LOCK_ASSERT_HELD).  It is the innermost lock of mm/: callers
+ *    (vaddr, paging, kalloc) may hold theirs when they call in, the
+ *    allocator takes no other lock while it holds it, and ask_all waits
+ *    without it.  Interrupts are off while it is held (mm_lock) and on the
+ *    fast paths (mm_irq_save), so an interrupt handler on this CPU never
+ *    finds its CPU's cache half updated, and the CPU number read at entry
+ *    stays the CPU's.  A cache's count, slots, done and where[] entries of
+ *    its frames are written only by its owner (or under the lock by a CPU
+ *    draining a cache nobody runs); req and limit also by askers (atomic).
+ *    Without the lock: the tag bits (atomic read-modify-write, several
+ *    CPUs share a word), where[] (relaxed), lock-free readers of the bitmap
+ *    (relaxed loads; writers hold the lock and store atomically); reads of
+ *    bitmap_free and the counts are relaxed: a snapshot.  No recursion;
+ *    ask_all keeps a ticket per CPU on the stack (1 KiB).
  *
  * 13. Free-block map: one bit per block of PMM_BLOCK_FRAMES = 512 frames
  *    (2 MiB, 8 bitmap words, one cache line of the bitmap), set iff all its
@@ -161,9 +175,9 @@
  * 14. Runs at memory speed.  set_frames writes the whole words of a run
  *    with memset and the matching summary and block bits as bit ranges
  *    (partial words at the ends one by one), then fixes summary2 for the
- *    summary words it touched; check_free ORs the bitmap, cached and tag
- *    words of a run together and only walks it frame by frame to report a
- *    refusal; pmm_init writes the bitmap, summary and free-block map
+ *    summary words it touched; check_free ORs the bitmap and tag words of
+ *    a run together (and reads a where[] entry per frame: 2 bytes) and only
+ *    walks it frame by frame to report a refusal; pmm_init writes the bitmap, summary and free-block map
  *    straight from the map's regions (whole words by memset, the words at
  *    region edges from the bitmap) and derives summary2 from the summary
  *    (1/64 of the bitmap).  So init and the long runs of the kernel's OOM
@@ -220,16 +234,20 @@
  * the owner's fast path touches one line of its own before the slots. */
 struct pmm_pcp {
 	uint32_t count;       /* slots [0, count) are the cache's */
-	uint32_t limit;       /* 0 until the owner's first slow path, then
-				 PMM_PCP_HIGH: a fresh cache sends its first
-				 free to the slow path, which registers it */
-	int64_t net;          /* cached bits set minus cleared by the owner */
+	uint32_t limit;       /* what the fast paths may fill up to: 0 until
+				 the owner's first slow path (pcp_open), then
+				 PMM_PCP_HIGH; an asker sets it to 0, which
+				 sends both fast paths to the slow path, and
+				 the owner's answer restores it (theory 10) */
+	uint32_t req;         /* drain requests posted (askers: atomic add) */
+	uint32_t done;        /* req as of the owner's last answer (release) */
 	uint64_t ram_lo;      /* frames [ram_lo, ram_lo + ram_len): usable RAM */
 	uint64_t ram_len;     /* without metadata, around the owner's last slow
 				 free; the fast path frees there unchecked */
 	uint64_t ram_hint;    /* map index of that region */
 	uint64_t hint;        /* next-fit word of the owner's refills (lock) */
-	uint64_t pad[2];
+	uint32_t opened;      /* 1 after the owner's first slow path */
+	uint32_t pad[3];
 	uint64_t slot[PMM_PCP_HIGH];   /* frame numbers, oldest first; 0 = emptied */
 };
 
@@ -240,21 +258,50 @@ _Static_assert(sizeof(struct pmm_pcp) == CACHE_LINE + 8 * PMM_PCP_HIGH, "pmm_pcp
 #define LOAD(x)     __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
-/* Puts frame f into the caches: sets its cached bit (release: what its last
- * owner wrote is visible to whoever claims it).  1 if the bit was clear,
- * 0 if it was already set (the frame is cached: a double free). */
-static inline int cache_mark(struct pmm *p, uint64_t f)
+/* where[] entries (theory 10): cpu * PMM_PCP_HIGH + slot. */
+_Static_assert((uint64_t)MM_MAX_CPUS * PMM_PCP_HIGH <= UINT16_MAX + 1ULL,
+	       "a where[] entry names any slot of any cache");
+
+/* where[] entries that name no slot (cpu >= MM_MAX_CPUS): a tagged frame's
+ * (pmm_tag writes it and nothing else overwrites it while the tag is set,
+ * so the free fast path need not read the tags), and an untagged one's. */
+#define WHERE_TAGGED 0xffffu
+#define WHERE_NONE   0xfffeu
+_Static_assert(WHERE_NONE / PMM_PCP_HIGH >= MM_MAX_CPUS, "the sentinels name no cache");
+
+static inline uint16_t where_of(unsigned cpu, uint32_t i)
 {
-	uint64_t m = 1ULL << bit_index(f);
-	return !(__atomic_fetch_or(&p->cached[PMM_AUX(bit_word(f))], m, __ATOMIC_RELEASE) & m);
+	return (uint16_t)(cpu * PMM_PCP_HIGH + i);
 }
 
-/* Takes frame f out of the caches: clears its cached bit.  1 if it was set
- * (the frame is now the caller's), 0 if someone else took it first. */
-static inline int cache_claim(struct pmm *p, uint64_t f)
+/* 1 if frame f (< nframes) is in a CPU cache (theory 10): where[f] names a
+ * live slot of a cache (below its count) and that slot holds f.  where[]
+ * is never initialised: garbage names no live slot holding f. */
+static inline int frame_cached(const struct pmm *p, uint64_t f)
 {
-	uint64_t m = 1ULL << bit_index(f);
-	return (__atomic_fetch_and(&p->cached[PMM_AUX(bit_word(f))], ~m, __ATOMIC_ACQUIRE) & m) != 0;
+	uint32_t w = LOAD(p->where[f]), cpu = w / PMM_PCP_HIGH, i = w % PMM_PCP_HIGH;
+	if (cpu >= p->ncpus)
+		return 0;
+	const struct pmm_pcp *c = &p->pcp[cpu];
+	return i < LOAD(c->count) && LOAD(c->slot[i]) == f;
+}
+
+/* The free fast path's check when where[f] = wf names no slot of the
+ * freeing CPU's cache: 1 if f is tagged (WHERE_TAGGED) or cached in
+ * another cache. */
+static __attribute__((noinline, cold)) int frame_elsewhere(const struct pmm *p, uint64_t f, uint32_t wf)
+{
+	return wf == WHERE_TAGGED || frame_cached(p, f);
+}
+
+/* The first frame of [f, end) (< nframes) that is in a CPU cache, or
+ * NONE: a where[] entry per frame and the slot it names. */
+static uint64_t first_cached(const struct pmm *p, uint64_t f, uint64_t end)
+{
+	for (; f < end; f++)
+		if (frame_cached(p, f))
+			return f;
+	return NONE;
 }
 
 /* Words of the bitmap in a free block (13). */
@@ -572,6 +619,8 @@ static int check_map(const struct mm_region *map, size_t count, uint64_t *total,
 
 /* Number of CPU caches for total usable frames (mm/pmm.h: one per
  * PMM_PCP_RAM_FRAMES, between PMM_PCP_MIN_CPUS and MM_MAX_CPUS). */
+static void asking_reset(void);
+
 static uint32_t caches_for(uint64_t total)
 {
 	uint64_t n = total / PMM_PCP_RAM_FRAMES;
@@ -583,7 +632,7 @@ static uint32_t caches_for(uint64_t total)
 int pmm_init_boot(struct pmm *p, const struct mm_region *map, size_t count,
 		  struct bootalloc *ba)
 {
-	uint64_t total, top, handed = 0, cur = 0, words, pcp_off, aux_off;
+	uint64_t total, top, handed = 0, cur = 0, words, pcp_off, where_off;
 	int st = check_map(map, count, &total, &top);
 
 	if (st != MM_OK)
@@ -601,11 +650,12 @@ int pmm_init_boot(struct pmm *p, const struct mm_region *map, size_t count,
 	p->nblocks = p->nwords / BLOCK_WORDS;
 	p->nblockw = bit_words(p->nblocks);
 	p->ncpus = caches_for(total);
-	/* bitmap, summary, summary2, blocks; from the next line tags and
-	 * cached interleaved (PMM_AUX); then the caches, on a line */
-	aux_off = (p->nwords + p->nsum + p->nsum2 + p->nblockw + 7) & ~(uint64_t)7;
-	words = aux_off + 2 * p->nwords;
-	pcp_off = (words * sizeof(uint64_t) + CACHE_LINE - 1) & ~(uint64_t)(CACHE_LINE - 1);
+	/* bitmap, summary, summary2, blocks, tags; where[] from the next
+	 * line; then the caches, on a line */
+	words = p->nwords + p->nsum + p->nsum2 + p->nblockw + p->nwords;
+	where_off = (words * sizeof(uint64_t) + CACHE_LINE - 1) & ~(uint64_t)(CACHE_LINE - 1);
+	pcp_off = (where_off + p->nframes * sizeof(uint16_t) + CACHE_LINE - 1) &
+		  ~(uint64_t)(CACHE_LINE - 1);
 	p->meta_size = PAGE_ROUND_UP(pcp_off + p->ncpus * sizeof(struct pmm_pcp));
 	st = bootalloc_alloc(ba, p->meta_size, PAGE_SIZE, &p->meta_pa);
 	if (st != MM_OK)
@@ -614,11 +664,11 @@ int pmm_init_boot(struct pmm *p, const struct mm_region *map, size_t count,
 	p->summary = p->bitmap + p->nwords;
 	p->summary2 = p->summary + p->nsum;
 	p->blocks = p->summary2 + p->nsum2;
-	p->tags = p->bitmap + aux_off;          /* a line of its own; PMM_AUX */
-	p->cached = p->tags + 1;
+	p->tags = p->blocks + p->nblockw;
+	p->where = (uint16_t *)((uint8_t *)p->bitmap + where_off);
 	p->pcp = (struct pmm_pcp *)((uint8_t *)p->bitmap + pcp_off);
-	/* summary, summary2 and blocks (their padding bits stay 0), then tags
-	 * and cached: one run of words */
+	/* summary, summary2, blocks (their padding bits stay 0) and tags: one
+	 * run of words; where[] stays as it is (theory 10) */
 	memset(p->summary, 0, (words - p->nwords) * sizeof(uint64_t));
 	memset(p->pcp, 0, p->ncpus * sizeof(struct pmm_pcp));
 
@@ -670,7 +720,8 @@ int pmm_init_boot(struct pmm *p, const struct mm_region *map, size_t count,
 	p->ram_hint = 0;
 	mm_lock_init(&p->lock, "pmm");
 	p->cpus_seen = 0;
-	p->lock_net = 0;
+	asking_reset();
+	__atomic_store_n(&mm_wait_hook, pmm_serve_pending, __ATOMIC_RELEASE);
 	/* The boot allocator is retired: make a stray later use fail loudly. */
 	ba->count = 0;
 	ba->idx = 0;
@@ -745,39 +796,6 @@ static void bitmap_give(struct pmm *p, uint64_t f)
 		block_update(p, w);
 	STORE(p->bitmap_free, p->bitmap_free + 1);
 	numa_note_free(p, f, f + 1);
-}
-
-/* Claims up to want cached frames from the caches of every CPU seen so far
- * and gives them back to the bitmap (theory 10: the thief's side).  Returns
- * how many.  Lock held. */
-static uint64_t reclaim(struct pmm *p, uint64_t want)
-{
-	uint64_t got = 0;
-	uint32_t seen = p->cpus_seen;
-
-	MM_LOCK_ASSERT_HELD(&p->lock);
-	for (uint32_t cpu = 0; cpu < seen && got < want; cpu++) {
-		struct pmm_pcp *c = &p->pcp[cpu];
-		uint32_t n = LOAD(c->count);
-		if (n > PMM_PCP_HIGH)
-			mm_panic("reclaim: cache of CPU %u holds %u frames", cpu, n);
-		for (uint32_t i = 0; i < n && got < want; i++) {
-			uint64_t f = LOAD(c->slot[i]);
-			if (f == 0 || f >= p->nframes || !cache_claim(p, f))
-				continue;
-			/* Ours now; empty its slot unless the owner already reused
-			 * it.  A failed compare-and-swap writes the slot's new
-			 * value into its "expected" argument: hand it a copy, so
-			 * that f stays the frame this CPU claimed. */
-			uint64_t seen = f;
-			__atomic_compare_exchange_n(&c->slot[i], &seen, 0, 0, __ATOMIC_RELAXED,
-						    __ATOMIC_RELAXED);
-			bitmap_give(p, f);
-			got++;
-		}
-	}
-	STORE(p->lock_net, p->lock_net - (int64_t)got);
-	return got;
 }
 
 /* ---------------------------------------------------------------- nodes */
@@ -1004,10 +1022,25 @@ int pmm_set_numa(struct pmm *p, const struct pmm_numa *n)
 	}
 	/* Caches already open restart their refills in their node. */
 	for (uint32_t cpu = 0; cpu < p->ncpus; cpu++)
-		if (p->pcp[cpu].limit)
+		if (p->pcp[cpu].opened)
 			p->pcp[cpu].hint = home_hint(p, cpu);
 	mm_unlock(&p->lock);
 	return MM_OK;
+}
+
+/* Frames of [lo, hi) in the caches: their live slots, counted. */
+static uint64_t cached_in(const struct pmm *p, uint64_t lo, uint64_t hi)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t cpu = 0; cpu < LOAD(p->cpus_seen); cpu++) {
+		const struct pmm_pcp *c = &p->pcp[cpu];
+		for (uint32_t i = 0, n = LOAD(c->count); i < n; i++) {
+			uint64_t f = LOAD(c->slot[i]);
+			sum += f >= lo && f < hi;
+		}
+	}
+	return sum;
 }
 
 /* Frames of [lo, hi) free in the bitmap or cached: whole free blocks of
@@ -1037,10 +1070,10 @@ static uint64_t free_in(const struct pmm *p, uint64_t lo, uint64_t hi)
 			continue;
 		}
 		uint64_t m = range_mask(w, lo, hi);
-		sum += bit_count(~LOAD(p->bitmap[w]) & m) + bit_count(LOAD(p->cached[PMM_AUX(w)]) & m);
+		sum += bit_count(~LOAD(p->bitmap[w]) & m);
 		w++;
 	}
-	return sum;
+	return sum + cached_in(p, lo, hi);
 }
 
 int pmm_node_frames(const struct pmm *p, uint32_t node, uint64_t *free, uint64_t *total)
@@ -1095,31 +1128,32 @@ static inline struct pmm_pcp *pcp_of(const struct pmm *p, unsigned cpu)
 }
 
 /* First slow path of CPU cpu on its cache c: opens it for the fast paths
- * and makes thieves look at it.  Its refills start at a word of their own,
- * cpu/ncpus of the way through the bitmap, so that two CPUs' cached frames
- * do not share the bitmap and cached words (and cache lines: one line of
- * the cached bitmap covers 512 frames) which the fast paths read and
- * atomically update - one next-fit hint for all would deal out
- * neighbouring frames, half a word each.  Lock held. */
+ * and makes askers look at it.  Its refills start at a word of their own,
+ * cpu/ncpus of the way through the bitmap (or its node, theory 16), so
+ * that two CPUs' cached frames do not share the bitmap words and where[]
+ * lines the fast paths read and write - one next-fit hint for all would
+ * deal out neighbouring frames, half a word each.  Lock held. */
 static void pcp_open(struct pmm *p, struct pmm_pcp *c, unsigned cpu)
 {
 	MM_LOCK_ASSERT_HELD(&p->lock);
-	if (c->limit)
+	if (c->opened)
 		return;
 	c->hint = home_hint(p, cpu);
+	c->opened = 1;
 	STORE(c->limit, PMM_PCP_HIGH);
 	if (cpu + 1 > p->cpus_seen)
 		STORE(p->cpus_seen, cpu + 1);
 }
 
-/* Pushes frame f, already marked cached, onto the owner's cache c. */
-static inline void pcp_push(struct pmm_pcp *c, uint64_t f)
+/* Pushes frame f onto the cache c of its owner, CPU cpu, recording its
+ * slot in where[f] (theory 10). */
+static inline void pcp_push(struct pmm *p, struct pmm_pcp *c, unsigned cpu, uint64_t f)
 {
 	uint32_t n = c->count;
 
 	STORE(c->slot[n], f);
+	STORE(p->where[f], where_of(cpu, n));
 	STORE(c->count, n + 1);
-	STORE(c->net, c->net + 1);
 }
 
 /* Moves up to PMM_PCP_BATCH frames from the bitmap into the empty cache c
@@ -1130,56 +1164,220 @@ static void pcp_refill(struct pmm *p, struct pmm_pcp *c, unsigned cpu, uint32_t 
 	uint64_t f;
 
 	MM_LOCK_ASSERT_HELD(&p->lock);
-	for (int i = 0; i < PMM_PCP_BATCH && c->count < c->limit; i++) {
+	for (int i = 0; i < PMM_PCP_BATCH && c->count < PMM_PCP_HIGH; i++) {
 		if (same_take(p, cpu, src, &c->hint, &f) != MM_OK)
 			return;
-		if (!cache_mark(p, f))
-			mm_panic("pmm_alloc: frame 0x%llx free in the bitmap but cached",
-				 (unsigned long long)(f << PAGE_SHIFT));
-		pcp_push(c, f);
+		pcp_push(p, c, cpu, f);
 	}
 }
 
-/* Gives the PMM_PCP_BATCH oldest frames of the owner's full cache c back
- * to the bitmap and moves the rest down.  Lock held (thieves, who also
- * read the slots, are kept out). */
-static void pcp_drain(struct pmm *p, struct pmm_pcp *c)
+/* Gives the PMM_PCP_BATCH oldest frames of CPU cpu's full cache c back to
+ * the bitmap and moves the rest down, their where[] entries with them.
+ * Lock held; by the owner, or by any CPU for a cache nobody runs. */
+static void pcp_drain(struct pmm *p, struct pmm_pcp *c, unsigned cpu)
 {
 	uint32_t n = c->count, k = n < PMM_PCP_BATCH ? n : PMM_PCP_BATCH;
 
 	MM_LOCK_ASSERT_HELD(&p->lock);
-	for (uint32_t i = 0; i < k; i++) {
+	for (uint32_t i = 0; i < k; i++)
+		bitmap_give(p, c->slot[i]);
+	STORE(c->count, n - k);
+	for (uint32_t i = k; i < n; i++) {
 		uint64_t f = c->slot[i];
-		if (f && cache_claim(p, f)) {
-			bitmap_give(p, f);
-			STORE(c->net, c->net - 1);
+		STORE(c->slot[i - k], f);
+		STORE(p->where[f], where_of(cpu, i - k));
+	}
+}
+
+/* Gives every frame of cache c back to the bitmap; returns how many.  Lock
+ * held; by the owner, or by any CPU for a cache nobody runs. */
+static uint32_t pcp_drain_all(struct pmm *p, struct pmm_pcp *c)
+{
+	uint32_t n = c->count;
+
+	MM_LOCK_ASSERT_HELD(&p->lock);
+	for (uint32_t i = 0; i < n; i++)
+		bitmap_give(p, c->slot[i]);
+	STORE(c->count, 0);
+	return n;
+}
+
+/* Answers the drain requests posted to the owner's cache c, if any: drains
+ * it whole, then publishes them as done (release: the frames are in the
+ * bitmap before a waiting asker reads `done`).  Returns 1 if there were
+ * requests.  Lock held, by the owner. */
+static int pcp_serve(struct pmm *p, struct pmm_pcp *c)
+{
+	uint32_t r = __atomic_load_n(&c->req, __ATOMIC_ACQUIRE);
+	int served = 0;
+
+	while (r != c->done) {
+		pcp_drain_all(p, c);
+		__atomic_store_n(&c->done, r, __ATOMIC_RELEASE);
+		/* Reopen the fast paths, then look again: an asker adds to
+		 * req before it zeroes limit, so either this load sees its
+		 * request or its zero lands after our store (the fence orders
+		 * our store before the load). */
+		__atomic_store_n(&c->limit, PMM_PCP_HIGH, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		r = __atomic_load_n(&c->req, __ATOMIC_ACQUIRE);
+		served = 1;
+	}
+	return served;
+}
+
+/* ---------------------------------------------------------------- asking
+ * Stealing is asking (theory 10). */
+
+/* The allocator that last asked each CPU to drain: what pmm_serve_pending,
+ * the wait hook, serves (it knows no allocator of its own).  A waiting
+ * asker posts itself again every ASK_KICK_SPINS, so two allocators asking
+ * one CPU at once are both answered in turn. */
+static struct pmm *asking[MM_MAX_CPUS];
+
+/* Spins of a waiting asker before it posts and kicks again, and before it
+ * gives up on a CPU that never answers (reported; its frames stay where
+ * they are, so the caller may see MM_ENOMEM). */
+#define ASK_KICK_SPINS  1024
+#define ASK_GIVEUP_SPINS (1ULL << 27)
+
+/* Forgets every posted request pointer: a new allocator may reuse an old
+ * one's memory (host tests make many).  Askers still waiting post again. */
+static void asking_reset(void)
+{
+	for (unsigned i = 0; i < MM_MAX_CPUS; i++)
+		__atomic_store_n(&asking[i], NULL, __ATOMIC_RELAXED);
+}
+
+/* Posts a request to CPU o's cache c: returns its ticket (never 0). */
+static uint32_t ask_post(struct pmm *p, struct pmm_pcp *c, unsigned o)
+{
+	uint32_t t = __atomic_add_fetch(&c->req, 1, __ATOMIC_SEQ_CST);
+
+	if (t == 0)                     /* 0 means "not asked" in ask_all */
+		t = __atomic_add_fetch(&c->req, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->limit, 0, __ATOMIC_SEQ_CST);  /* fast paths: go slow */
+	__atomic_store_n(&asking[o], p, __ATOMIC_RELEASE);
+	mm_cpu_kick(o);
+	return t;
+}
+
+/* Makes every other CPU's cache give its frames back to the bitmap: a
+ * cache nobody runs is drained here under the lock; a running CPU is asked
+ * (ask_post) and waited for, all at once, answering our own requests
+ * meanwhile.  Returns the frames the caches held when looked at.  Called
+ * WITHOUT the lock (the owners need it to answer), interrupts off, by CPU
+ * me. */
+static uint64_t ask_all(struct pmm *p, unsigned me)
+{
+	uint32_t seen = LOAD(p->cpus_seen), ticket[MM_MAX_CPUS];
+	uint64_t got = 0;
+
+	for (uint32_t o = 0; o < seen; o++) {
+		struct pmm_pcp *c = &p->pcp[o];
+		uint32_t n = LOAD(c->count);
+		ticket[o] = 0;
+		if (o == me || n == 0)
+			continue;
+		got += n;
+		if (mm_cpu_running(o)) {
+			ticket[o] = ask_post(p, c, o);
+			continue;
+		}
+		mm_lock(&p->lock);
+		pcp_drain_all(p, c);
+		mm_unlock(&p->lock);
+	}
+	for (uint32_t o = 0; o < seen; o++) {
+		struct pmm_pcp *c = &p->pcp[o];
+		uint64_t spins = 0;
+		if (!ticket[o])
+			continue;
+		while ((int32_t)(__atomic_load_n(&c->done, __ATOMIC_ACQUIRE) - ticket[o]) < 0 &&
+		       LOAD(c->count) != 0) {
+			if (!mm_cpu_running(o)) {       /* stopped meanwhile */
+				mm_lock(&p->lock);
+				pcp_drain_all(p, c);
+				mm_unlock(&p->lock);
+				break;
+			}
+			mm_wait_serve();
+			mm_cpu_relax();
+			if (++spins % ASK_KICK_SPINS == 0) {
+				__atomic_store_n(&c->limit, 0, __ATOMIC_SEQ_CST);
+				__atomic_store_n(&asking[o], p, __ATOMIC_RELEASE);
+				mm_cpu_kick(o);
+			}
+			if (spins == ASK_GIVEUP_SPINS) {
+				mm_printf("pmm: CPU %u did not answer a drain request: its %u cached frames stay\n",
+					  o, LOAD(c->count));
+				break;
+			}
 		}
 	}
-	for (uint32_t i = k; i < n; i++)
-		STORE(c->slot[i - k], c->slot[i]);
-	STORE(c->count, n - k);
+	return got;
+}
+
+void pmm_serve_pending(void)
+{
+	unsigned me = mm_cpu_id();
+	struct pmm *p = __atomic_load_n(&asking[me], __ATOMIC_ACQUIRE);
+
+	if (!p || me >= p->ncpus || mm_lock_held(&p->lock))
+		return;
+	struct pmm_pcp *c = &p->pcp[me];
+	if (__atomic_load_n(&c->req, __ATOMIC_RELAXED) == LOAD(c->done) || !mm_trylock(&p->lock))
+		return;
+	pcp_serve(p, c);
+	mm_unlock(&p->lock);
+	/* Answered: forget p, unless another allocator posted meanwhile. */
+	__atomic_compare_exchange_n(&asking[me], &p, NULL, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+/* Gives every cached frame back to the bitmap: CPU me's own cache here,
+ * the others by ask_all.  Returns the frames the caches held.  Called
+ * without the lock, interrupts off. */
+static uint64_t drain_everything(struct pmm *p, unsigned me)
+{
+	uint64_t got = 0;
+
+	if (me < p->ncpus) {
+		mm_lock(&p->lock);
+		got = pcp_drain_all(p, &p->pcp[me]);
+		pcp_serve(p, &p->pcp[me]);      /* empty now: publishes done */
+		mm_unlock(&p->lock);
+	}
+	return got + ask_all(p, me);
 }
 
 /* ---------------------------------------------------------------- alloc */
 
-/* pmm_alloc when this CPU's cache is empty or absent: under the lock, one
- * frame for the caller (from the bitmap; if that is empty, first reclaimed
- * from the other caches), then a batch for the cache.  Interrupts are off.
+/* pmm_alloc when this CPU's cache is empty or absent, or a drain request
+ * waits: under the lock, the requests are answered (the whole cache goes
+ * to the bitmap), then one frame for the caller from the bitmap - if that
+ * is empty, after every other cache gave its frames back (ask_all,
+ * without the lock) - then a batch for the cache, unless a request was
+ * just answered (the asker wants those frames).  Interrupts are off.
  * Kept out of line: the fast path stays a leaf. */
 static __attribute__((noinline)) int alloc_slow(struct pmm *p, unsigned cpu, uint64_t *pa)
 {
 	struct pmm_pcp *c = pcp_of(p, cpu);
 	uint64_t f;
 	uint32_t src;
-	int st;
+	int st, served = 0;
 
 	mm_lock(&p->lock);
-	if (c)
+	if (c) {
 		pcp_open(p, c, cpu);
-	if (p->bitmap_free == 0)
-		reclaim(p, PMM_PCP_BATCH);
+		served = pcp_serve(p, c);
+	}
+	if (p->bitmap_free == 0) {
+		mm_unlock(&p->lock);
+		ask_all(p, cpu);
+		mm_lock(&p->lock);
+	}
 	st = numa_take(p, cpu, c ? &c->hint : &p->hint, &f, &src);
-	if (st == MM_OK && c)
+	if (st == MM_OK && c && !served)
 		pcp_refill(p, c, cpu, src);
 	mm_unlock(&p->lock);
 	if (st == MM_OK)
@@ -1193,18 +1391,17 @@ int pmm_alloc(struct pmm *p, uint64_t *pa)
 	unsigned cpu = mm_cpu_id();
 	int st;
 
-	if (cpu < p->ncpus) {           /* fast path: pop from this CPU's cache */
+	/* Fast path: pop from this CPU's cache.  Only its owner touches it
+	 * (theory 10): plain loads and stores, no atomic read-modify-write. */
+	if (cpu < p->ncpus) {
 		struct pmm_pcp *c = &p->pcp[cpu];
 		uint32_t n = c->count;
-		while (n > 0) {
-			uint64_t f = LOAD(c->slot[--n]);
-			STORE(c->count, n);
-			if (cache_claim(p, f)) {    /* else a thief took it: next */
-				STORE(c->net, c->net - 1);
-				mm_irq_restore(irq);
-				*pa = f << PAGE_SHIFT;
-				return MM_OK;
-			}
+		if (n - 1 < LOAD(c->limit)) {   /* not empty (n - 1 wraps), not asked */
+			uint64_t f = c->slot[n - 1];
+			STORE(c->count, n - 1);
+			mm_irq_restore(irq);
+			*pa = f << PAGE_SHIFT;
+			return MM_OK;
 		}
 	}
 	st = alloc_slow(p, cpu, pa);
@@ -1335,9 +1532,15 @@ int pmm_alloc_contig(struct pmm *p, uint64_t count, uint64_t align, uint64_t *pa
 	a = align >> PAGE_SHIFT;
 	mm_lock(&p->lock);
 	f = contig_find(p, count, a);
-	/* Cached frames are free frames: give them all back and look again. */
-	if (f == NONE && reclaim(p, UINT64_MAX) > 0)
-		f = contig_find(p, count, a);
+	if (f == NONE) {                /* cached frames are free frames: */
+		mm_unlock(&p->lock);     /* have them all back, look again */
+		uint64_t irq = mm_irq_save();
+		uint64_t got = drain_everything(p, mm_cpu_id());
+		mm_irq_restore(irq);
+		mm_lock(&p->lock);
+		if (got > 0)
+			f = contig_find(p, count, a);
+	}
 	if (f == NONE) {
 		mm_unlock(&p->lock);
 		return MM_ENOMEM;
@@ -1383,12 +1586,12 @@ int pmm_is_ram(const struct pmm *p, uint64_t pa)
 int pmm_is_allocated(const struct pmm *p, uint64_t pa)
 {
 	uint64_t f = pa >> PAGE_SHIFT, w = bit_word(f), m = 1ULL << bit_index(f);
-	return pmm_is_ram(p, pa) && (LOAD(p->bitmap[w]) & m) && !(LOAD(p->cached[PMM_AUX(w)]) & m);
+	return pmm_is_ram(p, pa) && (LOAD(p->bitmap[w]) & m) && !frame_cached(p, f);
 }
 
 /* Returns 1 if frames [f, end) are all allocated and untagged: bitmap 1,
- * cached 0, tag 0 (theory 14: whole words ORed together, no branch per
- * word).  Lock held. */
+ * tag 0 (theory 14: whole words ORed together, no branch per word), and
+ * in no cache (where[] per frame).  Lock held. */
 static int run_allocated(const struct pmm *p, uint64_t f, uint64_t end)
 {
 	uint64_t w0 = bit_word(f), wl = bit_word(end - 1), bad = 0;
@@ -1397,13 +1600,14 @@ static int run_allocated(const struct pmm *p, uint64_t f, uint64_t end)
 
 	if (w0 == wl) {
 		uint64_t m = m0 & ml;
-		return ((~p->bitmap[w0] | LOAD(p->cached[PMM_AUX(w0)]) | LOAD(p->tags[PMM_AUX(w0)])) & m) == 0;
+		bad = (~p->bitmap[w0] | LOAD(p->tags[w0])) & m;
+	} else {
+		bad |= (~p->bitmap[w0] | LOAD(p->tags[w0])) & m0;
+		bad |= (~p->bitmap[wl] | LOAD(p->tags[wl])) & ml;
+		for (uint64_t w = w0 + 1; w < wl; w++)
+			bad |= ~p->bitmap[w] | LOAD(p->tags[w]);
 	}
-	bad |= (~p->bitmap[w0] | LOAD(p->cached[PMM_AUX(w0)]) | LOAD(p->tags[PMM_AUX(w0)])) & m0;
-	bad |= (~p->bitmap[wl] | LOAD(p->cached[PMM_AUX(wl)]) | LOAD(p->tags[PMM_AUX(wl)])) & ml;
-	for (uint64_t w = w0 + 1; w < wl; w++)
-		bad |= ~p->bitmap[w] | LOAD(p->cached[PMM_AUX(w)]) | LOAD(p->tags[PMM_AUX(w)]);
-	return bad == 0;
+	return bad == 0 && first_cached(p, f, end) == NONE;
 }
 
 /* Checks [pa, pa + n frames) can be freed: usable RAM (regions looked up
@@ -1442,8 +1646,12 @@ static int check_free(struct pmm *p, const char *fn, uint64_t pa, uint64_t n, si
 		unsigned lo = bit_index(x);
 		unsigned hi = end >= wend ? BITS_PER_WORD : bit_index(end);
 		uint64_t m = bit_mask(lo, hi);
-		uint64_t clear = (~p->bitmap[w] | LOAD(p->cached[PMM_AUX(w)])) & m;
-		uint64_t tagged = LOAD(p->tags[PMM_AUX(w)]) & m;
+		uint64_t clear = ~p->bitmap[w] & m;
+		uint64_t tagged = LOAD(p->tags[w]) & m;
+		uint64_t wlo = bit_word_start(w) + lo, whi = bit_word_start(w) + hi;
+		uint64_t cf = first_cached(p, wlo, whi);
+		if (cf != NONE)
+			clear |= 1ULL << bit_index(cf);
 		if (clear) {
 			mm_printf("%s(0x%llx, %llu): frame 0x%llx is not allocated\n", fn,
 				  (unsigned long long)pa, (unsigned long long)n,
@@ -1506,15 +1714,13 @@ static __attribute__((noinline)) int free_slow(struct pmm *p, unsigned cpu, uint
 		goto out;
 	}
 	pcp_open(p, c, cpu);
-	if (c->count >= c->limit)
-		pcp_drain(p, c);
-	if (!cache_mark(p, f)) {        /* cached since check_free looked */
-		mm_printf("pmm_free(0x%llx, 1): frame 0x%llx is not allocated\n",
-			  (unsigned long long)pa, (unsigned long long)pa);
-		st = MM_ENOENT;
+	if (pcp_serve(p, c)) {          /* an asker wants frames: this one too */
+		bitmap_give(p, f);
 		goto out;
 	}
-	pcp_push(c, f);
+	if (c->count >= PMM_PCP_HIGH)
+		pcp_drain(p, c, cpu);
+	pcp_push(p, c, cpu, f);
 	pcp_set_range(p, c, hint, f);
 out:
 	mm_unlock(&p->lock);
@@ -1528,21 +1734,25 @@ int pmm_free(struct pmm *p, uint64_t pa)
 	uint64_t f = pa >> PAGE_SHIFT;
 	int st;
 
-	/* Fast path, the usual case: the CPU has a cache with room, pa is an
-	 * aligned frame of the usable range (no metadata) of its last slow
-	 * free, allocated and untagged, and its cached bit was clear (set
-	 * now).  Anything else goes through free_slow, which reports it. */
+	/* Fast path, the usual case: the CPU has a cache with room and no
+	 * drain request, pa is an aligned frame of the usable range (no
+	 * metadata) of its last slow free, allocated (used in the bitmap, in
+	 * no cache) and untagged.  Anything else goes through free_slow,
+	 * which reports it.  Plain loads and stores (theory 10). */
 	if (cpu < p->ncpus) {
 		struct pmm_pcp *c = &p->pcp[cpu];
-		uint64_t w = bit_word(f), m = 1ULL << bit_index(f);
 		uint32_t n = c->count;
-		if (!(pa & PAGE_MASK) && f - c->ram_lo < c->ram_len && n < c->limit &&
-		    (LOAD(p->bitmap[w]) & m) && !(LOAD(p->tags[PMM_AUX(w)]) & m) && cache_mark(p, f)) {
-			STORE(c->slot[n], f);
-			STORE(c->count, n + 1);
-			STORE(c->net, c->net + 1);
-			mm_irq_restore(irq);
-			return MM_OK;
+		if (!(pa & PAGE_MASK) && f - c->ram_lo < c->ram_len && n < LOAD(c->limit) &&
+		    (LOAD(p->bitmap[bit_word(f)]) >> bit_index(f) & 1)) {
+			/* where[f] names a slot of this cache (the usual case: a
+			 * dead one), or something else: another cache, a tag
+			 * (WHERE_TAGGED), nothing */
+			uint32_t wf = LOAD(p->where[f]), i = wf - where_of(cpu, 0);
+			if (i < PMM_PCP_HIGH ? !(i < n && c->slot[i] == f) : !frame_elsewhere(p, f, wf)) {
+				pcp_push(p, c, cpu, f);
+				mm_irq_restore(irq);
+				return MM_OK;
+			}
 		}
 	}
 	st = free_slow(p, cpu, pa);
@@ -1584,8 +1794,13 @@ int pmm_alloc_bulk(struct pmm *p, uint64_t n, uint64_t *pa)
 	if (n > p->total)
 		return MM_ENOMEM;
 	mm_lock(&p->lock);
-	if (n > p->bitmap_free)         /* cached frames are free frames */
-		reclaim(p, n - p->bitmap_free);
+	if (n > p->bitmap_free) {       /* cached frames are free frames */
+		mm_unlock(&p->lock);
+		uint64_t irq = mm_irq_save();
+		drain_everything(p, mm_cpu_id());
+		mm_irq_restore(irq);
+		mm_lock(&p->lock);
+	}
 	if (n > p->bitmap_free) {
 		mm_unlock(&p->lock);
 		return MM_ENOMEM;
@@ -1648,11 +1863,12 @@ int pmm_free_bulk(struct pmm *p, uint64_t n, const uint64_t *pa)
 			uint64_t wa = bit_word(pa[i + BULK_AHEAD] >> PAGE_SHIFT);
 			if (wa < p->nwords) {
 				__builtin_prefetch(&p->bitmap[wa], 1);
-				__builtin_prefetch(&p->tags[PMM_AUX(wa)], 0); /* and cached */
+				__builtin_prefetch(&p->tags[wa], 0);
+				__builtin_prefetch(&p->where[pa[i + BULK_AHEAD] >> PAGE_SHIFT], 0);
 			}
 		}
 		if ((pa[i] & PAGE_MASK) || f >= p->nframes || !(p->bitmap[w] & m) ||
-		    (LOAD(p->cached[PMM_AUX(w)]) & m) || (LOAD(p->tags[PMM_AUX(w)]) & m) ||
+		    (LOAD(p->tags[w]) & m) || frame_cached(p, f) ||
 		    pa[i] - p->meta_pa < p->meta_size || p->map[p->ram_hint].type != MR_USABLE ||
 		    pa[i] - p->map[p->ram_hint].base >= p->map[p->ram_hint].size) {
 			st = check_free(p, "pmm_free_bulk", pa[i], 1, &p->ram_hint);
@@ -1677,7 +1893,7 @@ int pmm_free_bulk(struct pmm *p, uint64_t n, const uint64_t *pa)
 int pmm_is_tagged(const struct pmm *p, uint64_t pa)
 {
 	uint64_t f = pa >> PAGE_SHIFT;
-	return pmm_is_allocated(p, pa) && (LOAD(p->tags[PMM_AUX(bit_word(f))]) & (1ULL << bit_index(f)));
+	return pmm_is_allocated(p, pa) && (LOAD(p->tags[bit_word(f)]) & (1ULL << bit_index(f)));
 }
 
 int pmm_tag(struct pmm *p, uint64_t pa)
@@ -1687,8 +1903,9 @@ int pmm_tag(struct pmm *p, uint64_t pa)
 	if ((pa & PAGE_MASK) || !pmm_is_allocated(p, pa) ||
 	    pa - p->meta_pa < p->meta_size)
 		return MM_ENOENT;
-	if (__atomic_fetch_or(&p->tags[PMM_AUX(bit_word(f))], m, __ATOMIC_RELAXED) & m)
+	if (__atomic_fetch_or(&p->tags[bit_word(f)], m, __ATOMIC_RELAXED) & m)
 		return MM_EBUSY;        /* was set: nothing changed */
+	STORE(p->where[f], WHERE_TAGGED);
 	return MM_OK;
 }
 
@@ -1698,8 +1915,9 @@ int pmm_untag(struct pmm *p, uint64_t pa)
 
 	if ((pa & PAGE_MASK) || !pmm_is_tagged(p, pa))
 		return MM_ENOENT;
-	if (!(__atomic_fetch_and(&p->tags[PMM_AUX(bit_word(f))], ~m, __ATOMIC_RELAXED) & m))
+	if (!(__atomic_fetch_and(&p->tags[bit_word(f)], ~m, __ATOMIC_RELAXED) & m))
 		return MM_ENOENT;       /* untagged meanwhile: nothing changed */
+	STORE(p->where[f], WHERE_NONE);
 	return MM_OK;
 }
 
@@ -1707,12 +1925,12 @@ int pmm_untag(struct pmm *p, uint64_t pa)
 
 uint64_t pmm_cached_frames(const struct pmm *p)
 {
-	int64_t n = LOAD(p->lock_net);
+	uint64_t n = 0;
 	uint32_t seen = LOAD(p->cpus_seen);
 
 	for (uint32_t cpu = 0; cpu < seen; cpu++)
-		n += LOAD(p->pcp[cpu].net);
-	return n > 0 ? (uint64_t)n : 0;  /* mid-update snapshots may dip */
+		n += LOAD(p->pcp[cpu].count);
+	return n;
 }
 
 uint64_t pmm_free_frames(const struct pmm *p)
@@ -1722,9 +1940,9 @@ uint64_t pmm_free_frames(const struct pmm *p)
 
 uint64_t pmm_drain_all(struct pmm *p)
 {
-	mm_lock(&p->lock);
-	uint64_t n = reclaim(p, UINT64_MAX);
-	mm_unlock(&p->lock);
+	uint64_t irq = mm_irq_save();
+	uint64_t n = drain_everything(p, mm_cpu_id());
+	mm_irq_restore(irq);
 	return n;
 }
 
@@ -1751,65 +1969,39 @@ void pmm_print(const struct pmm *p)
 
 /* ---------------------------------------------------------------- check */
 
-/* Returns 1 if frame f sits in a live slot (below the count) of a cache
- * of a CPU seen so far. */
-static int in_some_cache(const struct pmm *p, uint64_t f)
-{
-	for (uint32_t cpu = 0; cpu < p->cpus_seen; cpu++) {
-		const struct pmm_pcp *c = &p->pcp[cpu];
-		for (uint32_t i = 0, n = LOAD(c->count); i < n; i++)
-			if (LOAD(c->slot[i]) == f)
-				return 1;
-	}
-	return 0;
-}
-
-/* Checks the caches against the cached bits (theory 11): every live slot
- * is 0 or a frame number of the bitmap, every cached frame sits in a live
- * slot of some cache, and the net counts add up to the cached bits.  A
- * live slot may hold a frame that is no longer cached, or a second copy of
- * a cached one: a stale copy a race left behind (theory 10), which a pop
- * or a drain skips.  O(cached frames x slots of the CPUs seen).  Prints
- * the first violation and returns MM_EINVAL. */
+/* Checks the caches (theory 10): a cache is open (limit PMM_PCP_HIGH) or
+ * untouched (limit 0, empty), holds at most its limit, and every live slot
+ * holds a frame of usable RAM that is used in the bitmap, untagged, and
+ * whose where[] entry names that slot - so no frame is in two slots.
+ * O(slots).  Prints the first violation and returns MM_EINVAL. */
 static int check_caches(const struct pmm *p)
 {
-	uint64_t bits = 0;
-	int64_t net = LOAD(p->lock_net);
-
 	for (uint32_t cpu = 0; cpu < p->ncpus; cpu++) {
 		const struct pmm_pcp *c = &p->pcp[cpu];
 		uint32_t n = LOAD(c->count), lim = LOAD(c->limit);
-		if ((lim != 0 && lim != PMM_PCP_HIGH) || n > lim ||
-		    (cpu >= p->cpus_seen && (lim || c->net))) {
+		if ((lim != 0 && lim != PMM_PCP_HIGH) || n > PMM_PCP_HIGH ||
+		    (!c->opened && (lim || n)) || (cpu >= p->cpus_seen && c->opened)) {
 			mm_printf("pmm_check: cache of CPU %u: count %u limit %u (CPUs seen %u)\n",
 				  cpu, n, lim, p->cpus_seen);
 			return MM_EINVAL;
 		}
-		net += LOAD(c->net);
 		for (uint32_t i = 0; i < n; i++) {
 			uint64_t f = LOAD(c->slot[i]);
-			if (f >= p->nframes) {
-				mm_printf("pmm_check: cache of CPU %u slot %u: frame 0x%llx is beyond the bitmap\n",
-					  cpu, i, (unsigned long long)(f << PAGE_SHIFT));
+			const char *bad = NULL;
+			if (f >= p->nframes || !pmm_is_ram(p, f << PAGE_SHIFT))
+				bad = "not RAM";
+			else if (!bit_test(p->bitmap, f))
+				bad = "free in the bitmap";
+			else if (LOAD(p->tags[bit_word(f)]) & (1ULL << bit_index(f)))
+				bad = "tagged";
+			else if (LOAD(p->where[f]) != where_of(cpu, i))
+				bad = "named elsewhere by where[] (in two slots?)";
+			if (bad) {
+				mm_printf("pmm_check: cache of CPU %u slot %u: frame 0x%llx is %s\n",
+					  cpu, i, (unsigned long long)(f << PAGE_SHIFT), bad);
 				return MM_EINVAL;
 			}
 		}
-	}
-	for (uint64_t w = 0; w < p->nwords; w++) {
-		for (uint64_t c = LOAD(p->cached[PMM_AUX(w)]); c; c &= c - 1) {
-			uint64_t f = bit_number(w, bit_lowest(c));
-			bits++;
-			if (!in_some_cache(p, f)) {
-				mm_printf("pmm_check: frame 0x%llx is cached but in no cache\n",
-					  (unsigned long long)(f << PAGE_SHIFT));
-				return MM_EINVAL;
-			}
-		}
-	}
-	if (net != (int64_t)bits) {
-		mm_printf("pmm_check: %llu cached frames, net count %lld\n",
-			  (unsigned long long)bits, (long long)net);
-		return MM_EINVAL;
 	}
 	return MM_OK;
 }
@@ -1819,7 +2011,7 @@ int pmm_check(const struct pmm *p)
 	uint64_t clear = 0, cur = 0;
 
 	for (uint64_t w = 0; w < p->nwords; w++) {
-		uint64_t bm = p->bitmap[w], tg = LOAD(p->tags[PMM_AUX(w)]), ca = LOAD(p->cached[PMM_AUX(w)]);
+		uint64_t bm = p->bitmap[w], tg = LOAD(p->tags[w]);
 		int has_free = bm != WORD_ALL_SET;
 		int bit = (int)bit_test(p->summary, w);
 		if (has_free != bit) {
@@ -1833,10 +2025,13 @@ int pmm_check(const struct pmm *p)
 				  (unsigned long long)w);
 			return MM_EINVAL;
 		}
-		if ((ca & ~bm) || (ca & tg)) {
-			mm_printf("pmm_check: a cached frame of word %llu is %s\n",
-				  (unsigned long long)w, (ca & ~bm) ? "free in the bitmap" : "tagged");
-			return MM_EINVAL;
+		for (uint64_t t = tg; t; t &= t - 1) {
+			uint64_t f = bit_number(w, bit_lowest(t));
+			if (LOAD(p->where[f]) != WHERE_TAGGED) {
+				mm_printf("pmm_check: tagged frame 0x%llx has where[] 0x%x, not the tag's\n",
+					  (unsigned long long)(f << PAGE_SHIFT), LOAD(p->where[f]));
+				return MM_EINVAL;
+			}
 		}
 	}
 	for (uint64_t w = p->nwords; w < bit_word_start(p->nsum); w++)

@@ -84,18 +84,11 @@ struct pmm_nodes {
  * frames, 2 MiB, the large-page size - 8 bitmap words, one cache line. */
 #define PMM_BLOCK_FRAMES 512
 
-/* The tag and cached bitmaps are interleaved word by word, so that the
- * two words a free checks for 64 frames share one 16-byte pair, and so one
- * cache line (the bitmap word is a second): word w of either bitmap is at
- * index PMM_AUX(w) of its pointer (tags and cached point one word apart). */
-#define PMM_AUX(w) (2 * (w))
-
 struct pmm {
 	uint64_t *bitmap;     /* 1 bit per frame, 1 = used; via mm_phys_to_virt */
 	uint64_t *summary;    /* 1 bit per bitmap word, 1 = word has a free frame */
 	uint64_t *tags;       /* 1 bit per frame, 1 = allocated and tagged by its
-				 owner (kalloc's direct-map pages); word w of
-				 the tags is tags[PMM_AUX(w)] */
+				 owner (kalloc's direct-map pages) */
 	uint64_t nframes;     /* frames covered: up to the highest usable frame */
 	uint64_t nwords;      /* bitmap words */
 	uint64_t total;       /* usable frames (RAM the allocator manages) */
@@ -121,13 +114,11 @@ struct pmm {
 	uint64_t nblockw;     /* words of blocks */
 	/* Per-CPU caches and the lock (mm/pmm.c theory 9-12): */
 	struct mm_lock lock;  /* the bitmap, summaries, hints, bitmap_free */
-	uint64_t *cached;     /* 1 bit per frame, 1 = in a CPU cache (atomic);
-				 word w is cached[PMM_AUX(w)] */
+	uint16_t *where;      /* 1 entry per frame, never initialised: which
+				 cache slot holds it, if any (theory 10) */
 	struct pmm_pcp *pcp;  /* ncpus caches, in the metadata */
 	uint32_t ncpus;       /* CPUs 0 .. ncpus-1 have a cache */
 	uint32_t cpus_seen;   /* 1 + highest CPU whose cache was ever used */
-	int64_t lock_net;     /* cached bits cleared under the lock by a CPU
-				 other than the cache's owner (steals), negative */
 	struct pmm_nodes numa; /* NUMA nodes (theory 16), under the lock */
 };
 
@@ -147,8 +138,10 @@ int pmm_init_boot(struct pmm *pmm, const struct mm_region *map, size_t count,
 		  struct bootalloc *ba);
 
 /* Allocates one frame; *pa gets its physical address.  MM_OK or MM_ENOMEM.
- * Served from this CPU's cache (refilled from the bitmap, then from other
- * CPUs' caches): MM_ENOMEM means no frame was free anywhere. */
+ * Served from this CPU's cache (refilled from the bitmap; when that is
+ * empty, the other CPUs are asked to give their cached frames back):
+ * MM_ENOMEM means no frame was free anywhere, unless a running CPU failed
+ * to answer (reported; mm/platform.h mm_cpu_running). */
 int pmm_alloc(struct pmm *pmm, uint64_t *pa);
 
 /* Allocates count contiguous frames whose first address is a multiple of
@@ -240,6 +233,12 @@ int pmm_node_frames(const struct pmm *pmm, uint32_t node, uint64_t *free, uint64
  * `pmm: no node: ...` for usable RAM outside every node if there is any;
  * nothing without NUMA. */
 void pmm_print_nodes(const struct pmm *pmm);
+
+/* Answers this CPU's pending drain requests (mm/pmm.c theory 10): gives
+ * its cache's frames back to the bitmap if an allocator asked for them.
+ * pmm_init makes it mm_wait_hook (mm/platform.h); it never blocks (a
+ * trylock) and does nothing if this CPU holds the allocator lock. */
+void pmm_serve_pending(void);
 
 /* Frames in CPU caches now (part of pmm_free_frames). */
 uint64_t pmm_cached_frames(const struct pmm *pmm);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include "mm/platform.h"
@@ -26,6 +27,7 @@ static int capturing;
  * reads as zeros. */
 static void arena_map(uint64_t size, int huge)
 {
+	host_cpu_leave();               /* a new machine: nothing runs yet */
 	if (arena)
 		munmap(arena, arena_size);
 	uint64_t len = huge ? size + HOST_HUGE_PAGE : size;
@@ -156,12 +158,57 @@ uint64_t host_shootdowns(void)
 }
 
 /* A host "CPU" is a thread: each thread names itself with host_set_cpu;
- * tools/host_platform_inline.h's mm_cpu_id reads it. */
+ * tools/host_platform_inline.h's mm_cpu_id reads it.  running[c] counts
+ * the threads that named themselves c and have not named another CPU or
+ * exited since (mm_cpu_running); a thread leaves its count at exit through
+ * a thread-specific key's destructor. */
 _Thread_local unsigned host_cpu;
+static _Thread_local int host_counted;  /* 1: this thread is in running[host_cpu] */
+static unsigned running[MM_MAX_CPUS];
+static pthread_key_t exit_key;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+
+/* Thread exit: the thread no longer runs its CPU. */
+static void host_cpu_exit(void *arg)
+{
+	(void)arg;
+	host_cpu_leave();
+}
+
+static void exit_key_init(void)
+{
+	if (pthread_key_create(&exit_key, host_cpu_exit))
+		mm_panic("host_set_cpu: pthread_key_create failed");
+}
 
 void host_set_cpu(unsigned cpu)
 {
 	if (cpu >= MM_MAX_CPUS)
 		mm_panic("host_set_cpu: cpu %u >= MM_MAX_CPUS (%u)", cpu, MM_MAX_CPUS);
+	pthread_once(&exit_once, exit_key_init);
+	host_cpu_leave();
 	host_cpu = cpu;
+	__atomic_add_fetch(&running[cpu], 1, __ATOMIC_ACQ_REL);
+	host_counted = 1;
+	pthread_setspecific(exit_key, &host_counted);   /* non-NULL: run at exit */
+}
+
+void host_cpu_leave(void)
+{
+	if (host_counted)
+		__atomic_sub_fetch(&running[host_cpu], 1, __ATOMIC_RELEASE);
+	host_counted = 0;
+}
+
+/* See mm/platform.h: a thread named itself cpu and runs. */
+int mm_cpu_running(unsigned cpu)
+{
+	return cpu < MM_MAX_CPUS && __atomic_load_n(&running[cpu], __ATOMIC_ACQUIRE) != 0;
+}
+
+/* See mm/platform.h: no interrupts on the host; a running thread answers at
+ * its next allocator call or lock wait. */
+void mm_cpu_kick(unsigned cpu)
+{
+	(void)cpu;
 }

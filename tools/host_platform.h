@@ -23,9 +23,20 @@ void host_arena_init(uint64_t size);
  * without transparent huge pages gets a warning and 4 KiB pages. */
 void host_arena_init_huge(uint64_t size);
 
-/* Makes the calling thread CPU number cpu (< MM_MAX_CPUS) for mm_cpu_id;
- * a thread that never calls it is CPU 0. */
+/* Makes the calling thread CPU number cpu (< MM_MAX_CPUS) for mm_cpu_id,
+ * and counts it as running cpu (mm_cpu_running) until it names another
+ * CPU or exits; a thread that never calls it is CPU 0 but not counted as
+ * running.  Contract (mm/pmm.c theory 10): while a thread runs a CPU, no
+ * other thread uses that CPU number, and a thread runs CPU c, or stops
+ * running it, only while no other thread is inside the allocator or CPU
+ * c's frame cache is empty. */
 void host_set_cpu(unsigned cpu);
+
+/* The calling thread stops running its CPU (mm_cpu_running; its number
+ * stays what mm_cpu_id returns).  host_arena_init does it: a new machine
+ * starts with no CPU running; a thread that waits for others (a
+ * pthread_join) while they use the allocator must not be counted. */
+void host_cpu_leave(void);
 
 /* mm_tlb_shootdown calls so far (all threads). */
 uint64_t host_shootdowns(void);

@@ -7,6 +7,8 @@
 #include "kernel/console/console.h"
 #include "kernel/arch/io.h"
 #include "kernel/mem/kmem.h"
+#include "kernel/arch/trap.h"
+#include "kernel/smp/lapic.h"
 #include "kernel/smp/percpu.h"
 #include "kernel/smp/smp.h"
 #include "mm/hhdm.h"
@@ -78,6 +80,20 @@ void mm_tlb_flush_page(uint64_t va)
 void mm_tlb_flush_all(void)
 {
 	write_cr3(read_cr3());
+}
+
+/* See mm/platform.h: online CPUs run. */
+int mm_cpu_running(unsigned cpu)
+{
+	return smp_cpu_online(cpu);
+}
+
+/* See mm/platform.h: the shootdown IPI (its handler serves the allocator's
+ * requests after its own, kernel/smp/shootdown.c). */
+void mm_cpu_kick(unsigned cpu)
+{
+	if (cpu != mm_cpu_id() && smp_cpu_online(cpu))
+		lapic_send(percpu_blocks[cpu].apic_id, ICR_FIXED | T_IPI_SHOOTDOWN);
 }
 
 /* See mm/platform.h: this CPU (invlpg up to PAGING_FLUSH_ALL_PAGES pages, a

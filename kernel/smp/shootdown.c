@@ -53,6 +53,7 @@ void smp_shootdown_serve(void)
 			__atomic_sub_fetch(&r->acks, 1, __ATOMIC_RELEASE);
 		}
 	}
+	mm_wait_serve();        /* and the frame allocator's drain requests */
 }
 
 /* The T_IPI_SHOOTDOWN handler. */

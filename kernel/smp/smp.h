@@ -118,8 +118,9 @@ void smp_wait_flag(const volatile uint32_t *flag);
 
 /* Shootdown (shootdown.c): the flush of mm_tlb_shootdown. */
 void smp_shootdown(uint64_t va, uint64_t npages);
-/* Serves this CPU's pending shootdown requests (the IPI handler and the
- * wait loops). */
+/* Serves this CPU's pending shootdown requests, then the frame
+ * allocator's drain requests (mm_wait_serve; the IPI handler, the wait
+ * loops, mm_cpu_kick's IPI). */
 void smp_shootdown_serve(void);
 /* Installs the shootdown IPI handler. */
 void smp_shootdown_init(void);

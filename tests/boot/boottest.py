@@ -188,14 +188,15 @@ def check_usable(text, fails):
     if total != want // 4096:
         fails.append(f"pmm total {total} frames, usable RAM is {want // 4096} frames")
     # The allocator's metadata is the only memory used before the line is
-    # printed: the bitmap, the frame tags and the cached bits, one bit per
-    # frame each up to the top of RAM, plus a summary bit per 64-bit bitmap
-    # word (1/64 of the bitmap, and 1/64 of that again), a free-block bit
-    # per 2 MiB (1/512 of the bitmap), the per-CPU frame caches (at most 256
-    # of 576 bytes: 36 pages) and a few pages of rounding.
+    # printed: the bitmap and the frame tags, one bit per frame each up to
+    # the top of RAM, where[] (16 bits per frame: which cache slot holds
+    # it), a summary bit per 64-bit bitmap word (1/64 of the bitmap, and
+    # 1/64 of that again), a free-block bit per 2 MiB (1/512 of the
+    # bitmap), the per-CPU frame caches (at most 256 of 576 bytes: 36
+    # pages) and a few pages of rounding.
     top = max(end + 1 for t, s, end, pages, attr in raw if is_usable(t, attr))
     bitmap_pages = (top // 4096 // 8 + 4095) // 4096
-    meta_pages = 3 * bitmap_pages + bitmap_pages // 63 + bitmap_pages // 511 + 36 + 8
+    meta_pages = 18 * bitmap_pages + bitmap_pages // 63 + bitmap_pages // 511 + 36 + 8
     if not (total - meta_pages <= free <= total):
         fails.append(f"pmm free {free} not within [{total - meta_pages}, {total}]")
     if mib != free * 4096 >> 20:

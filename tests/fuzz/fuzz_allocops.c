@@ -160,7 +160,7 @@ MODEL static void check_frames(void)
 		uint64_t pa = f << PAGE_SHIFT;
 		unsigned o = owner_of[f];
 		if (!o) {   /* the tag bit itself: cheaper than pmm_is_tagged per frame */
-			if (f < pmm->nframes && (pmm->tags[PMM_AUX(bit_word(f))] >> bit_index(f) & 1))
+			if (f < pmm->nframes && (pmm->tags[bit_word(f)] >> bit_index(f) & 1))
 				FAIL("frame 0x%llx is tagged but no kalloc page", (unsigned long long)pa);
 			continue;
 		}

@@ -200,7 +200,7 @@ static void test_global_space(void)
 static void test_kfree_of_bitmap_changes_nothing(void)
 {
 	setup();
-	static uint8_t before[PG(4)];
+	static uint8_t before[PG(16)];
 	uint64_t meta = pmm->meta_pa, msize = pmm->meta_size;
 	REQUIRE(msize <= sizeof(before), "meta %llu bytes", (unsigned long long)msize);
 	memcpy(before, mm_phys_to_virt(meta), msize);
@@ -262,7 +262,7 @@ static void test_stale_and_foreign_frees(void)
  */
 static void test_kfree_of_other_apis_ranges(void)
 {
-	static uint8_t snap[PG(4)];
+	static uint8_t snap[PG(16)];
 	setup();
 	uint64_t m, v;
 	REQUIRE_OK(mem_map_addr(&as, FIX_MMIO_BASE, PG(2), MAPF_NOEXEC | MAPF_UNCACHED, &m), "map_addr");

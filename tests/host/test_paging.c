@@ -320,7 +320,7 @@ static int pmm_same(const uint8_t *buf)
  */
 static void test_unmap_kind_mismatch_changes_nothing(void)
 {
-	static uint8_t snap[PG(4)];
+	static uint8_t snap[PG(16)];
 	setup();
 	REQUIRE(pmm->meta_size <= sizeof(snap), "meta");
 	uint64_t fr;
@@ -368,7 +368,7 @@ static void test_unmap_kind_mismatch_changes_nothing(void)
  */
 static void test_window_blocks_know_their_maker(void)
 {
-	static uint8_t snap[PG(4)];
+	static uint8_t snap[PG(16)];
 	setup();
 	addrspace_set_kernel(&as);
 	uint8_t *k = kalloc(PG(3), ALLOC_KERNEL | ALLOC_WRITABLE);

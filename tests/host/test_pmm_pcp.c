@@ -429,68 +429,191 @@ static uint64_t *pcp_slot(struct pmm *p, unsigned cpu, unsigned i)
 	return (uint64_t *)((char *)p->pcp + (size_t)cpu * PCP_BYTES + 64) + i;
 }
 
+/* xorshift64 for the where[] garbage. */
+static uint64_t garbage_next(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
 /*
  *   1M        1M + 16M
- *   |M cc..c..|        c: cached on CPU 1, one of them twice
- * Expect: a stale copy in a live slot (what a thief racing the owner's
- * push leaves behind: the frame's cached bit, not its slot, says who owns
- * it) passes pmm_check, and the owner's pops skip it: the frame is handed
- * out once, the batch once, the count exact.  Controls: a cached bit with
- * no slot, a cached bit cleared behind the counts' back and a slot beyond
- * the bitmap each fail pmm_check.
+ *   |M ........|      where[]: garbage, half of it naming real slots
+ * Expect: where[] is never initialised (mm/pmm.c theory 10), so garbage in
+ * it must change nothing: 4 CPUs allocate every free frame, each once;
+ * freeing each (on another CPU than its allocation) is accepted and a
+ * second free of it refused; counts and pmm_check exact.  Control: a
+ * where[] entry that names the live slot holding its frame makes that
+ * frame read "cached" (not allocated) - the check the fast paths rely on
+ * can fail.
  */
-static void test_stale_copies(void)
+static void test_where_garbage(void)
 {
 	struct mm_region map[] = { R(MR_USABLE, MiB, 16 * MiB) };
-	struct pmm p;
-	uint64_t x, got[PMM_PCP_BATCH + 1], free0;
+	static struct pmm p;
+	static uint64_t pa[4096];
+	static uint8_t seen[(MiB + 16 * MiB) / PG];
+	uint64_t n = 0, free0, refused = 0, x = 0x9e3779b97f4a7c15ULL;
+
+	memset(seen, 0, sizeof(seen));
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	for (uint64_t f = 0; f < p.nframes; f++) {
+		uint64_t g = garbage_next(&x);
+		/* half: a valid-looking slot of CPUs 0-3; half: anything */
+		p.where[f] = (uint16_t)(g & 1 ? (g >> 8) % (4 * PMM_PCP_HIGH) : g >> 16);
+	}
+	free0 = pmm_free_frames(&p);
+	for (unsigned cpu = 0; n < N(pa); cpu = (cpu + 1) % 4) {
+		host_set_cpu(cpu);
+		if (pmm_alloc(&p, &pa[n]) != MM_OK)
+			break;
+		uint64_t f = pa[n] / PG;
+		REQUIRE(f < N(seen), "frame %#llx beyond the map", (unsigned long long)pa[n]);
+		CHECK(!seen[f], "frame %#llx handed out twice", (unsigned long long)pa[n]);
+		seen[f] = 1;
+		n++;
+	}
+	CHECK(n == free0 && pmm_free_frames(&p) == 0, "allocated %llu of %llu", (unsigned long long)n,
+	      (unsigned long long)free0);
+	for (uint64_t i = 0; i < n; i++) {
+		host_set_cpu((unsigned)((i + 1) % 4));
+		CHECK(pmm_free(&p, pa[i]) == MM_OK, "free %#llx refused", (unsigned long long)pa[i]);
+		host_capture_begin();
+		refused += pmm_free(&p, pa[i]) == MM_ENOENT;
+		host_capture_end();
+	}
+	CHECK(refused == n, "second frees refused: %llu of %llu", (unsigned long long)refused,
+	      (unsigned long long)n);
+	host_set_cpu(0);
+	CHECK(pmm_free_frames(&p) == free0 && pmm_check(&p) == MM_OK, "count %llu and check",
+	      (unsigned long long)pmm_free_frames(&p));
+	/* Control. */
+	uint64_t y;
+	REQUIRE_OK(pmm_alloc(&p, &y), "alloc");
+	CHECK(pmm_is_allocated(&p, y), "allocated");
+	uint32_t c0 = *pcp_count(&p, 0);
+	REQUIRE(c0 > 0, "CPU 0 caches frames");
+	uint64_t keep = *pcp_slot(&p, 0, 0);
+	uint16_t wkeep = p.where[y / PG];
+	*pcp_slot(&p, 0, 0) = y / PG;
+	p.where[y / PG] = 0;            /* CPU 0, slot 0 */
+	CHECK(!pmm_is_allocated(&p, y), "control: a where[] entry naming its live slot not seen");
+	*pcp_slot(&p, 0, 0) = keep;
+	p.where[y / PG] = wkeep;
+	REQUIRE_OK(pmm_free(&p, y), "free");
+	CHECK(pmm_check(&p) == MM_OK, "check");
+}
+
+/*
+ *   1M        1M + 16M
+ *   |M ccc.....|      c: cached on CPU 1
+ * Expect: pmm_check accepts consistent caches and refuses each broken
+ * one (each undone after): a frame in two slots, a slot whose where[]
+ * entry names another slot, a cached frame free in the bitmap, a cached
+ * frame tagged, a slot beyond the bitmap, a count above the limit.
+ */
+static void test_check_caches(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, 16 * MiB) };
+	static struct pmm p;
+	uint64_t x;
 
 	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
-	free0 = pmm_free_frames(&p);
 	host_set_cpu(1);
 	REQUIRE_OK(pmm_alloc(&p, &x), "alloc");
 	REQUIRE_OK(pmm_free(&p, x), "free");
 	uint32_t n = *pcp_count(&p, 1);
-	REQUIRE(n == PMM_PCP_BATCH + 1 && *pcp_slot(&p, 1, n - 1) == x / PG, "cache %u, top %#llx", n,
-		(unsigned long long)*pcp_slot(&p, 1, n - 1));
-	/* A stale copy of x below the top: pmm_check must accept it. */
-	*pcp_slot(&p, 1, n) = *pcp_slot(&p, 1, n - 1);
-	*pcp_slot(&p, 1, n - 1) = x / PG;
-	*pcp_count(&p, 1) = n + 1;
-	CHECK(pmm_check(&p) == MM_OK, "a stale copy refused");
-	/* Controls, each undone. */
-	uint64_t *cw = &p.cached[PMM_AUX(x / PG / 64)], m = 1ULL << (x / PG % 64);
-	*cw &= ~m;
-	CHECK(pmm_check(&p) == MM_EINVAL, "control: a cached bit cleared behind the counts");
-	*cw |= m;
-	uint64_t y;                            /* allocated, not cached: find one */
-	for (y = MiB; y < MiB + 16 * MiB && !pmm_is_allocated(&p, y); y += PG)
-		;
-	REQUIRE(y < MiB + 16 * MiB, "an allocated frame (the metadata)");
-	p.cached[PMM_AUX(y / PG / 64)] |= 1ULL << (y / PG % 64);
-	CHECK(pmm_check(&p) == MM_EINVAL, "control: a cached bit in no cache");
-	p.cached[PMM_AUX(y / PG / 64)] &= ~(1ULL << (y / PG % 64));
-	uint64_t keep = *pcp_slot(&p, 1, 0);
+	REQUIRE(n == PMM_PCP_BATCH + 1 && *pcp_slot(&p, 1, n - 1) == x / PG, "cache %u", n);
+	REQUIRE(pmm_check(&p) == MM_OK, "consistent");
+	uint64_t f0 = *pcp_slot(&p, 1, 0), f1 = *pcp_slot(&p, 1, 1);
+	uint16_t w1 = p.where[f1];
+
+	host_capture_begin();
+	*pcp_slot(&p, 1, 1) = f0;                       /* f0 twice */
+	CHECK(pmm_check(&p) == MM_EINVAL, "control: a frame in two slots");
+	*pcp_slot(&p, 1, 1) = f1;
+	p.where[f1] = (uint16_t)(1 * PMM_PCP_HIGH + 2);
+	CHECK(pmm_check(&p) == MM_EINVAL, "control: where[] names another slot");
+	p.where[f1] = w1;
+	p.bitmap[f0 / 64] &= ~(1ULL << (f0 % 64));
+	CHECK(pmm_check(&p) == MM_EINVAL, "control: a cached frame free in the bitmap");
+	p.bitmap[f0 / 64] |= 1ULL << (f0 % 64);
+	p.tags[f0 / 64] |= 1ULL << (f0 % 64);
+	CHECK(pmm_check(&p) == MM_EINVAL, "control: a cached frame tagged");
+	p.tags[f0 / 64] &= ~(1ULL << (f0 % 64));
 	*pcp_slot(&p, 1, 0) = p.nframes;
 	CHECK(pmm_check(&p) == MM_EINVAL, "control: a slot beyond the bitmap");
-	*pcp_slot(&p, 1, 0) = keep;
-	REQUIRE(pmm_check(&p) == MM_OK, "controls undone");
-	/* The owner pops n + 1 slots: x once, the copy skipped. */
-	for (unsigned i = 0; i < n; i++)
-		REQUIRE_OK(pmm_alloc(&p, &got[i]), "alloc %u", i);
-	unsigned seen_x = 0;
-	for (unsigned i = 0; i < n; i++) {
-		seen_x += got[i] == x;
-		for (unsigned j = 0; j < i; j++)
-			CHECK(got[i] != got[j], "%#llx handed out twice", (unsigned long long)got[i]);
-	}
-	CHECK(seen_x == 1, "x handed out %u times", seen_x);
-	CHECK(pmm_cached_frames(&p) == 0 && *pcp_count(&p, 1) == 0, "cache %llu, count %u",
-	      (unsigned long long)pmm_cached_frames(&p), *pcp_count(&p, 1));
-	CHECK(pmm_free_frames(&p) == free0 - n, "free %llu", (unsigned long long)pmm_free_frames(&p));
-	for (unsigned i = 0; i < n; i++)
-		REQUIRE_OK(pmm_free(&p, got[i]), "free %u", i);
-	CHECK(pmm_free_frames(&p) == free0 && pmm_check(&p) == MM_OK, "back");
+	*pcp_slot(&p, 1, 0) = f0;
+	*pcp_count(&p, 1) = PMM_PCP_HIGH + 1;
+	CHECK(pmm_check(&p) == MM_EINVAL, "control: a count above the limit");
+	*pcp_count(&p, 1) = n;
+	host_capture_end();
+	CHECK(pmm_check(&p) == MM_OK, "controls undone");
+	host_set_cpu(0);
+}
+
+/* The owner of the cache an asker needs: frees its frames into its cache,
+ * then waits for the asker, answering drain requests as a CPU spinning on
+ * a lock does (mm_wait_serve). */
+struct ask_owner {
+	struct pmm *p;
+	uint64_t *pa, n;
+	int ready, done, freed;
+};
+
+static void *ask_owner_run(void *arg)
+{
+	struct ask_owner *o = arg;
+
+	host_set_cpu(1);
+	for (uint64_t i = 0; i < o->n; i++)
+		o->freed += pmm_free(o->p, o->pa[i]) == MM_OK;
+	__atomic_store_n(&o->ready, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&o->done, __ATOMIC_ACQUIRE))
+		mm_wait_serve();
+	return NULL;
+}
+
+/*
+ *   1M  1M + 1M
+ *   |M c1c1..xx|     c1: cached on CPU 1, a running thread
+ * Expect: the thread running CPU 1 is asked for its cached frames, not
+ * drained behind its back: CPU 2 (the main thread) allocates every free
+ * frame, then MM_ENOMEM, with nothing free; the thread's cache is empty
+ * afterwards and pmm_check passes.
+ */
+static void test_ask_running_owner(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, MiB) };
+	static struct pmm p;
+	static uint64_t pa[256];
+	struct ask_owner o = { .p = &p, .pa = pa };
+	pthread_t t;
+	uint64_t got = 0, x;
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	uint64_t free0 = pmm_free_frames(&p);
+	host_set_cpu(2);
+	while (o.n < N(pa) && pmm_alloc(&p, &pa[o.n]) == MM_OK)
+		o.n++;
+	REQUIRE(o.n == free0, "took %llu of %llu", (unsigned long long)o.n, (unsigned long long)free0);
+	REQUIRE(pthread_create(&t, NULL, ask_owner_run, &o) == 0, "thread");
+	while (!__atomic_load_n(&o.ready, __ATOMIC_ACQUIRE))
+		mm_cpu_relax();
+	CHECK(o.freed == (int)o.n, "owner freed %d", o.freed);
+	CHECK(*pcp_count(&p, 1) > 0 && mm_cpu_running(1), "CPU 1 runs and caches %u frames",
+	      *pcp_count(&p, 1));
+	while (pmm_alloc(&p, &x) == MM_OK)
+		got++;
+	CHECK(got == free0, "CPU 2 got %llu of %llu", (unsigned long long)got, (unsigned long long)free0);
+	CHECK(pmm_free_frames(&p) == 0 && *pcp_count(&p, 1) == 0, "free %llu, CPU 1 caches %u",
+	      (unsigned long long)pmm_free_frames(&p), *pcp_count(&p, 1));
+	__atomic_store_n(&o.done, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	CHECK(!mm_cpu_running(1), "CPU 1 stopped running with its thread");
+	CHECK(pmm_check(&p) == MM_OK, "check");
 	host_set_cpu(0);
 }
 
@@ -517,7 +640,9 @@ int main(void)
 	RUN(test_double_free_across_cpus);
 	RUN(test_bad_frees_cache_full);
 	RUN(test_oom_steals);
-	RUN(test_stale_copies);
+	RUN(test_where_garbage);
+	RUN(test_check_caches);
+	RUN(test_ask_running_owner);
 	RUN(test_threads_roomy);
 	RUN(test_threads_dry);
 	RUN(test_control_model_sees_duplicates);
