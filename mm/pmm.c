@@ -1204,16 +1204,23 @@ static uint32_t pcp_drain_all(struct pmm *p, struct pmm_pcp *c)
 
 /* Answers the drain requests posted to the owner's cache c, if any: drains
  * it whole, then publishes them as done (release: the frames are in the
- * bitmap before a waiting asker reads `done`).  Returns 1 if there were
- * requests.  Lock held, by the owner. */
+ * bitmap before a waiting asker reads `done`).  An open cache closed with
+ * nothing asked (an asker's repost, ask_all, landed after our answer) is
+ * reopened the same way.  Returns 1 if there were requests.  Lock held, by
+ * the owner. */
 static int pcp_serve(struct pmm *p, struct pmm_pcp *c)
 {
 	uint32_t r = __atomic_load_n(&c->req, __ATOMIC_ACQUIRE);
 	int served = 0;
 
-	while (r != c->done) {
-		pcp_drain_all(p, c);
-		__atomic_store_n(&c->done, r, __ATOMIC_RELEASE);
+	if (r == c->done && (!c->opened || LOAD(c->limit) != 0))
+		return 0;
+	for (;;) {
+		if (r != c->done) {
+			pcp_drain_all(p, c);
+			__atomic_store_n(&c->done, r, __ATOMIC_RELEASE);
+			served = 1;
+		}
 		/* Reopen the fast paths, then look again: an asker adds to
 		 * req before it zeroes limit, so either this load sees its
 		 * request or its zero lands after our store (the fence orders
@@ -1221,9 +1228,9 @@ static int pcp_serve(struct pmm *p, struct pmm_pcp *c)
 		__atomic_store_n(&c->limit, PMM_PCP_HIGH, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		r = __atomic_load_n(&c->req, __ATOMIC_ACQUIRE);
-		served = 1;
+		if (r == c->done)
+			return served;
 	}
-	return served;
 }
 
 /* ---------------------------------------------------------------- asking
