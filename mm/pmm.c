@@ -276,22 +276,45 @@ static inline uint16_t where_of(unsigned cpu, uint32_t i)
 
 /* 1 if frame f (< nframes) is in a CPU cache (theory 10): where[f] names a
  * live slot of a cache (below its count) and that slot holds f.  where[]
- * is never initialised: garbage names no live slot holding f. */
+ * is never initialised: garbage names no live slot holding f.  Without the
+ * lock the owner may be moving f down its cache meanwhile (pcp_drain):
+ * an answer "no" stands only if where[f] read the same before and after
+ * the count and the slot (a move changes it, and f stays cached, at one
+ * of the two slots, throughout).  The count and slot loads are acquire:
+ * a caller that reads the frame's bitmap bit after a "no" sees a drain
+ * that gave it back (pcp_drain, pcp_drain_all store them release). */
 static inline int frame_cached(const struct pmm *p, uint64_t f)
 {
-	uint32_t w = LOAD(p->where[f]), cpu = w / PMM_PCP_HIGH, i = w % PMM_PCP_HIGH;
-	if (cpu >= p->ncpus)
-		return 0;
-	const struct pmm_pcp *c = &p->pcp[cpu];
-	return i < LOAD(c->count) && LOAD(c->slot[i]) == f;
+	uint32_t w = LOAD(p->where[f]);
+
+	for (;;) {
+		uint32_t cpu = w / PMM_PCP_HIGH, i = w % PMM_PCP_HIGH;
+		if (cpu >= p->ncpus)
+			return 0;
+		const struct pmm_pcp *c = &p->pcp[cpu];
+		if (i < __atomic_load_n(&c->count, __ATOMIC_ACQUIRE) &&
+		    __atomic_load_n(&c->slot[i], __ATOMIC_ACQUIRE) == f)
+			return 1;
+		uint32_t again = LOAD(p->where[f]);
+		if (again == w)
+			return 0;
+		w = again;
+	}
+}
+
+/* 1 if frame f's bitmap bit is set (a lock-free read). */
+static inline int frame_used(const struct pmm *p, uint64_t f)
+{
+	return (int)(__atomic_load_n(&p->bitmap[bit_word(f)], __ATOMIC_ACQUIRE) >> bit_index(f) & 1);
 }
 
 /* The free fast path's check when where[f] = wf names no slot of the
- * freeing CPU's cache: 1 if f is tagged (WHERE_TAGGED) or cached in
- * another cache. */
+ * freeing CPU's cache: 1 if f is tagged (WHERE_TAGGED), cached in another
+ * cache, or - read again after that - free in the bitmap (another CPU's
+ * drain gave it back between the fast path's first look and ours). */
 static __attribute__((noinline, cold)) int frame_elsewhere(const struct pmm *p, uint64_t f, uint32_t wf)
 {
-	return wf == WHERE_TAGGED || frame_cached(p, f);
+	return wf == WHERE_TAGGED || frame_cached(p, f) || !frame_used(p, f);
 }
 
 /* The first frame of [f, end) (< nframes) that is in a CPU cache, or
@@ -739,16 +762,23 @@ int pmm_init(struct pmm *p, const struct mm_region *map, size_t count)
 /* ---------------------------------------------------------------- bitmap
  * Everything in this section runs with p->lock held. */
 
+static void pcp_push(struct pmm *p, struct pmm_pcp *c, unsigned cpu, uint64_t f);
+
 /* Marks free bit `bit` of bitmap word w used (summary, free-block map and
- * free count follow); returns its frame number.  Lock held. */
-static uint64_t take_bit(struct pmm *p, uint64_t w, unsigned bit)
+ * free count follow); returns its frame number.  A frame bound for a cache
+ * (to, a refill: theory 10) is pushed onto it first and its bit set with
+ * release: a lock-free reader that sees the bit set sees it cached, never
+ * "used and in no cache" (allocated).  Lock held. */
+static uint64_t take_bit(struct pmm *p, uint64_t w, unsigned bit, struct pmm_pcp *to)
 {
 	uint64_t word = p->bitmap[w];
 
+	if (to)
+		pcp_push(p, to, (unsigned)(to - p->pcp), bit_number(w, bit));
 	if (word == 0 && w / BLOCK_WORDS < p->nblocks)
 		bit_clear(p->blocks, w / BLOCK_WORDS);
 	word |= 1ULL << bit;
-	STORE(p->bitmap[w], word);
+	__atomic_store_n(&p->bitmap[w], word, __ATOMIC_RELEASE);
 	if (word == WORD_ALL_SET)
 		summary_clear(p, w);
 	STORE(p->bitmap_free, p->bitmap_free - 1);
@@ -756,10 +786,10 @@ static uint64_t take_bit(struct pmm *p, uint64_t w, unsigned bit)
 }
 
 /* Takes one frame from the bitmap, searching from word *hint (next fit;
- * *hint gets the word taken from): MM_OK with its number in *f, or
- * MM_ENOMEM if the bitmap has none.  Lock held (asserted by the callers,
- * once per batch). */
-static int bitmap_take(struct pmm *p, uint64_t *hint, uint64_t *f)
+ * *hint gets the word taken from): MM_OK with its number in *f (pushed
+ * onto cache `to` if not NULL, see take_bit), or MM_ENOMEM if the bitmap
+ * has none.  Lock held (asserted by the callers, once per batch). */
+static int bitmap_take(struct pmm *p, uint64_t *hint, uint64_t *f, struct pmm_pcp *to)
 {
 	uint64_t w, word;
 
@@ -777,7 +807,7 @@ static int bitmap_take(struct pmm *p, uint64_t *hint, uint64_t *f)
 		word = p->bitmap[w];
 	}
 	*hint = w;
-	*f = take_bit(p, w, bit_lowest(~word));
+	*f = take_bit(p, w, bit_lowest(~word), to);
 	return MM_OK;
 }
 
@@ -810,15 +840,16 @@ static uint64_t range_mask(uint64_t w, uint64_t lo, uint64_t hi)
 }
 
 /* Takes a free frame of [lo, hi) from bitmap words [w, wend), the first
- * in address order: MM_OK (*f, *hint = its word) or MM_ENOMEM.  Lock held. */
+ * in address order: MM_OK (*f, *hint = its word; pushed onto cache `to`
+ * if not NULL, see take_bit) or MM_ENOMEM.  Lock held. */
 static int words_take(struct pmm *p, uint64_t lo, uint64_t hi, uint64_t w, uint64_t wend,
-		      uint64_t *hint, uint64_t *f)
+		      uint64_t *hint, uint64_t *f, struct pmm_pcp *to)
 {
 	while ((w = find_word_from(p, w)) != NONE && w < wend) {
 		uint64_t m = ~p->bitmap[w] & range_mask(w, lo, hi);
 		if (m) {
 			*hint = w;
-			*f = take_bit(p, w, bit_lowest(m));
+			*f = take_bit(p, w, bit_lowest(m), to);
 			return MM_OK;
 		}
 		w++;          /* a word at the range's edge, free outside it */
@@ -841,8 +872,10 @@ static int node_range_words(const struct pmm *p, uint32_t i, uint64_t *w0, uint6
 
 /* Takes a frame of node `node`, from word *hint if it lies in one of the
  * node's ranges (next fit inside that range, wrapping once), else from
- * the start of each range in turn.  Lock held. */
-static int node_take(struct pmm *p, uint32_t node, uint64_t *hint, uint64_t *f)
+ * the start of each range in turn; onto cache `to` if not NULL (take_bit).
+ * Lock held. */
+static int node_take(struct pmm *p, uint32_t node, uint64_t *hint, uint64_t *f,
+		     struct pmm_pcp *to)
 {
 	struct pmm_nodes *n = &p->numa;
 
@@ -853,8 +886,8 @@ static int node_take(struct pmm *p, uint32_t node, uint64_t *hint, uint64_t *f)
 		if (n->range[i].node != node || !node_range_words(p, i, &w0, &w1))
 			continue;
 		uint64_t start = (*hint >= w0 && *hint < w1) ? *hint : w0;
-		if (words_take(p, lo, hi, start, w1, hint, f) == MM_OK ||
-		    (start > w0 && words_take(p, lo, hi, w0, start, hint, f) == MM_OK))
+		if (words_take(p, lo, hi, start, w1, hint, f, to) == MM_OK ||
+		    (start > w0 && words_take(p, lo, hi, w0, start, hint, f, to) == MM_OK))
 			return MM_OK;
 	}
 	n->empty[node] = 1;
@@ -912,27 +945,29 @@ static int numa_take(struct pmm *p, unsigned cpu, uint64_t *hint, uint64_t *f, u
 
 	if (n->nodes > 1 && p->bitmap_free) {
 		for (uint32_t k = 0; k < n->nodes; k++)
-			if (node_take(p, n->order[home][k], hint, f) == MM_OK) {
+			if (node_take(p, n->order[home][k], hint, f, NULL) == MM_OK) {
 				*src = k;
 				return MM_OK;
 			}
 	}
 	*src = n->nodes;
-	return bitmap_take(p, hint, f);
+	return bitmap_take(p, hint, f, NULL);
 }
 
 /* One more frame from where numa_take's last one came from (src), so that
  * a refill never mixes nodes: a cache is a stack, and frames of the next
  * node pushed after the last of the home node's would be handed out
- * before them.  Lock held. */
-static int same_take(struct pmm *p, unsigned cpu, uint32_t src, uint64_t *hint, uint64_t *f)
+ * before them.  The frame is pushed onto CPU cpu's cache `to` (take_bit).
+ * Lock held. */
+static int same_take(struct pmm *p, unsigned cpu, uint32_t src, uint64_t *hint, uint64_t *f,
+		     struct pmm_pcp *to)
 {
 	const struct pmm_nodes *n = &p->numa;
 	uint32_t home = cpu < MM_MAX_CPUS ? n->cpu_node[cpu] : 0;
 
 	if (n->nodes > 1 && src < n->nodes)
-		return node_take(p, n->order[home][src], hint, f);
-	return bitmap_take(p, hint, f);
+		return node_take(p, n->order[home][src], hint, f, to);
+	return bitmap_take(p, hint, f, to);
 }
 
 /* Usable frames of the map in frames [lo, hi). */
@@ -1165,9 +1200,8 @@ static void pcp_refill(struct pmm *p, struct pmm_pcp *c, unsigned cpu, uint32_t 
 
 	MM_LOCK_ASSERT_HELD(&p->lock);
 	for (int i = 0; i < PMM_PCP_BATCH && c->count < PMM_PCP_HIGH; i++) {
-		if (same_take(p, cpu, src, &c->hint, &f) != MM_OK)
+		if (same_take(p, cpu, src, &c->hint, &f, c) != MM_OK)
 			return;
-		pcp_push(p, c, cpu, f);
 	}
 }
 
@@ -1181,12 +1215,15 @@ static void pcp_drain(struct pmm *p, struct pmm_pcp *c, unsigned cpu)
 	MM_LOCK_ASSERT_HELD(&p->lock);
 	for (uint32_t i = 0; i < k; i++)
 		bitmap_give(p, c->slot[i]);
-	STORE(c->count, n - k);
+	/* Moved first, the count lowered last (release, as each slot store:
+	 * a given frame's slot is overwritten only after its bit was
+	 * cleared): a moved frame reads cached throughout (frame_cached). */
 	for (uint32_t i = k; i < n; i++) {
 		uint64_t f = c->slot[i];
-		STORE(c->slot[i - k], f);
+		__atomic_store_n(&c->slot[i - k], f, __ATOMIC_RELEASE);
 		STORE(p->where[f], where_of(cpu, i - k));
 	}
+	__atomic_store_n(&c->count, n - k, __ATOMIC_RELEASE);
 }
 
 /* Gives every frame of cache c back to the bitmap; returns how many.  Lock
@@ -1198,7 +1235,7 @@ static uint32_t pcp_drain_all(struct pmm *p, struct pmm_pcp *c)
 	MM_LOCK_ASSERT_HELD(&p->lock);
 	for (uint32_t i = 0; i < n; i++)
 		bitmap_give(p, c->slot[i]);
-	STORE(c->count, 0);
+	__atomic_store_n(&c->count, 0, __ATOMIC_RELEASE);  /* after the bits (frame_cached) */
 	return n;
 }
 
@@ -1590,10 +1627,14 @@ int pmm_is_ram(const struct pmm *p, uint64_t pa)
 	return r && r->type == MR_USABLE && (pa >> PAGE_SHIFT) < p->nframes;
 }
 
+/* Used in the bitmap, in no cache, and used again after that (theory 10:
+ * a refill caches a frame before its bit is set, a drain clears the bit
+ * before the frame leaves the cache, so a frame moving either way never
+ * reads allocated). */
 int pmm_is_allocated(const struct pmm *p, uint64_t pa)
 {
-	uint64_t f = pa >> PAGE_SHIFT, w = bit_word(f), m = 1ULL << bit_index(f);
-	return pmm_is_ram(p, pa) && (LOAD(p->bitmap[w]) & m) && !frame_cached(p, f);
+	uint64_t f = pa >> PAGE_SHIFT;
+	return pmm_is_ram(p, pa) && frame_used(p, f) && !frame_cached(p, f) && frame_used(p, f);
 }
 
 /* Returns 1 if frames [f, end) are all allocated and untagged: bitmap 1,
@@ -1750,7 +1791,7 @@ int pmm_free(struct pmm *p, uint64_t pa)
 		struct pmm_pcp *c = &p->pcp[cpu];
 		uint32_t n = c->count;
 		if (!(pa & PAGE_MASK) && f - c->ram_lo < c->ram_len && n < LOAD(c->limit) &&
-		    (LOAD(p->bitmap[bit_word(f)]) >> bit_index(f) & 1)) {
+		    frame_used(p, f)) {
 			/* where[f] names a slot of this cache (the usual case: a
 			 * dead one), or something else: another cache, a tag
 			 * (WHERE_TAGGED), nothing */

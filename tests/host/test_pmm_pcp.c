@@ -631,12 +631,15 @@ static void test_ask_running_owner(void)
 #define PCP_RACE_ROUNDS 3000
 #endif
 #define RACE_FRAMES (PMM_PCP_HIGH + PMM_PCP_BATCH)
+#define RACE_GONE   UINT32_MAX
 
 struct race {
 	struct pmm *p;
 	uint64_t pa[RACE_FRAMES];  /* this round's frames (written in even phases) */
 	unsigned nprobe;           /* pa[0 .. nprobe) are free in odd phases */
 	uint32_t phase;            /* odd: pa[0 .. nprobe) free throughout */
+	uint32_t ack;              /* the phase the prober saw last, between
+				      probes (RACE_GONE: it stopped) */
 	int stop, by_free;         /* by_free: the prober frees instead of asking */
 	unsigned long probes, allocated, accepted;
 	int owner_bad;
@@ -657,6 +660,7 @@ static void *race_prober(void *arg)
 		r->owner_bad = 1;
 	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
 		uint32_t ph = __atomic_load_n(&r->phase, __ATOMIC_ACQUIRE);
+		__atomic_store_n(&r->ack, ph, __ATOMIC_RELEASE);
 		mm_wait_serve();                /* the owner may ask for our frames */
 		if (!(ph & 1)) {
 			mm_cpu_relax();
@@ -681,7 +685,23 @@ static void *race_prober(void *arg)
 		}
 		r->allocated += alloc;
 	}
+	__atomic_store_n(&r->ack, RACE_GONE, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+/* The owner ends a phase: sets it, and waits until the prober's probe
+ * under way (begun in the phase before) is over, so that it never frees a
+ * frame the owner took back since. */
+static void race_phase(struct race *r, uint32_t ph)
+{
+	__atomic_store_n(&r->phase, ph, __ATOMIC_RELEASE);
+	for (;;) {
+		uint32_t a = __atomic_load_n(&r->ack, __ATOMIC_ACQUIRE);
+		if (a == ph || a == RACE_GONE)
+			return;
+		mm_wait_serve();
+		mm_cpu_relax();
+	}
 }
 
 /* The owner, CPU 1, round after round: takes 96 frames straight from the
@@ -700,11 +720,11 @@ static void *race_drain_owner(void *arg)
 		}
 		for (unsigned i = 0; i < PMM_PCP_HIGH; i++)
 			r->owner_bad |= pmm_free(r->p, r->pa[i]) != MM_OK;
-		__atomic_store_n(&r->phase, 2 * round + 1, __ATOMIC_RELEASE);
+		race_phase(r, 2 * round + 1);
 		for (unsigned i = PMM_PCP_HIGH; i < RACE_FRAMES; i++)
 			r->owner_bad |= pmm_free(r->p, r->pa[i]) != MM_OK;
 		pmm_drain_all(r->p);
-		__atomic_store_n(&r->phase, 2 * round + 2, __ATOMIC_RELEASE);
+		race_phase(r, 2 * round + 2);
 		if (__atomic_load_n(&r->accepted, __ATOMIC_RELAXED))
 			break;
 	}
@@ -714,7 +734,7 @@ static void *race_drain_owner(void *arg)
 
 /* Runs owner and prober over a 64 MiB machine; returns the prober's
  * verdicts in *r. */
-static void race_run(struct race *r, void *(*owner)(void *), int by_free)
+static void race_run(struct race *r, void *(*owner)(void *), int by_free, unsigned nprobe)
 {
 	struct mm_region map[] = { R(MR_USABLE, MiB, 64 * MiB) };
 	static struct pmm p;
@@ -723,7 +743,7 @@ static void race_run(struct race *r, void *(*owner)(void *), int by_free)
 	memset(r, 0, sizeof(*r));
 	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
 	r->p = &p;
-	r->nprobe = PMM_PCP_HIGH;
+	r->nprobe = nprobe;
 	r->by_free = by_free;
 	uint64_t free0 = pmm_free_frames(&p);
 	REQUIRE(pthread_create(&tp, NULL, race_prober, r) == 0, "prober");
@@ -754,7 +774,7 @@ static void test_race_drain_is_allocated(void)
 {
 	static struct race r;
 
-	race_run(&r, race_drain_owner, 0);
+	race_run(&r, race_drain_owner, 0, PMM_PCP_HIGH);
 	CHECK(r.allocated == 0, "%lu of %lu probes saw a free (cached or drained) frame allocated",
 	      r.allocated, r.probes);
 }
@@ -765,8 +785,62 @@ static void test_race_drain_double_free(void)
 {
 	static struct race r;
 
-	race_run(&r, race_drain_owner, 1);
+	race_run(&r, race_drain_owner, 1, PMM_PCP_HIGH);
 	CHECK(r.accepted == 0, "a double free of a cached frame was accepted (after %lu probes)",
+	      r.probes);
+}
+
+/* The owner of the refill races, CPU 1: its first allocation takes a
+ * frame x0 for itself and refills its cache with a batch; those
+ * PMM_PCP_BATCH frames are what the prober probes.  Then, round after
+ * round, the same again (next fit finds the same frames: everything went
+ * back): allocate (x0 and a refill of the same batch), free x0, drain all.
+ * The batch is free throughout: in the bitmap or in the cache. */
+static void *race_refill_owner(void *arg)
+{
+	struct race *r = arg;
+	uint64_t x0, x;
+
+	host_set_cpu(1);
+	if (pmm_alloc(r->p, &x0) != MM_OK || *pcp_count(r->p, 1) != PMM_PCP_BATCH) {
+		r->owner_bad = 1;
+		return NULL;
+	}
+	for (unsigned i = 0; i < PMM_PCP_BATCH; i++)
+		r->pa[i] = *pcp_slot(r->p, 1, i) * PG;
+	r->owner_bad |= pmm_free(r->p, x0) != MM_OK;
+	pmm_drain_all(r->p);
+	race_phase(r, 1);
+	for (unsigned round = 0; round < 4 * PCP_RACE_ROUNDS && !r->owner_bad; round++) {
+		if (pmm_alloc(r->p, &x) != MM_OK || x != x0) {
+			r->owner_bad = 1;       /* next fit moved: the test is wrong */
+			break;
+		}
+		r->owner_bad |= pmm_free(r->p, x) != MM_OK;
+		pmm_drain_all(r->p);
+		if (__atomic_load_n(&r->accepted, __ATOMIC_RELAXED))
+			break;
+	}
+	race_phase(r, 2);
+	host_cpu_leave();
+	return NULL;
+}
+
+/*
+ *   bitmap: [x0 b0 b1 ... b31 ....]  CPU 1 refills b0..b31 round after round
+ * Expect: while CPU 1 refills its cache from the bitmap, a frame moving
+ * from the bitmap into the cache never reads allocated on CPU 2 (it is
+ * free throughout), and a free of it there is refused.
+ */
+static void test_race_refill(void)
+{
+	static struct race r;
+
+	race_run(&r, race_refill_owner, 0, PMM_PCP_BATCH);
+	CHECK(r.allocated == 0, "%lu of %lu probes saw a frame being refilled allocated",
+	      r.allocated, r.probes);
+	race_run(&r, race_refill_owner, 1, PMM_PCP_BATCH);
+	CHECK(r.accepted == 0, "a double free of a frame being refilled was accepted (after %lu probes)",
 	      r.probes);
 }
 
@@ -783,10 +857,10 @@ static void *race_liar_owner(void *arg)
 	}
 	for (unsigned i = 1; i < PMM_PCP_HIGH; i++)
 		r->owner_bad |= pmm_free(r->p, r->pa[i]) != MM_OK;
-	__atomic_store_n(&r->phase, 1, __ATOMIC_RELEASE);
+	race_phase(r, 1);
 	while (__atomic_load_n(&r->probes, __ATOMIC_RELAXED) < 1000)
 		mm_cpu_relax();
-	__atomic_store_n(&r->phase, 2, __ATOMIC_RELEASE);
+	race_phase(r, 2);
 	r->owner_bad |= pmm_free(r->p, r->pa[0]) != MM_OK;
 	for (unsigned i = PMM_PCP_HIGH; i < RACE_FRAMES; i++)
 		r->owner_bad |= pmm_free(r->p, r->pa[i]) != MM_OK;
@@ -801,7 +875,7 @@ static void test_race_control(void)
 {
 	static struct race r;
 
-	race_run(&r, race_liar_owner, 0);
+	race_run(&r, race_liar_owner, 0, PMM_PCP_HIGH);
 	CHECK(r.allocated > 0, "control: an allocated frame never read allocated (%lu probes)",
 	      r.probes);
 }
@@ -922,5 +996,6 @@ int main(void)
 	RUN(test_race_control);
 	RUN(test_race_drain_is_allocated);
 	RUN(test_race_drain_double_free);
+	RUN(test_race_refill);
 	return harness_done("pmm_pcp");
 }
