@@ -628,7 +628,11 @@ static void test_ask_running_owner(void)
  * rounds are few here (seconds under the sanitizers); a stress build
  * raises them (-DPCP_RACE_ROUNDS=...). */
 #ifndef PCP_RACE_ROUNDS
+#ifdef __SANITIZE_THREAD__
+#define PCP_RACE_ROUNDS 200      /* ThreadSanitizer: ~20 times slower */
+#else
 #define PCP_RACE_ROUNDS 3000
+#endif
 #endif
 #define RACE_FRAMES (PMM_PCP_HIGH + PMM_PCP_BATCH)
 #define RACE_GONE   UINT32_MAX
@@ -844,6 +848,219 @@ static void test_race_refill(void)
 	      r.probes);
 }
 
+/* ---------------------------------------------------------- OOM storm */
+
+#define STORM_THREADS 4
+#define STORM_ROUNDS  (PCP_RACE_ROUNDS / 100 + 10)
+
+struct storm {
+	struct pmm *p;
+	pthread_barrier_t start, end;
+	uint64_t pa[STORM_THREADS][512];   /* frames a thread holds */
+	uint64_t n[STORM_THREADS];
+	int done;                          /* threads that ran dry this round */
+	int stop;
+};
+
+struct storm_arg {
+	struct storm *s;
+	unsigned id, cpu;
+	unsigned long dup;
+};
+
+/* One storm thread: per round, frees its share into its cache, waits for
+ * all, allocates until MM_ENOMEM (each frame claimed in the model), then
+ * answers requests until every thread ran dry. */
+static void *storm_run(void *arg)
+{
+	struct storm_arg *a = arg;
+	struct storm *s = a->s;
+	uint64_t pa;
+
+	host_set_cpu(a->cpu);
+	for (;;) {
+		pthread_barrier_wait(&s->start);
+		if (__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE))
+			break;
+		for (uint64_t i = 0; i < s->n[a->id]; i++) {
+			struct worker w = { .id = a->id };
+			give(&w, s->pa[a->id][i]);
+			if (pmm_free(s->p, s->pa[a->id][i]) != MM_OK)
+				a->dup++;
+		}
+		s->n[a->id] = 0;
+		pthread_barrier_wait(&s->end);     /* all caches filled */
+		while (pmm_alloc(s->p, &pa) == MM_OK) {
+			struct worker w = { .id = a->id };
+			if (s->n[a->id] >= 512 || !take(&w, pa))
+				a->dup++;
+			else
+				s->pa[a->id][s->n[a->id]++] = pa;
+		}
+		__atomic_add_fetch(&s->done, 1, __ATOMIC_ACQ_REL);
+		while (__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) < STORM_THREADS)
+			mm_wait_serve();
+		pthread_barrier_wait(&s->end);     /* main counts */
+	}
+	return NULL;
+}
+
+/*
+ *   1M  1M + 1M
+ *   |M c0 c1 c2 ..|   every free frame in the caches of running threads
+ * Expect: round after round, four running threads (three with caches, one
+ * without) each free a share of every free frame into their caches and
+ * then all allocate until MM_ENOMEM at once, asking each other: together
+ * they get every frame exactly once (the model), no thread gives up on
+ * another (no report), and after the round the count is 0; given back,
+ * the count is back and pmm_check passes.
+ */
+static void test_oom_storm(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, MiB) };
+	static struct pmm p;
+	static struct storm s;
+	static const unsigned cpus[STORM_THREADS] = { 0, 1, 2, NOCACHE };
+	struct storm_arg a[STORM_THREADS];
+	pthread_t t[STORM_THREADS];
+	unsigned long short_rounds = 0;
+
+	memset(&s, 0, sizeof(s));
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	s.p = &p;
+	uint64_t free0 = pmm_free_frames(&p);
+	model_frames = p.nframes;
+	holder = calloc(model_frames, sizeof(*holder));
+	REQUIRE(holder, "calloc");
+	/* Round 0's shares: everything, dealt out by the main thread. */
+	for (uint64_t k = 0, x; pmm_alloc(&p, &x) == MM_OK; k++) {
+		unsigned id = (unsigned)(k % STORM_THREADS);
+		struct worker w = { .id = id };
+		REQUIRE(take(&w, x) && s.n[id] < 512, "setup frame %#llx", (unsigned long long)x);
+		s.pa[id][s.n[id]++] = x;
+	}
+	pthread_barrier_init(&s.start, NULL, STORM_THREADS + 1);
+	pthread_barrier_init(&s.end, NULL, STORM_THREADS + 1);
+	for (unsigned i = 0; i < STORM_THREADS; i++) {
+		a[i] = (struct storm_arg){ .s = &s, .id = i, .cpu = cpus[i] };
+		pthread_create(&t[i], NULL, storm_run, &a[i]);
+	}
+	host_capture_begin();
+	for (unsigned round = 0; round < STORM_ROUNDS; round++) {
+		pthread_barrier_wait(&s.start);
+		pthread_barrier_wait(&s.end);        /* caches filled */
+		pthread_barrier_wait(&s.end);        /* all ran dry */
+		uint64_t got = 0;
+		for (unsigned i = 0; i < STORM_THREADS; i++)
+			got += s.n[i];
+		short_rounds += got != free0 || pmm_free_frames(&p) != 0;
+		s.done = 0;
+		/* Deal the frames out again, round robin, so each cache gets a
+		 * share next round. */
+		static uint64_t pool[512];
+		uint64_t np = 0;
+		for (unsigned i = 0; i < STORM_THREADS; i++) {
+			struct worker wi = { .id = i };
+			for (uint64_t k = 0; k < s.n[i] && np < N(pool); k++) {
+				give(&wi, s.pa[i][k]);
+				pool[np++] = s.pa[i][k];
+			}
+			s.n[i] = 0;
+		}
+		for (uint64_t k = 0; k < np; k++) {
+			unsigned j = (unsigned)((k + round) % STORM_THREADS);
+			struct worker wj = { .id = j };
+			take(&wj, pool[k]);
+			s.pa[j][s.n[j]++] = pool[k];
+		}
+	}
+	__atomic_store_n(&s.stop, 1, __ATOMIC_RELEASE);
+	pthread_barrier_wait(&s.start);
+	for (unsigned i = 0; i < STORM_THREADS; i++)
+		pthread_join(t[i], NULL);
+	const char *out = host_capture_end();
+	CHECK(short_rounds == 0, "%lu of %u rounds did not hand out every frame (%llu free)", short_rounds,
+	      STORM_ROUNDS, (unsigned long long)free0);
+	CHECK(!strstr(out, "did not answer"), "an asker gave up: %s", out);
+	for (unsigned i = 0; i < STORM_THREADS; i++) {
+		CHECK(a[i].dup == 0, "thread %u: %lu frames twice or refused", i, a[i].dup);
+		for (uint64_t k = 0; k < s.n[i]; k++) {
+			struct worker w = { .id = i };
+			give(&w, s.pa[i][k]);
+			CHECK(pmm_free(&p, s.pa[i][k]) == MM_OK, "final free");
+		}
+	}
+	CHECK(pmm_free_frames(&p) == free0 && pmm_check(&p) == MM_OK, "count %llu of %llu, check",
+	      (unsigned long long)pmm_free_frames(&p), (unsigned long long)free0);
+	pthread_barrier_destroy(&s.start);
+	pthread_barrier_destroy(&s.end);
+	free(holder);
+	host_set_cpu(0);
+}
+
+/* The owner of test_owner_spins_on_a_lock: caches frames, then spins on
+ * the asker's lock (mm_lock answers drain requests while it waits). */
+struct spinner {
+	struct pmm *p;
+	struct mm_lock *l;
+	uint64_t *pa, n;
+	int ready, fail;
+};
+
+static void *spinner_run(void *arg)
+{
+	struct spinner *o = arg;
+
+	host_set_cpu(1);
+	for (uint64_t i = 0; i < o->n; i++)
+		o->fail |= pmm_free(o->p, o->pa[i]) != MM_OK;
+	__atomic_store_n(&o->ready, 1, __ATOMIC_RELEASE);
+	mm_lock(o->l);
+	mm_unlock(o->l);
+	return NULL;
+}
+
+/*
+ *   CPU 2 holds lock L, CPU 1 (c1 x n) spins on L
+ * Expect: CPU 2 still gets every cached frame of CPU 1 (it answers from
+ * mm_lock's spin): all free0 frames, then MM_ENOMEM, no report of a CPU
+ * that did not answer.
+ */
+static void test_owner_spins_on_a_lock(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, MiB) };
+	static struct pmm p;
+	static uint64_t pa[256];
+	static struct mm_lock l;
+	struct spinner o = { .p = &p, .l = &l, .pa = pa };
+	pthread_t t;
+	uint64_t got = 0, x;
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	mm_lock_init(&l, "test");
+	uint64_t free0 = pmm_free_frames(&p);
+	host_set_cpu(2);
+	while (o.n < N(pa) && pmm_alloc(&p, &pa[o.n]) == MM_OK)
+		o.n++;
+	REQUIRE(o.n == free0, "took %llu", (unsigned long long)o.n);
+	mm_lock(&l);
+	REQUIRE(pthread_create(&t, NULL, spinner_run, &o) == 0, "thread");
+	while (!__atomic_load_n(&o.ready, __ATOMIC_ACQUIRE))
+		sched_yield();
+	host_capture_begin();
+	while (pmm_alloc(&p, &x) == MM_OK)
+		got++;
+	const char *out = host_capture_end();
+	mm_unlock(&l);
+	pthread_join(t, NULL);
+	CHECK(!o.fail, "owner's frees");
+	CHECK(got == free0 && pmm_free_frames(&p) == 0, "got %llu of %llu", (unsigned long long)got,
+	      (unsigned long long)free0);
+	CHECK(!strstr(out, "did not answer"), "gave up: %s", out);
+	CHECK(pmm_check(&p) == MM_OK, "check");
+	host_set_cpu(0);
+}
+
 /* The owner for test_race_control: like race_drain_owner, but it tells
  * the prober the frames are free while it holds pa[0]. */
 static void *race_liar_owner(void *arg)
@@ -997,5 +1214,7 @@ int main(void)
 	RUN(test_race_drain_is_allocated);
 	RUN(test_race_drain_double_free);
 	RUN(test_race_refill);
+	RUN(test_oom_storm);
+	RUN(test_owner_spins_on_a_lock);
 	return harness_done("pmm_pcp");
 }
