@@ -1061,6 +1061,98 @@ static void test_owner_spins_on_a_lock(void)
 	host_set_cpu(0);
 }
 
+/* where[] sentinels (mm/pmm.c): a tagged frame's, an untagged one's. */
+#define WHERE_TAGGED_V 0xffffu
+
+/*
+ *   1M        1M + 16M
+ *   |M c1 c2 c3 x x ...|   caches of CPUs 1-3 open (fast paths armed)
+ * Expect, with every free taking its fast path first: a frame allocated on
+ * CPU 1 and tagged on CPU 2 is refused (MM_EBUSY) by pmm_free on CPUs 1, 2
+ * and 3 and by pmm_free_bulk; untagged, it frees on CPU 3, and a second
+ * free on CPU 1 is refused (MM_ENOENT); tag and untag of a cached frame
+ * are refused; an untagged allocated frame whose where[] entry is garbage
+ * equal to the tag's sentinel, or names a live slot of another cache
+ * holding another frame, frees once and only once.  pmm_check: a tagged
+ * frame whose where[] entry is not the sentinel, and a frame live in the
+ * slots of two caches, are refused (controls); the counts are exact.
+ */
+static void test_tags_across_cpus(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, 16 * MiB) };
+	static struct pmm p;
+	uint64_t a, b, c, x, free0;
+
+	REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+	free0 = pmm_free_frames(&p);
+	for (unsigned cpu = 1; cpu <= 3; cpu++) {       /* open the caches */
+		host_set_cpu(cpu);
+		REQUIRE_OK(pmm_alloc(&p, &x), "alloc");
+		REQUIRE_OK(pmm_free(&p, x), "free");
+	}
+	host_set_cpu(1);
+	REQUIRE_OK(pmm_alloc(&p, &a), "a");
+	REQUIRE_OK(pmm_alloc(&p, &b), "b");
+	REQUIRE_OK(pmm_alloc(&p, &c), "c");
+	host_set_cpu(2);
+	REQUIRE_OK(pmm_tag(&p, a), "tag a on CPU 2");
+	host_capture_begin();
+	for (unsigned cpu = 1; cpu <= 3; cpu++) {
+		host_set_cpu(cpu);
+		CHECK(pmm_free(&p, a) == MM_EBUSY, "free of tagged a on CPU %u", cpu);
+	}
+	CHECK(pmm_free_bulk(&p, 1, &a) == MM_EBUSY, "bulk free of tagged a");
+	CHECK(pmm_free_contig(&p, a, 1) == MM_EBUSY, "contig free of tagged a");
+	host_capture_end();
+	CHECK(pmm_is_tagged(&p, a) && pmm_free_frames(&p) == free0 - 3, "a still tagged, count");
+	/* Control for pmm_check: the tag's where[] entry lost. */
+	uint16_t wa = p.where[a / PG];
+	p.where[a / PG] = (uint16_t)(1 * PMM_PCP_HIGH + 5);
+	host_capture_begin();
+	CHECK(pmm_check(&p) == MM_EINVAL, "control: a tagged frame's where[] not the tag's");
+	host_capture_end();
+	p.where[a / PG] = wa;
+	CHECK(pmm_check(&p) == MM_OK, "check with a tagged");
+	host_set_cpu(3);
+	REQUIRE_OK(pmm_untag(&p, a), "untag on CPU 3");
+	CHECK(pmm_free(&p, a) == MM_OK, "free of untagged a on CPU 3");
+	host_capture_begin();
+	host_set_cpu(1);
+	CHECK(pmm_free(&p, a) == MM_ENOENT, "second free of a on CPU 1");
+	CHECK(pmm_tag(&p, a) == MM_ENOENT && pmm_untag(&p, a) == MM_ENOENT, "tag/untag of cached a");
+	host_capture_end();
+	/* b: where[] garbage equal to the tag's sentinel, untagged. */
+	p.where[b / PG] = WHERE_TAGGED_V;
+	CHECK(pmm_check(&p) == MM_OK, "an untagged frame may hold the sentinel");
+	host_set_cpu(2);
+	CHECK(pmm_free(&p, b) == MM_OK, "free of b (where[] reads tagged)");
+	host_capture_begin();
+	CHECK(pmm_free(&p, b) == MM_ENOENT, "second free of b");
+	host_capture_end();
+	/* c: where[] names CPU 3's live slot 0, which holds another frame. */
+	REQUIRE(*pcp_count(&p, 3) > 0 && *pcp_slot(&p, 3, 0) != c / PG, "CPU 3 slot 0");
+	p.where[c / PG] = (uint16_t)(3 * PMM_PCP_HIGH + 0);
+	CHECK(pmm_is_allocated(&p, c), "c reads allocated");
+	CHECK(pmm_free(&p, c) == MM_OK, "free of c (where[] names another live slot)");
+	host_capture_begin();
+	host_set_cpu(3);
+	CHECK(pmm_free(&p, c) == MM_ENOENT, "second free of c on CPU 3");
+	host_capture_end();
+	CHECK(pmm_free_frames(&p) == free0 && pmm_check(&p) == MM_OK, "count %llu of %llu, check",
+	      (unsigned long long)pmm_free_frames(&p), (unsigned long long)free0);
+	/* Control for pmm_check: one frame live in two caches' slots. */
+	uint32_t n2 = *pcp_count(&p, 2);
+	REQUIRE(n2 > 0 && n2 < PMM_PCP_HIGH && *pcp_count(&p, 3) > 0, "caches 2 and 3");
+	*pcp_slot(&p, 2, n2) = *pcp_slot(&p, 3, 0);
+	*pcp_count(&p, 2) = n2 + 1;
+	host_capture_begin();
+	CHECK(pmm_check(&p) == MM_EINVAL, "control: a frame in two caches");
+	host_capture_end();
+	*pcp_count(&p, 2) = n2;
+	CHECK(pmm_check(&p) == MM_OK, "control undone");
+	host_set_cpu(0);
+}
+
 /* The owner for test_race_control: like race_drain_owner, but it tells
  * the prober the frames are free while it holds pa[0]. */
 static void *race_liar_owner(void *arg)
@@ -1213,6 +1305,7 @@ int main(void)
 	RUN(test_race_control);
 	RUN(test_race_drain_is_allocated);
 	RUN(test_race_drain_double_free);
+	RUN(test_tags_across_cpus);
 	RUN(test_race_refill);
 	RUN(test_oom_storm);
 	RUN(test_owner_spins_on_a_lock);
