@@ -104,12 +104,23 @@
  *        leaves [0, count)).  The free fast path compares where[f] with its
  *        own slots first (a frame usually comes back to the cache it left);
  *        an entry naming another cache is checked out of line.  Other CPUs
- *        read where[], counts and slots with relaxed loads: two frees of
+ *        read where[], counts and slots without the lock, and a frame
+ *        moves between a cache and the bitmap under their feet, so the
+ *        order of stores and loads is what keeps a free frame from ever
+ *        reading "used in the bitmap, in no cache" (allocated): a refill
+ *        pushes a frame before it sets its bit (release); a drain clears
+ *        the bits first and uncaches after (the kept frames moved down
+ *        first, the count lowered last, release); a reader reads the bit,
+ *        then the cache (where[] again around the count and slot, so a
+ *        move is seen), then the bit again (pmm_is_allocated; the free
+ *        fast path when where[] names another cache - a frame that names
+ *        this CPU's cache can only be moved by this CPU).  Two frees of
  *        one frame on two CPUs at the same instant may both be accepted
  *        (not caught; pmm_check then finds it in two slots), as any free
  *        racing a free of the same frame is a caller's race no check can
- *        order; a double free of a frame cached before the second free
- *        starts is always caught.
+ *        order; a double free of a frame cached or free before the second
+ *        free starts is always caught, whatever drains and refills run
+ *        meanwhile (test_race_* in tests/host/test_pmm_pcp.c).
  *      - stealing is asking.  A CPU that needs the cached frames (its
  *        refill finds the bitmap empty, a bulk request finds too few, a
  *        contiguous search fails, pmm_drain_all) drops the lock and runs
@@ -123,7 +134,9 @@
  *        ASK_KICK_SPINS.  The owner answers (pcp_serve: its whole cache to
  *        the bitmap under the lock, `done` published with release, `limit`
  *        restored and req read again behind a fence, so a request posted
- *        meanwhile is never lost) in its slow paths and in every wait:
+ *        meanwhile is never lost; a limit an asker's repost zeroed after
+ *        the answer is restored the same way at the owner's next slow
+ *        path) in its slow paths and in every wait:
  *        mm_lock's spin, the kernel's shootdown wait and IPI handler and
  *        the asker's own loop call mm_wait_hook = pmm_serve_pending (a
  *        trylock: never blocks).  So two CPUs asking each other both
@@ -1193,7 +1206,8 @@ static inline void pcp_push(struct pmm *p, struct pmm_pcp *c, unsigned cpu, uint
 
 /* Moves up to PMM_PCP_BATCH frames from the bitmap into the empty cache c
  * of its owner, CPU cpu, all from the node (or "anywhere") src that
- * alloc_slow's frame came from (theory 16).  Lock held. */
+ * alloc_slow's frame came from (theory 16); the takes push them (each
+ * before its bit is set, take_bit).  Lock held. */
 static void pcp_refill(struct pmm *p, struct pmm_pcp *c, unsigned cpu, uint32_t src)
 {
 	uint64_t f;
