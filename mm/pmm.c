@@ -1264,7 +1264,9 @@ static int pcp_serve(struct pmm *p, struct pmm_pcp *c)
 	uint32_t r = __atomic_load_n(&c->req, __ATOMIC_ACQUIRE);
 	int served = 0;
 
-	if (r == c->done && (!c->opened || LOAD(c->limit) != 0))
+	/* acquire: a zero an asker stored after its add to req makes the
+	 * load of req below see that add */
+	if (r == c->done && (!c->opened || __atomic_load_n(&c->limit, __ATOMIC_ACQUIRE) != 0))
 		return 0;
 	for (;;) {
 		if (r != c->done) {
