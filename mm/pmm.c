@@ -114,7 +114,14 @@
  *        then the cache (where[] again around the count and slot, so a
  *        move is seen), then the bit again (pmm_is_allocated; the free
  *        fast path when where[] names another cache - a frame that names
- *        this CPU's cache can only be moved by this CPU).  Two frees of
+ *        this CPU's cache can only be moved by this CPU).  A reader held
+ *        up long enough can still see a frame leave a cache and come back
+ *        (a drain, then a refill, of the same frame) between two of its
+ *        loads, so drains and refills also keep a seqcount, `moves`
+ *        (odd while one runs, written under the lock), and those readers
+ *        trust their loads only if it read the same, even, around them
+ *        (frame_allocated: pmm_is_allocated waits, the free fast path
+ *        takes the slow path).  Two frees of
  *        one frame on two CPUs at the same instant may both be accepted
  *        (not caught; pmm_check then finds it in two slots), as any free
  *        racing a free of the same frame is a caller's race no check can
@@ -321,13 +328,49 @@ static inline int frame_used(const struct pmm *p, uint64_t f)
 	return (int)(__atomic_load_n(&p->bitmap[bit_word(f)], __ATOMIC_ACQUIRE) >> bit_index(f) & 1);
 }
 
+/* A drain or refill (under the lock) starts or ends moving frames between
+ * a cache and the bitmap: `moves` odd while it runs (a seqcount: the lock
+ * makes the writer unique, so no atomic read-modify-write). */
+static inline void moves_begin(struct pmm *p)
+{
+	STORE(p->moves, p->moves + 1);
+	__atomic_thread_fence(__ATOMIC_RELEASE);        /* odd before the moves */
+}
+
+static inline void moves_end(struct pmm *p)
+{
+	__atomic_store_n(&p->moves, p->moves + 1, __ATOMIC_RELEASE);
+}
+
+/* 1 if frame f (< nframes) reads allocated without the lock: used in the
+ * bitmap, in no cache, used again - all while no drain or refill ran
+ * (moves even and unchanged around the reads); a frame moving between a
+ * cache and the bitmap is free throughout and never reads allocated, even
+ * when it moves both ways while the reader is held up (theory 10).  -1
+ * instead of waiting (wait == 0) when a drain or refill ran meanwhile. */
+static int frame_allocated(const struct pmm *p, uint64_t f, int wait)
+{
+	for (;;) {
+		uint32_t s = __atomic_load_n(&p->moves, __ATOMIC_ACQUIRE);
+		if (!(s & 1)) {
+			int a = frame_used(p, f) && !frame_cached(p, f) && frame_used(p, f);
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (LOAD(p->moves) == s)
+				return a;
+		}
+		if (!wait)
+			return -1;
+		mm_cpu_relax();
+	}
+}
+
 /* The free fast path's check when where[f] = wf names no slot of the
  * freeing CPU's cache: 1 if f is tagged (WHERE_TAGGED), cached in another
  * cache, or - read again after that - free in the bitmap (another CPU's
  * drain gave it back between the fast path's first look and ours). */
 static __attribute__((noinline, cold)) int frame_elsewhere(const struct pmm *p, uint64_t f, uint32_t wf)
 {
-	return wf == WHERE_TAGGED || frame_cached(p, f) || !frame_used(p, f);
+	return wf == WHERE_TAGGED || frame_allocated(p, f, 0) != 1;   /* -1: the slow path decides */
 }
 
 /* The first frame of [f, end) (< nframes) that is in a CPU cache, or
@@ -756,6 +799,7 @@ int pmm_init_boot(struct pmm *p, const struct mm_region *map, size_t count,
 	p->ram_hint = 0;
 	mm_lock_init(&p->lock, "pmm");
 	p->cpus_seen = 0;
+	p->moves = 0;
 	asking_reset();
 	__atomic_store_n(&mm_wait_hook, pmm_serve_pending, __ATOMIC_RELEASE);
 	/* The boot allocator is retired: make a stray later use fail loudly. */
@@ -1213,10 +1257,11 @@ static void pcp_refill(struct pmm *p, struct pmm_pcp *c, unsigned cpu, uint32_t 
 	uint64_t f;
 
 	MM_LOCK_ASSERT_HELD(&p->lock);
-	for (int i = 0; i < PMM_PCP_BATCH && c->count < PMM_PCP_HIGH; i++) {
+	moves_begin(p);
+	for (int i = 0; i < PMM_PCP_BATCH && c->count < PMM_PCP_HIGH; i++)
 		if (same_take(p, cpu, src, &c->hint, &f, c) != MM_OK)
-			return;
-	}
+			break;
+	moves_end(p);
 }
 
 /* Gives the PMM_PCP_BATCH oldest frames of CPU cpu's full cache c back to
@@ -1227,6 +1272,7 @@ static void pcp_drain(struct pmm *p, struct pmm_pcp *c, unsigned cpu)
 	uint32_t n = c->count, k = n < PMM_PCP_BATCH ? n : PMM_PCP_BATCH;
 
 	MM_LOCK_ASSERT_HELD(&p->lock);
+	moves_begin(p);
 	for (uint32_t i = 0; i < k; i++)
 		bitmap_give(p, c->slot[i]);
 	/* Moved first, the count lowered last (release, as each slot store:
@@ -1238,6 +1284,7 @@ static void pcp_drain(struct pmm *p, struct pmm_pcp *c, unsigned cpu)
 		STORE(p->where[f], where_of(cpu, i - k));
 	}
 	__atomic_store_n(&c->count, n - k, __ATOMIC_RELEASE);
+	moves_end(p);
 }
 
 /* Gives every frame of cache c back to the bitmap; returns how many.  Lock
@@ -1247,9 +1294,11 @@ static uint32_t pcp_drain_all(struct pmm *p, struct pmm_pcp *c)
 	uint32_t n = c->count;
 
 	MM_LOCK_ASSERT_HELD(&p->lock);
+	moves_begin(p);
 	for (uint32_t i = 0; i < n; i++)
 		bitmap_give(p, c->slot[i]);
 	__atomic_store_n(&c->count, 0, __ATOMIC_RELEASE);  /* after the bits (frame_cached) */
+	moves_end(p);
 	return n;
 }
 
@@ -1650,7 +1699,7 @@ int pmm_is_ram(const struct pmm *p, uint64_t pa)
 int pmm_is_allocated(const struct pmm *p, uint64_t pa)
 {
 	uint64_t f = pa >> PAGE_SHIFT;
-	return pmm_is_ram(p, pa) && frame_used(p, f) && !frame_cached(p, f) && frame_used(p, f);
+	return pmm_is_ram(p, pa) && frame_allocated(p, f, 1) == 1;
 }
 
 /* Returns 1 if frames [f, end) are all allocated and untagged: bitmap 1,

@@ -119,6 +119,9 @@ struct pmm {
 	struct pmm_pcp *pcp;  /* ncpus caches, in the metadata */
 	uint32_t ncpus;       /* CPUs 0 .. ncpus-1 have a cache */
 	uint32_t cpus_seen;   /* 1 + highest CPU whose cache was ever used */
+	uint32_t moves;       /* odd while a drain or refill moves frames between
+				 a cache and the bitmap (under the lock): lock-
+				 free readers retry around it (mm/pmm.c theory 10) */
 	struct pmm_nodes numa; /* NUMA nodes (theory 16), under the lock */
 };
 
