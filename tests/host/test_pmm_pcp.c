@@ -1153,6 +1153,73 @@ static void test_tags_across_cpus(void)
 	host_set_cpu(0);
 }
 
+/* The owner of test_owner_exits_mid_wait: caches frames, waits until the
+ * asker is waiting for it (without answering), then stops running CPU 1:
+ * by host_cpu_leave (leave == 1) or by exiting. */
+struct quitter {
+	struct pmm *p;
+	uint64_t *pa, n;
+	int leave, ready, fail;
+};
+
+static void *quitter_run(void *arg)
+{
+	struct quitter *o = arg;
+
+	host_set_cpu(1);
+	for (uint64_t i = 0; i < o->n; i++)
+		o->fail |= pmm_free(o->p, o->pa[i]) != MM_OK;
+	__atomic_store_n(&o->ready, 1, __ATOMIC_RELEASE);
+	/* The asker zeroes our limit when it posts: then it waits for us. */
+	while (__atomic_load_n((uint32_t *)pcp_count(o->p, 1) + 1, __ATOMIC_ACQUIRE) != 0)
+		sched_yield();
+	for (int i = 0; i < 1000; i++)
+		sched_yield();
+	if (o->leave)
+		host_cpu_leave();
+	return NULL;
+}
+
+/*
+ *   CPU 1: c1 x n, running, never answers; CPU 2 asks, then CPU 1 stops
+ * Expect: the asker notices CPU 1 stopped running (it left, or its thread
+ * exited) and drains its cache itself: CPU 2 gets every frame, then
+ * MM_ENOMEM, nothing reported as unanswered, pmm_check passes.
+ */
+static void test_owner_stops_mid_wait(void)
+{
+	struct mm_region map[] = { R(MR_USABLE, MiB, MiB) };
+	static struct pmm p;
+	static uint64_t pa[256];
+
+	for (int leave = 0; leave <= 1; leave++) {
+		struct quitter o = { .p = &p, .pa = pa, .leave = leave };
+		pthread_t t;
+		uint64_t got = 0, x;
+		REQUIRE_OK(pmm_init(&p, map, N(map)), "init");
+		uint64_t free0 = pmm_free_frames(&p);
+		host_set_cpu(2);
+		while (o.n < N(pa) && pmm_alloc(&p, &pa[o.n]) == MM_OK)
+			o.n++;
+		REQUIRE(o.n == free0, "took %llu", (unsigned long long)o.n);
+		REQUIRE(pthread_create(&t, NULL, quitter_run, &o) == 0, "thread");
+		while (!__atomic_load_n(&o.ready, __ATOMIC_ACQUIRE))
+			sched_yield();
+		host_capture_begin();
+		while (pmm_alloc(&p, &x) == MM_OK)
+			got++;
+		const char *out = host_capture_end();
+		pthread_join(t, NULL);
+		CHECK(!o.fail, "owner's frees");
+		CHECK(got == free0 && pmm_free_frames(&p) == 0, "%s: got %llu of %llu",
+		      leave ? "left" : "exited", (unsigned long long)got, (unsigned long long)free0);
+		CHECK(!strstr(out, "did not answer"), "gave up: %s", out);
+		CHECK(pmm_check(&p) == MM_OK, "check");
+		host_cpu_leave();
+	}
+	host_set_cpu(0);
+}
+
 /* The owner for test_race_control: like race_drain_owner, but it tells
  * the prober the frames are free while it holds pa[0]. */
 static void *race_liar_owner(void *arg)
@@ -1309,5 +1376,6 @@ int main(void)
 	RUN(test_race_refill);
 	RUN(test_oom_storm);
 	RUN(test_owner_spins_on_a_lock);
+	RUN(test_owner_stops_mid_wait);
 	return harness_done("pmm_pcp");
 }
