@@ -6,7 +6,12 @@
  * (threads) allocate, free, hand frames to each other and run dry at once,
  * and no frame is ever handed out twice or lost.  Built also under
  * ThreadSanitizer (it includes <pthread.h>), where a frame handed to two
- * threads shows as a data race on the frame's contents.
+ * threads shows as a data race on the frame's contents.  Then the
+ * attacker's review of the owner-only caches (2026-11-22): lock-free
+ * readers racing drains and refills (test_race_*; a stress build:
+ * -O2 -DPCP_RACE_ROUNDS=100000 without sanitizers), an asker's late
+ * repost, an OOM storm over running threads, owners spinning on a lock or
+ * stopping mid-wait, tags with every fast path armed.
  * Pictures: M metadata, c cached on the CPU named, x allocated.
  */
 #include <pthread.h>
