@@ -218,6 +218,7 @@
  *    The node table is written under the lock and read under it.
  */
 #include "lib/bitops.h"
+#include "lib/prefetch.h"
 #include "lib/range.h"
 #include "mm/pmm.h"
 #include "mm/bootalloc.h"
@@ -1817,7 +1818,7 @@ int pmm_alloc_bulk(struct pmm *p, uint64_t n, uint64_t *pa)
 					 (unsigned long long)p->bitmap_free);
 			old = v = p->bitmap[w];
 		}
-		__builtin_prefetch(&p->bitmap[w + BULK_AHEAD_WORDS], 1);
+		prefetch_line(&p->bitmap[w + BULK_AHEAD_WORDS]);
 		for (; v != WORD_ALL_SET && k < n; k++) {
 			unsigned bit = bit_lowest(~v);
 			v |= 1ULL << bit;
@@ -1862,9 +1863,9 @@ int pmm_free_bulk(struct pmm *p, uint64_t n, const uint64_t *pa)
 		if (i + BULK_AHEAD < n) {
 			uint64_t wa = bit_word(pa[i + BULK_AHEAD] >> PAGE_SHIFT);
 			if (wa < p->nwords) {
-				__builtin_prefetch(&p->bitmap[wa], 1);
-				__builtin_prefetch(&p->tags[wa], 0);
-				__builtin_prefetch(&p->where[pa[i + BULK_AHEAD] >> PAGE_SHIFT], 0);
+				prefetch_line(&p->bitmap[wa]);
+				prefetch_line(&p->tags[wa]);
+				prefetch_line(&p->where[pa[i + BULK_AHEAD] >> PAGE_SHIFT]);
 			}
 		}
 		if ((pa[i] & PAGE_MASK) || f >= p->nframes || !(p->bitmap[w] & m) ||
