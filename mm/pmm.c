@@ -287,14 +287,6 @@ static inline int frame_cached(const struct pmm *p, uint64_t f)
 	return i < LOAD(c->count) && LOAD(c->slot[i]) == f;
 }
 
-/* The free fast path's check when where[f] = wf names no slot of the
- * freeing CPU's cache: 1 if f is tagged (WHERE_TAGGED) or cached in
- * another cache. */
-static __attribute__((noinline, cold)) int frame_elsewhere(const struct pmm *p, uint64_t f, uint32_t wf)
-{
-	return wf == WHERE_TAGGED || frame_cached(p, f);
-}
-
 /* The first frame of [f, end) (< nframes) that is in a CPU cache, or
  * NONE.  A short run reads a where[] entry per frame (and the slot it
  * names); a run longer than the caches' live slots reads those instead (a
@@ -1171,8 +1163,8 @@ static inline void pcp_push(struct pmm *p, struct pmm_pcp *c, unsigned cpu, uint
 {
 	uint32_t n = c->count;
 
-	STORE(c->slot[n], f);
 	STORE(p->where[f], where_of(cpu, n));
+	STORE(c->slot[n], f);
 	STORE(c->count, n + 1);
 }
 
@@ -1747,6 +1739,26 @@ out:
 	return st;
 }
 
+/* pmm_free's fast path when where[f] = wf names no slot of this CPU's
+ * cache c (a frame last cached elsewhere, garbage, a tag): pushes f unless
+ * it is tagged (WHERE_TAGGED) or cached in another cache, else the slow
+ * path decides.  Out of line and reached by a tail call, so the fast path
+ * needs no stack frame. */
+static __attribute__((noinline, cold)) int free_elsewhere(struct pmm *p, struct pmm_pcp *c,
+							  unsigned cpu, uint64_t pa, uint32_t wf,
+							  uint64_t irq)
+{
+	uint64_t f = pa >> PAGE_SHIFT;
+	int st = MM_OK;
+
+	if (wf != WHERE_TAGGED && !frame_cached(p, f))
+		pcp_push(p, c, cpu, f);
+	else
+		st = free_slow(p, cpu, pa);
+	mm_irq_restore(irq);
+	return st;
+}
+
 int pmm_free(struct pmm *p, uint64_t pa)
 {
 	uint64_t irq = mm_irq_save();
@@ -1767,8 +1779,10 @@ int pmm_free(struct pmm *p, uint64_t pa)
 			/* where[f] names a slot of this cache (the usual case: a
 			 * dead one), or something else: another cache, a tag
 			 * (WHERE_TAGGED), nothing */
-			uint32_t wf = LOAD(p->where[f]), i = wf - where_of(cpu, 0);
-			if (i < PMM_PCP_HIGH ? !(i < n && c->slot[i] == f) : !frame_elsewhere(p, f, wf)) {
+			uint32_t wf = LOAD(p->where[f]), i = wf - cpu * PMM_PCP_HIGH;
+			if (i >= PMM_PCP_HIGH)
+				return free_elsewhere(p, c, cpu, pa, wf, irq);
+			if (i >= n || c->slot[i] != f) {     /* a dead slot */
 				pcp_push(p, c, cpu, f);
 				mm_irq_restore(irq);
 				return MM_OK;

@@ -57,7 +57,7 @@
 #define BATCH   32         /* allocations before their frees */
 #define PAIRS   (8 << 20)  /* measured pairs per fill level */
 #define REPEAT  5          /* init runs; the best is reported */
-#define REPS    4          /* pair runs: a warm-up, then the best of 3 (the
+#define REPS    6          /* pair runs: a warm-up, then the best of 5 (the
 			    * machine is shared: the minimum is the least
 			    * disturbed figure) */
 
