@@ -1999,6 +1999,11 @@ uint64_t pmm_cached_frames(const struct pmm *p)
 	return n;
 }
 
+uint64_t pmm_cpu_cached(const struct pmm *p, unsigned cpu)
+{
+	return cpu < p->ncpus ? LOAD(p->pcp[cpu].count) : 0;
+}
+
 uint64_t pmm_free_frames(const struct pmm *p)
 {
 	return LOAD(p->bitmap_free) + pmm_cached_frames(p);
