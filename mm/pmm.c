@@ -238,6 +238,7 @@
  *    The node table is written under the lock and read under it.
  */
 #include "lib/bitops.h"
+#include "lib/prefetch.h"
 #include "lib/range.h"
 #include "mm/pmm.h"
 #include "mm/bootalloc.h"
@@ -364,19 +365,29 @@ static int frame_allocated(const struct pmm *p, uint64_t f, int wait)
 	}
 }
 
-/* The free fast path's check when where[f] = wf names no slot of the
- * freeing CPU's cache: 1 if f is tagged (WHERE_TAGGED), cached in another
- * cache, or - read again after that - free in the bitmap (another CPU's
- * drain gave it back between the fast path's first look and ours). */
-static __attribute__((noinline, cold)) int frame_elsewhere(const struct pmm *p, uint64_t f, uint32_t wf)
-{
-	return wf == WHERE_TAGGED || frame_allocated(p, f, 0) != 1;   /* -1: the slow path decides */
-}
-
 /* The first frame of [f, end) (< nframes) that is in a CPU cache, or
- * NONE: a where[] entry per frame and the slot it names. */
+ * NONE.  A short run reads a where[] entry per frame (and the slot it
+ * names); a run longer than the caches' live slots reads those instead (a
+ * live slot holds a cached frame): a 512-frame free with one CPU's 32
+ * frames cached reads 32 slots, not 512 entries. */
 static uint64_t first_cached(const struct pmm *p, uint64_t f, uint64_t end)
 {
+	uint32_t seen = LOAD(p->cpus_seen);
+	uint64_t slots = 0, first = NONE;
+
+	for (uint32_t cpu = 0; cpu < seen && slots < end - f; cpu++)
+		slots += LOAD(p->pcp[cpu].count);
+	if (slots < end - f) {
+		for (uint32_t cpu = 0; cpu < seen; cpu++) {
+			const struct pmm_pcp *c = &p->pcp[cpu];
+			for (uint32_t i = 0, n = LOAD(c->count); i < n; i++) {
+				uint64_t x = LOAD(c->slot[i]);
+				if (x >= f && x < end && x < first)
+					first = x;
+			}
+		}
+		return first;
+	}
 	for (; f < end; f++)
 		if (frame_cached(p, f))
 			return f;
@@ -1243,8 +1254,8 @@ static inline void pcp_push(struct pmm *p, struct pmm_pcp *c, unsigned cpu, uint
 {
 	uint32_t n = c->count;
 
-	STORE(c->slot[n], f);
 	STORE(p->where[f], where_of(cpu, n));
+	STORE(c->slot[n], f);
 	STORE(c->count, n + 1);
 }
 
@@ -1840,6 +1851,28 @@ out:
 	return st;
 }
 
+/* pmm_free's fast path when where[f] = wf names no slot of this CPU's
+ * cache c (a frame last cached elsewhere, garbage, a tag): pushes f unless
+ * it is tagged (WHERE_TAGGED) or does not read allocated (cached in another
+ * cache, given back to the bitmap by another CPU's drain since the fast
+ * path's first look, or a drain or refill ran meanwhile: frame_allocated),
+ * else the slow path decides.  Out of line and reached by a tail call, so
+ * the fast path needs no stack frame. */
+static __attribute__((noinline, cold)) int free_elsewhere(struct pmm *p, struct pmm_pcp *c,
+							  unsigned cpu, uint64_t pa, uint32_t wf,
+							  uint64_t irq)
+{
+	uint64_t f = pa >> PAGE_SHIFT;
+	int st = MM_OK;
+
+	if (wf != WHERE_TAGGED && frame_allocated(p, f, 0) == 1)
+		pcp_push(p, c, cpu, f);
+	else
+		st = free_slow(p, cpu, pa);
+	mm_irq_restore(irq);
+	return st;
+}
+
 int pmm_free(struct pmm *p, uint64_t pa)
 {
 	uint64_t irq = mm_irq_save();
@@ -1860,8 +1893,10 @@ int pmm_free(struct pmm *p, uint64_t pa)
 			/* where[f] names a slot of this cache (the usual case: a
 			 * dead one), or something else: another cache, a tag
 			 * (WHERE_TAGGED), nothing */
-			uint32_t wf = LOAD(p->where[f]), i = wf - where_of(cpu, 0);
-			if (i < PMM_PCP_HIGH ? !(i < n && c->slot[i] == f) : !frame_elsewhere(p, f, wf)) {
+			uint32_t wf = LOAD(p->where[f]), i = wf - cpu * PMM_PCP_HIGH;
+			if (i >= PMM_PCP_HIGH)
+				return free_elsewhere(p, c, cpu, pa, wf, irq);
+			if (i >= n || c->slot[i] != f) {     /* a dead slot */
 				pcp_push(p, c, cpu, f);
 				mm_irq_restore(irq);
 				return MM_OK;
@@ -1930,7 +1965,7 @@ int pmm_alloc_bulk(struct pmm *p, uint64_t n, uint64_t *pa)
 					 (unsigned long long)p->bitmap_free);
 			old = v = p->bitmap[w];
 		}
-		__builtin_prefetch(&p->bitmap[w + BULK_AHEAD_WORDS], 1);
+		prefetch_line(&p->bitmap[w + BULK_AHEAD_WORDS]);
 		for (; v != WORD_ALL_SET && k < n; k++) {
 			unsigned bit = bit_lowest(~v);
 			v |= 1ULL << bit;
@@ -1959,10 +1994,39 @@ static void bulk_retake(struct pmm *p, uint64_t f)
 	block_note(p, w, old, v);
 }
 
+/* A filter of the frames in the caches for pmm_free_bulk: bit
+ * CACHE_FILTER_HASH(f) set for every frame in a live slot, so a clear bit
+ * proves "not cached" from one word on the stack instead of a where[]
+ * entry per frame (a cache miss each at 99.9 % full).  Worth it while the
+ * caches hold few frames; past CACHE_FILTER_MAX the bits would all be set. */
+#define CACHE_FILTER_BITS 4096
+#define CACHE_FILTER_MAX  512
+#define CACHE_FILTER_HASH(f) (((f) ^ ((f) >> 12)) % CACHE_FILTER_BITS)
+
+/* Fills filter from the caches' live slots: 1, or 0 if they hold more than
+ * CACHE_FILTER_MAX frames (then the filter is not used).  Lock held. */
+static int cache_filter(const struct pmm *p, uint64_t filter[CACHE_FILTER_BITS / 64])
+{
+	uint32_t seen = LOAD(p->cpus_seen);
+	uint64_t slots = 0;
+
+	for (uint32_t cpu = 0; cpu < seen; cpu++)
+		slots += LOAD(p->pcp[cpu].count);
+	if (slots > CACHE_FILTER_MAX)
+		return 0;
+	memset(filter, 0, CACHE_FILTER_BITS / 8);
+	for (uint32_t cpu = 0; cpu < seen; cpu++) {
+		const struct pmm_pcp *c = &p->pcp[cpu];
+		for (uint32_t i = 0, k = LOAD(c->count); i < k; i++)
+			bit_set(filter, CACHE_FILTER_HASH(LOAD(c->slot[i])));
+	}
+	return 1;
+}
+
 int pmm_free_bulk(struct pmm *p, uint64_t n, const uint64_t *pa)
 {
-	uint64_t i;
-	int st = MM_OK;
+	uint64_t i, filter[CACHE_FILTER_BITS / 64];
+	int st = MM_OK, filtered;
 
 	if (n == 0 || !pa) {
 		mm_printf("pmm_free_bulk: bad argument: %llu frames at %p\n",
@@ -1970,18 +2034,21 @@ int pmm_free_bulk(struct pmm *p, uint64_t n, const uint64_t *pa)
 		return MM_EINVAL;
 	}
 	mm_lock(&p->lock);
+	filtered = cache_filter(p, filter);
 	for (i = 0; i < n; i++) {       /* theory 15: check, then clear */
 		uint64_t f = pa[i] >> PAGE_SHIFT, w = bit_word(f), m = 1ULL << bit_index(f);
 		if (i + BULK_AHEAD < n) {
 			uint64_t wa = bit_word(pa[i + BULK_AHEAD] >> PAGE_SHIFT);
 			if (wa < p->nwords) {
-				__builtin_prefetch(&p->bitmap[wa], 1);
-				__builtin_prefetch(&p->tags[wa], 0);
-				__builtin_prefetch(&p->where[pa[i + BULK_AHEAD] >> PAGE_SHIFT], 0);
+				prefetch_line(&p->bitmap[wa]);
+				prefetch_line(&p->tags[wa]);
+				if (!filtered)
+					prefetch_line(&p->where[pa[i + BULK_AHEAD] >> PAGE_SHIFT]);
 			}
 		}
 		if ((pa[i] & PAGE_MASK) || f >= p->nframes || !(p->bitmap[w] & m) ||
-		    (LOAD(p->tags[w]) & m) || frame_cached(p, f) ||
+		    (LOAD(p->tags[w]) & m) ||
+		    ((!filtered || bit_test(filter, CACHE_FILTER_HASH(f))) && frame_cached(p, f)) ||
 		    pa[i] - p->meta_pa < p->meta_size || p->map[p->ram_hint].type != MR_USABLE ||
 		    pa[i] - p->map[p->ram_hint].base >= p->map[p->ram_hint].size) {
 			st = check_free(p, "pmm_free_bulk", pa[i], 1, &p->ram_hint);
@@ -2044,6 +2111,11 @@ uint64_t pmm_cached_frames(const struct pmm *p)
 	for (uint32_t cpu = 0; cpu < seen; cpu++)
 		n += LOAD(p->pcp[cpu].count);
 	return n;
+}
+
+uint64_t pmm_cpu_cached(const struct pmm *p, unsigned cpu)
+{
+	return cpu < p->ncpus ? LOAD(p->pcp[cpu].count) : 0;
 }
 
 uint64_t pmm_free_frames(const struct pmm *p)

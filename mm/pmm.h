@@ -246,6 +246,9 @@ void pmm_serve_pending(void);
 /* Frames in CPU caches now (part of pmm_free_frames). */
 uint64_t pmm_cached_frames(const struct pmm *pmm);
 
+/* Frames in CPU cpu's cache now (0 for a CPU without one). */
+uint64_t pmm_cpu_cached(const struct pmm *pmm, unsigned cpu);
+
 /* Gives every frame in every CPU cache back to the bitmap (what a failed
  * contiguous request does before it gives up); returns how many. */
 uint64_t pmm_drain_all(struct pmm *pmm);

@@ -4,6 +4,7 @@
  * statement is in mm/vaddr.h.
  */
 #include "mm/vaddr.h"
+#include "lib/prefetch.h"
 #include "lib/string.h"
 #include "mm/platform.h"
 #include "lib/range.h"
@@ -457,19 +458,6 @@ static void ix_remove(struct virtaddr_space *s, struct virtaddr_index *x, unsign
 }
 
 /*
- * Starts loading the cache line holding p into every cache level (a hint:
- * it changes no value and cannot fault).  An asm statement rather than
- * __builtin_prefetch, which emits nothing in the kernel (built with
- * -mno-sse: to the compiler PREFETCHh belongs to SSE, though it touches
- * no SSE state), and which GCC may drop from a function of prefetches
- * alone (see README, "Figures", on the churn).
- */
-static inline void ix_prefetch_line(const void *p)
-{
-	__asm__ volatile("prefetcht0 %0" : : "m"(*(const char *)p));
-}
-
-/*
  * Starts loading every cache line of index node x at once.  A walk down
  * the index reads two or three of a node's lines one after the other
  * (keys or sizes, then pointers), and the update that follows reads the
@@ -481,7 +469,7 @@ static void ix_prefetch(const struct virtaddr_index *x)
 	const char *p = (const char *)x;
 #pragma GCC unroll 8
 	for (unsigned off = 0; off < sizeof(*x); off += IX_LINE)
-		ix_prefetch_line(p + off);
+		prefetch_line(p + off);
 }
 
 /* Returns the leaf whose range holds va; *slot gets the entry a search

@@ -28,6 +28,7 @@
  *   smp: stress: <n> CPUs x <ops> ops: <e> errors, free frames <a> before, <b> after
  *   smp: stress: <u> unmaps, <s> shootdowns (<x> per 1,000 unmaps), ptcheck <v> violations
  *   smp: stress: control, one frame claimed twice: caught
+ *   smp: ask: <k> frames cached on <c> other CPUs, 0 cached after pmm_drain_all; free frames <a> before, <a> after
  * (the control runs first: a frame claimed twice must count one error,
  * which is then forgotten.)
  */
@@ -281,6 +282,23 @@ unsigned smp_stress_run(void)
 		unmaps, shots, unmaps ? shots * 1000 / unmaps : 0, v);
 	kprintf("smp: stress: control, one frame claimed twice: %s\n",
 		control ? "caught" : "NOT CAUGHT");
+	/* Stealing is asking (mm/pmm.c theory 10): after the stress the other
+	 * CPUs' caches hold frames; the boot CPU asks for every one of them
+	 * (pmm_drain_all: a kick IPI each, answered in its handler by the
+	 * idle CPUs) and the free count must not move. */
+	uint64_t held = 0, holding = 0, self = mm_cpu_id();
+	for (unsigned c = 0; c < MM_MAX_CPUS; c++) {
+		uint64_t k = c != self && smp_cpu_online(c) ? pmm_cpu_cached(as->pmm, c) : 0;
+		held += k;
+		holding += k > 0;
+	}
+	uint64_t free_a = pmm_free_frames(as->pmm);
+	pmm_drain_all(as->pmm);
+	uint64_t left = pmm_cached_frames(as->pmm), free_b = pmm_free_frames(as->pmm);
+	kprintf("smp: ask: %lu frames cached on %lu other CPUs, %lu cached after pmm_drain_all; "
+		"free frames %lu before, %lu after\n", held, holding, left, free_a, free_b);
+	if (left || free_a != free_b)
+		stress_error("frames left in the caches after asking", left, free_b);
 	kfree(st.claims, bytes);
 	return st.errors + !control;
 }

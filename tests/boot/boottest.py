@@ -546,6 +546,22 @@ def check_smp(text, smp, fails, tried=None):
             fails.append("no clean `smp: stress: ... ptcheck 0 violations` line")
         if not re.search(r"^smp: stress: control, one frame claimed twice: caught$", text, re.M):
             fails.append("the smp stress control was not caught")
+        check_ask(text, smp, fails)
+
+
+def check_ask(text, smp, fails):
+    """`smp: ask: ...` (kernel/smp/smp_stress.c): after the stress, frames
+    sat in the caches of at least one of the smp - 1 other CPUs, the boot
+    CPU asked for them (mm/pmm.c theory 10: kick IPIs the idle CPUs answer)
+    and none was left cached, with the free count unchanged."""
+    m = re.search(r"^smp: ask: (\d+) frames cached on (\d+) other CPUs, (\d+) cached after "
+                  r"pmm_drain_all; free frames (\d+) before, (\d+) after$", text, re.M)
+    if not m:
+        fails.append("no `smp: ask:` line")
+        return
+    held, cpus, left, a, b = (int(x) for x in m.groups())
+    if held == 0 or not 1 <= cpus <= smp - 1 or left != 0 or a != b:
+        fails.append(f"smp ask: {m.group(0)}")
 
 
 def check_cpus(text, smp, fails):
@@ -1554,6 +1570,33 @@ def test_la57_parser():
     return run
 
 
+def test_ask_parser():
+    """check_ask against made-up lines (no QEMU): a good line passes; no
+    frames held, more CPUs than exist, frames left after asking, a free
+    count that moved and a missing line are each caught."""
+    def run():
+        line = ("smp: ask: {} frames cached on {} other CPUs, {} cached after pmm_drain_all; "
+                "free frames {} before, {} after\n")
+        fails, f = [], []
+        check_ask(line.format(57, 3, 0, 1000, 1000), 4, f)
+        if f:
+            fails.append(f"good line refused: {f}")
+        bad = {
+            "nothing held": line.format(0, 0, 0, 1000, 1000),
+            "a CPU too many": line.format(57, 4, 0, 1000, 1000),
+            "frames left": line.format(57, 3, 5, 1000, 1000),
+            "count moved": line.format(57, 3, 0, 1000, 999),
+            "no line": "smp: 4 of 4 CPUs online\n",
+        }
+        for name, t in bad.items():
+            f = []
+            check_ask(t, 4, f)
+            if not f:
+                fails.append(f"control {name!r} not caught")
+        return fails, ""
+    return run
+
+
 # ---------------------------------------------------------------- NUMA
 KiB, MiB, GiB, TiB = 1 << 10, 1 << 20, 1 << 30, 1 << 40
 
@@ -1757,6 +1800,7 @@ TESTS = {
     "safety-net-bad-rsp": safety_net_test(b"\x31\xe4\x6a\x00", 2, 14, "page fault", 2,
                                           0xfffffffffffffff8),
     "la57-parser": test_la57_parser(),
+    "ask-parser": test_ask_parser(),
     "la57-paging5-512M": test_la57_paging5(),
     "la57-firmware-on": test_la57_firmware(),
     "la57-levels-lie": test_la57_levels_lie(),
