@@ -246,14 +246,14 @@ static void freelist_init(void)
 		fl.frames[fl.top] = fl.cap - fl.top;
 }
 
-/* ns per pair of one timed repetition on the free list: the rounds
- * pmm_pairs times, BATCH pops then their pushes. */
-static double freelist_once(void)
+/* ns per pair of `pairs` pairs on the free list: rounds of BATCH pops
+ * then their pushes. */
+static double freelist_once(uint64_t pairs)
 {
 	uint64_t pa[BATCH];
 	double t0 = now_ns();
 
-	for (uint64_t i = 0; i < npairs / BATCH; i++) {
+	for (uint64_t i = 0; i < pairs / BATCH; i++) {
 		for (int j = 0; j < BATCH; j++)
 			if (freelist_alloc(&fl, &pa[j]))
 				ok(MM_ENOMEM, "freelist alloc");
@@ -261,8 +261,14 @@ static double freelist_once(void)
 			if (freelist_free(&fl, pa[j]))
 				ok(MM_ENOENT, "freelist free");
 	}
-	return (now_ns() - t0) / (npairs / BATCH * BATCH);
+	return (now_ns() - t0) / (pairs / BATCH * BATCH);
 }
+
+/* Slices per timed repetition of a pair line: the free list and the pmm
+ * alternate every npairs / SLICES pairs, and each keeps its best slice, so
+ * both take their best from the same short stretches of a machine whose
+ * neighbours' load changes from one second to the next. */
+#define SLICES 8
 
 /* Best ns per pair of rounds of batch pmm_alloc then batch pmm_free (the
  * last first) on p from the calling thread; rep 0 warms up.  With fl_best
@@ -273,12 +279,14 @@ static double pmm_pairs(struct pmm *p, int batch, double *fl_best)
 	static _Thread_local uint64_t pa[4096];
 	double best = 1e30;
 
+	uint64_t per = npairs / SLICES;
+
 	if (fl_best)
 		*fl_best = 1e30;
-	for (int rep = 0; rep < REPS; rep++) {
-		double f = fl_best ? freelist_once() : 0;
+	for (int rep = 0; rep < REPS * SLICES; rep++) {
+		double f = fl_best ? freelist_once(per) : 0;
 		double t0 = now_ns();
-		for (uint64_t i = 0; i < npairs / batch; i++) {
+		for (uint64_t i = 0; i < per / batch; i++) {
 			for (int j = 0; j < batch; j++)
 				if (pmm_alloc(p, &pa[j]) != MM_OK)
 					ok(MM_ENOMEM, "pair alloc");
@@ -286,10 +294,10 @@ static double pmm_pairs(struct pmm *p, int batch, double *fl_best)
 				if (pmm_free(p, pa[j]) != MM_OK)
 					ok(MM_ENOENT, "pair free");
 		}
-		double t = (now_ns() - t0) / (npairs / batch * batch);
-		if (rep > 0 && t < best)
+		double t = (now_ns() - t0) / (per / batch * batch);
+		if (rep >= SLICES && t < best)           /* the first repetition warms up */
 			best = t;
-		if (rep > 0 && fl_best && f < *fl_best)
+		if (rep >= SLICES && fl_best && f < *fl_best)
 			*fl_best = f;
 	}
 	return best;
@@ -363,7 +371,7 @@ static void cache_lines(void)
 	ok(pmm_check(&p), "check 1t");
 	host_arena_init(HOST_ARENA_DEFAULT);
 	for (int r = 0; r < 3; r++) {   /* alternating, each with the list */
-		double f = freelist_once(), a = threads_ns(1), b = threads_ns(2);
+		double f = freelist_once(npairs), a = threads_ns(1), b = threads_ns(2);
 		th1 = a < th1 ? a : th1;
 		th2 = b < th2 ? b : th2;
 		fth = f < fth ? f : fth;
