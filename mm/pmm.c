@@ -1749,6 +1749,9 @@ static int check_free(struct pmm *p, const char *fn, uint64_t pa, uint64_t n, si
 			  (unsigned long long)pa, (unsigned long long)n);
 		return MM_EINVAL;
 	}
+	if (*hint >= p->map_count)      /* a region index kept in the metadata */
+		mm_panic("check_free: region hint %zu beyond the map's %zu regions (metadata overwritten?)",
+			 *hint, p->map_count);
 	for (x = f; x < end;) {         /* every frame in usable regions */
 		const struct mm_region *r = &p->map[*hint];
 		uint64_t xpa = x << PAGE_SHIFT;
