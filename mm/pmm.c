@@ -367,18 +367,16 @@ static int frame_allocated(const struct pmm *p, uint64_t f, int wait)
 
 /* The first frame of [f, end) (< nframes) that is in a CPU cache, or
  * NONE.  A short run reads a where[] entry per frame (and the slot it
- * names); a run longer than the caches' live slots reads those instead (a
- * live slot holds a cached frame): a 512-frame free with one CPU's 32
- * frames cached reads 32 slots, not 512 entries. */
+ * names); a run longer than a cache and than all the caches' live slots
+ * reads those slots instead (a live slot holds a cached frame): a
+ * 512-frame free with one CPU's 32 frames cached reads 32 slots, not 512
+ * entries. */
 static uint64_t first_cached(const struct pmm *p, uint64_t f, uint64_t end)
 {
-	uint32_t seen = LOAD(p->cpus_seen);
-	uint64_t slots = 0, first = NONE;
+	uint64_t first = NONE;
 
-	for (uint32_t cpu = 0; cpu < seen && slots < end - f; cpu++)
-		slots += LOAD(p->pcp[cpu].count);
-	if (slots < end - f) {
-		for (uint32_t cpu = 0; cpu < seen; cpu++) {
+	if (end - f > PMM_PCP_HIGH && pmm_cached_frames(p) < end - f) {
+		for (uint32_t cpu = 0; cpu < LOAD(p->cpus_seen); cpu++) {
 			const struct pmm_pcp *c = &p->pcp[cpu];
 			for (uint32_t i = 0, n = LOAD(c->count); i < n; i++) {
 				uint64_t x = LOAD(c->slot[i]);
@@ -1382,6 +1380,15 @@ static uint32_t ask_post(struct pmm *p, struct pmm_pcp *c, unsigned o)
 	return t;
 }
 
+/* Gives cache c, of a CPU nobody runs, back to the bitmap.  Takes the
+ * lock. */
+static void drain_unrun(struct pmm *p, struct pmm_pcp *c)
+{
+	mm_lock(&p->lock);
+	pcp_drain_all(p, c);
+	mm_unlock(&p->lock);
+}
+
 /* Makes every other CPU's cache give its frames back to the bitmap: a
  * cache nobody runs is drained here under the lock; a running CPU is asked
  * (ask_post) and waited for, all at once, answering our own requests
@@ -1404,9 +1411,7 @@ static uint64_t ask_all(struct pmm *p, unsigned me)
 			ticket[o] = ask_post(p, c, o);
 			continue;
 		}
-		mm_lock(&p->lock);
-		pcp_drain_all(p, c);
-		mm_unlock(&p->lock);
+		drain_unrun(p, c);
 	}
 	for (uint32_t o = 0; o < seen; o++) {
 		struct pmm_pcp *c = &p->pcp[o];
@@ -1416,9 +1421,7 @@ static uint64_t ask_all(struct pmm *p, unsigned me)
 		while ((int32_t)(__atomic_load_n(&c->done, __ATOMIC_ACQUIRE) - ticket[o]) < 0 &&
 		       LOAD(c->count) != 0) {
 			if (!mm_cpu_running(o)) {       /* stopped meanwhile */
-				mm_lock(&p->lock);
-				pcp_drain_all(p, c);
-				mm_unlock(&p->lock);
+				drain_unrun(p, c);
 				break;
 			}
 			mm_wait_serve();
@@ -1452,22 +1455,6 @@ void pmm_serve_pending(void)
 	mm_unlock(&p->lock);
 	/* Answered: forget p, unless another allocator posted meanwhile. */
 	__atomic_compare_exchange_n(&asking[me], &p, NULL, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
-}
-
-/* Gives every cached frame back to the bitmap: CPU me's own cache here,
- * the others by ask_all.  Returns the frames the caches held.  Called
- * without the lock, interrupts off. */
-static uint64_t drain_everything(struct pmm *p, unsigned me)
-{
-	uint64_t got = 0;
-
-	if (me < p->ncpus) {
-		mm_lock(&p->lock);
-		got = pcp_drain_all(p, &p->pcp[me]);
-		pcp_serve(p, &p->pcp[me]);      /* empty now: publishes done */
-		mm_unlock(&p->lock);
-	}
-	return got + ask_all(p, me);
 }
 
 /* ---------------------------------------------------------------- alloc */
@@ -1654,9 +1641,7 @@ int pmm_alloc_contig(struct pmm *p, uint64_t count, uint64_t align, uint64_t *pa
 	f = contig_find(p, count, a);
 	if (f == NONE) {                /* cached frames are free frames: */
 		mm_unlock(&p->lock);     /* have them all back, look again */
-		uint64_t irq = mm_irq_save();
-		uint64_t got = drain_everything(p, mm_cpu_id());
-		mm_irq_restore(irq);
+		uint64_t got = pmm_drain_all(p);
 		mm_lock(&p->lock);
 		if (got > 0)
 			f = contig_find(p, count, a);
@@ -1947,9 +1932,7 @@ int pmm_alloc_bulk(struct pmm *p, uint64_t n, uint64_t *pa)
 	mm_lock(&p->lock);
 	if (n > p->bitmap_free) {       /* cached frames are free frames */
 		mm_unlock(&p->lock);
-		uint64_t irq = mm_irq_save();
-		drain_everything(p, mm_cpu_id());
-		mm_irq_restore(irq);
+		pmm_drain_all(p);
 		mm_lock(&p->lock);
 	}
 	if (n > p->bitmap_free) {
@@ -2011,11 +1994,8 @@ static void bulk_retake(struct pmm *p, uint64_t f)
 static int cache_filter(const struct pmm *p, uint64_t filter[CACHE_FILTER_BITS / 64])
 {
 	uint32_t seen = LOAD(p->cpus_seen);
-	uint64_t slots = 0;
 
-	for (uint32_t cpu = 0; cpu < seen; cpu++)
-		slots += LOAD(p->pcp[cpu].count);
-	if (slots > CACHE_FILTER_MAX)
+	if (pmm_cached_frames(p) > CACHE_FILTER_MAX)
 		return 0;
 	memset(filter, 0, CACHE_FILTER_BITS / 8);
 	for (uint32_t cpu = 0; cpu < seen; cpu++) {
@@ -2126,12 +2106,22 @@ uint64_t pmm_free_frames(const struct pmm *p)
 	return LOAD(p->bitmap_free) + pmm_cached_frames(p);
 }
 
+/* This CPU's own cache here, the others by ask_all; interrupts off so
+ * the CPU number stays ours.  Called without the lock. */
 uint64_t pmm_drain_all(struct pmm *p)
 {
-	uint64_t irq = mm_irq_save();
-	uint64_t n = drain_everything(p, mm_cpu_id());
+	uint64_t irq = mm_irq_save(), got = 0;
+	unsigned me = mm_cpu_id();
+
+	if (me < p->ncpus) {
+		mm_lock(&p->lock);
+		got = pcp_drain_all(p, &p->pcp[me]);
+		pcp_serve(p, &p->pcp[me]);      /* empty now: publishes done */
+		mm_unlock(&p->lock);
+	}
+	got += ask_all(p, me);
 	mm_irq_restore(irq);
-	return n;
+	return got;
 }
 
 void pmm_totals(const struct pmm *p, uint64_t *total, uint64_t *free, uint64_t *used)
